@@ -1,0 +1,136 @@
+# One top-level, non-recursive Makefile for every tool, test and benchmark.
+#   make            build all tools into build/
+#   make check      install missing packages, build, run every test suite
+#   make run        build and trace syscalls by process for a second
+#   make bench      benchmarks (side by side with the system bpftrace)
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make clean
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+B := build
+CC := gcc
+LLVM_CONFIG ?= llvm-config-16
+WARN := -Wall -Wextra -Wno-unused-parameter
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=gnu17 $(WARN) $(CFLAGS) -Ilibcommon -I$(B)/gen -MMD -MP
+LDFLAGS ?=
+
+DEB_PACKAGES := llvm-16-dev clang-16 libbpf-dev libelf-dev libdw-dev \
+	libmsgpack-dev bison flex bats systemtap-sdt-dev zlib1g-dev \
+	libzstd-dev libncurses-dev libxml2-dev libedit-dev libffi-dev bpftool
+
+TOOLS := bt-parse bt-check bt-codegen bt-load bt-fmt
+BINS := $(addprefix $(B)/,$(TOOLS))
+
+.PHONY: all check run bench install clean deps test fuzz conformance testprogs
+all: $(BINS) $(B)/bpftrace testprogs
+
+# ---- shared library ----
+LIBCOMMON_SRC := $(wildcard libcommon/*.c)
+LIBCOMMON_OBJ := $(LIBCOMMON_SRC:%.c=$(B)/obj/%.o)
+$(B)/libcommon.a: $(LIBCOMMON_OBJ)
+	ar rcs $@ $^
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+COMMON_LIBS := $(B)/libcommon.a -lmsgpackc
+
+# ---- bt-parse (bison + flex) ----
+$(B)/gen/parser.c $(B)/gen/parser.h: bt-parse/parser.y
+	@mkdir -p $(B)/gen
+	bison -Wall -Wno-counterexamples -Wno-other --defines=$(B)/gen/parser.h -o $(B)/gen/parser.c $<
+$(B)/gen/lexer.c: bt-parse/lexer.l $(B)/gen/parser.h
+	@mkdir -p $(B)/gen
+	flex -o $@ $<
+PARSE_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-parse/*.c)) \
+	$(B)/obj/gen/parser.o $(B)/obj/gen/lexer.o
+$(B)/obj/gen/%.o: $(B)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ibt-parse -Wno-sign-compare -Wno-unused-function -c -o $@ $<
+$(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-parse/*.c)): $(B)/gen/parser.h
+$(B)/bt-parse: $(PARSE_OBJ) $(B)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $(PARSE_OBJ) $(COMMON_LIBS)
+
+# ---- bt-check ----
+CHECK_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-check/*.c))
+$(B)/bt-check: $(CHECK_OBJ) $(B)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $(CHECK_OBJ) $(COMMON_LIBS) -lbpf -ldw -lelf -lz
+
+# ---- bt-codegen (LLVM, statically linked: see FACTS.md) ----
+LLVM_CFLAGS := $(shell $(LLVM_CONFIG) --cflags 2>/dev/null | sed 's/-std=[^ ]*//')
+LLVM_LIBS := $(shell $(LLVM_CONFIG) --link-static --libs bpfcodegen bpfdesc bpfinfo passes target core analysis 2>/dev/null) \
+	$(shell $(LLVM_CONFIG) --link-static --system-libs 2>/dev/null)
+LLVM_LDFLAGS := $(shell $(LLVM_CONFIG) --ldflags 2>/dev/null)
+CODEGEN_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-codegen/*.c))
+$(CODEGEN_OBJ): ALL_CFLAGS += $(LLVM_CFLAGS)
+$(B)/bt-codegen: $(CODEGEN_OBJ) $(B)/libcommon.a
+	g++ $(LDFLAGS) $(LLVM_LDFLAGS) -o $@ $(CODEGEN_OBJ) $(COMMON_LIBS) $(LLVM_LIBS)
+
+# ---- bt-load ----
+LOAD_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-load/*.c))
+$(B)/bt-load: $(LOAD_OBJ) $(B)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $(LOAD_OBJ) $(COMMON_LIBS) -lbpf -lelf -lz
+
+# ---- bt-fmt ----
+FMT_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-fmt/*.c))
+$(B)/bt-fmt: $(FMT_OBJ) $(B)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $(FMT_OBJ) $(COMMON_LIBS)
+
+# ---- driver ----
+$(B)/bpftrace: bpftrace
+	@mkdir -p $(B)
+	cp $< $@ && chmod +x $@
+
+# ---- test programs (conformance and end-to-end tests) ----
+-include tests/testprogs/build.mk
+
+# ---- packages ----
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null || \
+	  { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; }; \
+	fi
+
+check: deps
+	$(MAKE) all
+	bats tests/
+
+run: deps
+	$(MAKE) all
+	$(B)/bpftrace -e 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); } interval:s:1 { exit(); }'
+
+bench: deps
+	$(MAKE) all
+	tests/bench/run-bench
+
+fuzz: all
+	tests/fuzz/run-fuzz
+
+conformance: all
+	../shared/conformance/run --bpftrace $(B)/bpftrace --testprogs $(B)/testprogs --testlibs $(B)/testlibs
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 bpftrace $(DESTDIR)$(PREFIX)/bin/bpftrace
+	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(wildcard man/*.8) $(DESTDIR)$(PREFIX)/share/man/man8/
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+
+# ---- unit test binaries (run by the bats suites) ----
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(wildcard tests/unit/*.c))
+$(B)/unit/%: tests/unit/%.c $(B)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(COMMON_LIBS)
+all: $(UNIT_BINS)

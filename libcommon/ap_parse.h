@@ -1,0 +1,34 @@
+/* ap_parse.h - bpftrace's AttachPointParser (brief §1.6, §7.1): raw attach
+ * point text -> struct attach_point.  Shared by bt-parse (probes) and
+ * bt-check (listing patterns, -l).
+ */
+#ifndef BT_AP_PARSE_H
+#define BT_AP_PARSE_H
+
+#include <stdbool.h>
+
+#include "arena.h"
+#include "probe_types.h"
+
+struct ap_parse_opts {
+	const char *const *params;  /* positional parameters $1.. ($1 = params[0]) */
+	int nparams;
+	bool listing;               /* -l: allow listing-only forms */
+	bool have_pid;              /* -p given: uprobe/usdt forms without a path */
+};
+
+typedef VEC(struct attach_point *) ap_list;
+
+/* Parse raw text (e.g. "kprobe:vfs_read", "t:syscalls:sys_enter_*",
+ * "*:/bin/sh:*").  A wildcarded provider may yield several attach points
+ * (flagged ignore_invalid); an empty first part yields none.  On error
+ * returns false and sets *err to bpftrace's message (several lines are
+ * joined with "\n"). */
+bool ap_parse(const char *raw, const struct ap_parse_opts *opts, ap_list *out,
+	      const char **err);
+
+/* bpftrace's glob (brief §7.2): only '*', greedy-first. */
+bool ap_glob_match(const char *pattern, const char *s);
+bool ap_has_wildcard(const char *s);
+
+#endif

@@ -1,0 +1,93 @@
+/* arena.c - bump allocator over large chunks; see arena.h. */
+#include "arena.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+struct chunk {
+	struct chunk *next;
+	size_t used, size;
+	_Alignas(16) unsigned char data[];
+};
+
+static struct chunk *head;
+
+static void out_of_memory(size_t size)
+{
+	fprintf(stderr, "ERROR: out of memory (allocating %zu bytes)\n", size);
+	exit(1);
+}
+
+void *arena_alloc(size_t size)
+{
+	size = (size + 15) & ~(size_t)15;
+	if (!head || head->size - head->used < size) {
+		size_t csize = size > (1u << 20) ? size : (1u << 20);
+		struct chunk *c = malloc(sizeof(*c) + csize);
+		if (!c)
+			out_of_memory(size);
+		c->size = csize;
+		c->used = 0;
+		/* keep a partly used chunk at the head if the new one is a
+		 * one-off big allocation, so small allocations keep packing */
+		if (head && size > (1u << 19)) {
+			c->next = head->next;
+			head->next = c;
+		} else {
+			c->next = head;
+			head = c;
+		}
+		c->used = size;
+		memset(c->data, 0, size);
+		return c->data;
+	}
+	void *p = head->data + head->used;
+	head->used += size;
+	memset(p, 0, size);
+	return p;
+}
+
+char *arena_strndup(const char *s, size_t n)
+{
+	char *p = arena_alloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = 0;
+	return p;
+}
+
+char *arena_strdup(const char *s)
+{
+	return s ? arena_strndup(s, strlen(s)) : NULL;
+}
+
+void *arena_memdup(const void *p, size_t n)
+{
+	void *q = arena_alloc(n ? n : 1);
+	if (n)
+		memcpy(q, p, n);
+	return q;
+}
+
+char *arena_printf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	char *p = arena_alloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+void arena_free_all(void)
+{
+	while (head) {
+		struct chunk *n = head->next;
+		free(head);
+		head = n;
+	}
+}

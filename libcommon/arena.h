@@ -1,0 +1,41 @@
+/* arena.h - the process-wide allocator.
+ *
+ * Every tool allocates its long-lived data (AST nodes, types, strings,
+ * metadata) from one arena that is released once, at exit.  Allocation
+ * never fails from the caller's point of view: on out-of-memory the process
+ * prints one line and exits 1 (the single exception to "only main exits").
+ * Growable arrays use VEC below, also arena-backed.
+ */
+#ifndef BT_ARENA_H
+#define BT_ARENA_H
+
+#include <stddef.h>
+#include <string.h>
+
+void *arena_alloc(size_t size);                 /* zeroed, 16-byte aligned */
+char *arena_strdup(const char *s);              /* NULL stays NULL */
+char *arena_strndup(const char *s, size_t n);   /* copies n bytes, adds NUL */
+void *arena_memdup(const void *p, size_t n);
+char *arena_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void arena_free_all(void);
+
+#define ARENA_NEW(T) ((T *)arena_alloc(sizeof(T)))
+#define ARENA_ARRAY(T, n) ((T *)arena_alloc(sizeof(T) * (size_t)(n)))
+
+/* A growable array: VEC(int) v = {0}; VEC_PUSH(&v, 3); v.v[0], v.n */
+#define VEC(T) struct { T *v; size_t n, cap; }
+#define VEC_PUSH(vec, item)                                                    \
+	do {                                                                   \
+		if ((vec)->n == (vec)->cap) {                                  \
+			size_t c_ = (vec)->cap ? (vec)->cap * 2 : 4;           \
+			void *nv_ = arena_alloc(c_ * sizeof(*(vec)->v));       \
+			if ((vec)->n)                                          \
+				memcpy(nv_, (vec)->v,                          \
+				       (vec)->n * sizeof(*(vec)->v));          \
+			(vec)->v = nv_;                                        \
+			(vec)->cap = c_;                                       \
+		}                                                              \
+		(vec)->v[(vec)->n++] = (item);                                 \
+	} while (0)
+
+#endif

@@ -1,0 +1,310 @@
+/* meta.c - program metadata defaults and msgpack codec; see meta.h. */
+#include "meta.h"
+
+#include <string.h>
+
+void meta_config_defaults(struct meta_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->max_strlen = 64;
+	cfg->str_trunc_trailer = "..";
+	cfg->stack_mode = STACK_BPFTRACE;
+	cfg->cpp_demangle = true;
+	cfg->perf_rb_pages = 64;
+	cfg->max_cat_bytes = 10240;
+	cfg->max_map_keys = 4096;
+	cfg->max_probes = 512;
+	cfg->max_bpf_progs = 512;
+	cfg->log_size = 1000000;
+	cfg->cache_user_symbols = "PER_PID";
+}
+
+struct meta_map *meta_find_map(struct meta *m, const char *name)
+{
+	for (size_t i = 0; i < m->maps.n; i++)
+		if (strcmp(m->maps.v[i].name, name) == 0)
+			return &m->maps.v[i];
+	return NULL;
+}
+
+void meta_register_types(struct codec_enc *e, const struct meta *m)
+{
+	for (size_t i = 0; i < m->maps.n; i++) {
+		enc_type(e, m->maps.v[i].value);
+		for (uint32_t k = 0; k < m->maps.v[i].nkeys; k++)
+			enc_type(e, m->maps.v[i].keys[k]);
+	}
+	const struct meta_fmt *lists[3] = { m->printfs.v, m->systems.v, m->cats.v };
+	size_t counts[3] = { m->printfs.n, m->systems.n, m->cats.n };
+	for (int l = 0; l < 3; l++)
+		for (size_t i = 0; i < counts[l]; i++)
+			for (uint32_t a = 0; a < lists[l][i].nargs; a++)
+				enc_type(e, lists[l][i].args[a].type);
+	for (size_t i = 0; i < m->print_types.n; i++)
+		enc_type(e, m->print_types.v[i]);
+}
+
+static void put_strings(msgpack_packer *pk, const char *key, const char **v, size_t n)
+{
+	mp_key(pk, key);
+	msgpack_pack_array(pk, n);
+	for (size_t i = 0; i < n; i++)
+		mp_put_str(pk, v[i]);
+}
+
+static void put_fmts(struct codec_enc *e, msgpack_packer *pk, const char *key,
+		     const struct meta_fmt *f, size_t n)
+{
+	mp_key(pk, key);
+	msgpack_pack_array(pk, n);
+	for (size_t i = 0; i < n; i++) {
+		msgpack_pack_map(pk, 3);
+		mp_put_str(pk, "fmt");
+		mp_put_bin(pk, f[i].fmt, strlen(f[i].fmt));
+		mp_kv_uint(pk, "size", f[i].size);
+		mp_key(pk, "args");
+		msgpack_pack_array(pk, f[i].nargs);
+		for (uint32_t a = 0; a < f[i].nargs; a++) {
+			msgpack_pack_array(pk, 2);
+			msgpack_pack_uint32(pk, enc_type(e, f[i].args[a].type));
+			msgpack_pack_uint32(pk, f[i].args[a].offset);
+		}
+	}
+}
+
+static void put_config(msgpack_packer *pk, const struct meta_config *c)
+{
+	msgpack_pack_map(pk, 13);
+	mp_kv_uint(pk, "max_strlen", c->max_strlen);
+	mp_kv_str(pk, "str_trunc_trailer", c->str_trunc_trailer);
+	mp_kv_uint(pk, "stack_mode", c->stack_mode);
+	mp_kv_bool(pk, "cpp_demangle", c->cpp_demangle);
+	mp_kv_uint(pk, "perf_rb_pages", c->perf_rb_pages);
+	mp_kv_uint(pk, "max_cat_bytes", c->max_cat_bytes);
+	mp_kv_uint(pk, "max_map_keys", c->max_map_keys);
+	mp_kv_uint(pk, "max_probes", c->max_probes);
+	mp_kv_uint(pk, "max_bpf_progs", c->max_bpf_progs);
+	mp_kv_uint(pk, "log_size", c->log_size);
+	mp_kv_str(pk, "cache_user_symbols", c->cache_user_symbols);
+	mp_kv_bool(pk, "unsafe", c->unsafe);
+	mp_kv_int(pk, "helper_check_level", c->helper_check_level);
+}
+
+void meta_encode(struct codec_enc *e, msgpack_packer *pk, const struct meta *m)
+{
+	mp_key(pk, "meta");
+	msgpack_pack_map(pk, 13);
+
+	mp_key(pk, "maps");
+	msgpack_pack_array(pk, m->maps.n);
+	for (size_t i = 0; i < m->maps.n; i++) {
+		const struct meta_map *mm = &m->maps.v[i];
+		msgpack_pack_map(pk, 9);
+		mp_kv_str(pk, "name", mm->name);
+		mp_kv_uint(pk, "id", mm->id);
+		mp_kv_uint(pk, "value", enc_type(e, mm->value));
+		mp_key(pk, "keys");
+		msgpack_pack_array(pk, mm->nkeys);
+		for (uint32_t k = 0; k < mm->nkeys; k++)
+			msgpack_pack_uint32(pk, enc_type(e, mm->keys[k]));
+		mp_kv_uint(pk, "key_size", mm->key_size);
+		mp_kv_int(pk, "hist_bits", mm->hist_bits);
+		mp_kv_int(pk, "lh_min", mm->lh_min);
+		mp_kv_int(pk, "lh_max", mm->lh_max);
+		mp_kv_int(pk, "lh_step", mm->lh_step);
+	}
+
+	mp_key(pk, "probes");
+	msgpack_pack_array(pk, m->probes.n);
+	for (size_t i = 0; i < m->probes.n; i++) {
+		const struct meta_probe *p = &m->probes.v[i];
+		msgpack_pack_map(pk, 5);
+		mp_kv_uint(pk, "index", p->index);
+		mp_kv_str(pk, "type", probe_type_name(p->type));
+		mp_kv_str(pk, "name", p->name);
+		mp_kv_str(pk, "prog", p->prog);
+		mp_key(pk, "attach");
+		msgpack_pack_array(pk, p->nattach);
+		for (uint32_t a = 0; a < p->nattach; a++) {
+			msgpack_pack_map(pk, 3);
+			mp_kv_str(pk, "name", p->attach[a].name);
+			mp_kv_uint(pk, "cookie", p->attach[a].cookie);
+			mp_key(pk, "ap");
+			enc_attach_point(pk, p->attach[a].ap);
+		}
+	}
+
+	put_fmts(e, pk, "printfs", m->printfs.v, m->printfs.n);
+	put_fmts(e, pk, "systems", m->systems.v, m->systems.n);
+	put_fmts(e, pk, "cats", m->cats.v, m->cats.n);
+	put_strings(pk, "time_fmts", m->time_fmts.v, m->time_fmts.n);
+	put_strings(pk, "join_delims", m->join_delims.v, m->join_delims.n);
+	put_strings(pk, "strftime_fmts", m->strftime_fmts.v, m->strftime_fmts.n);
+	put_strings(pk, "cgroup_filters", m->cgroup_filters.v, m->cgroup_filters.n);
+	put_strings(pk, "probe_names", m->probe_names.v, m->probe_names.n);
+
+	mp_key(pk, "print_types");
+	msgpack_pack_array(pk, m->print_types.n);
+	for (size_t i = 0; i < m->print_types.n; i++)
+		msgpack_pack_uint32(pk, enc_type(e, m->print_types.v[i]));
+
+	mp_key(pk, "helper_errors");
+	msgpack_pack_array(pk, m->helper_errors.n);
+	for (size_t i = 0; i < m->helper_errors.n; i++) {
+		const struct meta_helper_error *h = &m->helper_errors.v[i];
+		msgpack_pack_array(pk, 5);
+		mp_put_str(pk, h->func);
+		msgpack_pack_int(pk, h->loc.line);
+		msgpack_pack_int(pk, h->loc.col);
+		msgpack_pack_int(pk, h->loc.end_line);
+		msgpack_pack_int(pk, h->loc.end_col);
+	}
+	/* 13th pair */
+	mp_key(pk, "config");
+	put_config(pk, &m->cfg);
+}
+
+static void get_strings(struct mp_err *err, const msgpack_object *o, const char *key,
+			void *vecp)
+{
+	VEC(const char *) *v = vecp;
+	const msgpack_object *items;
+	uint32_t n = mp_array(err, mp_get(o, key), key, &items);
+	for (uint32_t i = 0; i < n; i++) {
+		const char *s = mp_str(err, &items[i], key, NULL);
+		VEC_PUSH(v, s ? s : "");
+	}
+}
+
+static void get_fmts(struct codec_dec *d, const msgpack_object *o, const char *key,
+		     void *vecp)
+{
+	VEC(struct meta_fmt) *v = vecp;
+	const msgpack_object *items;
+	uint32_t n = mp_array(d->err, mp_get(o, key), key, &items);
+	for (uint32_t i = 0; i < n && !d->err->set; i++) {
+		struct meta_fmt f = { 0 };
+		f.fmt = mp_get_str(d->err, &items[i], "fmt");
+		if (!f.fmt)
+			f.fmt = "";
+		f.size = (uint32_t)mp_get_uint(d->err, &items[i], "size");
+		const msgpack_object *args;
+		f.nargs = mp_array(d->err, mp_get(&items[i], "args"), "args", &args);
+		f.args = ARENA_ARRAY(struct meta_arg, f.nargs + 1);
+		for (uint32_t a = 0; a < f.nargs; a++) {
+			const msgpack_object *p;
+			if (mp_array(d->err, &args[a], "arg", &p) != 2) {
+				mp_fail(d->err, "bad format argument");
+				return;
+			}
+			f.args[a].type = dec_type(d, &p[0]);
+			f.args[a].offset = (uint32_t)mp_uint(d->err, &p[1], "offset");
+			if (!f.args[a].type || f.args[a].offset + f.args[a].type->size > f.size)
+				mp_fail(d->err, "bad format argument layout");
+		}
+		VEC_PUSH(v, f);
+	}
+}
+
+bool meta_decode(struct codec_dec *d, const msgpack_object *o, struct meta *m)
+{
+	struct mp_err *err = d->err;
+	memset(m, 0, sizeof *m);
+	meta_config_defaults(&m->cfg);
+	if (!o || o->type != MSGPACK_OBJECT_MAP) {
+		mp_fail(err, "missing program metadata");
+		return false;
+	}
+	const msgpack_object *items;
+	uint32_t n = mp_array(err, mp_get(o, "maps"), "maps", &items);
+	for (uint32_t i = 0; i < n && !err->set; i++) {
+		struct meta_map mm = { 0 };
+		mm.name = mp_get_str(err, &items[i], "name");
+		mm.id = (uint32_t)mp_get_uint(err, &items[i], "id");
+		mm.value = dec_type(d, mp_get(&items[i], "value"));
+		const msgpack_object *keys;
+		mm.nkeys = mp_array(err, mp_get(&items[i], "keys"), "keys", &keys);
+		mm.keys = ARENA_ARRAY(struct type *, mm.nkeys + 1);
+		for (uint32_t k = 0; k < mm.nkeys; k++)
+			if (!(mm.keys[k] = dec_type(d, &keys[k])))
+				mp_fail(err, "map key without type");
+		mm.key_size = (uint32_t)mp_get_uint(err, &items[i], "key_size");
+		mm.hist_bits = (int)mp_get_int(err, &items[i], "hist_bits");
+		mm.lh_min = mp_get_int(err, &items[i], "lh_min");
+		mm.lh_max = mp_get_int(err, &items[i], "lh_max");
+		mm.lh_step = mp_get_int(err, &items[i], "lh_step");
+		if (!mm.name || !mm.value)
+			mp_fail(err, "bad map metadata");
+		VEC_PUSH(&m->maps, mm);
+	}
+	n = mp_array(err, mp_get(o, "probes"), "probes", &items);
+	for (uint32_t i = 0; i < n && !err->set; i++) {
+		struct meta_probe p = { 0 };
+		p.index = (uint32_t)mp_get_uint(err, &items[i], "index");
+		const char *t = mp_get_str(err, &items[i], "type");
+		p.type = t ? probe_type_lookup(t) : PT_INVALID;
+		p.name = mp_get_str(err, &items[i], "name");
+		p.prog = mp_get_str(err, &items[i], "prog");
+		const msgpack_object *at;
+		p.nattach = mp_array(err, mp_get(&items[i], "attach"), "attach", &at);
+		p.attach = ARENA_ARRAY(struct meta_attach, p.nattach + 1);
+		for (uint32_t a = 0; a < p.nattach && !err->set; a++) {
+			p.attach[a].name = mp_get_str(err, &at[a], "name");
+			p.attach[a].cookie = mp_get_uint(err, &at[a], "cookie");
+			p.attach[a].ap = dec_attach_point(err, mp_get(&at[a], "ap"));
+		}
+		if (p.type == PT_INVALID || !p.name || !p.prog)
+			mp_fail(err, "bad probe metadata");
+		VEC_PUSH(&m->probes, p);
+	}
+	get_fmts(d, o, "printfs", &m->printfs);
+	get_fmts(d, o, "systems", &m->systems);
+	get_fmts(d, o, "cats", &m->cats);
+	get_strings(err, o, "time_fmts", &m->time_fmts);
+	get_strings(err, o, "join_delims", &m->join_delims);
+	get_strings(err, o, "strftime_fmts", &m->strftime_fmts);
+	get_strings(err, o, "cgroup_filters", &m->cgroup_filters);
+	get_strings(err, o, "probe_names", &m->probe_names);
+	n = mp_array(err, mp_get(o, "print_types"), "print_types", &items);
+	for (uint32_t i = 0; i < n; i++) {
+		struct type *t = dec_type(d, &items[i]);
+		if (!t)
+			mp_fail(err, "print type missing");
+		VEC_PUSH(&m->print_types, t);
+	}
+	n = mp_array(err, mp_get(o, "helper_errors"), "helper_errors", &items);
+	for (uint32_t i = 0; i < n && !err->set; i++) {
+		const msgpack_object *h;
+		if (mp_array(err, &items[i], "helper_error", &h) != 5) {
+			mp_fail(err, "bad helper_error entry");
+			break;
+		}
+		struct meta_helper_error he;
+		he.func = mp_str(err, &h[0], "func", NULL);
+		he.loc.line = (int)mp_int(err, &h[1], "line");
+		he.loc.col = (int)mp_int(err, &h[2], "col");
+		he.loc.end_line = (int)mp_int(err, &h[3], "line");
+		he.loc.end_col = (int)mp_int(err, &h[4], "col");
+		VEC_PUSH(&m->helper_errors, he);
+	}
+	const msgpack_object *c = mp_get(o, "config");
+	if (c) {
+		struct meta_config *cfg = &m->cfg;
+		cfg->max_strlen = mp_get_uint(err, c, "max_strlen");
+		cfg->str_trunc_trailer = mp_get_str(err, c, "str_trunc_trailer");
+		if (!cfg->str_trunc_trailer)
+			cfg->str_trunc_trailer = "..";
+		cfg->stack_mode = (uint8_t)mp_get_uint(err, c, "stack_mode");
+		cfg->cpp_demangle = mp_get_bool(err, c, "cpp_demangle");
+		cfg->perf_rb_pages = mp_get_uint(err, c, "perf_rb_pages");
+		cfg->max_cat_bytes = mp_get_uint(err, c, "max_cat_bytes");
+		cfg->max_map_keys = mp_get_uint(err, c, "max_map_keys");
+		cfg->max_probes = mp_get_uint(err, c, "max_probes");
+		cfg->max_bpf_progs = mp_get_uint(err, c, "max_bpf_progs");
+		cfg->log_size = mp_get_uint(err, c, "log_size");
+		cfg->cache_user_symbols = mp_get_str(err, c, "cache_user_symbols");
+		cfg->unsafe = mp_get_bool(err, c, "unsafe");
+		cfg->helper_check_level = (int)mp_get_int(err, c, "helper_check_level");
+	}
+	return !err->set;
+}

@@ -1,0 +1,126 @@
+/* meta.h - program metadata: what bt-check decides about a program that
+ * later stages need besides the tree itself.
+ *
+ * bt-check produces it (in the ir stream), bt-codegen copies it into the
+ * obj stream (adding nothing it did not get), bt-load copies it into the
+ * out stream header so that bt-fmt can format a saved stream anywhere.
+ * Format: ir-spec/ir.md ("Metadata").
+ */
+#ifndef BT_META_H
+#define BT_META_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "codec.h"
+#include "node.h"
+#include "type.h"
+
+/* Async event ids (first u64 of every ring buffer record), brief §4.2. */
+enum async_id {
+	ASYNC_PRINTF_BASE = 0,
+	ASYNC_SYSTEM_BASE = 10000,
+	ASYNC_CAT_BASE = 20000,
+	ASYNC_EXIT = 30000,
+	ASYNC_PRINT = 30001,          /* {u64 id; u32 map_id; u32 top; u32 div} */
+	ASYNC_CLEAR = 30002,          /* {u64 id; u32 map_id} */
+	ASYNC_ZERO = 30003,           /* {u64 id; u32 map_id} */
+	ASYNC_TIME = 30004,           /* {u64 id; u32 time_id} */
+	ASYNC_JOIN = 30005,           /* {u64 id; u64 join_id; char args[16][1024]} */
+	ASYNC_HELPER_ERROR = 30006,   /* {u64 id; u64 error_id; i32 retcode} */
+	ASYNC_PRINT_NON_MAP = 30007,  /* {u64 id; u64 print_id; u8 content[]} */
+	ASYNC_WATCHPOINT_ATTACH = 30009,
+	ASYNC_WATCHPOINT_DETACH = 30010,
+	ASYNC_SKBOUTPUT = 30011,
+};
+
+struct meta_map {
+	const char *name;       /* "@x", "@" */
+	uint32_t id;            /* index in meta.maps (names sorted bytewise) */
+	struct type *value;     /* value type: TY_COUNT.., or the stored type */
+	uint32_t nkeys;         /* 0: keyless */
+	struct type **keys;     /* key component types, packed back to back */
+	uint32_t key_size;      /* packed key bytes (8 when keyless), without the
+				   u64 bucket suffix of hist/lhist/avg/stats */
+	int hist_bits;          /* hist: k */
+	int64_t lh_min, lh_max, lh_step; /* lhist */
+};
+
+struct meta_attach {
+	struct attach_point *ap; /* concrete: no wildcard left */
+	const char *name;        /* value of `probe`, e.g. "tracepoint:syscalls:sys_enter_read" */
+	uint64_t cookie;         /* value returned by bpf_get_attach_cookie() */
+};
+
+/* One BPF program: a probe block, or one copy of it when the block needs a
+ * program per attach point.  Matches the N_PROBE node with num == index. */
+struct meta_probe {
+	uint32_t index;
+	enum probe_type type;
+	const char *name;        /* the block's probe name (joined) */
+	const char *prog;        /* BPF function name in the object */
+	uint32_t nattach;
+	struct meta_attach *attach;
+};
+
+struct meta_arg {
+	struct type *type;
+	uint32_t offset;         /* in the event record (id is at 0) */
+};
+
+/* printf / system / cat / debugf formats: the record is {u64 id; args...} */
+struct meta_fmt {
+	const char *fmt;
+	uint32_t nargs;
+	struct meta_arg *args;
+	uint32_t size;           /* total record size */
+};
+
+struct meta_helper_error {
+	const char *func;        /* helper name without bpf_: "probe_read" */
+	struct loc loc;
+};
+
+struct meta_config {
+	uint64_t max_strlen;        /* 64 */
+	const char *str_trunc_trailer; /* ".." */
+	uint8_t stack_mode;         /* enum stack_mode */
+	bool cpp_demangle;          /* 1 */
+	uint64_t perf_rb_pages;     /* 64 */
+	uint64_t max_cat_bytes;     /* 10240 */
+	uint64_t max_map_keys;      /* 4096 */
+	uint64_t max_probes;        /* 512 */
+	uint64_t max_bpf_progs;     /* 512 */
+	uint64_t log_size;          /* 1000000 */
+	const char *cache_user_symbols; /* "PER_PID" / "PER_PROGRAM" / "NONE" */
+	bool unsafe;                /* --unsafe given */
+	int helper_check_level;     /* -k: 1, -kk: 2 */
+};
+
+struct meta {
+	VEC(struct meta_map) maps;
+	VEC(struct meta_probe) probes;
+	VEC(struct meta_fmt) printfs, systems, cats;
+	VEC(const char *) time_fmts;     /* time() formats by id */
+	VEC(const char *) join_delims;   /* join() delimiters by id */
+	VEC(const char *) strftime_fmts; /* strftime() formats by id */
+	VEC(const char *) cgroup_filters;/* cgroup_path() filters by id */
+	VEC(const char *) probe_names;   /* `probe` builtin values by id */
+	VEC(struct type *) print_types;  /* print(value) types by id */
+	VEC(struct meta_helper_error) helper_errors;
+	struct meta_config cfg;
+};
+
+void meta_config_defaults(struct meta_config *cfg);
+struct meta_map *meta_find_map(struct meta *m, const char *name);
+
+/* Write the metadata as one key/value pair "meta": {...} of the caller's
+ * record map; types go through the encoder's type table. */
+void meta_encode(struct codec_enc *e, msgpack_packer *pk, const struct meta *m);
+/* Types referenced by the metadata must be registered before
+ * enc_write_tables; call this first. */
+void meta_register_types(struct codec_enc *e, const struct meta *m);
+/* Decode from the record's "meta" value (types from d). */
+bool meta_decode(struct codec_dec *d, const msgpack_object *o, struct meta *m);
+
+#endif

@@ -1,0 +1,429 @@
+/* mp.c - msgpack writing/reading helpers and stream framing; see mp.h.
+ *
+ * Note: msgpack-c's unpacker refuses objects nested deeper than 32 levels
+ * (MSGPACK_EMBED_STACK_SIZE is compiled into the library), so trees
+ * (AST nodes, types) are never encoded as nested maps: they are flat
+ * tables referencing each other by index (see codec.c).
+ */
+#include "mp.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arena.h"
+
+/* ---- writing ---- */
+
+static int out_write_all(struct mp_out *o, const char *p, size_t n)
+{
+	while (n && !o->failed) {
+		ssize_t w = write(o->fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			o->failed = true;
+			return -errno;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return o->failed ? -EIO : 0;
+}
+
+int mp_out_flush(struct mp_out *o)
+{
+	int r = out_write_all(o, o->buf, o->len);
+	o->len = 0;
+	return r;
+}
+
+static int out_cb(void *data, const char *p, size_t n)
+{
+	struct mp_out *o = data;
+	if (o->len + n > sizeof o->buf) {
+		if (mp_out_flush(o) < 0)
+			return -1;
+		if (n > sizeof o->buf)
+			return out_write_all(o, p, n) < 0 ? -1 : 0;
+	}
+	memcpy(o->buf + o->len, p, n);
+	o->len += n;
+	return 0;
+}
+
+void mp_out_init(struct mp_out *o, int fd)
+{
+	o->fd = fd;
+	o->failed = false;
+	o->len = 0;
+	msgpack_packer_init(&o->pk, o, out_cb);
+}
+
+void mp_put_strn(msgpack_packer *pk, const char *s, size_t n)
+{
+	msgpack_pack_str(pk, n);
+	msgpack_pack_str_body(pk, s, n);
+}
+
+void mp_put_str(msgpack_packer *pk, const char *s)
+{
+	if (!s)
+		msgpack_pack_nil(pk);
+	else
+		mp_put_strn(pk, s, strlen(s));
+}
+
+void mp_put_bin(msgpack_packer *pk, const void *p, size_t n)
+{
+	msgpack_pack_bin(pk, n);
+	msgpack_pack_bin_body(pk, p, n);
+}
+
+void mp_put_int(msgpack_packer *pk, int64_t v) { msgpack_pack_int64(pk, v); }
+void mp_put_uint(msgpack_packer *pk, uint64_t v) { msgpack_pack_uint64(pk, v); }
+
+void mp_kv_str(msgpack_packer *pk, const char *k, const char *v)
+{
+	mp_put_str(pk, k);
+	mp_put_str(pk, v);
+}
+
+void mp_kv_int(msgpack_packer *pk, const char *k, int64_t v)
+{
+	mp_put_str(pk, k);
+	msgpack_pack_int64(pk, v);
+}
+
+void mp_kv_uint(msgpack_packer *pk, const char *k, uint64_t v)
+{
+	mp_put_str(pk, k);
+	msgpack_pack_uint64(pk, v);
+}
+
+void mp_kv_bool(msgpack_packer *pk, const char *k, bool v)
+{
+	mp_put_str(pk, k);
+	if (v)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+}
+
+void mp_kv_bin(msgpack_packer *pk, const char *k, const void *p, size_t n)
+{
+	mp_put_str(pk, k);
+	mp_put_bin(pk, p, n);
+}
+
+void mp_write_header(struct mp_out *o, const char *format, int version,
+		     const struct source *src, int extra)
+{
+	msgpack_packer *pk = &o->pk;
+	msgpack_pack_map(pk, 4 + (size_t)extra);
+	mp_kv_str(pk, "format", format);
+	mp_kv_int(pk, "version", version);
+	mp_kv_str(pk, "filename", src && src->filename ? src->filename : "stdin");
+	mp_put_str(pk, "source");
+	if (src && src->text)
+		mp_put_bin(pk, src->text, strlen(src->text));
+	else
+		mp_put_bin(pk, "", 0);
+}
+
+void mp_write_end(struct mp_out *o)
+{
+	msgpack_pack_map(&o->pk, 1);
+	mp_kv_str(&o->pk, "t", "end");
+}
+
+/* ---- decoding accessors ---- */
+
+void mp_fail(struct mp_err *e, const char *fmt, ...)
+{
+	if (e->set)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+	e->set = true;
+}
+
+bool mp_key_is(const msgpack_object *o, const char *key)
+{
+	size_t n = strlen(key);
+	return o->type == MSGPACK_OBJECT_STR && o->via.str.size == n &&
+	       memcmp(o->via.str.ptr, key, n) == 0;
+}
+
+const msgpack_object *mp_get(const msgpack_object *map, const char *key)
+{
+	if (!map || map->type != MSGPACK_OBJECT_MAP)
+		return NULL;
+	for (uint32_t i = 0; i < map->via.map.size; i++)
+		if (mp_key_is(&map->via.map.ptr[i].key, key))
+			return &map->via.map.ptr[i].val;
+	return NULL;
+}
+
+bool mp_is_nil(const msgpack_object *o)
+{
+	return !o || o->type == MSGPACK_OBJECT_NIL;
+}
+
+int64_t mp_int(struct mp_err *e, const msgpack_object *o, const char *what)
+{
+	if (mp_is_nil(o))
+		return 0;
+	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return (int64_t)o->via.u64;
+	if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+		return o->via.i64;
+	mp_fail(e, "field '%s' is not an integer", what);
+	return 0;
+}
+
+uint64_t mp_uint(struct mp_err *e, const msgpack_object *o, const char *what)
+{
+	return (uint64_t)mp_int(e, o, what);
+}
+
+bool mp_bool(struct mp_err *e, const msgpack_object *o, const char *what)
+{
+	if (mp_is_nil(o))
+		return false;
+	if (o->type == MSGPACK_OBJECT_BOOLEAN)
+		return o->via.boolean;
+	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return o->via.u64 != 0;
+	mp_fail(e, "field '%s' is not a boolean", what);
+	return false;
+}
+
+char *mp_str(struct mp_err *e, const msgpack_object *o, const char *what, uint32_t *len)
+{
+	if (len)
+		*len = 0;
+	if (mp_is_nil(o))
+		return NULL;
+	if (o->type == MSGPACK_OBJECT_STR) {
+		if (len)
+			*len = o->via.str.size;
+		return arena_strndup(o->via.str.ptr, o->via.str.size);
+	}
+	if (o->type == MSGPACK_OBJECT_BIN) {
+		if (len)
+			*len = o->via.bin.size;
+		return arena_strndup(o->via.bin.ptr, o->via.bin.size);
+	}
+	mp_fail(e, "field '%s' is not a string", what);
+	return NULL;
+}
+
+uint32_t mp_array(struct mp_err *e, const msgpack_object *o, const char *what,
+		  const msgpack_object **items)
+{
+	*items = NULL;
+	if (mp_is_nil(o))
+		return 0;
+	if (o->type != MSGPACK_OBJECT_ARRAY) {
+		mp_fail(e, "field '%s' is not an array", what);
+		return 0;
+	}
+	*items = o->via.array.ptr;
+	return o->via.array.size;
+}
+
+/* ---- reading streams ---- */
+
+static const msgpack_object *next_object(struct mp_in *in)
+{
+	for (;;) {
+		msgpack_unpack_return r = msgpack_unpacker_next(&in->unp, &in->res);
+		if (r == MSGPACK_UNPACK_SUCCESS)
+			return &in->res.data;
+		if (r != MSGPACK_UNPACK_CONTINUE) {
+			snprintf(in->errmsg, sizeof in->errmsg,
+				 "corrupt %s stream (invalid msgpack data)", in->format);
+			return NULL;
+		}
+		if (in->eof) {
+			snprintf(in->errmsg, sizeof in->errmsg,
+				 "truncated %s stream (input ended before the end record)",
+				 in->format);
+			return NULL;
+		}
+		if (!msgpack_unpacker_reserve_buffer(&in->unp, 1 << 16)) {
+			snprintf(in->errmsg, sizeof in->errmsg, "out of memory reading %s stream",
+				 in->format);
+			return NULL;
+		}
+		ssize_t n;
+		do
+			n = read(in->fd, msgpack_unpacker_buffer(&in->unp),
+				 msgpack_unpacker_buffer_capacity(&in->unp));
+		while (n < 0 && errno == EINTR);
+		if (n < 0) {
+			snprintf(in->errmsg, sizeof in->errmsg, "read error: %s",
+				 strerror(errno));
+			return NULL;
+		}
+		if (n == 0)
+			in->eof = true;
+		else
+			msgpack_unpacker_buffer_consumed(&in->unp, (size_t)n);
+	}
+}
+
+const msgpack_object *mp_in_open(struct mp_in *in, int fd, const char *format,
+				 int version, struct source *src)
+{
+	memset(in, 0, sizeof *in);
+	in->fd = fd;
+	in->format = format ? format : "bt";
+	if (!msgpack_unpacker_init(&in->unp, 1 << 16)) {
+		snprintf(in->errmsg, sizeof in->errmsg, "out of memory");
+		return NULL;
+	}
+	msgpack_unpacked_init(&in->res);
+	const msgpack_object *h = next_object(in);
+	if (!h) {
+		if (in->eof && msgpack_unpacker_message_size(&in->unp) == 0)
+			snprintf(in->errmsg, sizeof in->errmsg,
+				 "empty input (expected a %s stream)", in->format);
+		return NULL;
+	}
+	const msgpack_object *f = mp_get(h, "format");
+	if (!f || f->type != MSGPACK_OBJECT_STR) {
+		snprintf(in->errmsg, sizeof in->errmsg,
+			 "input is not a %s stream (no stream header)", in->format);
+		return NULL;
+	}
+	if (format && !mp_key_is(f, format)) {
+		snprintf(in->errmsg, sizeof in->errmsg,
+			 "expected a '%s' stream, got '%.*s'", format,
+			 (int)(f->via.str.size > 40 ? 40 : f->via.str.size), f->via.str.ptr);
+		return NULL;
+	}
+	if (!format)
+		in->format = arena_strndup(f->via.str.ptr, f->via.str.size);
+	struct mp_err e = { 0 };
+	int64_t v = mp_get_int(&e, h, "version");
+	if (format && (e.set || v != version)) {
+		snprintf(in->errmsg, sizeof in->errmsg,
+			 "unsupported %s stream version %lld (this tool reads version %d)",
+			 format, (long long)v, version);
+		return NULL;
+	}
+	if (src) {
+		src->filename = mp_get_str(&e, h, "filename");
+		src->text = mp_get_str(&e, h, "source");
+		if (!src->filename)
+			src->filename = "stdin";
+		if (!src->text)
+			src->text = "";
+	}
+	if (e.set) {
+		snprintf(in->errmsg, sizeof in->errmsg, "bad %s stream header: %s",
+			 in->format, e.msg);
+		return NULL;
+	}
+	return h;
+}
+
+const msgpack_object *mp_in_next(struct mp_in *in)
+{
+	const msgpack_object *o = next_object(in);
+	if (!o)
+		return NULL;
+	if (o->type != MSGPACK_OBJECT_MAP) {
+		snprintf(in->errmsg, sizeof in->errmsg,
+			 "corrupt %s stream (record is not a map)", in->format);
+		return NULL;
+	}
+	const msgpack_object *t = mp_get(o, "t");
+	if (t && mp_key_is(t, "end"))
+		return NULL;
+	return o;
+}
+
+void mp_in_close(struct mp_in *in)
+{
+	msgpack_unpacked_destroy(&in->res);
+	msgpack_unpacker_destroy(&in->unp);
+}
+
+/* ---- readable dump ---- */
+
+static void dump_str(FILE *out, const char *p, uint32_t n)
+{
+	fputc('"', out);
+	for (uint32_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", out);
+		else if (c == '\t')
+			fputs("\\t", out);
+		else if (c < 32 || c >= 127)
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+void mp_dump(FILE *out, const msgpack_object *o, int indent)
+{
+	switch (o->type) {
+	case MSGPACK_OBJECT_NIL: fputs("null", out); break;
+	case MSGPACK_OBJECT_BOOLEAN: fputs(o->via.boolean ? "true" : "false", out); break;
+	case MSGPACK_OBJECT_POSITIVE_INTEGER: fprintf(out, "%llu", (unsigned long long)o->via.u64); break;
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER: fprintf(out, "%lld", (long long)o->via.i64); break;
+	case MSGPACK_OBJECT_FLOAT32: case MSGPACK_OBJECT_FLOAT64: fprintf(out, "%g", o->via.f64); break;
+	case MSGPACK_OBJECT_STR: dump_str(out, o->via.str.ptr, o->via.str.size); break;
+	case MSGPACK_OBJECT_BIN:
+		if (o->via.bin.size > 256) {
+			fprintf(out, "<%u bytes>", o->via.bin.size);
+		} else {
+			fputs("b", out);
+			dump_str(out, o->via.bin.ptr, o->via.bin.size);
+		}
+		break;
+	case MSGPACK_OBJECT_EXT: fprintf(out, "<ext %u bytes>", o->via.ext.size); break;
+	case MSGPACK_OBJECT_ARRAY: {
+		bool simple = true;
+		for (uint32_t i = 0; i < o->via.array.size; i++)
+			if (o->via.array.ptr[i].type == MSGPACK_OBJECT_MAP ||
+			    o->via.array.ptr[i].type == MSGPACK_OBJECT_ARRAY)
+				simple = false;
+		fputc('[', out);
+		for (uint32_t i = 0; i < o->via.array.size; i++) {
+			if (i)
+				fputs(simple ? ", " : ",", out);
+			if (!simple)
+				fprintf(out, "\n%*s", indent + 2, "");
+			mp_dump(out, &o->via.array.ptr[i], indent + 2);
+		}
+		if (!simple && o->via.array.size)
+			fprintf(out, "\n%*s", indent, "");
+		fputc(']', out);
+		break;
+	}
+	case MSGPACK_OBJECT_MAP:
+		fputc('{', out);
+		for (uint32_t i = 0; i < o->via.map.size; i++) {
+			fprintf(out, "%s\n%*s", i ? "," : "", indent + 2, "");
+			mp_dump(out, &o->via.map.ptr[i].key, indent + 2);
+			fputs(": ", out);
+			mp_dump(out, &o->via.map.ptr[i].val, indent + 2);
+		}
+		if (o->via.map.size)
+			fprintf(out, "\n%*s", indent, "");
+		fputc('}', out);
+		break;
+	}
+}

@@ -1,0 +1,37 @@
+/* names.h - builtin variables and functions of the language, by id.
+ *
+ * bt-check resolves N_BUILTIN/N_CALL names to these ids (node->id) so later
+ * stages never compare strings.  Adding one: an enum value and a table row.
+ */
+#ifndef BT_NAMES_H
+#define BT_NAMES_H
+
+enum builtin {
+	B_NONE,
+	B_PID, B_TID, B_UID, B_GID, B_USERNAME, B_NSECS, B_ELAPSED, B_JIFFIES,
+	B_CPU, B_NUMAID, B_RAND, B_CGROUP, B_COMM, B_CURTASK, B_CPID,
+	B_KSTACK, B_USTACK, B_PROBE, B_FUNC, B_RETVAL, B_ARGS, B_CTX,
+	B_ARG0, B_ARG9 = B_ARG0 + 9,
+	B_SARG0, B_SARG9 = B_SARG0 + 9,
+	B__COUNT
+};
+
+enum func {
+	F_NONE,
+	F_AVG, F_BUF, F_CAT, F_CGROUPID, F_CLEAR, F_COUNT, F_DELETE, F_EXIT,
+	F_HIST, F_JOIN, F_KADDR, F_KPTR, F_KSYM, F_LEN, F_LHIST, F_MACADDR,
+	F_MAX, F_MIN, F_NTOP, F_OVERRIDE, F_PRINT, F_PRINTF, F_CGROUP_PATH,
+	F_REG, F_SIGNAL, F_STATS, F_STR, F_STRERROR, F_STRFTIME, F_STRNCMP,
+	F_STRCONTAINS, F_SUM, F_SYSTEM, F_TIME, F_UADDR, F_UPTR, F_USYM,
+	F_ZERO, F_PATH, F_UNWATCH, F_BSWAP, F_SKBOUTPUT, F_PTON, F_DEBUGF,
+	F_KSTACK, F_USTACK, F_NSECS,
+	F__COUNT
+};
+
+/* Name -> id (B_NONE / F_NONE when unknown); id -> name. */
+enum builtin builtin_lookup(const char *name);
+const char *builtin_name(enum builtin b);
+enum func func_lookup(const char *name);
+const char *func_name(enum func f);
+
+#endif

@@ -1,0 +1,105 @@
+/* node.c - AST constructors and names; see node.h. */
+#include "node.h"
+
+#include <string.h>
+
+static const char *kind_names[N__COUNT] = {
+	[N_INT] = "int", [N_STR] = "string", [N_STACK_MODE] = "stack_mode",
+	[N_IDENT] = "identifier", [N_BUILTIN] = "builtin", [N_PARAM] = "param",
+	[N_PARAMCOUNT] = "paramcount", [N_CALL] = "call", [N_SIZEOF] = "sizeof",
+	[N_OFFSETOF] = "offsetof", [N_MAP] = "map", [N_VAR] = "variable",
+	[N_BINOP] = "binop", [N_UNOP] = "unop", [N_TERNARY] = "ternary",
+	[N_FIELD] = "field", [N_INDEX] = "index", [N_CAST] = "cast",
+	[N_TUPLE] = "tuple", [N_EXPR_STMT] = "expr_stmt",
+	[N_ASSIGN_MAP] = "assign_map", [N_ASSIGN_VAR] = "assign_var",
+	[N_ASSIGN_CONFIG] = "assign_config", [N_IF] = "if",
+	[N_UNROLL] = "unroll", [N_WHILE] = "while", [N_JUMP] = "jump",
+	[N_PREDICATE] = "predicate", [N_ATTACH_POINT] = "attach_point",
+	[N_PROBE] = "probe", [N_CONFIG] = "config", [N_PROGRAM] = "program",
+};
+
+static const char *op_names[OP__COUNT] = {
+	[OP_NONE] = "", [OP_EQ] = "==", [OP_NE] = "!=", [OP_LE] = "<=",
+	[OP_GE] = ">=", [OP_LT] = "<", [OP_GT] = ">", [OP_LAND] = "&&",
+	[OP_LOR] = "||", [OP_SHL] = "<<", [OP_SHR] = ">>", [OP_ADD] = "+",
+	[OP_SUB] = "-", [OP_MUL] = "*", [OP_DIV] = "/", [OP_MOD] = "%",
+	[OP_BAND] = "&", [OP_BOR] = "|", [OP_BXOR] = "^", [OP_LNOT] = "!",
+	[OP_BNOT] = "~", [OP_NEG] = "-", [OP_DEREF] = "dereference",
+	[OP_INC] = "++", [OP_DEC] = "--", [JUMP_RETURN] = "return",
+	[JUMP_BREAK] = "break", [JUMP_CONTINUE] = "continue",
+};
+
+const char *node_kind_name(enum node_kind k)
+{
+	return (unsigned)k < N__COUNT ? kind_names[k] : "?";
+}
+
+const char *op_str(enum op op)
+{
+	return (unsigned)op < OP__COUNT ? op_names[op] : "?";
+}
+
+bool op_is_comparison(enum op op)
+{
+	return op >= OP_EQ && op <= OP_GT;
+}
+
+struct node *node_new(enum node_kind kind, struct loc loc)
+{
+	struct node *n = ARENA_NEW(struct node);
+	n->kind = kind;
+	n->loc = loc;
+	return n;
+}
+
+struct node *node_int(int64_t v, struct loc loc)
+{
+	struct node *n = node_new(N_INT, loc);
+	n->num = v;
+	return n;
+}
+
+struct node *node_str(const char *s, uint32_t len, struct loc loc)
+{
+	struct node *n = node_new(N_STR, loc);
+	n->str = arena_strndup(s, len);
+	n->len = len;
+	return n;
+}
+
+struct node *node_binop(enum op op, struct node *a, struct node *b, struct loc loc)
+{
+	struct node *n = node_new(N_BINOP, loc);
+	n->op = op;
+	n->a = a;
+	n->b = b;
+	return n;
+}
+
+struct node *node_unop(enum op op, struct node *a, bool postfix, struct loc loc)
+{
+	struct node *n = node_new(N_UNOP, loc);
+	n->op = op;
+	n->a = a;
+	if (postfix)
+		n->flags |= NF_POSTFIX;
+	return n;
+}
+
+const char *probe_name(const struct node *probe)
+{
+	size_t total = 1;
+	const char **names = ARENA_ARRAY(const char *, probe->args.n + 1);
+	for (size_t i = 0; i < probe->args.n; i++) {
+		const struct node *ap = probe->args.v[i];
+		names[i] = ap->ap ? attach_point_name(ap->ap, false) : ap->str;
+		total += strlen(names[i]) + 1;
+	}
+	char *s = arena_alloc(total);
+	for (size_t i = 0; i < probe->args.n; i++) {
+		if (i)
+			strcat(s, ",");
+		strcat(s, names[i]);
+	}
+	return s;
+}

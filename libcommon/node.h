@@ -1,0 +1,120 @@
+/* node.h - the AST (bt-parse output) and the typed IR tree (bt-check output).
+ *
+ * One tagged node type.  Slot meaning per kind is listed below; a slot not
+ * listed is unused (zero).  bt-check fills `type` on every expression, `id`
+ * on resolved names, and may rewrite subtrees (e.g. insert casts).
+ * Serialised by codec.c as a flat table (ir-spec/ast.md).
+ *
+ * kind            syntax              slots
+ * ----            ------              -----
+ * N_INT           42                  num
+ * N_STR           "abc"               str,len (bytes, may contain NUL)
+ * N_STACK_MODE    perf                str
+ * N_IDENT         foo                 str
+ * N_BUILTIN       pid                 str; id = enum builtin (check)
+ * N_PARAM         $3                  num (index)
+ * N_PARAMCOUNT    $#
+ * N_CALL          f(a, b)             str (name), args; id = enum func (check)
+ * N_SIZEOF        sizeof(T|e)         ty_arg or a
+ * N_OFFSETOF      offsetof(T|e, f)    ty_arg or a, str (field)
+ * N_MAP           @m[k1, k2]          str (name incl @), args (keys); id = map id
+ * N_VAR           $x                  str (name incl $); id = variable slot
+ * N_BINOP         a op b              op, a, b
+ * N_UNOP          op a / a op         op, a, flags NF_POSTFIX
+ * N_TERNARY       c ? a : b           c, a, b
+ * N_FIELD         a.f / a->f / a.N    a, str (field) or num (tuple index, NF_TUPLE_INDEX); num = offset after check
+ * N_INDEX         a[b]                a, b
+ * N_CAST          (T)a                ty_arg, a
+ * N_TUPLE         (a, b, ...)         args
+ * N_EXPR_STMT     e;                  a
+ * N_ASSIGN_MAP    @m = e / @m op= e   a (N_MAP), b (value; for op= a N_BINOP), flags NF_COMPOUND
+ * N_ASSIGN_VAR    $x = e              a (N_VAR), b, flags NF_COMPOUND
+ * N_ASSIGN_CONFIG name = e            str, b
+ * N_IF            if (c) {..} else    c, body, orelse
+ * N_UNROLL        unroll(n) {..}      a (count expr), body; num = count (check)
+ * N_WHILE         while (c) {..}      c, body
+ * N_JUMP          return/break/...    op (JUMP_*)
+ * N_PREDICATE     /e/                 a
+ * N_ATTACH_POINT  kprobe:f            ap (parsed attach point), str (raw text)
+ * N_PROBE         ap, ap /p/ {..}     args (attach points), c (predicate) , body; num = probe index
+ * N_CONFIG        config = {..}       body (N_ASSIGN_CONFIG)
+ * N_PROGRAM                           str (C definitions text), c (config), args (probes)
+ */
+#ifndef BT_NODE_H
+#define BT_NODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "diag.h"
+#include "probe_types.h"
+#include "type.h"
+
+enum node_kind {
+	N_INT, N_STR, N_STACK_MODE, N_IDENT, N_BUILTIN, N_PARAM, N_PARAMCOUNT,
+	N_CALL, N_SIZEOF, N_OFFSETOF, N_MAP, N_VAR, N_BINOP, N_UNOP, N_TERNARY,
+	N_FIELD, N_INDEX, N_CAST, N_TUPLE,
+	N_EXPR_STMT, N_ASSIGN_MAP, N_ASSIGN_VAR, N_ASSIGN_CONFIG, N_IF,
+	N_UNROLL, N_WHILE, N_JUMP,
+	N_PREDICATE, N_ATTACH_POINT, N_PROBE, N_CONFIG, N_PROGRAM,
+	N__COUNT
+};
+
+enum op {
+	OP_NONE,
+	/* binary */
+	OP_EQ, OP_NE, OP_LE, OP_GE, OP_LT, OP_GT, OP_LAND, OP_LOR,
+	OP_SHL, OP_SHR, OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD,
+	OP_BAND, OP_BOR, OP_BXOR,
+	/* unary */
+	OP_LNOT, OP_BNOT, OP_NEG, OP_DEREF, OP_INC, OP_DEC,
+	/* jumps */
+	JUMP_RETURN, JUMP_BREAK, JUMP_CONTINUE,
+	OP__COUNT
+};
+
+enum node_flags {
+	NF_POSTFIX = 1 << 0,     /* x++ */
+	NF_COMPOUND = 1 << 1,    /* @x += 1 */
+	NF_TUPLE_INDEX = 1 << 2, /* $t.1 */
+	NF_ARROW = 1 << 3,       /* a->f (a is the N_UNOP deref) */
+	NF_IN_STR = 1 << 4,      /* positional param used inside str() */
+};
+
+struct node;
+typedef VEC(struct node *) nodevec;
+
+struct node {
+	enum node_kind kind;
+	struct loc loc;
+	enum op op;
+	uint32_t flags;
+	int64_t num;
+	const char *str;
+	uint32_t len;            /* byte length of str (N_STR may hold NULs) */
+	struct node *a, *b, *c;
+	nodevec args, body, orelse;
+	struct type *type;       /* expression type (bt-check) */
+	struct type *ty_arg;     /* type operand of casts / sizeof / offsetof */
+	struct attach_point *ap; /* N_ATTACH_POINT */
+	int32_t id;              /* resolved id (builtin/func/map/var/async id) */
+	int32_t id2;             /* second resolved id where needed */
+	uint32_t enc_index;      /* codec scratch */
+};
+
+struct node *node_new(enum node_kind kind, struct loc loc);
+struct node *node_int(int64_t v, struct loc loc);
+struct node *node_str(const char *s, uint32_t len, struct loc loc);
+struct node *node_binop(enum op op, struct node *a, struct node *b, struct loc loc);
+struct node *node_unop(enum op op, struct node *a, bool postfix, struct loc loc);
+
+const char *node_kind_name(enum node_kind k);
+/* Operator spelling as bpftrace prints it ("==", "dereference", "return"). */
+const char *op_str(enum op op);
+bool op_is_comparison(enum op op);
+
+/* Probe name: ",".join of its attach point names. */
+const char *probe_name(const struct node *probe);
+
+#endif

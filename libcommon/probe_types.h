@@ -1,0 +1,56 @@
+/* probe_types.h - the probe providers table and parsed attach points.
+ *
+ * Adding a probe type: one enum value, one row in probe_types.c.
+ */
+#ifndef BT_PROBE_TYPES_H
+#define BT_PROBE_TYPES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum probe_type {
+	PT_INVALID,
+	PT_KPROBE, PT_KRETPROBE, PT_UPROBE, PT_URETPROBE, PT_USDT,
+	PT_BEGIN, PT_END, PT_TRACEPOINT, PT_PROFILE, PT_INTERVAL,
+	PT_SOFTWARE, PT_HARDWARE, PT_WATCHPOINT, PT_ASYNCWATCHPOINT,
+	PT_KFUNC, PT_KRETFUNC, PT_ITER, PT_RAWTRACEPOINT,
+	PT__COUNT
+};
+
+struct probe_type_info {
+	enum probe_type type;
+	const char *name;        /* full name: "kprobe" */
+	const char *aliases[3];  /* "k", ... */
+};
+
+const struct probe_type_info *probe_type_info(enum probe_type t);
+/* Look up a provider by full name or alias; PT_INVALID if unknown. */
+enum probe_type probe_type_lookup(const char *name);
+const char *probe_type_name(enum probe_type t);
+
+/* A parsed attach point (brief §1.6, §2.1 AttachPoint). Strings are NULL
+ * when absent. */
+struct attach_point {
+	enum probe_type provider;
+	const char *raw;          /* raw text as written (after $N substitution) */
+	const char *target;       /* path, tracepoint category, unit, event, iter name */
+	const char *lang;         /* "cpp" */
+	const char *ns;           /* usdt provider */
+	const char *func;         /* function / event / probe name */
+	const char *pin;          /* iter pin path */
+	const char *mode;         /* watchpoint mode "rw" */
+	uint64_t freq;            /* profile/interval rate, software/hardware count */
+	uint64_t len;             /* watchpoint length */
+	uint64_t address;         /* uprobe/watchpoint address */
+	uint64_t func_offset;     /* kprobe/uprobe +offset */
+	int arg_num;              /* watchpoint func+argN: N, else -1 */
+	bool need_expansion;      /* has wildcards etc. */
+	bool ignore_invalid;
+	bool async;               /* asyncwatchpoint */
+};
+
+/* bpftrace's display name (§2.1): provider[:target][:lang][:ns][:func[+off]]
+ * [:address][:freq][:len][:mode]; with_extra=false omits lang/len/mode. */
+const char *attach_point_name(const struct attach_point *ap, bool with_extra);
+
+#endif

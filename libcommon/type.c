@@ -1,0 +1,263 @@
+/* type.c - constructors, layout and printing of types; see type.h. */
+#include "type.h"
+
+#include <string.h>
+
+#include "arena.h"
+
+static const char *kind_names[TY__COUNT] = {
+	[TY_NONE] = "none",         [TY_INT] = "int",
+	[TY_PTR] = "pointer",       [TY_RECORD] = "record",
+	[TY_ARRAY] = "array",       [TY_STRING] = "string",
+	[TY_BUFFER] = "buffer",     [TY_TUPLE] = "tuple",
+	[TY_COUNT] = "count",       [TY_SUM] = "sum",
+	[TY_MIN] = "min",           [TY_MAX] = "max",
+	[TY_AVG] = "avg",           [TY_STATS] = "stats",
+	[TY_HIST] = "hist",         [TY_LHIST] = "lhist",
+	[TY_KSTACK] = "kstack",     [TY_USTACK] = "ustack",
+	[TY_KSYM] = "ksym",         [TY_USYM] = "usym",
+	[TY_PROBE] = "probe",       [TY_USERNAME] = "username",
+	[TY_INET] = "inet",         [TY_TIMESTAMP] = "timestamp",
+	[TY_MACADDR] = "mac_address", [TY_CGROUP_PATH] = "cgroup_path",
+	[TY_STRERROR] = "strerror", [TY_STACK_MODE] = "stack mode",
+	[TY_TS_MODE] = "timestamp mode",
+};
+
+const char *type_kind_name(enum type_kind k)
+{
+	return (unsigned)k < TY__COUNT ? kind_names[k] : "?";
+}
+
+struct type *type_new(enum type_kind kind, uint32_t size)
+{
+	struct type *t = ARENA_NEW(struct type);
+	t->kind = kind;
+	t->size = size;
+	return t;
+}
+
+struct type *type_none(void) { return type_new(TY_NONE, 0); }
+
+struct type *type_int(int bits, bool is_signed)
+{
+	struct type *t = type_new(TY_INT, bits == 1 ? 1 : (uint32_t)bits / 8);
+	t->bits = (uint8_t)bits;
+	t->is_signed = is_signed;
+	return t;
+}
+
+struct type *type_bool(void) { return type_int(1, false); }
+
+struct type *type_string(uint32_t size) { return type_new(TY_STRING, size); }
+
+struct type *type_buffer(uint32_t size) { return type_new(TY_BUFFER, size); }
+
+struct type *type_ptr(struct type *elem, enum addrspace as)
+{
+	struct type *t = type_new(TY_PTR, 8);
+	t->elem = elem;
+	t->as = (uint8_t)as;
+	return t;
+}
+
+struct type *type_array(struct type *elem, uint32_t count)
+{
+	struct type *t = type_new(TY_ARRAY, elem->size * count);
+	t->elem = elem;
+	t->count = count;
+	return t;
+}
+
+struct type *type_record(const char *name)
+{
+	struct type *t = type_new(TY_RECORD, 0);
+	t->name = arena_strdup(name);
+	t->incomplete = true;
+	return t;
+}
+
+struct type *type_stack(bool user, enum stack_mode mode, uint16_t limit)
+{
+	struct type *t = type_new(user ? TY_USTACK : TY_KSTACK, user ? 16 : 8);
+	t->stack_mode = (uint8_t)mode;
+	t->stack_limit = limit;
+	return t;
+}
+
+struct type *type_clone(const struct type *t)
+{
+	struct type *c = ARENA_NEW(struct type);
+	*c = *t;
+	return c;
+}
+
+bool type_is_int(const struct type *t) { return t && t->kind == TY_INT; }
+
+bool type_is_aggregation(const struct type *t)
+{
+	return t && t->kind >= TY_COUNT && t->kind <= TY_LHIST;
+}
+
+bool type_is_byte_array(const struct type *t)
+{
+	switch (t ? t->kind : TY_NONE) {
+	case TY_STRING: case TY_USYM: case TY_USTACK: case TY_INET:
+	case TY_BUFFER: case TY_TIMESTAMP: case TY_MACADDR:
+	case TY_CGROUP_PATH:
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool type_is_aggregate(const struct type *t)
+{
+	return type_is_byte_array(t) ||
+	       (t && (t->kind == TY_ARRAY || t->kind == TY_TUPLE ||
+		      t->kind == TY_RECORD));
+}
+
+uint32_t type_alignment(const struct type *t)
+{
+	if (type_is_byte_array(t))
+		return 1;
+	if (t->kind == TY_TUPLE || t->kind == TY_RECORD)
+		return t->align ? t->align : 1;
+	if (t->kind == TY_ARRAY)
+		return type_alignment(t->elem);
+	if (t->size <= 2)
+		return t->size ? t->size : 1;
+	if (t->size <= 4)
+		return 4;
+	return 8;
+}
+
+struct type *type_tuple(struct type **elems, uint32_t n)
+{
+	struct type *t = type_new(TY_TUPLE, 0);
+	t->nfields = n;
+	t->fields = ARENA_ARRAY(struct field, n);
+	uint32_t off = 0, maxalign = 1;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t a = type_alignment(elems[i]);
+		if (a > maxalign)
+			maxalign = a;
+		off = (off + a - 1) / a * a;
+		t->fields[i].type = elems[i];
+		t->fields[i].offset = off;
+		off += elems[i]->size;
+	}
+	t->align = maxalign;
+	t->size = (off + maxalign - 1) / maxalign * maxalign;
+	return t;
+}
+
+const struct field *type_field(const struct type *t, const char *name)
+{
+	if (!t)
+		return NULL;
+	for (uint32_t i = 0; i < t->nfields; i++)
+		if (t->fields[i].name && strcmp(t->fields[i].name, name) == 0)
+			return &t->fields[i];
+	return NULL;
+}
+
+bool type_equal(const struct type *a, const struct type *b)
+{
+	if (a == b)
+		return true;
+	if (!a || !b || a->kind != b->kind)
+		return false;
+	switch (a->kind) {
+	case TY_INT:
+		return a->bits == b->bits && a->is_signed == b->is_signed;
+	case TY_PTR:
+		return type_equal(a->elem, b->elem);
+	case TY_ARRAY:
+		return a->count == b->count && type_equal(a->elem, b->elem);
+	case TY_RECORD:
+		return a->name && b->name && strcmp(a->name, b->name) == 0;
+	case TY_TUPLE:
+		if (a->nfields != b->nfields)
+			return false;
+		for (uint32_t i = 0; i < a->nfields; i++)
+			if (!type_equal(a->fields[i].type, b->fields[i].type))
+				return false;
+		return true;
+	case TY_KSTACK: case TY_USTACK:
+		return a->stack_mode == b->stack_mode &&
+		       a->stack_limit == b->stack_limit;
+	default:
+		return a->size == b->size;
+	}
+}
+
+static void type_print(char **buf, size_t *len, size_t *cap, const struct type *t);
+
+static void put(char **buf, size_t *len, size_t *cap, const char *s)
+{
+	size_t n = strlen(s);
+	if (*len + n + 1 > *cap) {
+		size_t c = (*cap ? *cap * 2 : 64) + n;
+		char *nb = arena_alloc(c);
+		if (*len)
+			memcpy(nb, *buf, *len);
+		*buf = nb;
+		*cap = c;
+	}
+	memcpy(*buf + *len, s, n + 1);
+	*len += n;
+}
+
+static void type_print(char **buf, size_t *len, size_t *cap, const struct type *t)
+{
+	char tmp[64];
+	if (!t) {
+		put(buf, len, cap, "none");
+		return;
+	}
+	switch (t->kind) {
+	case TY_INT:
+		snprintf(tmp, sizeof tmp, "%sint%d", t->is_signed ? "" : "unsigned ",
+			 t->bits == 1 ? 0 : t->bits);
+		put(buf, len, cap, tmp);
+		break;
+	case TY_PTR:
+		if (t->ctx)
+			put(buf, len, cap, "(ctx) ");
+		type_print(buf, len, cap, t->elem);
+		put(buf, len, cap, " *");
+		break;
+	case TY_ARRAY:
+		type_print(buf, len, cap, t->elem);
+		snprintf(tmp, sizeof tmp, "[%u]", t->count);
+		put(buf, len, cap, tmp);
+		break;
+	case TY_STRING: case TY_BUFFER:
+		snprintf(tmp, sizeof tmp, "%s[%u]", kind_names[t->kind], t->size);
+		put(buf, len, cap, tmp);
+		break;
+	case TY_RECORD:
+		put(buf, len, cap, t->name ? t->name : "record");
+		break;
+	case TY_TUPLE:
+		put(buf, len, cap, "(");
+		for (uint32_t i = 0; i < t->nfields; i++) {
+			if (i)
+				put(buf, len, cap, ",");
+			type_print(buf, len, cap, t->fields[i].type);
+		}
+		put(buf, len, cap, ")");
+		break;
+	default:
+		put(buf, len, cap, type_kind_name(t->kind));
+	}
+}
+
+const char *type_str(const struct type *t)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	type_print(&buf, &len, &cap, t);
+	return buf;
+}

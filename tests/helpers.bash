@@ -1,0 +1,19 @@
+# helpers.bash - shared setup for the bats suites (load with `load helpers`).
+ROOT="$(cd "$(dirname "${BATS_TEST_FILENAME}")/.." && pwd)"
+BT="$ROOT/build"
+export PATH="$BT:$PATH"
+
+# Skip unless running as root with BPF available.
+require_root() {
+	[ "$(id -u)" = 0 ] || skip "needs root"
+}
+
+# Mount tracefs if it is not there yet.
+ensure_tracefs() {
+	[ -d /sys/kernel/tracing/events ] || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
+}
+
+# Count BPF programs currently loaded (for leak checks).
+bpf_prog_count() {
+	bpftool prog list 2>/dev/null | grep -c '^[0-9]*:' || true
+}
