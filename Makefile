@@ -52,12 +52,12 @@ $(B)/obj/gen/%.o: $(B)/gen/%.c
 	$(CC) $(ALL_CFLAGS) -Ibt-parse -Wno-sign-compare -Wno-unused-function -c -o $@ $<
 $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-parse/*.c)): $(B)/gen/parser.h
 $(B)/bt-parse: $(PARSE_OBJ) $(B)/libcommon.a
-	$(CC) $(LDFLAGS) -o $@ $(PARSE_OBJ) $(COMMON_LIBS)
+	$(CC) $(LDFLAGS) -o $@.tmp $(PARSE_OBJ) $(COMMON_LIBS) && mv $@.tmp $@
 
 # ---- bt-check ----
 CHECK_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-check/*.c))
 $(B)/bt-check: $(CHECK_OBJ) $(B)/libcommon.a
-	$(CC) $(LDFLAGS) -o $@ $(CHECK_OBJ) $(COMMON_LIBS) -lbpf -ldw -lelf -lz
+	$(CC) $(LDFLAGS) -o $@.tmp $(CHECK_OBJ) $(COMMON_LIBS) -lbpf -ldw -lelf -lz && mv $@.tmp $@
 
 # ---- bt-codegen (LLVM, statically linked: see FACTS.md) ----
 LLVM_CFLAGS := $(shell $(LLVM_CONFIG) --cflags 2>/dev/null | sed 's/-std=[^ ]*//')
@@ -67,17 +67,17 @@ LLVM_LDFLAGS := $(shell $(LLVM_CONFIG) --ldflags 2>/dev/null)
 CODEGEN_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-codegen/*.c))
 $(CODEGEN_OBJ): ALL_CFLAGS += $(LLVM_CFLAGS)
 $(B)/bt-codegen: $(CODEGEN_OBJ) $(B)/libcommon.a
-	g++ $(LDFLAGS) $(LLVM_LDFLAGS) -o $@ $(CODEGEN_OBJ) $(COMMON_LIBS) $(LLVM_LIBS)
+	g++ $(LDFLAGS) $(LLVM_LDFLAGS) -o $@.tmp $(CODEGEN_OBJ) $(COMMON_LIBS) $(LLVM_LIBS) && mv $@.tmp $@
 
 # ---- bt-load ----
 LOAD_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-load/*.c))
 $(B)/bt-load: $(LOAD_OBJ) $(B)/libcommon.a
-	$(CC) $(LDFLAGS) -o $@ $(LOAD_OBJ) $(COMMON_LIBS) -lbpf -lelf -lz
+	$(CC) $(LDFLAGS) -o $@.tmp $(LOAD_OBJ) $(COMMON_LIBS) -lbpf -lelf -lz && mv $@.tmp $@
 
 # ---- bt-fmt ----
 FMT_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-fmt/*.c))
 $(B)/bt-fmt: $(FMT_OBJ) $(B)/libcommon.a
-	$(CC) $(LDFLAGS) -o $@ $(FMT_OBJ) $(COMMON_LIBS)
+	$(CC) $(LDFLAGS) -o $@.tmp $(FMT_OBJ) $(COMMON_LIBS) && mv $@.tmp $@
 
 # ---- driver ----
 $(B)/bpftrace: bpftrace
@@ -122,6 +122,8 @@ install: all
 	install -m 755 bpftrace $(DESTDIR)$(PREFIX)/bin/bpftrace
 	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 $(wildcard man/*.8) $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 644 completion/bpftrace.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/bpftrace
 
 clean:
 	rm -rf $(B)

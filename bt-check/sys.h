@@ -27,37 +27,115 @@ int sys_close(struct sys *s);
 
 /* Expand one parsed attach point into concrete ones (wildcards, lists,
  * library names, USDT locations...).  Appends to *out (a VEC of struct
- * attach_point *).  Errors/warnings go to d at loc, with bpftrace's
- * wording.  Returns false on a fatal error. */
+ * attach_point *, fresh copies with need_expansion cleared), sorted as
+ * bpftrace orders matches.  Errors/warnings go to d at loc, with
+ * bpftrace's wording.  Returns false on a fatal error.
+ *
+ * flags: SYS_X_LISTING for -l (no "not found" errors, listing-only forms);
+ * SYS_X_MULTI when the probe has more than one attach point (a missing
+ * non-wildcard tracepoint is then a warning and the attach point is
+ * dropped, else a fatal error).  Passing `true` means SYS_X_LISTING.
+ *
+ * Per provider (everything not listed is check-sem's to check):
+ *  tracepoint   cat:event checked against the format file / wildcards
+ *               against available_events; "tracepoint not found: c:e"
+ *               (+ "Did you mean syscalls:e?"), "tracepoints not found: c:e".
+ *  rawtracepoint  wildcards over available_events minus syscalls:sys_*;
+ *               exact names pass unchecked (bare tracepoints are valid).
+ *  kprobe/kretprobe  wildcards over the traceable functions
+ *               (available_filter_functions, else kallsyms text symbols);
+ *               an unknown exact name is kept with the warning "... is not
+ *               traceable ...".
+ *  kfunc/kretfunc  target = module (inferred, "vmlinux" by default;
+ *               "ambiguous attach point ..." if several); wildcards give
+ *               module:func matches.  Kernel support is not checked.
+ *  uprobe/uretprobe  target resolved (-p executable when empty, "libc" via
+ *               the loader cache, $PATH, globs; "uprobe target file '<t>'
+ *               does not exist or is not executable"; warning "attaching
+ *               to uprobe target file '<p>' but matched N binaries");
+ *               functions matched over ELF symbols (cpp: demangled); an
+ *               unknown exact function matches nothing (no attach point).
+ *  usdt         one attach point per probe location (ns filled, usdt_*
+ *               fields set); "usdt target file ...", "namespace for <ap>
+ *               not specified, matched N probes" (+ INFO line, no
+ *               location), "usdt probe must specify at least path or pid".
+ *  software/hardware  "<ev> is not a software probe", "wildcards are not
+ *               allowed for <p> probe type"; freq stays as written (0 =
+ *               default period, see sys_perf_event).
+ *  profile/interval, BEGIN/END  copied (listing: units expanded).
+ *  watchpoint   target = -p executable when empty; wildcard functions
+ *               matched like uprobes.
+ *  iter         "iter <name> not available for your kernel version."
+ * An attach point whose wildcard matches nothing adds nothing and is not
+ * an error (except tracepoints). */
+enum sys_expand_flags {
+	SYS_X_LISTING = 1 << 0,
+	SYS_X_MULTI = 1 << 1,
+};
 typedef VEC(struct attach_point *) apvec;
 bool sys_expand(struct sys *s, const struct attach_point *ap, apvec *out,
-		struct diags *d, struct loc loc, bool listing);
+		struct diags *d, struct loc loc, unsigned flags);
 
 /* Tracepoint `args` record for category:event (brief §7.4), NULL if the
- * tracepoint does not exist. */
+ * tracepoint does not exist: a complete TY_RECORD named
+ * "struct _tracepoint_<cat>_<event>", is_tparg, as = AS_USER for category
+ * syscalls else AS_KERNEL, with every format field (common_* and the
+ * __pad_N bytes included).  The same pointer is returned for the same
+ * event.  __data_loc fields are typed int64; sys_tracepoint_data_loc tells
+ * them apart (reading one yields ctx + (u32 value & 0xffff)); it accepts
+ * the record or a clone of it (matched by name). */
 struct type *sys_tracepoint_args(struct sys *s, const char *category,
 				 const char *event);
+bool sys_tracepoint_data_loc(struct sys *s, const struct type *args,
+			     const char *field);
 
-/* A kernel type by C name ("struct task_struct", "union x", typedef
- * "pid_t") from BTF, loaded lazily on first call.  NULL if unknown. */
+/* A kernel type by C name ("struct task_struct", "union x", "enum e",
+ * typedef "pid_t") from BTF, loaded lazily on first call (a program that
+ * never asks never loads BTF).  Types defined in the DWARF of the
+ * program's uprobe binaries (struct Foo behind a uprobe argument, casts
+ * in uprobe programs) are found first.  Records are complete, with anonymous
+ * struct/union members flattened and by-value members expanded; records
+ * behind pointers are incomplete (name + size): ask again by name.
+ * NULL if unknown. */
 struct type *sys_kernel_type(struct sys *s, const char *name);
 
-/* kfunc/kretfunc args (and retval as field "retval") from BTF. */
+/* kfunc/kretfunc args from BTF: record "struct kfunc:<module>:<func>_args",
+ * is_funcarg, AS_KERNEL; each parameter at offset 8 * its first u64 slot
+ * (a parameter takes ceil(size/8) slots), then "retval" (non-void
+ * functions) in the next slot; size = 8 * slots.  NULL if unknown. */
 struct type *sys_kfunc_args(struct sys *s, const char *module, const char *func);
 
-/* uprobe args from DWARF of binary `path` for function `func`. */
+/* uprobe args from DWARF of binary `path` for function `func`: record
+ * "struct uprobe:<path>:<func>_args", is_funcarg, AS_USER, parameter i at
+ * offset 8*i (= argument register i).  NULL if the binary has no DWARF;
+ * an empty record if the function is not described. */
 struct type *sys_uprobe_args(struct sys *s, const char *path, const char *func);
 
-/* Address of a kernel symbol (kaddr) / user symbol in path (uaddr, with
- * its size).  false if not found. */
+/* Address of a kernel symbol (kaddr, /proc/kallsyms) / user symbol in the
+ * ELF file path (uaddr: st_value and st_size).  false if not found. */
 bool sys_kernel_symbol(struct sys *s, const char *name, uint64_t *addr);
 bool sys_user_symbol(struct sys *s, const char *path, const char *name,
 		     uint64_t *addr, uint64_t *size);
 
-/* cgroupid("path"): inode number of the cgroup directory. */
+/* cgroupid("path"): the cgroup id (kernfs file handle = inode number) of
+ * the cgroup2 directory at path.  false if it does not exist. */
 bool sys_cgroup_id(struct sys *s, const char *path, uint64_t *id);
 
-/* Listing (-l / -lv): print matching probes to out. */
+/* Software/hardware perf events (brief §7.6): name or alias -> perf
+ * config and the default sample period (used when the count is 0; the
+ * attach point keeps freq 0 so the probe name stays as written). */
+struct sys_perf_event {
+	const char *name, *alias;
+	uint32_t config;
+	uint64_t default_period;
+};
+const struct sys_perf_event *sys_perf_event(enum probe_type pt,
+					    const char *name);
+
+/* Listing (-l / -lv, brief §8.4): print matching probes (or BTF types for
+ * "struct ..."/"union ..."/"enum ..." searches) to out; an empty pattern
+ * lists everything.  Search-string errors and the "No DWARF found"
+ * warnings go to d (no location).  0, or -1 after an error. */
 int sys_list(struct sys *s, const char *pattern, bool verbose, FILE *out,
 	     struct diags *d);
 

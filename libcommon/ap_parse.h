@@ -6,6 +6,7 @@
 #define BT_AP_PARSE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "arena.h"
 #include "probe_types.h"
@@ -30,5 +31,12 @@ bool ap_parse(const char *raw, const struct ap_parse_opts *opts, ap_list *out,
 /* bpftrace's glob (brief §7.2): only '*', greedy-first. */
 bool ap_glob_match(const char *pattern, const char *s);
 bool ap_has_wildcard(const char *s);
+
+/* bpftrace's integer conversion (brief §1.4): '_' removed, 0x hex,
+ * c e N scientific (c <= 9, N <= 16), else strtoull base 0 (leading 0 is
+ * octal), trailing text only u/l/ul/ll/ull.  On error returns false and
+ * sets *err to bpftrace's message ("Found trailing non-numeric characters",
+ * "stoull" for no digits / overflow, the scientific-literal messages). */
+bool ap_to_uint(const char *s, uint64_t *out, const char **err);
 
 #endif

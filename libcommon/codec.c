@@ -202,7 +202,8 @@ static void write_type(struct codec_enc *e, msgpack_packer *pk, struct type *t)
 
 void enc_attach_point(msgpack_packer *pk, const struct attach_point *ap)
 {
-	msgpack_pack_map(pk, 16);
+	bool usdt = ap->usdt_args != NULL;
+	msgpack_pack_map(pk, usdt ? 20 : 16);
 	mp_kv_str(pk, "provider", probe_type_name(ap->provider));
 	mp_kv_str(pk, "raw", ap->raw);
 	mp_kv_str(pk, "target", ap->target);
@@ -219,6 +220,12 @@ void enc_attach_point(msgpack_packer *pk, const struct attach_point *ap)
 	mp_kv_bool(pk, "need_expansion", ap->need_expansion);
 	mp_kv_bool(pk, "ignore_invalid", ap->ignore_invalid);
 	mp_kv_bool(pk, "async", ap->async);
+	if (usdt) {
+		mp_kv_uint(pk, "usdt_offset", ap->usdt_offset);
+		mp_kv_uint(pk, "usdt_sema", ap->usdt_sema);
+		mp_kv_str(pk, "usdt_args", ap->usdt_args);
+		mp_kv_int(pk, "usdt_loc", ap->usdt_loc);
+	}
 }
 
 static void write_refs(struct codec_enc *e, msgpack_packer *pk, const char *key,
@@ -412,6 +419,10 @@ struct attach_point *dec_attach_point(struct mp_err *err, const msgpack_object *
 	ap->need_expansion = mp_get_bool(err, o, "need_expansion");
 	ap->ignore_invalid = mp_get_bool(err, o, "ignore_invalid");
 	ap->async = mp_get_bool(err, o, "async");
+	ap->usdt_offset = mp_get_uint(err, o, "usdt_offset");
+	ap->usdt_sema = mp_get_uint(err, o, "usdt_sema");
+	ap->usdt_args = mp_get_str(err, o, "usdt_args");
+	ap->usdt_loc = (int)mp_get_int(err, o, "usdt_loc");
 	return ap;
 }
 

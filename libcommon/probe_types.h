@@ -44,6 +44,14 @@ struct attach_point {
 	uint64_t address;         /* uprobe/watchpoint address */
 	uint64_t func_offset;     /* kprobe/uprobe +offset */
 	int arg_num;              /* watchpoint func+argN: N, else -1 */
+	/* USDT location, filled by bt-check's expansion (one attach point per
+	 * location): file offsets of the probe site and of its semaphore
+	 * (0: none) in target, the note's argument spec ("-4@%edi 8@(%rax)"),
+	 * and the location's index (0-based) among the probe's locations. */
+	uint64_t usdt_offset;
+	uint64_t usdt_sema;
+	const char *usdt_args;
+	int usdt_loc;
 	bool need_expansion;      /* has wildcards etc. */
 	bool ignore_invalid;
 	bool async;               /* asyncwatchpoint */

@@ -1,0 +1,1071 @@
+/* calls.c - checking and typing of function calls (brief §3.3, §3.9
+ * "Calls", §7.3).  One table row per function: argument counts, where
+ * the result may go, probe types, safety; then a handler for the
+ * function's own rules.  Compile-time functions (kaddr, cgroupid, pton,
+ * str($N)...) are folded into literals here.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "clone.h"
+
+#define PTM(t) (1u << (t))
+
+enum assign_rule {
+	A_ANY,      /* no rule */
+	A_MAP,      /* should be directly assigned to a map */
+	A_NONE,     /* should not be used in an assignment or as a map key */
+	A_VAR,      /* should be assigned to a variable */
+};
+
+struct call {
+	struct check *c;
+	struct node *n;
+	enum call_ctx ctx;
+	struct node *map;      /* CALL_MAP_RHS */
+	size_t nargs;
+	struct node **args;
+};
+
+typedef void (*call_fn)(struct call *k);
+
+struct func_row {
+	enum func id;
+	int min, max;          /* max < 0: 128 */
+	enum assign_rule assign;
+	bool unsafe;
+	unsigned allowed;      /* probe types (0: all), generic message */
+	call_fn fn;
+};
+
+/* ---- shared checks (bpftrace's check_nargs/check_varargs/check_arg) ---- */
+
+static bool check_nargs(struct call *k, size_t want)
+{
+	if (k->nargs == want)
+		return true;
+	const char *f = k->n->str;
+	if (want == 0)
+		err(k->c, k->n->loc, "%s() requires no arguments (%zu provided)", f, k->nargs);
+	else if (want == 1)
+		err(k->c, k->n->loc, "%s() requires one argument (%zu provided)", f, k->nargs);
+	else
+		err(k->c, k->n->loc, "%s() requires %zu arguments (%zu provided)", f, want, k->nargs);
+	return false;
+}
+
+static bool check_varargs(struct call *k, size_t min, size_t max)
+{
+	const char *f = k->n->str;
+	if (k->nargs < min) {
+		if (min == 1)
+			err(k->c, k->n->loc, "%s() requires at least one argument (%zu provided)",
+			    f, k->nargs);
+		else
+			err(k->c, k->n->loc, "%s() requires at least %zu arguments (%zu provided)",
+			    f, min, k->nargs);
+		return false;
+	}
+	if (k->nargs > max) {
+		if (max == 0)
+			err(k->c, k->n->loc, "%s() requires no arguments (%zu provided)", f, k->nargs);
+		else if (max == 1)
+			err(k->c, k->n->loc, "%s() takes up to one argument (%zu provided)", f, k->nargs);
+		else
+			err(k->c, k->n->loc, "%s() takes up to %zu arguments (%zu provided)",
+			    f, max, k->nargs);
+		return false;
+	}
+	return true;
+}
+
+static bool is_literal(const struct node *n)
+{
+	return n->kind == N_INT || n->kind == N_STR || n->kind == N_STACK_MODE;
+}
+
+bool was_param(struct check *c, const struct node *n, int64_t *idx)
+{
+	if (n->kind == N_PARAM) {
+		*idx = n->num;
+		return true;
+	}
+	for (size_t i = 0; i < c->folded.n; i++)
+		if (c->folded.v[i] == n && c->folded_orig.v[i]->kind == N_PARAM) {
+			*idx = c->folded_orig.v[i]->num;
+			return true;
+		}
+	return false;
+}
+
+/* Kind names as bpftrace prints a Type (not a SizedType). */
+static const char *want_str(enum type_kind k)
+{
+	return k == TY_INT ? "integer" : type_kind_name(k);
+}
+
+static bool check_arg(struct call *k, enum type_kind want, size_t i, bool literal)
+{
+	struct node *a = k->args[i];
+	struct type *t = a->type;
+	if (literal && (!is_literal(a) || t->kind != want)) {
+		err(k->c, k->n->loc, "%s() expects a %s literal (%s provided)", k->n->str,
+		    want_str(want), kind_str(t));
+		int64_t idx;
+		if (want == TY_STRING && was_param(k->c, a, &idx))
+			diag_add(k->c->d, DIAG_ERROR, (struct loc){ 0 },
+				 "Use str($%lld) to treat $%lld as a string", (long long)idx,
+				 (long long)idx);
+		return false;
+	}
+	if (k->c->final && t->kind != want) {
+		err(k->c, k->n->loc, "%s() only supports %s arguments (%s provided)", k->n->str,
+		    want_str(want), kind_str(t));
+		return false;
+	}
+	return t->kind == want;
+}
+
+static bool check_assignment(struct call *k, enum assign_rule rule)
+{
+	struct check *c = k->c;
+	const char *f = k->n->str;
+	switch (rule) {
+	case A_MAP:
+		if (k->ctx != CALL_MAP_RHS) {
+			err(c, k->n->loc, "%s() should be directly assigned to a map", f);
+			return false;
+		}
+		break;
+	case A_VAR:
+		if (k->ctx != CALL_VAR_RHS) {
+			err(c, k->n->loc, "%s() should be assigned to a variable", f);
+			return false;
+		}
+		break;
+	case A_NONE:
+		if (k->ctx == CALL_MAP_RHS || k->ctx == CALL_VAR_RHS || k->ctx == CALL_MAP_KEY) {
+			err(c, k->n->loc, "%s() should not be used in an assignment or as a map key", f);
+			return false;
+		}
+		break;
+	case A_ANY:
+		break;
+	}
+	return true;
+}
+
+static int64_t lit(struct call *k, size_t i)
+{
+	return k->args[i]->num;
+}
+
+/* ---- aggregations ---- */
+
+static void fn_count(struct call *k)
+{
+	struct type *t = type_new(TY_COUNT, 8);
+	t->is_signed = true;
+	k->n->type = t;
+}
+
+static void fn_sum_min_max(struct call *k)
+{
+	static const enum type_kind kinds[] = { [F_SUM] = TY_SUM, [F_MIN] = TY_MIN, [F_MAX] = TY_MAX,
+						[F_AVG] = TY_AVG, [F_STATS] = TY_STATS };
+	enum func f = (enum func)k->n->id;
+	check_arg(k, TY_INT, 0, false);
+	struct type *t = type_new(kinds[f], 8);
+	t->is_signed = (f == F_AVG || f == F_STATS) ? true : k->args[0]->type->is_signed;
+	k->n->type = t;
+}
+
+static struct mapinfo *assigned_map(struct call *k)
+{
+	return k->map ? map_get(k->c, k->map->str) : NULL;
+}
+
+static void fn_hist(struct call *k)
+{
+	struct check *c = k->c;
+	k->n->type = type_new(TY_HIST, 8);
+	check_arg(k, TY_INT, 0, false);
+	int64_t bits = 0;
+	if (k->nargs == 2) {
+		if (!check_arg(k, TY_INT, 1, true))
+			return;
+		bits = lit(k, 1);
+		if (bits < 0 || bits > 5) {
+			err(c, k->n->loc, "hist: bits %lld must be 0..5", (long long)bits);
+			return;
+		}
+	} else if (c->final) {
+		struct node *zero = node_int(0, k->n->loc);
+		zero->type = type_int(64, true);
+		VEC_PUSH(&k->n->args, zero);
+	}
+	struct mapinfo *m = assigned_map(k);
+	if (m && c->final) {
+		if (m->hist_bits >= 0 && m->hist_bits != bits)
+			err(c, k->n->loc, "Different bits in a single hist, had %d now %lld",
+			    m->hist_bits, (long long)bits);
+		else
+			m->hist_bits = (int)bits;
+	}
+}
+
+static void fn_lhist(struct call *k)
+{
+	struct check *c = k->c;
+	k->n->type = type_new(TY_LHIST, 8);
+	check_arg(k, TY_INT, 0, false);
+	bool ok = check_arg(k, TY_INT, 1, true);
+	ok = check_arg(k, TY_INT, 2, true) && ok;
+	ok = check_arg(k, TY_INT, 3, true) && ok;
+	if (!ok || !c->final)
+		return;
+	int64_t min = lit(k, 1), max = lit(k, 2), step = lit(k, 3);
+	if (step <= 0) {
+		err(c, k->n->loc, "lhist() step must be >= 1 (%lld provided)", (long long)step);
+	} else {
+		int64_t buckets = (max - min) / step;
+		if (buckets > 1000)
+			err(c, k->n->loc, "lhist() too many buckets, must be <= 1000 (would need %lld)",
+			    (long long)buckets);
+	}
+	if (min < 0)
+		err(c, k->n->loc, "lhist() min must be non-negative (provided min %lld)",
+		    (long long)min);
+	if (min > max)
+		err(c, k->n->loc,
+		    "lhist() min must be less than max (provided min %lld and max %lld)",
+		    (long long)min, (long long)max);
+	if (max - min < step)
+		err(c, k->n->loc,
+		    "lhist() step is too large for the given range (provided step %lld for range %lld)",
+		    (long long)step, (long long)(max - min));
+	struct mapinfo *m = assigned_map(k);
+	if (m) {
+		if (m->lhist_set && (m->lh_min != min || m->lh_max != max || m->lh_step != step)) {
+			err(c, k->n->loc, "Different lhist bounds in a single map unsupported");
+		} else {
+			m->lhist_set = true;
+			m->lh_min = min;
+			m->lh_max = max;
+			m->lh_step = step;
+		}
+	}
+}
+
+/* ---- map-taking functions ---- */
+
+static struct node *map_arg(struct call *k, bool keyless)
+{
+	struct node *a = k->args[0];
+	if (a->kind != N_MAP) {
+		err(k->c, k->n->loc, "%s() expects a map to be provided", k->n->str);
+		return NULL;
+	}
+	if (keyless && a->args.n) {
+		err(k->c, k->n->loc, "The map passed to %s() should not be indexed by a key",
+		    k->n->str);
+		return NULL;
+	}
+	return a;
+}
+
+static void fn_delete(struct call *k)
+{
+	map_arg(k, false);
+	k->n->type = type_none();
+}
+
+static void fn_clear_zero(struct call *k)
+{
+	map_arg(k, true);
+	k->n->type = type_none();
+}
+
+static void fn_len(struct call *k)
+{
+	map_arg(k, true);
+	k->n->type = type_int(64, true);
+}
+
+static bool printable(const struct type *t)
+{
+	return t->kind != TY_NONE && t->kind != TY_STACK_MODE && t->kind != TY_TS_MODE &&
+	       !type_is_aggregation(t);
+}
+
+static void fn_print(struct call *k)
+{
+	struct check *c = k->c;
+	k->n->type = type_none();
+	if (c->loop_depth)
+		warn_final(c, k->n->loc,
+			   "Due to it's asynchronous nature using 'print()' in a loop can lead to "
+			   "unexpected behavior. The map will likely be updated before the runtime "
+			   "can 'print' it.");
+	struct node *a = k->args[0];
+	if (a->kind == N_MAP) {
+		if (a->args.n) {
+			err(c, k->n->loc, "The map passed to %s() should not be indexed by a key",
+			    k->n->str);
+			return;
+		}
+		if (c->final) {
+			if (k->nargs > 1)
+				check_arg(k, TY_INT, 1, true);
+			if (k->nargs > 2)
+				check_arg(k, TY_INT, 2, true);
+			if (a->type->kind == TY_STATS && k->nargs > 1)
+				warn_final(c, k->n->loc,
+					   "print()'s top and div arguments are ignored when used on "
+					   "stats() maps.");
+		}
+		return;
+	}
+	if (printable(a->type)) {
+		if (k->nargs != 1) {
+			err(c, k->n->loc, "Non-map print() only takes 1 argument, %zu found", k->nargs);
+			return;
+		}
+		k->n->id2 = (int32_t)c->meta->print_types.n;
+		VEC_PUSH(&c->meta->print_types, a->type);
+	} else if (c->final) {
+		err(c, k->n->loc, "%s type passed to %s() is not printable", type_str(a->type),
+		    k->n->str);
+	}
+}
+
+/* ---- output ---- */
+
+static void fn_format(struct call *k)
+{
+	struct check *c = k->c;
+	enum func f = (enum func)k->n->id;
+	k->n->type = type_none();
+	if (!check_arg(k, TY_STRING, 0, true))
+		return;
+	if (f == F_DEBUGF)
+		warn_final(c, k->n->loc,
+			   "The debugf() builtin is not recommended for production use. For more "
+			   "information see bpf_trace_printk in bpf-helpers(7).");
+	struct meta_fmt mf = { 0 };
+	if (!check_format(c, k->n, k->n->str, 1, &mf))
+		return;
+	switch (f) {
+	case F_PRINTF: case F_DEBUGF:
+		k->n->id2 = (int32_t)c->meta->printfs.n;
+		VEC_PUSH(&c->meta->printfs, mf);
+		break;
+	case F_SYSTEM:
+		k->n->id2 = (int32_t)c->meta->systems.n;
+		VEC_PUSH(&c->meta->systems, mf);
+		break;
+	case F_CAT:
+		k->n->id2 = (int32_t)c->meta->cats.n;
+		VEC_PUSH(&c->meta->cats, mf);
+		break;
+	default:
+		break;
+	}
+}
+
+static void fn_none(struct call *k)
+{
+	k->n->type = type_none();
+}
+
+static void fn_exit(struct call *k)
+{
+	k->n->type = type_none();
+}
+
+static void fn_time(struct call *k)
+{
+	struct check *c = k->c;
+	k->n->type = type_none();
+	const char *fmt = "%H:%M:%S\n";
+	if (k->nargs == 1) {
+		if (!check_arg(k, TY_STRING, 0, true))
+			return;
+		fmt = k->args[0]->str;
+	}
+	k->n->id2 = (int32_t)c->meta->time_fmts.n;
+	VEC_PUSH(&c->meta->time_fmts, fmt);
+}
+
+static void fn_join(struct call *k)
+{
+	struct check *c = k->c;
+	k->n->type = type_none();
+	struct type *t = k->args[0]->type;
+	if (c->final && t->kind != TY_INT && t->kind != TY_PTR) {
+		err(c, k->n->loc, "() only supports int or pointer arguments (%s provided)",
+		    kind_str(t));
+		return;
+	}
+	const char *delim = " ";
+	if (k->nargs == 2) {
+		if (!check_arg(k, TY_STRING, 1, true))
+			return;
+		delim = k->args[1]->str;
+	}
+	k->n->id2 = (int32_t)c->meta->join_delims.n;
+	VEC_PUSH(&c->meta->join_delims, delim);
+}
+
+/* ---- strings and buffers ---- */
+
+static void find_param(struct node *n, void *arg)
+{
+	if (n->kind == N_PARAM)
+		*(bool *)arg = true;
+}
+
+static bool contains_param(struct node *n)
+{
+	bool found = false;
+	node_walk(n, find_param, &found);
+	return found;
+}
+
+static void fn_str(struct call *k)
+{
+	struct check *c = k->c;
+	struct node *a = k->args[0];
+	k->n->type = string_type(c);
+	/* str($N) / str($N + k): the parameter's text at compile time */
+	if (a->kind == N_PARAM || (a->kind == N_STR && (a->flags & NF_CHECK_FOLDED))) {
+		const char *s = a->str;
+		uint32_t len = a->len;
+		if (a->kind == N_PARAM) {
+			param_value(c, (int)a->num, &s);
+			len = (uint32_t)strlen(s);
+		}
+		if (k->nargs == 2) {
+			int64_t n;
+			if (is_literal_int(k->args[1], &n) && n >= 0 && (uint64_t)n < len)
+				len = (uint32_t)n;
+		}
+		fold_str(c, k->n, s, len);
+		k->n->type = string_type(c);
+		return;
+	}
+	struct type *t = a->type;
+	if (t->kind != TY_INT && t->kind != TY_PTR && t->kind != TY_NONE) {
+		err(c, k->n->loc, "str() expects an integer or a pointer type as first argument (%s provided)",
+		    type_str(t));
+		return;
+	}
+	if (a->kind == N_BINOP && (a->a->kind == N_PARAM || a->b->kind == N_PARAM))
+		return; /* reported by the binop */
+	if (contains_param(a)) {
+		err(c, k->n->loc, "str() only accepts positional parameters directly or with a "
+				  "single constant offset added");
+		return;
+	}
+	if (k->nargs == 2) {
+		check_arg(k, TY_INT, 1, false);
+		int64_t n;
+		if (is_literal_int(k->args[1], &n) && n < 0)
+			err(c, k->n->loc, "strcannot use negative length (%lld)", (long long)n);
+	}
+	k->n->type = type_with_as(string_type(c), t->as ? (enum addrspace)t->as : AS_KERNEL);
+}
+
+static void fn_buf(struct call *k)
+{
+	struct check *c = k->c;
+	struct type *t = k->args[0]->type;
+	uint32_t max = (uint32_t)c->meta->cfg.max_strlen;
+	int64_t size = max;
+	if (c->final && t->kind != TY_INT && t->kind != TY_STRING && t->kind != TY_PTR &&
+	    t->kind != TY_ARRAY)
+		err(c, k->n->loc, "buf() expects an integer, string, or array argument but saw %s",
+		    kind_str(t));
+	if (k->nargs == 1) {
+		if (t->kind == TY_ARRAY)
+			size = (int64_t)t->count * t->elem->size;
+		else if (c->final)
+			err(c, k->n->loc, "buf() expects a length argument for non-array type %s",
+			    kind_str(t));
+	} else {
+		if (c->final)
+			check_arg(k, TY_INT, 1, false);
+		struct node *len = k->args[1];
+		if (len->kind == N_INT) {
+			if (len->num < 0) {
+				err(c, k->n->loc, "buf cannot use negative length (%lld)",
+				    (long long)len->num);
+				size = 0;
+			} else {
+				size = len->num;
+			}
+		}
+	}
+	if (size > max) {
+		warn_final(c, k->n->loc,
+			   "buf() length is too long and will be shortened to %u bytes (see "
+			   "BPFTRACE_MAX_STRLEN)", max);
+		size = max;
+	}
+	k->n->type = type_with_as(type_buffer((uint32_t)size + 1), (enum addrspace)t->as);
+}
+
+static void fn_strncmp(struct call *k)
+{
+	struct check *c = k->c;
+	k->n->type = type_int(64, false);
+	check_arg(k, TY_STRING, 0, false);
+	check_arg(k, TY_STRING, 1, false);
+	if (check_arg(k, TY_INT, 2, true) && lit(k, 2) < 0)
+		err(c, k->n->loc, "Builtin strncmp requires a non-negative size");
+}
+
+static void fn_strcontains(struct call *k)
+{
+	k->n->type = type_int(64, false);
+	check_arg(k, TY_STRING, 0, false);
+	check_arg(k, TY_STRING, 1, false);
+}
+
+static void fn_strerror(struct call *k)
+{
+	k->n->type = type_new(TY_STRERROR, 8);
+	check_arg(k, TY_INT, 0, false);
+}
+
+static void fn_path(struct call *k)
+{
+	struct check *c = k->c;
+	k->n->type = string_type(c);
+	for (size_t i = 0; i < c->cur->aps.n; i++) {
+		enum probe_type t = c->cur->aps.v[i]->provider;
+		if (t != PT_KFUNC && t != PT_KRETFUNC && t != PT_ITER) {
+			err(c, k->n->loc,
+			    "The path function can only be used with 'kfunc', 'kretfunc', 'iter' probes");
+			return;
+		}
+	}
+	struct type *t = k->args[0]->type;
+	if (c->final && t->kind != TY_PTR && t->kind != TY_RECORD)
+		err(c, k->n->loc, "path() only supports pointer or record argument (%s provided)",
+		    type_str(t));
+}
+
+/* ---- symbols and addresses ---- */
+
+static void fn_sym(struct call *k)
+{
+	struct check *c = k->c;
+	bool user = k->n->id == F_USYM;
+	k->n->type = user ? type_new(TY_USYM, 24) : type_new(TY_KSYM, 8);
+	struct type *t = k->args[0]->type;
+	if (c->final && t->kind != TY_INT && t->kind != TY_PTR)
+		err(c, k->n->loc, "%s() expects an integer or pointer argument", k->n->str);
+}
+
+static void fn_kptr(struct call *k)
+{
+	struct check *c = k->c;
+	struct type *t = k->args[0]->type;
+	k->n->type = t;
+	if (t->kind != TY_INT && t->kind != TY_PTR) {
+		if (c->final)
+			err(c, k->n->loc, "%s() only supports integer or pointer arguments (%s provided)",
+			    k->n->str, type_str(t));
+		return;
+	}
+	k->n->type = type_with_as(t, k->n->id == F_KPTR ? AS_KERNEL : AS_USER);
+}
+
+static void fn_kaddr(struct call *k)
+{
+	struct check *c = k->c;
+	k->n->type = type_int(64, false);
+	if (!check_arg(k, TY_STRING, 0, true))
+		return;
+	uint64_t addr;
+	const char *name = k->args[0]->str;
+	struct sys *s = check_sys(c);
+	if (!s || !sys_kernel_symbol(s, name, &addr)) {
+		diag_add(c->d, DIAG_ERROR, (struct loc){ 0 },
+			 "Failed to compile: Failed to resolve kernel symbol: %s", name);
+		return;
+	}
+	fold_int(c, k->n, (int64_t)addr, type_int(64, false));
+}
+
+static bool valid_symbol_name(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("./_-", *s))
+			return false;
+	return true;
+}
+
+static void fn_uaddr(struct call *k)
+{
+	struct check *c = k->c;
+	k->n->type = type_ptr(type_int(64, true), AS_USER);
+	if (!check_arg(k, TY_STRING, 0, true))
+		return;
+	const char *name = k->args[0]->str;
+	if (!valid_symbol_name(name)) {
+		err(c, k->n->loc,
+		    "uaddr() expects a string that is a valid symbol (^[a-zA-Z0-9./_-]+$) as "
+		    "input (\"%s\" provided)", name);
+		return;
+	}
+	struct sys *s = check_sys(c);
+	uint64_t addr0 = 0, size0 = 0;
+	const char *probe0 = NULL;
+	for (size_t i = 0; i < c->cur->aps.n; i++) {
+		struct attach_point *ap = c->cur->aps.v[i];
+		uint64_t addr, size;
+		const char *target = ap->target ? ap->target : "";
+		if (!s || !sys_user_symbol(s, target, name, &addr, &size)) {
+			err(c, k->n->loc, "Could not resolve symbol: %s:%s", target, name);
+			return;
+		}
+		const char *pname = attach_point_name(ap, false);
+		if (!probe0) {
+			addr0 = addr;
+			size0 = size;
+			probe0 = pname;
+		} else if (size != size0) {
+			err(c, k->n->loc,
+			    "Symbol size mismatch between probes. Symbol \"%s\" has size %llu for "
+			    "probe \"%s\" but size %llu for probe \"%s\"", name,
+			    (unsigned long long)size0, probe0, (unsigned long long)size, pname);
+			return;
+		}
+	}
+	int bits = size0 == 1 ? 8 : size0 == 2 ? 16 : size0 == 4 ? 32 : 64;
+	fold_int(c, k->n, (int64_t)addr0, type_ptr(type_int(bits, true), AS_USER));
+}
+
+static void fn_cgroupid(struct call *k)
+{
+	struct check *c = k->c;
+	k->n->type = type_int(64, false);
+	if (!check_arg(k, TY_STRING, 0, true))
+		return;
+	const char *path = k->args[0]->str;
+	uint64_t id;
+	struct sys *s = check_sys(c);
+	if (!s || !sys_cgroup_id(s, path, &id)) {
+		diag_add(c->d, DIAG_ERROR, (struct loc){ 0 },
+			 "Failed to compile: Failed to resolve cgroup id of: %s", path);
+		return;
+	}
+	fold_int(c, k->n, (int64_t)id, type_int(64, false));
+}
+
+static const char *const x86_regs[] = {
+	"r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8", "ax",
+	"cx", "dx", "si", "di", "orig_ax", "ip", "cs", "flags", "sp", "ss",
+};
+
+static void fn_reg(struct call *k)
+{
+	struct check *c = k->c;
+	k->n->type = type_int(64, false);
+	if (!check_arg(k, TY_STRING, 0, true))
+		return;
+	const char *r = k->args[0]->str;
+	for (size_t i = 0; i < sizeof x86_regs / sizeof x86_regs[0]; i++)
+		if (strcmp(x86_regs[i], r) == 0) {
+			k->n->num = (int64_t)i; /* pt_regs slot (ir.md) */
+			return;
+		}
+	err(c, k->n->loc, "'%s' is not a valid register on this architecture (x86_64)", r);
+}
+
+/* ---- networking ---- */
+
+static void fn_ntop(struct call *k)
+{
+	struct check *c = k->c;
+	k->n->type = type_new(TY_INET, 24);
+	struct node *a = k->args[0];
+	if (k->nargs == 2) {
+		a = k->args[1];
+		check_arg(k, TY_INT, 0, false);
+	}
+	struct type *t = a->type;
+	if (t->kind != TY_INT && t->kind != TY_STRING && t->kind != TY_ARRAY) {
+		if (c->final)
+			err(c, k->n->loc, "ntop() expects an integer or array argument, got %s",
+			    kind_str(t));
+		return;
+	}
+	if ((t->kind == TY_ARRAY || t->kind == TY_STRING) && t->size != 4 && t->size != 16)
+		err(c, k->n->loc, "ntop() argument must be 4 or 16 bytes in size");
+}
+
+static void fn_pton(struct call *k)
+{
+	struct check *c = k->c;
+	k->n->type = type_array(type_int(8, false), 4);
+	if (!check_arg(k, TY_STRING, 0, true))
+		return;
+	const char *s = k->args[0]->str;
+	unsigned char buf[16];
+	int af, len;
+	if (strchr(s, ':')) {
+		af = AF_INET6;
+		len = 16;
+	} else if (strchr(s, '.')) {
+		af = AF_INET;
+		len = 4;
+	} else {
+		err(c, k->n->loc,
+		    "pton() expects an string argument of an IPv4/IPv6 address, got %s", s);
+		return;
+	}
+	if (inet_pton(af, s, buf) != 1) {
+		err(c, k->n->loc, "pton() expects a valid IPv4/IPv6 address, got %s", s);
+		return;
+	}
+	/* ir.md: a folded pton() is a string node holding the raw bytes,
+	 * typed uint8[4] / uint8[16] */
+	fold_str(c, k->n, (const char *)buf, (uint32_t)len);
+	k->n->type = type_array(type_int(8, false), (uint32_t)len);
+}
+
+static void fn_macaddr(struct call *k)
+{
+	struct check *c = k->c;
+	k->n->type = type_new(TY_MACADDR, 6);
+	struct node *a = k->args[0];
+	struct type *t = a->type;
+	if (t->kind != TY_INT && t->kind != TY_ARRAY && !type_is_byte_array(t) &&
+	    t->kind != TY_PTR) {
+		if (c->final)
+			err(c, k->n->loc, "macaddr() only supports array or pointer arguments (%s provided)",
+			    type_str(t));
+		return;
+	}
+	if (t->kind == TY_ARRAY && t->size != 6)
+		err(c, k->n->loc, "macaddr() argument must be 6 bytes in size");
+	if (t->kind == TY_STRING && a->kind == N_STR)
+		err(c, k->n->loc, "macaddr() does not support literal string arguments");
+}
+
+static void fn_bswap(struct call *k)
+{
+	struct check *c = k->c;
+	struct type *t = k->args[0]->type;
+	if (t->kind != TY_INT) {
+		if (c->final)
+			err(c, k->n->loc, "bswap() only supports integer arguments (%s provided)",
+			    type_str(t));
+		k->n->type = type_none();
+		return;
+	}
+	k->n->type = type_int(t->bits == 1 ? 8 : t->bits, false);
+}
+
+static void fn_cgroup_path(struct call *k)
+{
+	struct check *c = k->c;
+	k->n->type = type_new(TY_CGROUP_PATH, 16);
+	check_arg(k, TY_INT, 0, false);
+	const char *filter = "*";
+	if (k->nargs == 2) {
+		if (!check_arg(k, TY_STRING, 1, true))
+			return;
+		filter = k->args[1]->str;
+	}
+	k->n->id2 = (int32_t)c->meta->cgroup_filters.n;
+	VEC_PUSH(&c->meta->cgroup_filters, filter);
+}
+
+/* ---- time ---- */
+
+static void fn_strftime(struct call *k)
+{
+	struct check *c = k->c;
+	struct type *t = type_new(TY_TIMESTAMP, 16);
+	k->n->type = t;
+	if (!check_arg(k, TY_STRING, 0, true))
+		return;
+	check_arg(k, TY_INT, 1, false);
+	struct node *ns = k->args[1];
+	if (ns->kind == N_CALL && ns->id == F_NSECS && ns->args.n == 1 &&
+	    ns->args.v[0]->type->kind == TY_TS_MODE) {
+		t->ts_mode = ns->args.v[0]->type->ts_mode;
+		if (t->ts_mode == TS_MONOTONIC)
+			err(c, k->n->loc, "strftime() can not take a monotonic timestamp");
+	}
+	k->n->id2 = (int32_t)c->meta->strftime_fmts.n;
+	VEC_PUSH(&c->meta->strftime_fmts, k->args[0]->str);
+}
+
+static void fn_nsecs(struct call *k)
+{
+	struct check *c = k->c;
+	k->n->type = type_int(64, false);
+	if (k->nargs == 0)
+		return;
+	struct node *a = k->args[0];
+	if (a->kind == N_IDENT) {
+		static const char *modes[] = { [TS_BOOT] = "boot", [TS_MONOTONIC] = "monotonic",
+					       [TS_TAI] = "tai", [TS_SW_TAI] = "sw_tai" };
+		a->type = type_new(TY_TS_MODE, 0);
+		for (int m = 0; m < 4; m++)
+			if (strcmp(a->str, modes[m]) == 0) {
+				a->type->ts_mode = (uint8_t)m;
+				return;
+			}
+		err(c, a->loc, "Invalid timestamp mode: %s", a->str);
+		return;
+	}
+	check_arg(k, TY_TS_MODE, 0, false);
+}
+
+/* ---- stacks ---- */
+
+static void fn_stack(struct call *k)
+{
+	struct check *c = k->c;
+	bool user = k->n->id == F_USTACK;
+	enum stack_mode mode = (enum stack_mode)c->meta->cfg.stack_mode;
+	int64_t limit = 127;
+	k->n->type = type_stack(user, mode, 127);
+	for (size_t i = 0; i < k->nargs; i++) {
+		struct node *a = k->args[i];
+		bool want_mode = k->nargs == 2 ? i == 0 : a->type->kind == TY_STACK_MODE;
+		if (want_mode) {
+			if (check_arg(k, TY_STACK_MODE, i, true))
+				mode = strcmp(a->str, "perf") == 0 ? STACK_PERF :
+				       strcmp(a->str, "raw") == 0 ? STACK_RAW : STACK_BPFTRACE;
+		} else if (check_arg(k, TY_INT, i, true)) {
+			limit = a->num;
+		}
+	}
+	if (limit > 1024) {
+		err(c, k->n->loc, "%s([int limit]): limit shouldn't exceed 1024, %lld given",
+		    k->n->str, (long long)limit);
+		return;
+	}
+	if (limit < 0)
+		limit = 0;
+	k->n->type = type_stack(user, mode, (uint16_t)limit);
+}
+
+/* ---- unsafe / probe-specific actions ---- */
+
+static const char *const signal_names[] = {
+	"", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS",
+	"SIGFPE", "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM",
+	"SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN",
+	"SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH",
+	"SIGIO", "SIGPWR", "SIGSYS",
+};
+
+static void fn_signal(struct call *k)
+{
+	struct check *c = k->c;
+	k->n->type = type_none();
+	struct node *a = k->args[0];
+	if (a->kind == N_STR) {
+		const char *s = a->str;
+		const char *full = strncmp(s, "SIG", 3) == 0 ? s : arena_printf("SIG%s", s);
+		for (int i = 1; i < (int)(sizeof signal_names / sizeof signal_names[0]); i++)
+			if (strcmp(signal_names[i], full) == 0) {
+				fold_int(c, a, i, type_int(64, true));
+				return;
+			}
+		err(c, k->n->loc, "%s is not a valid signal", s);
+		return;
+	}
+	if (a->kind == N_INT) {
+		if (a->num < 1 || a->num > 64)
+			err(c, k->n->loc, "%lld is not a valid signal, allowed range: [1,64]",
+			    (long long)a->num);
+		return;
+	}
+	if (a->type->kind != TY_INT && (c->final || a->type->kind != TY_NONE))
+		err(c, k->n->loc, "signal only accepts string literals or integers");
+}
+
+static void fn_override(struct call *k)
+{
+	struct check *c = k->c;
+	k->n->type = type_none();
+	for (size_t i = 0; i < c->cur->aps.n; i++)
+		if (c->cur->aps.v[i]->provider != PT_KPROBE) {
+			err(c, k->n->loc, "override can only be used with kprobes.");
+			return;
+		}
+	check_arg(k, TY_INT, 0, false);
+}
+
+static void fn_unwatch(struct call *k)
+{
+	k->n->type = type_none();
+	check_arg(k, TY_INT, 0, false);
+}
+
+static void fn_skboutput(struct call *k)
+{
+	k->n->type = type_int(32, false);
+	check_arg(k, TY_STRING, 0, true);
+	check_arg(k, TY_INT, 2, false);
+	check_arg(k, TY_INT, 3, false);
+}
+
+#define SIGNAL_PROBES (PTM(PT_KPROBE) | PTM(PT_KRETPROBE) | PTM(PT_UPROBE) | \
+		       PTM(PT_URETPROBE) | PTM(PT_USDT) | PTM(PT_TRACEPOINT) |   \
+		       PTM(PT_PROFILE) | PTM(PT_KFUNC) | PTM(PT_KRETFUNC) |      \
+		       PTM(PT_RAWTRACEPOINT))
+#define REG_PROBES (PTM(PT_KPROBE) | PTM(PT_KRETPROBE) | PTM(PT_UPROBE) |    \
+		    PTM(PT_URETPROBE) | PTM(PT_USDT) | PTM(PT_PROFILE) |         \
+		    PTM(PT_INTERVAL) | PTM(PT_SOFTWARE) | PTM(PT_HARDWARE) |     \
+		    PTM(PT_WATCHPOINT) | PTM(PT_ASYNCWATCHPOINT))
+#define UADDR_PROBES (PTM(PT_UPROBE) | PTM(PT_URETPROBE) | PTM(PT_USDT))
+
+static const struct func_row funcs[] = {
+	{ F_COUNT, 0, 0, A_MAP, false, 0, fn_count },
+	{ F_SUM, 1, 1, A_MAP, false, 0, fn_sum_min_max },
+	{ F_MIN, 1, 1, A_MAP, false, 0, fn_sum_min_max },
+	{ F_MAX, 1, 1, A_MAP, false, 0, fn_sum_min_max },
+	{ F_AVG, 1, 1, A_MAP, false, 0, fn_sum_min_max },
+	{ F_STATS, 1, 1, A_MAP, false, 0, fn_sum_min_max },
+	{ F_HIST, 1, 2, A_MAP, false, 0, fn_hist },
+	{ F_LHIST, 4, 4, A_MAP, false, 0, fn_lhist },
+	{ F_DELETE, 1, 1, A_NONE, false, 0, fn_delete },
+	{ F_CLEAR, 1, 1, A_NONE, false, 0, fn_clear_zero },
+	{ F_ZERO, 1, 1, A_NONE, false, 0, fn_clear_zero },
+	{ F_LEN, 1, 1, A_ANY, false, 0, fn_len },
+	{ F_PRINT, 1, 3, A_NONE, false, 0, fn_print },
+	{ F_PRINTF, 1, 128, A_NONE, false, 0, fn_format },
+	{ F_SYSTEM, 1, 128, A_NONE, true, 0, fn_format },
+	{ F_CAT, 1, 128, A_NONE, false, 0, fn_format },
+	{ F_DEBUGF, 1, 128, A_NONE, false, 0, fn_format },
+	{ F_EXIT, 0, 0, A_NONE, false, 0, fn_exit },
+	{ F_TIME, 0, 1, A_NONE, false, 0, fn_time },
+	{ F_JOIN, 1, 2, A_NONE, false, 0, fn_join },
+	{ F_STR, 1, 2, A_ANY, false, 0, fn_str },
+	{ F_BUF, 1, 2, A_ANY, false, 0, fn_buf },
+	{ F_KSYM, 1, 1, A_ANY, false, 0, fn_sym },
+	{ F_USYM, 1, 1, A_ANY, false, 0, fn_sym },
+	{ F_KPTR, 1, 1, A_ANY, false, 0, fn_kptr },
+	{ F_UPTR, 1, 1, A_ANY, false, 0, fn_kptr },
+	{ F_KADDR, 1, 1, A_ANY, false, 0, fn_kaddr },
+	{ F_UADDR, 1, 1, A_ANY, false, UADDR_PROBES, fn_uaddr },
+	{ F_CGROUPID, 1, 1, A_ANY, false, 0, fn_cgroupid },
+	{ F_REG, 1, 1, A_ANY, false, REG_PROBES, fn_reg },
+	{ F_NTOP, 1, 2, A_ANY, false, 0, fn_ntop },
+	{ F_PTON, 1, 1, A_ANY, false, 0, fn_pton },
+	{ F_MACADDR, 1, 1, A_ANY, false, 0, fn_macaddr },
+	{ F_BSWAP, 1, 1, A_ANY, false, 0, fn_bswap },
+	{ F_CGROUP_PATH, 1, 2, A_ANY, false, 0, fn_cgroup_path },
+	{ F_STRFTIME, 2, 2, A_ANY, false, 0, fn_strftime },
+	{ F_STRNCMP, 3, 3, A_ANY, false, 0, fn_strncmp },
+	{ F_STRCONTAINS, 2, 2, A_ANY, false, 0, fn_strcontains },
+	{ F_STRERROR, 1, 1, A_ANY, false, 0, fn_strerror },
+	{ F_PATH, 1, 1, A_ANY, false, 0, fn_path },
+	{ F_NSECS, 0, 1, A_ANY, false, 0, fn_nsecs },
+	{ F_KSTACK, 0, 2, A_ANY, false, 0, fn_stack },
+	{ F_USTACK, 0, 2, A_ANY, false, 0, fn_stack },
+	{ F_SIGNAL, 1, 1, A_NONE, true, SIGNAL_PROBES, fn_signal },
+	{ F_OVERRIDE, 1, 1, A_NONE, true, 0, fn_override },
+	{ F_UNWATCH, 1, 1, A_NONE, false, 0, fn_unwatch },
+	{ F_SKBOUTPUT, 4, 4, A_VAR, false, 0, fn_skboutput },
+	{ F_NONE, 0, 0, A_ANY, false, 0, fn_none },
+};
+
+static const struct func_row *func_row(enum func f)
+{
+	for (size_t i = 0; i < sizeof funcs / sizeof funcs[0]; i++)
+		if (funcs[i].id == f)
+			return &funcs[i];
+	return NULL;
+}
+
+/* Visit one argument in the context the function gives it. */
+static void visit_arg(struct check *c, enum func f, struct node *a, size_t i)
+{
+	bool map_fn = f == F_PRINT || f == F_CLEAR || f == F_ZERO || f == F_LEN ||
+		      f == F_DELETE;
+	if (a->kind == N_IDENT && f == F_NSECS)
+		return; /* timestamp mode, typed by fn_nsecs */
+	bool fmt0 = i == 0 && (f == F_PRINTF || f == F_DEBUGF || f == F_SYSTEM || f == F_CAT);
+	bool ctf = f == F_CGROUPID || f == F_KADDR || f == F_UADDR;
+	c->in_print_arg0 = fmt0;
+	c->compile_time_func = ctf;
+	if (f == F_STR && i == 0)
+		c->in_str++;
+	if (a->kind == N_MAP && map_fn && a->args.n == 0) {
+		c->skip_key_check = true;
+		visit_map(c, a);
+		c->skip_key_check = false;
+	} else if (a->kind == N_CALL) {
+		visit_call(c, a, CALL_EXPR, NULL);
+	} else {
+		visit_expr(c, a);
+	}
+	if (f == F_STR && i == 0)
+		c->in_str--;
+	c->in_print_arg0 = false;
+	c->compile_time_func = false;
+}
+
+void visit_call(struct check *c, struct node *n, enum call_ctx ctx, struct node *map)
+{
+	if (n->flags & NF_CHECK_FOLDED)
+		return;
+	enum func f = func_lookup(n->str);
+	const struct func_row *row = func_row(f);
+	n->type = type_none();
+	n->id = (int32_t)f;
+	if (f == F_NONE || !row) {
+		err(c, n->loc, "Unknown function: '%s'", n->str);
+		return;
+	}
+	if (row->unsafe && !c->o->unsafe)
+		err(c, n->loc, "%s() is an unsafe function being used in safe mode", n->str);
+	for (size_t i = 0; i < n->args.n; i++)
+		visit_arg(c, f, n->args.v[i], i);
+	int before = c->d->errors;
+	if (row->allowed)
+		for (size_t i = 0; i < c->cur->aps.n; i++) {
+			enum probe_type t = c->cur->aps.v[i]->provider;
+			if (!(row->allowed & PTM(t)))
+				err(c, n->loc, "%s can not be used with \"%s\" probes", n->str,
+				    probe_type_name(t));
+		}
+	if (c->d->errors != before && f == F_UADDR)
+		return;
+	struct call k = { c, n, ctx, map, n->args.n, n->args.v };
+	if (!check_assignment(&k, row->assign))
+		return;
+	bool ok = row->min == row->max ? check_nargs(&k, (size_t)row->min)
+				       : check_varargs(&k, (size_t)row->min, (size_t)row->max);
+	if (!ok)
+		return;
+	/* An argument whose type is not known yet (a map typed later in
+	 * source order) leaves the call untyped until a later pass. */
+	for (size_t i = 0; i < n->args.n; i++) {
+		struct node *a = n->args.v[i];
+		if (!a->type)
+			a->type = type_none();
+		if (!c->final && a->type->kind == TY_NONE && a->kind != N_IDENT &&
+		    a->kind != N_MAP)
+			return;
+	}
+	row->fn(&k);
+	if (!n->type)
+		n->type = type_none();
+}

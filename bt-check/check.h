@@ -1,0 +1,200 @@
+/* check.h - bt-check's semantic analysis: shared state and the pass API.
+ *
+ * Pass order (check_program in analyse.c):
+ *   1. config   config block + BPFTRACE_* env -> meta.cfg (max_strlen is
+ *               needed by every string type below, so it runs first)
+ *   2. cdefs    C definitions of the script (structs/unions/enums/#define)
+ *   3. probes   attach point checks, expansion through sys.h, one program
+ *               per probe block (cloned per attach point only when types
+ *               differ between attach points, e.g. tracepoint args)
+ *   4. types    semantic passes until no type changes (a real fixpoint:
+ *               maps can be used before their definition in source order),
+ *               then one final pass that reports errors and rewrites
+ *   5. meta     maps sorted by name, ids, formats, probe table
+ * Errors of a step stop the pipeline before the next one.
+ */
+#ifndef BT_CHECK_H
+#define BT_CHECK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "meta.h"
+#include "names.h"
+#include "node.h"
+#include "sys.h"
+#include "type.h"
+
+struct check_opts {
+	bool unsafe;
+	int helper_check;         /* -k: 1, -kk: 2 */
+	int pid;                  /* --pid */
+	bool child;               /* --child: a -c command exists */
+	bool no_warnings;
+	const char *sysroot, *snapshot;
+	bool listing, verbose;
+	bool dump;
+	VEC(const char *) include_dirs;   /* -I DIR */
+	VEC(const char *) include_files;  /* --include FILE */
+};
+
+/* A scratch variable of one probe. */
+struct var {
+	const char *name;
+	struct type *type;        /* NULL until assigned */
+	int slot;
+};
+
+/* A map as the analysis sees it (before ids exist). */
+struct mapinfo {
+	const char *name;
+	struct type *value;       /* NULL until known */
+	bool keys_known;
+	uint32_t nkeys;
+	struct type **keys;       /* as recorded (ints -> uint64) */
+	struct loc loc;           /* first use */
+	bool assigned;            /* some statement writes it */
+	int hist_bits;            /* -1 unknown */
+	bool lhist_set;
+	int64_t lh_min, lh_max, lh_step;
+	int id;
+	VEC(struct node *) nodes; /* every N_MAP naming it (for ids) */
+};
+
+/* One BPF program: a probe block or a clone of it. */
+struct prog {
+	struct node *probe;        /* N_PROBE (a clone owns its copy) */
+	struct node *orig;         /* the probe as written (clones: the original) */
+	enum probe_type type;      /* provider of the first attach point */
+	VEC(struct attach_point *) aps; /* concrete attach points */
+	VEC(struct var) vars;
+	struct type *args;         /* tracepoint/kfunc/uprobe args record */
+	struct type *ctx_type;
+	bool uses_ctx;
+	int index;
+};
+
+struct check {
+	const struct check_opts *o;
+	struct diags *d;
+	const struct source *src;
+	struct sys *sys;           /* opened on first use (check_sys) */
+	struct meta *meta;
+	struct node *prog_node;
+	const char *const *params;
+	int nparams;
+
+	/* C definitions */
+	VEC(struct type *) records;       /* script structs/unions */
+	VEC(const char *) typedef_names;
+	VEC(struct type *) typedefs;      /* by typedef_names index */
+	VEC(const char *) enum_names;
+	VEC(int64_t) enum_values;
+	VEC(const char *) macro_names;
+	VEC(const char *) macro_values;
+
+	VEC(struct prog *) progs;
+	nodevec orig_probes;       /* program->args as written (for --dump) */
+	VEC(struct mapinfo *) maps;
+	bool has_begin, has_end;
+
+	/* pass state */
+	int pass;
+	bool final;                /* the reporting/rewriting pass */
+	bool changed;              /* a type changed in this pass */
+	struct prog *cur;          /* program being analysed */
+	int loop_depth;
+	int in_str;                /* inside str(): $N is a string */
+	bool in_print_arg0;        /* printf-like format: long literal allowed */
+	bool compile_time_func;    /* cgroupid etc: long literal allowed */
+	bool skip_key_check;       /* map argument of print/clear/zero/len/delete */
+
+	/* per-kind ids, counted in program order in the final pass */
+	int next_printf, next_system, next_cat, next_time, next_join,
+	    next_strftime, next_cgroup, next_print;
+	const char *ctx_prog_type; /* for "ctx cannot be used in different BPF program types" */
+
+	const char *raw_stderr;    /* printed as is before diagnostics (cpp) */
+
+	/* originals of folded nodes, restored for --dump */
+	VEC(struct node *) folded, folded_orig;
+};
+
+/* ---- analyse.c ---- */
+bool check_program(struct check *c, struct node *program);
+struct sys *check_sys(struct check *c);
+void visit_stmts(struct check *c, nodevec *stmts);
+struct var *var_lookup(struct check *c, const char *name);
+void mark_changed(struct check *c);
+/* Errors always reported / only in the final pass; warnings final only. */
+void err(struct check *c, struct loc loc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void err_final(struct check *c, struct loc loc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void warn_final(struct check *c, struct loc loc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void fold_record(struct check *c, struct node *n);
+
+/* Node flag private to bt-check: a literal produced by folding keeps the
+ * type folding gave it.  Cleared before the ir is written. */
+#define NF_CHECK_FOLDED (1u << 30)
+
+/* ---- expr.c ---- */
+void visit_expr(struct check *c, struct node *n);
+const char *kind_str(const struct type *t);   /* bpftrace typestr: "integer" */
+struct type *type_with_as(struct type *t, enum addrspace as);
+bool is_literal_int(const struct node *n, int64_t *v);
+struct node *wrap_cast(struct node *e, struct type *to);
+struct type *resolve_record(struct check *c, struct type *t);
+struct type *lookup_named_type(struct check *c, const char *name);
+enum addrspace probe_as(struct check *c);
+struct type *string_type(struct check *c);   /* string[max_strlen] */
+struct type *tuple_merge(struct check *c, struct type *have, struct type *got,
+			 struct loc loc);
+
+/* ---- calls.c ---- */
+/* Where a call appears: decides "should be directly assigned to a map"
+ * and friends.  map: the assigned map for CALL_MAP_RHS. */
+enum call_ctx { CALL_STMT, CALL_EXPR, CALL_MAP_RHS, CALL_VAR_RHS, CALL_MAP_KEY };
+void visit_call(struct check *c, struct node *n, enum call_ctx ctx,
+		struct node *map);
+bool was_param(struct check *c, const struct node *n, int64_t *idx);
+
+/* ---- maps.c ---- */
+struct mapinfo *map_get(struct check *c, const char *name);
+void visit_map(struct check *c, struct node *n);
+void visit_assign_map(struct check *c, struct node *n);
+void maps_build_meta(struct check *c);
+void check_map_keys(struct check *c, struct node *map);
+
+/* ---- layout.c ---- */
+/* Validate a printf-like call; fills a meta_fmt (args from index first). */
+bool check_format(struct check *c, struct node *call, const char *func,
+		  int first_arg, struct meta_fmt *out);
+struct type *printf_arg_type(struct type *t);
+
+/* ---- probes.c ---- */
+bool probes_expand(struct check *c, struct node *program);
+void probes_build_meta(struct check *c);
+bool probe_has(struct check *c, enum probe_type t);
+const char *probe_type_str(enum probe_type t);
+
+/* ---- config.c ---- */
+bool config_apply(struct check *c, struct node *program, const char **envp);
+
+/* ---- cdefs.c, cpp.c ---- */
+bool cdefs_parse(struct check *c, const char *text);
+bool cpp_macros(struct check *c, const char *text);
+/* An enum constant or object-like macro as an integer constant. */
+bool macro_int(struct check *c, const char *name, int64_t *v, int depth);
+
+/* ---- fold.c ---- */
+bool param_value(struct check *c, int idx, const char **s);
+void fold_param(struct check *c, struct node *n);
+void fold_int(struct check *c, struct node *n, int64_t v, struct type *t);
+void fold_str(struct check *c, struct node *n, const char *s, uint32_t len);
+bool parse_int_base0(const char *s, int64_t *v);
+
+
+#endif

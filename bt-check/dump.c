@@ -1,0 +1,62 @@
+/* dump.c - --dump: prints the tree as bpftrace -d does after each pass
+ * (brief §2.2).  Folded nodes are shown in their original form, as
+ * bpftrace folds them only in codegen.
+ */
+#include <stdio.h>
+
+#include "ast_print.h"
+#include "dump.h"
+
+static void swap_one(struct check *c, size_t i)
+{
+	struct node tmp = *c->folded.v[i];
+	*c->folded.v[i] = *c->folded_orig.v[i];
+	*c->folded_orig.v[i] = tmp;
+}
+
+/* Show the original forms (forward), then restore (backward: a node
+ * folded twice comes back to its last form). */
+static void show_originals(struct check *c)
+{
+	for (size_t i = c->folded.n; i-- > 0;)
+		swap_one(c, i);
+}
+
+static void show_folded(struct check *c)
+{
+	for (size_t i = 0; i < c->folded.n; i++)
+		swap_one(c, i);
+}
+
+/* The program as bpftrace shows it: probes as written (a block cloned
+ * per attach point shows as its first copy under the original attach
+ * points). */
+static struct node *as_written(struct check *c, struct node *program)
+{
+	if (!c->orig_probes.n)
+		return program;
+	struct node *p = ARENA_NEW(struct node);
+	*p = *program;
+	p->args = (nodevec){ 0 };
+	for (size_t i = 0; i < c->orig_probes.n; i++) {
+		struct node *orig = c->orig_probes.v[i];
+		struct node *shown = orig;
+		for (size_t j = 0; j < c->progs.n; j++) {
+			if (c->progs.v[j]->orig != orig || c->progs.v[j]->probe == orig)
+				continue;
+			shown = ARENA_NEW(struct node);
+			*shown = *c->progs.v[j]->probe;
+			shown->args = orig->args;
+			break;
+		}
+		VEC_PUSH(&p->args, shown);
+	}
+	return p;
+}
+
+void dump_pass(struct check *c, struct node *program, const char *pass)
+{
+	show_originals(c);
+	ast_print_pass(stdout, pass, as_written(c, program), true);
+	show_folded(c);
+}

@@ -1,0 +1,302 @@
+/* main.c - bt-check: reads an `ast` stream (ir-spec/ast.md) from FILE or
+ * stdin, resolves and types the program against the target system (or an
+ * offline snapshot, --sysroot) and writes an `ir` stream (ir-spec/ir.md).
+ * Diagnostics are rendered bpftrace-style on stderr; any error exits 1.
+ * --list implements bpftrace -l / -lv; --dump prints bpftrace -d's AST
+ * dumps of the passes after the parser.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ap_parse.h"
+#include "check.h"
+#include "codec.h"
+#include "dump.h"
+#include "mp.h"
+#include "validate.h"
+
+extern char **environ;
+
+static void usage(FILE *out)
+{
+	fputs("USAGE: bt-check [OPTIONS] [FILE]\n"
+	      "Reads an ast stream (FILE or stdin), writes a typed ir stream.\n\n"
+	      "OPTIONS:\n"
+	      "    -o FILE          write the ir stream to FILE (default stdout)\n"
+	      "    --unsafe         allow unsafe builtins (system, signal, override)\n"
+	      "    -k, -kk          helper error checking level\n"
+	      "    -I DIR           include directory for #include\n"
+	      "    --include FILE   include FILE before the definitions\n"
+	      "    --pid PID        target process (-p)\n"
+	      "    --child          a -c command will run (cpid allowed)\n"
+	      "    --no-warnings    do not print warnings\n"
+	      "    --sysroot DIR    use an offline snapshot instead of this system\n"
+	      "    --snapshot DIR   record what the program used into DIR\n"
+	      "    --list [PATTERN] list probes (bpftrace -l); with -v also their arguments\n"
+	      "    -v               verbose listing\n"
+	      "    --dump           print the AST after each pass (bpftrace -d), no ir\n"
+	      "    -h, --help       this help\n", out);
+}
+
+static int fail(const char *fmt, const char *a)
+{
+	fprintf(stderr, "bt-check: ERROR: ");
+	fprintf(stderr, fmt, a);
+	fputc('\n', stderr);
+	return 1;
+}
+
+/* Positional parameters ($1...) travel in the program record. */
+static void read_params(struct mp_err *e, const msgpack_object *rec,
+			const char ***params, int *nparams)
+{
+	const msgpack_object *items;
+	uint32_t n = mp_array(e, mp_get(rec, "params"), "params", &items);
+	*params = ARENA_ARRAY(const char *, n + 1);
+	for (uint32_t i = 0; i < n; i++) {
+		const char *s = mp_str(e, &items[i], "params", NULL);
+		(*params)[i] = s ? s : "";
+	}
+	*nparams = (int)n;
+}
+
+/* Read the ast stream: header, one program record, end. */
+static struct node *read_ast(int fd, struct source *src, const char ***params,
+			     int *nparams)
+{
+	struct mp_in in;
+	const msgpack_object *h = mp_in_open(&in, fd, "ast", 1, src);
+	if (!h) {
+		fail("%s", in.errmsg);
+		return NULL;
+	}
+	struct mp_err e = { 0 };
+	struct node *root = NULL;
+	*params = NULL;
+	*nparams = 0;
+	const msgpack_object *rec;
+	while ((rec = mp_in_next(&in))) {
+		const msgpack_object *t = mp_get(rec, "t");
+		if (!t || !mp_key_is(t, "program"))
+			continue; /* unknown records are ignored */
+		if (root) {
+			mp_fail(&e, "more than one program record");
+			break;
+		}
+		struct codec_dec d = { .err = &e };
+		if (!dec_tables(&d, rec))
+			break;
+		root = dec_node(&d, mp_get(rec, "root"));
+		if (!root && !e.set)
+			mp_fail(&e, "program record without root");
+		read_params(&e, rec, params, nparams);
+	}
+	if (in.errmsg[0]) {
+		fail("%s", in.errmsg);
+		mp_in_close(&in);
+		return NULL;
+	}
+	mp_in_close(&in);
+	if (e.set) {
+		fail("bad ast stream: %s", e.msg);
+		return NULL;
+	}
+	if (!root) {
+		fail("%s", "ast stream has no program record");
+		return NULL;
+	}
+	const char *why = validate_tree(root);
+	if (why) {
+		fail("bad ast stream: %s", why);
+		return NULL;
+	}
+	return root;
+}
+
+static int write_ir(int fd, const struct source *src, struct node *root,
+		    const struct meta *meta)
+{
+	struct mp_out *o = malloc(sizeof *o);
+	if (!o)
+		return -ENOMEM;
+	mp_out_init(o, fd);
+	mp_write_header(o, "ir", 1, src, 0);
+	struct codec_enc *e = enc_new();
+	uint32_t r = enc_node(e, root);
+	meta_register_types(e, meta);
+	msgpack_pack_map(&o->pk, 5);
+	mp_kv_str(&o->pk, "t", "program");
+	enc_write_tables(e, &o->pk);
+	mp_kv_uint(&o->pk, "root", r);
+	meta_encode(e, &o->pk, meta);
+	mp_write_end(o);
+	int rc = mp_out_flush(o);
+	if (!rc && o->failed)
+		rc = -EIO;
+	free(o);
+	return rc;
+}
+
+/* --list: PATTERN parsed as attach points in listing mode. */
+static int do_list(struct check_opts *o, const char *pattern, struct diags *d)
+{
+	struct sys *s = sys_open(o->sysroot, o->snapshot, o->pid);
+	if (!s)
+		return fail("%s", "cannot open the system description");
+	int rc = sys_list(s, pattern ? pattern : "", o->verbose, stdout, d);
+	struct source src = { "stdin", pattern ? pattern : "" };
+	diag_render_all(stderr, &src, d);
+	sys_close(s);
+	if (fflush(stdout) != 0)
+		return fail("%s", "cannot write the listing");
+	return rc != 0 || d->errors ? 1 : 0;
+}
+
+enum { OPT_UNSAFE = 256, OPT_PID, OPT_CHILD, OPT_NOWARN, OPT_SYSROOT,
+       OPT_SNAPSHOT, OPT_LIST, OPT_DUMP, OPT_INCLUDE };
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "unsafe", no_argument, 0, OPT_UNSAFE },
+		{ "pid", required_argument, 0, OPT_PID },
+		{ "child", no_argument, 0, OPT_CHILD },
+		{ "no-warnings", no_argument, 0, OPT_NOWARN },
+		{ "sysroot", required_argument, 0, OPT_SYSROOT },
+		{ "snapshot", required_argument, 0, OPT_SNAPSHOT },
+		{ "list", no_argument, 0, OPT_LIST },
+		{ "dump", no_argument, 0, OPT_DUMP },
+		{ "include", required_argument, 0, OPT_INCLUDE },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	struct check_opts o = { 0 };
+	const char *out_file = NULL;
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "hI:ko:v", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'k':
+			o.helper_check++;
+			break;
+		case 'o':
+			out_file = optarg;
+			break;
+		case 'v':
+			o.verbose = true;
+			break;
+		case 'I':
+			VEC_PUSH(&o.include_dirs, optarg);
+			break;
+		case OPT_INCLUDE:
+			VEC_PUSH(&o.include_files, optarg);
+			break;
+		case OPT_UNSAFE: o.unsafe = true; break;
+		case OPT_PID: {
+			char *end;
+			long p = strtol(optarg, &end, 10);
+			if (*optarg == 0 || *end || p <= 0 || p > 4194304)
+				return fail("invalid --pid value '%s'", optarg);
+			o.pid = (int)p;
+			break;
+		}
+		case OPT_CHILD: o.child = true; break;
+		case OPT_NOWARN: o.no_warnings = true; break;
+		case OPT_SYSROOT: o.sysroot = optarg; break;
+		case OPT_SNAPSHOT: o.snapshot = optarg; break;
+		case OPT_LIST: o.listing = true; break;
+		case OPT_DUMP: o.dump = true; break;
+		default:
+			fprintf(stderr, "bt-check: ERROR: unknown or incomplete option '%s'\n",
+				argv[optind - 1]);
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (o.helper_check > 2)
+		return fail("%s", "-k may be given at most twice");
+
+	struct diags d = { .no_warnings = o.no_warnings };
+	if (o.listing) {
+		if (argc - optind > 1)
+			return fail("%s", "--list takes at most one pattern");
+		return do_list(&o, optind < argc ? argv[optind] : NULL, &d);
+	}
+	if (argc - optind > 1)
+		return fail("unexpected argument '%s'", argv[optind + 1]);
+
+	int fd = 0;
+	if (optind < argc && strcmp(argv[optind], "-") != 0) {
+		fd = open(argv[optind], O_RDONLY);
+		if (fd < 0) {
+			fprintf(stderr, "bt-check: ERROR: cannot open '%s': %s\n",
+				argv[optind], strerror(errno));
+			return 1;
+		}
+	}
+	struct source src = { 0 };
+	const char **params;
+	int nparams;
+	struct node *root = read_ast(fd, &src, &params, &nparams);
+	if (!root)
+		return 1;
+
+	struct meta meta = { 0 };
+	meta_config_defaults(&meta.cfg);
+	meta.cfg.unsafe = o.unsafe;
+	meta.cfg.helper_check_level = o.helper_check;
+	struct check chk = {
+		.o = &o, .d = &d, .src = &src, .meta = &meta,
+		.params = params, .nparams = nparams,
+	};
+	bool ok = config_apply(&chk, root, (const char **)environ);
+	if (ok && o.dump)
+		dump_pass(&chk, root, "ConfigAnalyser");
+	if (ok)
+		ok = check_program(&chk, root);
+	if (chk.raw_stderr)
+		fprintf(stderr, "%s\n", chk.raw_stderr);
+	diag_render_all(stderr, &src, &d);
+	if (chk.sys && sys_close(chk.sys) < 0 && ok) {
+		fail("%s", "cannot write the snapshot");
+		ok = false;
+	}
+	if (!ok || d.errors)
+		return 1;
+	if (o.dump) {
+		dump_pass(&chk, root, "Semantic");
+		dump_pass(&chk, root, "NodeCounter");
+		dump_pass(&chk, root, "ResourceAnalyser");
+		if (fflush(stdout) != 0)
+			return fail("%s", "cannot write to stdout");
+		if (!out_file)
+			return 0;
+	}
+
+	int ofd = 1;
+	if (out_file) {
+		ofd = open(out_file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (ofd < 0) {
+			fprintf(stderr, "bt-check: ERROR: cannot open '%s': %s\n",
+				out_file, strerror(errno));
+			return 1;
+		}
+	}
+	int rc = write_ir(ofd, &src, root, &meta);
+	if (rc < 0) {
+		fprintf(stderr, "bt-check: ERROR: cannot write the ir stream: %s\n",
+			strerror(-rc));
+		return 1;
+	}
+	if (out_file && close(ofd) < 0)
+		return fail("%s", "cannot close the output file");
+	return 0;
+}

@@ -1,0 +1,209 @@
+/* sys_int.h - private interface between the sys_*.c files (the system
+ * knowledge half of bt-check).  Nothing outside sys_*.c includes this.
+ *
+ * Every fact comes from a "source" named by a key (snapshot-relative path,
+ * see ir-spec/snapshot.md).  Live, a key maps to a real file or to data
+ * extracted from one; with a sysroot the key is read from the snapshot
+ * directory; when recording, every answer is also written there.
+ */
+#ifndef BT_CHECK_SYS_INT_H
+#define BT_CHECK_SYS_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sys.h"
+
+typedef VEC(const char *) strvec;
+
+struct btf;
+struct kallsyms;
+struct tp_record_info;
+struct btf_module;
+
+/* What we know about one ELF file (sys_elf.c). */
+struct elf_sym {
+	const char *name;
+	uint64_t addr, size;
+	char kind;            /* 'F' function, 'I' ifunc, 'O' object */
+};
+struct usdt_loc {
+	const char *provider, *name, *args;
+	uint64_t pc, sema;    /* virtual addresses (after .stapsdt.base fixup) */
+	uint64_t pc_off, sema_off; /* file offsets (0: no semaphore) */
+};
+struct elf_info {
+	const char *path;
+	int etype;            /* ET_EXEC, ET_DYN, ... */
+	bool exec;            /* executable by us */
+	VEC(struct elf_sym) syms;   /* sorted by name */
+	VEC(struct usdt_loc) usdt;  /* in note order */
+};
+
+/* One recorded source: a key and either its whole content (full) or the
+ * lines that answered (merged with the file's lines and sorted when
+ * written). */
+struct snap_entry {
+	const char *key;
+	strvec lines;
+	bool full;
+	const char *data;     /* full content (when full) */
+	size_t len;
+};
+
+struct sys {
+	const char *sysroot;     /* NULL: live */
+	const char *snapdir;     /* non-NULL: record */
+	int pid;
+
+	/* live tracefs root ("/sys/kernel/tracing"), NULL if none */
+	const char *tracefs;
+	bool tracefs_probed;
+
+	/* available_events, sorted and unique */
+	strvec events;
+	bool events_loaded;
+
+	/* BTF (lazily) */
+	struct btf *btf;
+	bool btf_tried;
+	const char *btf_path;    /* file the BTF came from */
+	struct type **btf_records; /* converted records, by BTF id */
+	VEC(struct btf_module *) btf_mods; /* module BTFs (sys_btf.c) */
+
+	/* kallsyms (lazily) */
+	struct kallsyms *ksyms;
+
+	/* recorded path resolutions (sysroot) */
+	strvec resolve_lines;
+	bool resolve_loaded;
+
+	/* uprobe binaries whose DWARF types the program may use */
+	strvec user_bins;
+
+	/* ELF files opened so far */
+	VEC(struct elf_info *) elves;
+
+	/* tracepoint args records built so far */
+	VEC(struct tp_record_info *) tp_infos;
+
+	/* snapshot being recorded */
+	VEC(struct snap_entry *) snap;
+};
+
+/* ---- sys_snapshot.c: sources ---- */
+
+/* Whole content of a text source (NULL if absent); *len set if non-NULL.
+ * live_path: the real file to read when live.  Records it in full. */
+char *sys_src_read(struct sys *s, const char *key, const char *live_path,
+		   size_t *len);
+/* Record one line of a line-oriented source (subset recording). */
+void sys_src_note_line(struct sys *s, const char *key, const char *line);
+/* Record a whole source (already read or computed). */
+void sys_src_note_full(struct sys *s, const char *key, const char *data,
+		       size_t len);
+/* Read a source from the sysroot only (NULL if absent). */
+char *sys_snap_read(struct sys *s, const char *key, size_t *len);
+/* Path of a key inside the sysroot. */
+const char *sys_snap_path(struct sys *s, const char *key);
+/* Write everything recorded (sys_close). */
+int sys_snap_write(struct sys *s);
+
+/* Split text into lines (arena strings, newline removed). */
+void sys_split_lines(const char *text, strvec *out);
+/* Read a whole file (arena, NUL added); NULL on error. */
+char *sys_read_file(const char *path, size_t *len);
+void sys_sort_unique(strvec *v);
+
+/* ---- sys_tracefs.c ---- */
+const char *sys_tracefs(struct sys *s);
+bool sys_events(struct sys *s, strvec **out);
+char *sys_tp_format(struct sys *s, const char *cat, const char *ev);
+bool sys_expand_tracepoint(struct sys *s, const struct attach_point *ap,
+			   apvec *out, struct diags *d, struct loc loc,
+			   unsigned flags);
+bool sys_expand_rawtracepoint(struct sys *s, const struct attach_point *ap,
+			      apvec *out, struct diags *d, struct loc loc,
+			      unsigned flags);
+/* Print "-lv" fields of a tracepoint. */
+void sys_tp_list_fields(struct sys *s, const char *cat, const char *ev,
+			FILE *out);
+
+/* ---- sys_btf.c ---- */
+struct btf *sys_btf(struct sys *s);
+bool sys_expand_kfunc(struct sys *s, const struct attach_point *ap,
+		      apvec *out, struct diags *d, struct loc loc,
+		      unsigned flags);
+bool sys_expand_iter(struct sys *s, const struct attach_point *ap,
+		     apvec *out, struct diags *d, struct loc loc, unsigned flags);
+void sys_btf_list_kfunc(struct sys *s, const char *module, const char *func,
+			FILE *out);
+void sys_btf_list_iter(struct sys *s, const char *name, FILE *out);
+int sys_btf_list_types(struct sys *s, const char *pattern, bool verbose,
+		       FILE *out);
+
+/* ---- sys_kallsyms.c ---- */
+bool sys_expand_kprobe(struct sys *s, const struct attach_point *ap,
+		       apvec *out, struct diags *d, struct loc loc,
+		       unsigned flags);
+/* Traceable kernel function names matching glob (sorted). */
+void sys_kernel_funcs(struct sys *s, const char *glob, strvec *out);
+/* Modules of a kernel function ("vmlinux" or the [module]), sorted. */
+void sys_kernel_func_modules(struct sys *s, const char *func, strvec *out);
+/* "module:func" of traceable functions matching "modglob:funcglob". */
+void sys_kernel_mod_funcs(struct sys *s, const char *pattern, strvec *out);
+
+/* ---- sys_elf.c ---- */
+/* The ELF file at path (cached, recorded); NULL if it is not an ELF file. */
+struct elf_info *sys_elf(struct sys *s, const char *path);
+/* First symbol of that name, NULL if none. */
+const struct elf_sym *sys_elf_find(const struct elf_info *e, const char *name);
+
+/* ---- sys_uprobe.c ---- */
+const char *sys_pid_exe(struct sys *s, int pid);
+void sys_mapped_paths(struct sys *s, int pid, strvec *out);
+const char *sys_user_target(struct sys *s, const struct attach_point *ap);
+bool sys_user_targets(struct sys *s, const struct attach_point *ap,
+		      const char *what, strvec *out, struct diags *d,
+		      struct loc loc, unsigned flags);
+const char *sys_demangle(const char *sym);
+bool sys_expand_uprobe(struct sys *s, const struct attach_point *ap,
+		       apvec *out, struct diags *d, struct loc loc,
+		       unsigned flags);
+bool sys_expand_watchpoint(struct sys *s, const struct attach_point *ap,
+			   apvec *out, struct diags *d, struct loc loc,
+			   unsigned flags);
+/* Resolve a uprobe/usdt target to ELF paths ($PATH, globs, "*" = mapped
+ * files).  false with *err = the message tail if an exact target matches
+ * nothing; *err = the match count (as text) if it matched several. */
+bool sys_resolve_targets(struct sys *s, const char *target, strvec *out,
+			 const char **err);
+
+/* ---- sys_dwarf.c ---- */
+/* -lv lines of a function's parameters; false if the binary has no DWARF. */
+bool sys_dwarf_list_params(struct sys *s, const char *path, const char *func,
+			   FILE *out);
+/* Make the DWARF types of a uprobe binary visible to sys_kernel_type. */
+void sys_dwarf_note_binary(struct sys *s, const char *path);
+/* A named type from the DWARF of the noted binaries (NULL if none). */
+struct type *sys_dwarf_type(struct sys *s, const char *name);
+
+/* ---- sys_list.c ---- */
+bool sys_kfunc_supported(struct sys *s);
+
+/* ---- sys_usdt.c ---- */
+bool sys_expand_usdt(struct sys *s, const struct attach_point *ap,
+		     apvec *out, struct diags *d, struct loc loc,
+		     unsigned flags);
+
+/* ---- sys_perf.c ---- */
+bool sys_expand_perf(struct sys *s, const struct attach_point *ap,
+		     apvec *out, struct diags *d, struct loc loc,
+		     unsigned flags);
+
+/* ---- helpers (sys_core.c) ---- */
+struct attach_point *sys_ap_copy(const struct attach_point *ap);
+
+#endif

@@ -1,0 +1,221 @@
+/* validate.c - refuse malformed ast trees (see validate.h) so that the
+ * analysis can rely on node.h's slot table without checking every slot. */
+#include "validate.h"
+
+#include <stdint.h>
+
+#include "arena.h"
+
+#define MAX_DEPTH 2000
+#define MAX_TYPE_DEPTH 64
+
+struct seen {
+	const void **keys;
+	size_t cap, n;
+};
+
+static bool seen_add(struct seen *s, const void *p)
+{
+	if ((s->n + 1) * 2 > s->cap) {
+		struct seen old = *s;
+		s->cap = old.cap ? old.cap * 2 : 1024;
+		s->keys = ARENA_ARRAY(const void *, s->cap);
+		s->n = 0;
+		for (size_t i = 0; i < old.cap; i++)
+			if (old.keys[i])
+				seen_add(s, old.keys[i]);
+	}
+	size_t i = ((uintptr_t)p >> 4) * 0x9E3779B97F4A7C15ULL & (s->cap - 1);
+	while (s->keys[i]) {
+		if (s->keys[i] == p)
+			return false;
+		i = (i + 1) & (s->cap - 1);
+	}
+	s->keys[i] = p;
+	s->n++;
+	return true;
+}
+
+static bool is_expr(const struct node *n)
+{
+	return n && n->kind <= N_TUPLE;
+}
+
+static bool is_stmt(const struct node *n)
+{
+	return n && n->kind >= N_EXPR_STMT && n->kind <= N_JUMP;
+}
+
+static bool type_ok(const struct type *t, int depth)
+{
+	if (!t)
+		return true;
+	if (depth > MAX_TYPE_DEPTH || t->kind >= TY__COUNT)
+		return false;
+	if ((t->kind == TY_PTR || t->kind == TY_ARRAY) && !t->elem)
+		return false;
+	if (t->elem && !type_ok(t->elem, depth + 1))
+		return false;
+	for (uint32_t i = 0; i < t->nfields; i++)
+		if (!t->fields[i].type || !type_ok(t->fields[i].type, depth + 1))
+			return false;
+	return true;
+}
+
+struct vstate {
+	struct seen seen;
+	const char *why;
+};
+
+static bool walk(struct vstate *v, struct node *n, int depth);
+
+static bool list_of(struct vstate *v, nodevec *l, bool (*pred)(const struct node *),
+		    int depth, const char *what)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (!pred(l->v[i])) {
+			v->why = what;
+			return false;
+		}
+		if (!walk(v, l->v[i], depth + 1))
+			return false;
+	}
+	return true;
+}
+
+static bool is_probe(const struct node *n) { return n && n->kind == N_PROBE; }
+static bool is_ap(const struct node *n) { return n && n->kind == N_ATTACH_POINT; }
+static bool is_cfg_assign(const struct node *n) { return n && n->kind == N_ASSIGN_CONFIG; }
+
+#define NEED(cond, msg) do { if (!(cond)) { v->why = (msg); return false; } } while (0)
+
+static bool walk(struct vstate *v, struct node *n, int depth)
+{
+	NEED(depth < MAX_DEPTH, "tree nested too deeply");
+	NEED(seen_add(&v->seen, n), "a node is referenced twice");
+	NEED(type_ok(n->ty_arg, 0), "malformed type operand");
+	/* no pre-set types or ids in an ast */
+	n->type = NULL;
+	n->id = n->id2 = 0;
+	switch (n->kind) {
+	case N_INT: case N_PARAMCOUNT: case N_PARAM:
+		break;
+	case N_STR:
+		if (!n->str)
+			n->str = "";
+		break;
+	case N_STACK_MODE: case N_IDENT: case N_BUILTIN: case N_CALL:
+		NEED(n->str && n->str[0], "identifier without a name");
+		break;
+	case N_MAP:
+		NEED(n->str && n->str[0] == '@', "map without a name");
+		break;
+	case N_VAR:
+		NEED(n->str && n->str[0] == '$' && n->str[1], "variable without a name");
+		break;
+	case N_SIZEOF:
+		NEED(n->ty_arg || is_expr(n->a), "sizeof without operand");
+		break;
+	case N_OFFSETOF:
+		NEED((n->ty_arg || is_expr(n->a)) && n->str, "offsetof without operands");
+		break;
+	case N_BINOP:
+		NEED(is_expr(n->a) && is_expr(n->b) && n->op >= OP_EQ && n->op <= OP_BXOR,
+		     "malformed binary operation");
+		break;
+	case N_UNOP:
+		NEED(is_expr(n->a) && n->op >= OP_LNOT && n->op <= OP_DEC,
+		     "malformed unary operation");
+		break;
+	case N_TERNARY:
+		NEED(is_expr(n->a) && is_expr(n->b) && is_expr(n->c), "malformed ternary");
+		break;
+	case N_FIELD:
+		NEED(is_expr(n->a) && (n->str || (n->flags & NF_TUPLE_INDEX)),
+		     "malformed field access");
+		break;
+	case N_INDEX:
+		NEED(is_expr(n->a) && is_expr(n->b), "malformed index");
+		break;
+	case N_CAST:
+		NEED(is_expr(n->a) && n->ty_arg, "malformed cast");
+		break;
+	case N_TUPLE:
+		NEED(n->args.n >= 1, "empty tuple");
+		break;
+	case N_EXPR_STMT:
+		NEED(is_expr(n->a), "malformed expression statement");
+		break;
+	case N_ASSIGN_MAP:
+		NEED(n->a && n->a->kind == N_MAP && is_expr(n->b), "malformed map assignment");
+		break;
+	case N_ASSIGN_VAR:
+		NEED(n->a && n->a->kind == N_VAR && is_expr(n->b),
+		     "malformed variable assignment");
+		break;
+	case N_ASSIGN_CONFIG:
+		NEED(n->str && is_expr(n->b), "malformed config assignment");
+		break;
+	case N_IF: case N_WHILE:
+		NEED(is_expr(n->c), "condition missing");
+		break;
+	case N_UNROLL:
+		NEED(is_expr(n->a), "unroll count missing");
+		break;
+	case N_JUMP:
+		NEED(n->op >= JUMP_RETURN && n->op <= JUMP_CONTINUE, "malformed jump");
+		break;
+	case N_PREDICATE:
+		NEED(is_expr(n->a), "empty predicate");
+		break;
+	case N_ATTACH_POINT:
+		NEED(n->ap || n->str, "attach point without text");
+		if (n->ap && !n->ap->raw)
+			n->ap->raw = n->str ? n->str : "";
+		break;
+	case N_PROBE:
+		NEED(n->args.n >= 1, "probe without attach points");
+		NEED(!n->c || n->c->kind == N_PREDICATE, "malformed predicate");
+		return list_of(v, &n->args, is_ap, depth, "malformed attach point") &&
+		       (!n->c || walk(v, n->c, depth + 1)) &&
+		       list_of(v, &n->body, is_stmt, depth, "malformed statement");
+	case N_CONFIG:
+		return list_of(v, &n->body, is_cfg_assign, depth, "malformed config block");
+	case N_PROGRAM:
+		NEED(depth == 0, "program node inside the tree");
+		NEED(!n->c || n->c->kind == N_CONFIG, "malformed config block");
+		return (!n->c || walk(v, n->c, depth + 1)) &&
+		       list_of(v, &n->args, is_probe, depth, "malformed probe");
+	default:
+		NEED(false, "unknown node kind");
+	}
+	/* generic children: expressions in a/b/c and args; statements in bodies */
+	if (n->kind == N_IF || n->kind == N_WHILE || n->kind == N_UNROLL) {
+		if (n->c && !walk(v, n->c, depth + 1))
+			return false;
+		if (n->a && !walk(v, n->a, depth + 1))
+			return false;
+		return list_of(v, &n->body, is_stmt, depth, "malformed statement") &&
+		       list_of(v, &n->orelse, is_stmt, depth, "malformed statement");
+	}
+	NEED(n->body.n == 0 && n->orelse.n == 0, "unexpected statements in an expression");
+	if (n->a && !walk(v, n->a, depth + 1))
+		return false;
+	if (n->b && !walk(v, n->b, depth + 1))
+		return false;
+	if (n->c && !walk(v, n->c, depth + 1))
+		return false;
+	return list_of(v, &n->args, is_expr, depth, "malformed argument");
+}
+
+const char *validate_tree(struct node *root)
+{
+	struct vstate v = { 0 };
+	if (root->kind != N_PROGRAM)
+		return "root is not a program";
+	if (!walk(&v, root, 0))
+		return v.why ? v.why : "malformed tree";
+	if (root->args.n == 0)
+		return "program without probes";
+	return NULL;
+}

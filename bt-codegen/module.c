@@ -1,0 +1,245 @@
+/* module.c - the LLVM side of bt-codegen: target set-up, the module and
+ * its debug info (what makes LLVM emit the .BTF libbpf and the kernel
+ * need, /work/shared/FACTS.md), the license, optimisation with the new
+ * pass manager and emission of the ELF object into memory.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <llvm-c/Analysis.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+
+#include "cg.h"
+
+#define BPF_TRIPLE "bpf-pc-linux"
+#define BPF_DATALAYOUT "e-m:e-p:64:64-i64:64-i128:128-n32:64-S128"
+/* v3: ALU32 and JMP32 instructions, every kernel with BTF has them. */
+#define BPF_CPU "v3"
+
+void cg_fail(struct cg *cg, const char *fmt, ...)
+{
+	if (cg->failed)
+		return;
+	cg->failed = true;
+	char msg[768];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (cg->cur && cg->cur->loc.line)
+		snprintf(cg->errmsg, sizeof cg->errmsg, "%s:%d:%d: %s", cg->src->filename,
+			 cg->cur->loc.line, cg->cur->loc.col, msg);
+	else
+		snprintf(cg->errmsg, sizeof cg->errmsg, "%s", msg);
+}
+
+static bool target_init(struct cg *cg)
+{
+	static bool done;
+	if (!done) {
+		LLVMInitializeBPFTargetInfo();
+		LLVMInitializeBPFTarget();
+		LLVMInitializeBPFTargetMC();
+		LLVMInitializeBPFAsmPrinter();
+		done = true;
+	}
+	LLVMTargetRef target;
+	char *err = NULL;
+	if (LLVMGetTargetFromTriple(BPF_TRIPLE, &target, &err)) {
+		cg_fail(cg, "no BPF target in LLVM: %s", err ? err : "?");
+		LLVMDisposeMessage(err);
+		return false;
+	}
+	cg->tm = LLVMCreateTargetMachine(target, BPF_TRIPLE, BPF_CPU, "",
+					 LLVMCodeGenLevelDefault, LLVMRelocDefault,
+					 LLVMCodeModelDefault);
+	return cg->tm != NULL;
+}
+
+/* The debug info file.  LLVM's BTF writer reads the source file named
+ * here to fill line info; a path under /dev/null can never be opened, so
+ * the result never depends on the build host's files. */
+static LLVMMetadataRef di_file(struct cg *cg)
+{
+	const char *name = cg->src->filename ? cg->src->filename : "stdin";
+	const char *slash = strrchr(name, '/');
+	if (slash)
+		name = slash + 1;
+	return LLVMDIBuilderCreateFile(cg->di, name, strlen(name), "/dev/null", 9);
+}
+
+static void di_init(struct cg *cg)
+{
+	cg->di = LLVMCreateDIBuilder(cg->mod);
+	cg->di_file = di_file(cg);
+	cg->di_cu = LLVMDIBuilderCreateCompileUnit(
+		cg->di, LLVMDWARFSourceLanguageC, cg->di_file, "bpftrace", 8, 1, "", 0, 0,
+		"", 0, LLVMDWARFEmissionFull, 0, 0, 0, "", 0, "", 0);
+	LLVMAddModuleFlag(cg->mod, LLVMModuleFlagBehaviorWarning, "Debug Info Version", 18,
+			  LLVMValueAsMetadata(LLVMConstInt(cg->t_i32, LLVMDebugMetadataVersion(), 0)));
+	LLVMAddModuleFlag(cg->mod, LLVMModuleFlagBehaviorWarning, "Dwarf Version", 13,
+			  LLVMValueAsMetadata(LLVMConstInt(cg->t_i32, 4, 0)));
+	cg->di_int = LLVMDIBuilderCreateBasicType(cg->di, "int", 3, 32, 0x05 /* DW_ATE_signed */,
+						  LLVMDIFlagZero);
+	cg->di_ptr = LLVMDIBuilderCreatePointerType(cg->di, NULL, 64, 64, 0, NULL, 0);
+	LLVMMetadataRef params[2] = { cg->di_int, cg->di_ptr };
+	cg->di_func_ty = LLVMDIBuilderCreateSubroutineType(cg->di, cg->di_file, params, 2,
+							   LLVMDIFlagZero);
+	cg->dbg_kind = LLVMGetMDKindIDInContext(cg->ctx, "dbg", 3);
+}
+
+/* `int (*)[n]`: how BTF-defined maps spell numbers (__uint(name, n)). */
+LLVMMetadataRef cg_di_int_array_ptr(struct cg *cg, uint64_t n)
+{
+	LLVMMetadataRef sub = LLVMDIBuilderGetOrCreateSubrange(cg->di, 0, (int64_t)n);
+	LLVMMetadataRef arr = LLVMDIBuilderCreateArrayType(cg->di, n * 32, 32, cg->di_int, &sub, 1);
+	return LLVMDIBuilderCreatePointerType(cg->di, arr, 64, 64, 0, NULL, 0);
+}
+
+static void add_license(struct cg *cg)
+{
+	LLVMValueRef s = LLVMConstStringInContext(cg->ctx, "GPL", 3, 0);
+	LLVMValueRef g = LLVMAddGlobal(cg->mod, LLVMTypeOf(s), "_license");
+	LLVMSetInitializer(g, s);
+	LLVMSetSection(g, "license");
+	LLVMSetLinkage(g, LLVMExternalLinkage);
+	LLVMSetAlignment(g, 1);
+}
+
+bool cg_init(struct cg *cg, const struct cg_opts *o, struct meta *meta,
+	     const struct source *src, struct node *root)
+{
+	memset(cg, 0, sizeof *cg);
+	cg->o = o;
+	cg->meta = meta;
+	cg->src = src;
+	cg->root = root;
+	if (!target_init(cg))
+		return false;
+	cg->ctx = LLVMContextCreate();
+	cg->mod = LLVMModuleCreateWithNameInContext("bpftrace", cg->ctx);
+	LLVMSetTarget(cg->mod, BPF_TRIPLE);
+	LLVMSetDataLayout(cg->mod, BPF_DATALAYOUT);
+	cg->b = LLVMCreateBuilderInContext(cg->ctx);
+	cg->t_i1 = LLVMInt1TypeInContext(cg->ctx);
+	cg->t_i8 = LLVMInt8TypeInContext(cg->ctx);
+	cg->t_i16 = LLVMInt16TypeInContext(cg->ctx);
+	cg->t_i32 = LLVMInt32TypeInContext(cg->ctx);
+	cg->t_i64 = LLVMInt64TypeInContext(cg->ctx);
+	cg->t_ptr = LLVMPointerTypeInContext(cg->ctx, 0);
+	cg->t_void = LLVMVoidTypeInContext(cg->ctx);
+	di_init(cg);
+	add_license(cg);
+	cg_maps_declare(cg);
+	return true;
+}
+
+bool cg_lower(struct cg *cg)
+{
+	struct node *root = cg->root;
+	if (!root || root->kind != N_PROGRAM) {
+		cg_fail(cg, "the ir tree has no program node");
+		return false;
+	}
+	for (size_t i = 0; i < root->args.n && !cg->failed; i++)
+		cg_probe(cg, root->args.v[i]);
+	if (cg->failed)
+		return false;
+	for (size_t i = 0; i < cg->meta->probes.n; i++)
+		if (!LLVMGetNamedFunction(cg->mod, cg->meta->probes.v[i].prog)) {
+			cg_fail(cg, "probe %zu (%s) has no block in the tree", i,
+				cg->meta->probes.v[i].name);
+			return false;
+		}
+	cg_maps_finish(cg);
+	LLVMDIBuilderFinalize(cg->di);
+	return !cg->failed;
+}
+
+static void print_ir(struct cg *cg, FILE *out)
+{
+	char *s = LLVMPrintModuleToString(cg->mod);
+	fputs(s, out);
+	LLVMDisposeMessage(s);
+}
+
+/* --emit-llvm FILE writes FILE.original.ll and FILE.optimized.ll, as
+ * bpftrace does. */
+static bool write_ir_file(struct cg *cg, const char *base, const char *suffix)
+{
+	char *path = arena_printf("%s%s", base, suffix);
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		cg_fail(cg, "cannot write %s", path);
+		return false;
+	}
+	print_ir(cg, f);
+	if (fclose(f) != 0) {
+		cg_fail(cg, "cannot write %s", path);
+		return false;
+	}
+	return true;
+}
+
+bool cg_emit(struct cg *cg, FILE *dump_out, const void **elf, size_t *len)
+{
+	char *msg = NULL;
+	if (LLVMVerifyModule(cg->mod, LLVMReturnStatusAction, &msg)) {
+		cg_fail(cg, "internal error: invalid LLVM IR: %s", msg ? msg : "?");
+		LLVMDisposeMessage(msg);
+		return false;
+	}
+	LLVMDisposeMessage(msg);
+	if (cg->o->emit_llvm && !write_ir_file(cg, cg->o->emit_llvm, ".original.ll"))
+		return false;
+	if (cg->o->dump && cg->o->dump_unopt && dump_out) {
+		fputs("Before optimization\n-------------------\n\n", dump_out);
+		print_ir(cg, dump_out);
+	}
+
+	LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
+	/* `while` loops must stay loops (bpftrace marks them unroll.disable);
+	 * `unroll` is expanded by us. */
+	LLVMPassBuilderOptionsSetLoopUnrolling(po, 0);
+	LLVMErrorRef e = LLVMRunPasses(cg->mod, "default<O2>", cg->tm, po);
+	LLVMDisposePassBuilderOptions(po);
+	if (e) {
+		char *m = LLVMGetErrorMessage(e);
+		cg_fail(cg, "optimisation failed: %s", m);
+		LLVMDisposeErrorMessage(m);
+		return false;
+	}
+	if (cg->o->dump && dump_out) {
+		if (cg->o->dump_unopt)
+			fputs("\nAfter optimization\n------------------\n\n", dump_out);
+		print_ir(cg, dump_out);
+	}
+	if (cg->o->emit_llvm && !write_ir_file(cg, cg->o->emit_llvm, ".optimized.ll"))
+		return false;
+
+	LLVMMemoryBufferRef buf = NULL;
+	if (LLVMTargetMachineEmitToMemoryBuffer(cg->tm, cg->mod, LLVMObjectFile, &msg, &buf)) {
+		cg_fail(cg, "BPF code emission failed: %s", msg ? msg : "?");
+		LLVMDisposeMessage(msg);
+		return false;
+	}
+	*len = LLVMGetBufferSize(buf);
+	*elf = arena_memdup(LLVMGetBufferStart(buf), *len);
+	LLVMDisposeMemoryBuffer(buf);
+	return true;
+}
+
+void cg_dispose(struct cg *cg)
+{
+	if (cg->di)
+		LLVMDisposeDIBuilder(cg->di);
+	if (cg->b)
+		LLVMDisposeBuilder(cg->b);
+	if (cg->mod)
+		LLVMDisposeModule(cg->mod);
+	if (cg->ctx)
+		LLVMContextDispose(cg->ctx);
+	if (cg->tm)
+		LLVMDisposeTargetMachine(cg->tm);
+}

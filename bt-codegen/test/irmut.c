@@ -1,0 +1,101 @@
+/* irmut.c - test helper for tests/codegen.bats: structure-aware fuzzing
+ * of bt-codegen.  Reads a valid `ir` stream, applies random semantic
+ * mutations to the decoded tree and metadata (wrong types, ids out of
+ * range, missing children, swapped kinds, odd sizes) and writes the
+ * result: still well-formed msgpack, so it reaches the lowering code,
+ * which must refuse it with one error line or compile it, never crash.
+ * Not part of bt-codegen.
+ *
+ *   irmut SEED [COUNT] < in.ir > out.ir
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "meta.h"
+#include "mp.h"
+
+static unsigned long long rng;
+
+static unsigned rnd(unsigned n)
+{
+	rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+	return n ? (unsigned)((rng >> 33) % n) : 0;
+}
+
+static void mutate(struct codec_dec *d, struct meta *m)
+{
+	if (!d->nnodes)
+		return;
+	struct node *n = d->nodes[rnd(d->nnodes)];
+	struct type *t = d->ntypes ? d->types[rnd(d->ntypes)] : NULL;
+	switch (rnd(14)) {
+	case 0: n->type = t; break;
+	case 1: n->type = NULL; break;
+	case 2: n->id = (int32_t)rnd(8) - 2; break;
+	case 3: n->id2 = (int32_t)rnd(8) - 2; break;
+	case 4: n->num = (int64_t)rnd(40) - 5; break;
+	case 5: n->a = n->b; break;
+	case 6: if (n->args.n) n->args.n--; break;
+	case 7: n->op = (enum op)rnd(OP__COUNT); break;
+	case 8: if (t) { t->size = rnd(600); } break;
+	case 9: if (t) { t->kind = (enum type_kind)rnd(TY__COUNT); } break;
+	case 10: n->ty_arg = t; break;
+	case 11:
+		if (m->maps.n) {
+			struct meta_map *mm = &m->maps.v[rnd((unsigned)m->maps.n)];
+			mm->key_size = rnd(64);
+			if (t && rnd(2))
+				mm->value = t;
+		}
+		break;
+	case 12:
+		if (m->printfs.n) {
+			struct meta_fmt *f = &m->printfs.v[rnd((unsigned)m->printfs.n)];
+			if (f->nargs && t)
+				f->args[rnd(f->nargs)].type = t;
+		}
+		break;
+	default:
+		if (n->kind != N_PROGRAM && n->kind != N_PROBE)
+			n->kind = (enum node_kind)rnd(N_PROBE);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	rng = argc > 1 ? strtoull(argv[1], NULL, 10) : 1;
+	int count = argc > 2 ? atoi(argv[2]) : 3;
+	struct source src;
+	struct mp_in in;
+	if (!mp_in_open(&in, 0, "ir", 1, &src))
+		return 2;
+	const msgpack_object *rec = mp_in_next(&in);
+	if (!rec)
+		return 2;
+	struct mp_err err = { 0 };
+	struct codec_dec d = { .err = &err };
+	struct meta m;
+	if (!dec_tables(&d, rec))
+		return 2;
+	struct node *root = dec_node(&d, mp_get(rec, "root"));
+	if (!root || !meta_decode(&d, mp_get(rec, "meta"), &m))
+		return 2;
+	for (int i = 0; i < count; i++)
+		mutate(&d, &m);
+	static struct mp_out o;
+	mp_out_init(&o, 1);
+	mp_write_header(&o, "ir", 1, &src, 0);
+	struct codec_enc *e = enc_new();
+	uint32_t r = enc_node(e, root);
+	meta_register_types(e, &m);
+	msgpack_pack_map(&o.pk, 5);
+	mp_kv_str(&o.pk, "t", "program");
+	enc_write_tables(e, &o.pk);
+	mp_kv_uint(&o.pk, "root", r);
+	meta_encode(e, &o.pk, &m);
+	mp_write_end(&o);
+	mp_out_flush(&o);
+	return 0;
+}

@@ -1,0 +1,210 @@
+/* fmt.h - bt-fmt's internal API: the formatting session shared by its parts.
+ *
+ * bt-fmt reads an `out` stream (ir-spec/out.md) and prints what bpftrace
+ * v0.20 prints (brief §5), as text or JSON.  It never looks at the live
+ * system: symbols, stacks, user names and cgroup paths come from records of
+ * the stream.  Parts:
+ *   main.c     options, the record loop, exit status
+ *   records.c  one handler per record kind; event decoding
+ *   sbuf.c     growable byte buffers and the output writer (flush policy)
+ *   input.c    reading records, flushing output before the reader blocks
+ *   tables.c   sym/stack/username/cgroup tables filled from records
+ *   value.c    value and map-key text (§5.3), JSON values, escaping
+ *   printf.c   printf formats (§5.7)
+ *   hist.c     hist/lhist text and JSON (§5.4, §5.5, §5.9)
+ *   maps.c     map records: grouping, sorting, top/div (§4.6)
+ *   text.c     text output of records (§5.1, §5.2)
+ *   json.c     JSON output of records (§5.9)
+ *   dump.c     --dump: any stream readably
+ * Errors while formatting are input errors: functions set f->err (first one
+ * wins) and return; main() prints `bt-fmt: ERROR: ...` and exits 1.
+ */
+#ifndef BT_FMT_H
+#define BT_FMT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "meta.h"
+#include "mp.h"
+
+/* ---- sbuf.c: growable byte buffer (malloc'd, reused, never shrinks) ---- */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+};
+
+void sb_grow(struct sbuf *b, size_t extra);
+static inline char *sb_reserve(struct sbuf *b, size_t n)
+{
+	if (b->cap - b->len < n)
+		sb_grow(b, n);
+	return b->p + b->len;
+}
+static inline void sb_put(struct sbuf *b, const void *s, size_t n)
+{
+	if (!n)
+		return;
+	memcpy(sb_reserve(b, n), s, n);
+	b->len += n;
+}
+static inline void sb_putc(struct sbuf *b, char c)
+{
+	*sb_reserve(b, 1) = c;
+	b->len++;
+}
+void sb_puts(struct sbuf *b, const char *s);
+void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_u64(struct sbuf *b, uint64_t v);  /* decimal */
+void sb_i64(struct sbuf *b, int64_t v);
+void sb_spaces(struct sbuf *b, int n);
+
+/* The output: a large buffer written to fd with the -B policy. */
+enum buf_mode { BUF_DEFAULT, BUF_LINE, BUF_FULL, BUF_NONE };
+
+struct output {
+	struct sbuf b;
+	int fd;
+	bool tty;
+	enum buf_mode mode;
+	bool failed;          /* a write failed (EPIPE...) */
+};
+
+void out_init(struct output *o, int fd, enum buf_mode mode);
+int out_flush(struct output *o);        /* 0 or -errno */
+void out_record_done(struct output *o); /* after each input record */
+void out_batch_done(struct output *o);  /* before the reader blocks */
+void out_maybe_flush(struct output *o); /* when the buffer is large */
+
+/* ---- tables.c ---- */
+struct frame {
+	uint64_t addr, offset;
+	const char *name;     /* NULL: unresolved */
+	const char *module;   /* NULL: unknown */
+};
+struct stack {
+	uint32_t n;
+	struct frame *frames;
+};
+
+struct tables;
+struct tables *tables_new(void);
+void tab_add_sym(struct tables *t, bool user, uint64_t pid, uint64_t addr, const char *name);
+void tab_add_stack(struct tables *t, bool user, uint64_t pid, uint64_t limit,
+		   uint64_t id, struct stack *s);
+void tab_add_user(struct tables *t, uint64_t uid, const char *name);
+void tab_add_cgroup(struct tables *t, uint64_t id, uint64_t filter, const char *path);
+/* NULL when unknown */
+const char *tab_sym(struct tables *t, bool user, uint64_t pid, uint64_t addr);
+const struct stack *tab_stack(struct tables *t, bool user, uint64_t pid,
+			      uint64_t limit, uint64_t id);
+const char *tab_user(struct tables *t, uint64_t uid);
+const char *tab_cgroup(struct tables *t, uint64_t id, uint64_t filter);
+
+/* ---- the session ---- */
+enum out_format { FMT_TEXT, FMT_JSON };
+
+struct pf;  /* prepared printf format (printf.c) */
+
+struct fmt {
+	struct meta meta;
+	struct source src;
+	enum out_format format;
+	bool quiet, live;
+	int64_t realtime_offset;  /* ns: CLOCK_REALTIME - CLOCK_BOOTTIME */
+	int64_t monotonic_offset; /* ns: CLOCK_REALTIME - CLOCK_MONOTONIC */
+	struct output out;        /* stdout or -o FILE */
+	struct output *std;       /* stdout, for the "\n\n" before the final dump */
+	struct tables *tab;
+	struct pf **printfs;      /* prepared lazily, by printf id */
+	struct sbuf tmp, tmp2;    /* scratch (escaping, strings) */
+	char err[256];            /* first input error; empty if none */
+};
+
+void fmt_fail(struct fmt *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- value.c ---- */
+enum vmode {
+	V_TEXT,   /* value text (§5.3) */
+	V_KEY,    /* map key component text (§5.3, keys) */
+	V_JSON,   /* JSON value */
+};
+/* Append the text of a value of type t at p (t->size bytes). */
+void val_fmt(struct fmt *f, struct sbuf *b, const struct type *t, const uint8_t *p,
+	     uint64_t div, enum vmode mode);
+/* Key text of a map: "@m", "@m[a, b]" (text) or "a,b" (JSON, unescaped). */
+void key_fmt(struct fmt *f, struct sbuf *b, const struct meta_map *m,
+	     const uint8_t *key, bool json);
+void json_escape(struct sbuf *b, const char *s, size_t n);
+void json_str(struct sbuf *b, const char *s, size_t n); /* quoted + escaped */
+int64_t read_int(const struct type *t, const uint8_t *p); /* sign/zero extended */
+uint64_t read_u64(const uint8_t *p);
+/* Pieces shared with printf.c */
+void fmt_stack(struct fmt *f, struct sbuf *b, const struct type *t, const uint8_t *p, int indent);
+void fmt_buffer(struct sbuf *b, const uint8_t *p, size_t n, bool keep_ascii, bool escape);
+void fmt_timestamp(struct fmt *f, struct sbuf *b, const uint8_t *p);
+
+/* ---- printf.c ---- */
+/* Format printf event data (id at offset 0) with format fm into b. */
+void printf_fmt(struct fmt *f, struct sbuf *b, uint32_t id, const uint8_t *data, size_t n);
+
+/* ---- hist.c ---- */
+void hist_text(struct sbuf *b, const uint64_t *v, uint32_t n, uint64_t div, int k);
+void hist_json(struct sbuf *b, const uint64_t *v, uint32_t n, uint64_t div, int k);
+void lhist_text(struct sbuf *b, const uint64_t *v, uint32_t n, int64_t min, int64_t max, int64_t step);
+void lhist_json(struct sbuf *b, const uint64_t *v, uint32_t n, int64_t min, int64_t max, int64_t step);
+
+/* ---- maps.c: one map record, grouped and sorted ---- */
+enum map_class { MC_PLAIN, MC_HIST, MC_LHIST, MC_STATS };
+
+struct map_entry {
+	const uint8_t *key;    /* key_size bytes (without the bucket suffix) */
+	const uint8_t *val;    /* plain maps: the value bytes */
+	uint64_t *buckets;     /* hist/lhist: counts by bucket index */
+	uint32_t nbuckets;
+	int64_t count, total;  /* avg/stats */
+	uint64_t sortv;        /* sort key (see maps.c) */
+	uint32_t idx;          /* position in the record (stable tie-break) */
+};
+
+struct map_view {
+	const struct meta_map *m;
+	enum map_class cls;
+	uint64_t div;          /* >= 1 */
+	struct map_entry *e;   /* sorted, `top` already applied */
+	uint32_t n;
+};
+
+/* Handle a `map` record: decode, sort, print with the current format. */
+void map_record(struct fmt *f, const msgpack_object *rec);
+
+/* ---- text.c / json.c: one emitter per output format ---- */
+/* MSG_ITER: raw bytes in both formats; MSG_LOST: the watchpoint registers
+ * message line (JSON type lost_events, as upstream) */
+enum msg_kind { MSG_PRINTF, MSG_TIME, MSG_CAT, MSG_SYSCALL, MSG_JOIN, MSG_ITER, MSG_LOST };
+
+struct emitter {
+	void (*attached)(struct fmt *f, uint64_t n);
+	void (*lost)(struct fmt *f, uint64_t n);
+	void (*message)(struct fmt *f, enum msg_kind k, const char *s, size_t n);
+	void (*value)(struct fmt *f, const struct type *t, const uint8_t *p);
+	void (*map)(struct fmt *f, const struct map_view *v);
+	void (*helper_error)(struct fmt *f, const struct meta_helper_error *h,
+			     const char *msg, int32_t retcode);
+};
+extern const struct emitter text_emitter, json_emitter;
+const struct emitter *fmt_emitter(const struct fmt *f);
+
+/* ---- records.c ---- */
+void dispatch(struct fmt *f, const msgpack_object *rec);
+
+/* ---- dump.c ---- */
+int dump_stream(int fd, const char *name, char *err, size_t errlen);
+
+/* ---- input.c ---- */
+/* Like mp_in_next, but calls before_block(arg) before a read that may block. */
+const msgpack_object *in_next(struct mp_in *in, void (*before_block)(void *), void *arg);
+
+#endif

@@ -1,0 +1,210 @@
+/* main.c - bt-fmt: format an `out` stream as bpftrace v0.20 prints it.
+ *
+ *   bt-fmt [-f text|json] [-o FILE] [-q] [-B line|full|none] [--live] [--dump] [FILE|-]
+ *
+ * Reads the stream (ir-spec/out.md) from FILE or stdin: the header carries
+ * the program's metadata (maps, formats, config); records are printed in
+ * order by the emitter of the chosen format (text.c, json.c).  Symbol,
+ * stack, user and cgroup records only fill tables used by later records.
+ * Never touches the live system.  --dump prints any stage's stream.
+ *
+ * Exit status: 0; 1 on usage errors and bad input (wrong stream, truncated,
+ * corrupt, inconsistent records: one line `bt-fmt: ERROR: ...` on stderr,
+ * after whatever was already formatted) or when the output cannot be written.
+ */
+#include "fmt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "codec.h"
+
+void fmt_fail(struct fmt *f, const char *fmt, ...)
+{
+	if (f->err[0])
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(f->err, sizeof f->err, fmt, ap);
+	va_end(ap);
+}
+
+const struct emitter *fmt_emitter(const struct fmt *f)
+{
+	return f->format == FMT_JSON ? &json_emitter : &text_emitter;
+}
+
+static void usage(FILE *o)
+{
+	fputs("usage: bt-fmt [-f text|json] [-o FILE] [-q] [-B line|full|none] [--live] [--dump] [-h] [FILE|-]\n"
+	      "Format an 'out' stream (written by bt-load) exactly as bpftrace prints it.\n"
+	      "Reads FILE, or stdin when FILE is '-' or absent.\n"
+	      "\n"
+	      "    -f FORMAT      output format: text (default) or json\n"
+	      "    -o FILE        write the output to FILE (the blank lines before the\n"
+	      "                   final map dump still go to stdout, as in bpftrace)\n"
+	      "    -q             quiet: omit \"Attaching N probes...\"\n"
+	      "    -B MODE        output buffering: line, full or none (default: line on a\n"
+	      "                   terminal, else full and flushed whenever input pauses)\n"
+	      "    --live         formatting a running trace (used by bpftrace): ignore\n"
+	      "                   SIGINT/SIGTERM, do not repeat errors bt-load printed\n"
+	      "    --dump         print any stage's stream (ast, ir, obj, out) readably\n"
+	      "    -h, --help     show this help\n", o);
+}
+
+static void before_block(void *arg)
+{
+	struct fmt *f = arg;
+	out_batch_done(&f->out);
+	if (f->std != &f->out)
+		out_batch_done(f->std);
+}
+
+/* Decode the header's types and metadata. */
+static bool read_header(struct fmt *f, const msgpack_object *h)
+{
+	struct mp_err e = { 0 };
+	struct codec_dec d = { .err = &e };
+	if (dec_tables(&d, h) && meta_decode(&d, mp_get(h, "meta"), &f->meta)) {
+		f->realtime_offset = mp_get_int(&e, h, "realtime_offset");
+		const msgpack_object *clk = mp_get(h, "clock");
+		f->monotonic_offset = clk && mp_get(clk, "monotonic")
+					      ? mp_get_int(&e, clk, "monotonic") : f->realtime_offset;
+	}
+	if (e.set) {
+		fmt_fail(f, "bad out stream header: %s", e.msg);
+		return false;
+	}
+	f->printfs = ARENA_ARRAY(struct pf *, f->meta.printfs.n + 1);
+	return true;
+}
+
+static int run(struct fmt *f, int fd)
+{
+	struct mp_in in;
+	const msgpack_object *h = mp_in_open(&in, fd, "out", 1, &f->src);
+	if (!h) {
+		fmt_fail(f, "%s", in.errmsg);
+		mp_in_close(&in);
+		return 1;
+	}
+	if (!read_header(f, h)) {
+		mp_in_close(&in);
+		return 1;
+	}
+	const msgpack_object *r;
+	while (!f->err[0] && (r = in_next(&in, before_block, f))) {
+		dispatch(f, r);
+		out_record_done(&f->out);
+	}
+	if (!f->err[0] && in.errmsg[0])
+		fmt_fail(f, "%s", in.errmsg);
+	mp_in_close(&in);
+	return f->err[0] ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "live", no_argument, NULL, 'L' },
+		{ "dump", no_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct fmt f;
+	static struct output std_out;
+	const char *outfile = NULL;
+	enum buf_mode bmode = BUF_DEFAULT;
+	bool dump = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "f:o:qB:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (strcmp(optarg, "text") == 0)
+				f.format = FMT_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				f.format = FMT_JSON;
+			else {
+				fprintf(stderr, "bt-fmt: ERROR: unknown output format '%s' (text or json)\n",
+					optarg);
+				return 1;
+			}
+			break;
+		case 'o': outfile = optarg; break;
+		case 'q': f.quiet = true; break;
+		case 'B':
+			if (strcmp(optarg, "line") == 0)
+				bmode = BUF_LINE;
+			else if (strcmp(optarg, "full") == 0)
+				bmode = BUF_FULL;
+			else if (strcmp(optarg, "none") == 0)
+				bmode = BUF_NONE;
+			else {
+				fprintf(stderr, "bt-fmt: ERROR: unknown buffering mode '%s' (line, full or none)\n",
+					optarg);
+				return 1;
+			}
+			break;
+		case 'L': f.live = true; break;
+		case 'D': dump = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 1;
+		}
+	}
+	if (argc - optind > 1) {
+		usage(stderr);
+		return 1;
+	}
+	const char *input = optind < argc ? argv[optind] : "-";
+	int fd = 0;
+	if (strcmp(input, "-") != 0 && (fd = open(input, O_RDONLY | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "bt-fmt: ERROR: cannot open '%s': %s\n", input, strerror(errno));
+		return 1;
+	}
+	if (dump) {
+		char err[512] = "";
+		int rc = dump_stream(fd, input, err, sizeof err);
+		if (rc)
+			fprintf(stderr, "bt-fmt: ERROR: %s\n", err);
+		return rc;
+	}
+	if (f.live) {
+		signal(SIGINT, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+	}
+	if (outfile) {
+		int ofd = open(outfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (ofd < 0) {
+			fprintf(stderr, "bt-fmt: ERROR: cannot open '%s': %s\n", outfile,
+				strerror(errno));
+			return 1;
+		}
+		out_init(&f.out, ofd, bmode);
+		out_init(&std_out, 1, bmode);
+		f.std = &std_out;
+	} else {
+		out_init(&f.out, 1, bmode);
+		f.std = &f.out;
+	}
+	f.tab = tables_new();
+
+	int rc = run(&f, fd);
+	int w1 = out_flush(&f.out);
+	int w2 = f.std != &f.out ? out_flush(f.std) : 0;
+	if (f.err[0]) {
+		fprintf(stderr, "bt-fmt: ERROR: %s\n", f.err);
+		return 1;
+	}
+	if (w1 < 0 || w2 < 0) {
+		fprintf(stderr, "bt-fmt: ERROR: writing output: %s\n", strerror(-(w1 < 0 ? w1 : w2)));
+		return 1;
+	}
+	return rc;
+}

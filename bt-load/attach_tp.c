@@ -1,0 +1,47 @@
+/* attach_tp.c - tracepoints (perf event per tracepoint, with BPF cookie)
+ * and raw tracepoints (bpf_raw_tracepoint_open; no perf event, cheap to
+ * detach).  Attachers return 0, -1 (caller reports "Error attaching
+ * probe") or -2 (reported here already).
+ */
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "load.h"
+
+int attach_tracepoint(struct bt *bt, uint32_t p, uint32_t a)
+{
+	const struct meta_attach *m = &bt->meta.probes.v[p].attach[a];
+	const struct attach_point *ap = m->ap;
+	if (!ap || !ap->target || !ap->func)
+		return -1;
+	LIBBPF_OPTS(bpf_tracepoint_opts, o, .bpf_cookie = m->cookie);
+	struct bpf_link *l = bpf_program__attach_tracepoint_opts(prog_of(bt, p), ap->target,
+								 ap->func, &o);
+	if (!l)
+		return -1;
+	hold_link(bt, p, l);
+	return 0;
+}
+
+int attach_rawtp(struct bt *bt, uint32_t p, uint32_t a)
+{
+	const struct attach_point *ap = bt->meta.probes.v[p].attach[a].ap;
+	const char *name = ap ? (ap->func && *ap->func ? ap->func : ap->target) : NULL;
+	return name ? attach_rawtp_section(bt, p, name) : -1;
+}
+
+/* Also used for programs whose section names the raw tracepoint. */
+int attach_rawtp_section(struct bt *bt, uint32_t p, const char *tp)
+{
+	struct bpf_program *prog = prog_of(bt, p);
+	struct bpf_link *l;
+	if (!strncmp(bpf_program__section_name(prog), "tp_btf/", 7))
+		l = bpf_program__attach_trace(prog);
+	else
+		l = bpf_program__attach_raw_tracepoint(prog, tp);
+	if (!l)
+		return -1;
+	hold_link(bt, p, l);
+	return 0;
+}

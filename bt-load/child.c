@@ -1,0 +1,160 @@
+/* child.c - the -c child (spawned held, released after attaching) and the
+ * -p process (the run ends when it does).
+ *
+ * The child is forked before the object is loaded (its pid is the
+ * program's `cpid`) and blocks reading a pipe; child_release() writes one
+ * byte and it execs the command.  If bt-load gives up before that, closing
+ * the pipe makes the child exit without running anything.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "load.h"
+
+#define MAX_CHILD_ARGS 255
+
+/* Split on spaces (no shell, like bpftrace). */
+static char **split_cmd(const char *cmd, int *argc)
+{
+	char **argv = arena_alloc(sizeof(char *) * (MAX_CHILD_ARGS + 2));
+	char *s = arena_strdup(cmd);
+	int n = 0;
+	for (char *tok = strtok(s, " "); tok; tok = strtok(NULL, " ")) {
+		if (n == MAX_CHILD_ARGS + 1)
+			break;
+		argv[n++] = tok;
+	}
+	argv[n] = NULL;
+	*argc = n;
+	return argv;
+}
+
+int child_spawn(struct bt *bt)
+{
+	int argc;
+	char **argv = split_cmd(bt->o.child_cmd, &argc);
+	if (argc == 0) {
+		bt_error("Failed to fork child: empty command");
+		return -1;
+	}
+	if (argc > MAX_CHILD_ARGS) {
+		bt_error("Too many arguments for command (%d > %d)", argc, MAX_CHILD_ARGS);
+		return -1;
+	}
+	int go[2];
+	if (pipe2(go, O_CLOEXEC) < 0) {
+		bt_error("Failed to fork child: %s", strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		bt_error("Failed to fork child: %s", strerror(errno));
+		close(go[0]);
+		close(go[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		signals_child_defaults();
+		close(go[1]);
+		char c;
+		ssize_t r;
+		do
+			r = read(go[0], &c, 1);
+		while (r < 0 && errno == EINTR);
+		if (r != 1)
+			_exit(0);
+		close(go[0]);
+		execvp(argv[0], argv);
+		fprintf(stderr, "ERROR: failed to execute '%s': %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(go[0]);
+	bt->child = pid;
+	bt->child_go_fd = go[1];
+	bt->target_pid = pid;
+	return 0;
+}
+
+int child_release(struct bt *bt)
+{
+	if (bt->child_go_fd < 0)
+		return 0;
+	ssize_t w = write(bt->child_go_fd, "g", 1);
+	close(bt->child_go_fd);
+	bt->child_go_fd = -1;
+	if (w != 1) {
+		bt_error("Failed to start child: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void child_reap(struct bt *bt)
+{
+	if (!bt->child || bt->child_exited)
+		return;
+	int st;
+	pid_t r = waitpid(bt->child, &st, WNOHANG);
+	if (r == bt->child) {
+		bt->child_exited = true;
+		bt->child_status = st;
+	}
+}
+
+/* bpftrace terminates a still-running child when tracing ends. */
+void child_kill(struct bt *bt)
+{
+	if (bt->child_go_fd >= 0) {
+		close(bt->child_go_fd);    /* held child: exits by itself */
+		bt->child_go_fd = -1;
+	}
+	if (!bt->child || bt->child_exited)
+		return;
+	child_reap(bt);
+	if (bt->child_exited)
+		return;
+	kill(bt->child, SIGTERM);
+	int st;
+	pid_t r;
+	do
+		r = waitpid(bt->child, &st, 0);
+	while (r < 0 && errno == EINTR);
+	if (r == bt->child) {
+		bt->child_exited = true;
+		bt->child_status = st;
+	}
+}
+
+bool target_alive(struct bt *bt)
+{
+	static int pidfd = -2;
+	if (!bt->o.pid)
+		return true;
+	if (pidfd == -2)
+		pidfd = (int)syscall(SYS_pidfd_open, bt->o.pid, 0);
+	if (pidfd < 0)
+		return kill(bt->o.pid, 0) == 0 || errno == EPERM;
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	return poll(&p, 1, 0) == 0;
+}
+
+void wait_all_children(void)
+{
+	for (;;) {
+		pid_t r = waitpid(-1, NULL, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+	}
+}

@@ -1,0 +1,274 @@
+/* load.c - open the object with libbpf, configure it, load it; BEGIN/END.
+ *
+ * Configuration before load: ring buffer size (config.perf_rb_pages), the
+ * `bt_cpid` constant (-c child pid), verifier log buffers (-v); after
+ * load: the `cpid` and `elapsed` maps.  libbpf's
+ * own messages are captured: shown with -vv, and searched for the program
+ * that failed to load so the error names the probe like bpftrace does.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "load.h"
+
+/* The last libbpf messages (a failed load explains itself there). */
+static char g_libbpf_log[16384];
+static size_t g_libbpf_len;
+static int g_verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[4096];
+	int n = vsnprintf(line, sizeof line, fmt, ap);
+	if (n < 0)
+		return 0;
+	if ((size_t)n >= sizeof line)
+		n = sizeof line - 1;
+	if (g_verbose >= 2 || (g_verbose && level == LIBBPF_WARN))
+		fputs(line, stderr);
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	if (g_libbpf_len + (size_t)n >= sizeof g_libbpf_log)
+		g_libbpf_len = 0;
+	memcpy(g_libbpf_log + g_libbpf_len, line, (size_t)n);
+	g_libbpf_len += (size_t)n;
+	g_libbpf_log[g_libbpf_len] = '\0';
+	return 0;
+}
+
+struct bpf_program *prog_of(struct bt *bt, uint32_t probe)
+{
+	const char *name = bt->meta.probes.v[probe].prog;
+	return name ? bpf_object__find_program_by_name(bt->obj, name) : NULL;
+}
+
+const char *prog_section(struct bt *bt, uint32_t probe)
+{
+	struct bpf_program *p = prog_of(bt, probe);
+	return p ? bpf_program__section_name(p) : "";
+}
+
+/* Kernel map name of a user map: '@' -> "AT_". */
+static const char *map_obj_name(const char *name, char *buf, size_t n)
+{
+	snprintf(buf, n, "AT_%s", name[0] == '@' ? name + 1 : name);
+	return buf;
+}
+
+static uint64_t round_pow2(uint64_t v)
+{
+	uint64_t p = 1;
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+/* Write bt_cpid into the .rodata initial value (before load). */
+static void set_cpid(struct bt *bt)
+{
+	struct btf *btf = bpf_object__btf(bt->obj);
+	if (!btf)
+		return;
+	struct bpf_map *m;
+	bpf_object__for_each_map(m, bt->obj) {
+		const char *name = bpf_map__name(m);
+		const char *dot = strrchr(name, '.');
+		if (!bpf_map__is_internal(m) || !dot || strcmp(dot, ".rodata") != 0)
+			continue;
+		int id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+		if (id < 0)
+			return;
+		const struct btf_type *sec = btf__type_by_id(btf, (uint32_t)id);
+		const struct btf_var_secinfo *vs = btf_var_secinfos(sec);
+		for (uint16_t i = 0; i < btf_vlen(sec); i++, vs++) {
+			const struct btf_type *var = btf__type_by_id(btf, vs->type);
+			if (strcmp(btf__name_by_offset(btf, var->name_off), "bt_cpid") != 0)
+				continue;
+			size_t size;
+			uint8_t *data = (uint8_t *)bpf_map__initial_value(m, &size);
+			if (!data || vs->offset + 8 > size || vs->size < 4)
+				return;
+			uint64_t v = (uint64_t)bt->child;
+			memcpy(data + vs->offset, &v, vs->size >= 8 ? 8 : 4);
+			bt->rodata_cpid = true;
+			return;
+		}
+	}
+}
+
+static int configure(struct bt *bt)
+{
+	struct meta *m = &bt->meta;
+	bt->user_maps = arena_alloc(sizeof(struct bpf_map *) * (m->maps.n + 1));
+	for (size_t i = 0; i < m->maps.n; i++) {
+		char buf[512];
+		bt->user_maps[i] = bpf_object__find_map_by_name(
+			bt->obj, map_obj_name(m->maps.v[i].name, buf, sizeof buf));
+	}
+	bt->ringbuf_map = bpf_object__find_map_by_name(bt->obj, "ringbuf");
+	bt->loss_map = bpf_object__find_map_by_name(bt->obj, "ringbuf_loss");
+	bt->elapsed_map = bpf_object__find_map_by_name(bt->obj, "elapsed");
+	if (bt->ringbuf_map) {
+		uint64_t pages = m->cfg.perf_rb_pages ? m->cfg.perf_rb_pages : 64;
+		uint64_t size = round_pow2(pages * (uint64_t)sysconf(_SC_PAGESIZE));
+		if (size > (1u << 30))
+			size = 1u << 30;
+		bpf_map__set_max_entries(bt->ringbuf_map, (uint32_t)size);
+	}
+	set_cpid(bt);
+	if (bt->o.verbose) {
+		size_t logsz = m->cfg.log_size ? m->cfg.log_size : 1000000;
+		struct bpf_program *p;
+		bpf_object__for_each_program(p, bt->obj) {
+			bpf_program__set_log_level(p, 1);
+			bpf_program__set_log_buf(p, arena_alloc(logsz), logsz);
+		}
+	}
+	/* Programs of probes this kernel cannot run are loaded anyway: the
+	 * attach step reports them with bpftrace's words. */
+	return 0;
+}
+
+/* The meta probe whose program is named prog, or -1. */
+static int probe_by_prog(struct bt *bt, const char *prog, size_t n)
+{
+	for (size_t i = 0; i < bt->meta.probes.n; i++) {
+		const char *p = bt->meta.probes.v[i].prog;
+		if (p && strlen(p) == n && memcmp(p, prog, n) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Name the probe whose program libbpf failed to load. */
+static void report_load_error(struct bt *bt, int err)
+{
+	const char *s = strstr(g_libbpf_log, "prog '");
+	const char *failed = NULL;
+	while (s) {
+		const char *q = strchr(s + 6, '\'');
+		if (q && strncmp(q, "': failed to load", 17) == 0) {
+			failed = s;
+			break;
+		}
+		s = q ? strstr(q, "prog '") : NULL;
+	}
+	if (failed) {
+		const char *name = failed + 6;
+		size_t n = strcspn(name, "'");
+		int p = probe_by_prog(bt, name, n);
+		const char *pname = p >= 0 ? bt->meta.probes.v[p].name : NULL;
+		if (p >= 0 && bt->meta.probes.v[p].nattach == 1)
+			pname = bt->meta.probes.v[p].attach[0].name;
+		if (bt->o.verbose) {
+			const char *b = strstr(g_libbpf_log, "-- BEGIN PROG LOAD LOG --");
+			const char *e = b ? strstr(b, "-- END PROG LOAD LOG --") : NULL;
+			if (b && e) {
+				b += strlen("-- BEGIN PROG LOAD LOG --\n");
+				fprintf(stderr, "\nThe verifier log:\n%.*s\n", (int)(e - b), b);
+			}
+		}
+		if (pname) {
+			bt_error("Error loading program: %s%s", pname,
+				 bt->o.verbose ? "" : " (try -v)");
+			return;
+		}
+	}
+	bt_error("Error loading program: %s%s", strerror(-err), bt->o.verbose ? "" : " (try -v)");
+}
+
+static void print_verifier_logs(struct bt *bt)
+{
+	struct bpf_program *p;
+	bpf_object__for_each_program(p, bt->obj) {
+		size_t n;
+		const char *log = bpf_program__log_buf(p, &n);
+		if (log && *log)
+			fprintf(stderr, "\nThe verifier log:\n%s\n", log);
+	}
+}
+
+int load_object(struct bt *bt)
+{
+	g_verbose = bt->o.verbose;
+	libbpf_set_print(libbpf_print);
+	bt->ncpus = libbpf_num_possible_cpus();
+	if (bt->ncpus <= 0)
+		bt->ncpus = 1;
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "bpftrace");
+	bt->obj = bpf_object__open_mem(bt->elf, bt->elf_size, &oo);
+	if (!bt->obj) {
+		int err = -errno;
+		bt_error("failed to open the BPF object: %s", strerror(-err));
+		bt->obj = NULL;
+		return -1;
+	}
+	if (configure(bt) < 0)
+		return -1;
+	int err = bpf_object__load(bt->obj);
+	if (err) {
+		report_load_error(bt, err);
+		return -1;
+	}
+	if (bt->o.verbose)
+		print_verifier_logs(bt);
+	struct bpf_map *cpid = bpf_object__find_map_by_name(bt->obj, "cpid");
+	if (cpid && bt->child) {
+		uint32_t zero = 0;
+		uint64_t v = (uint64_t)bt->child;
+		bpf_map_update_elem(bpf_map__fd(cpid), &zero, &v, BPF_ANY);
+	}
+	if (bt->elapsed_map) {
+		struct timespec ts;
+		clock_gettime(CLOCK_BOOTTIME, &ts);
+		uint64_t ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		uint32_t zero = 0;
+		uint64_t key64 = 0;
+		int fd = bpf_map__fd(bt->elapsed_map);
+		/* array (u32 key) or hash (u64 key) */
+		if (bpf_map__key_size(bt->elapsed_map) == 4)
+			bpf_map_update_elem(fd, &zero, &ns, BPF_ANY);
+		else
+			bpf_map_update_elem(fd, &key64, &ns, BPF_ANY);
+	}
+	return 0;
+}
+
+/* Run BEGIN or END once with BPF_PROG_TEST_RUN (no probe: nothing to do). */
+int run_special(struct bt *bt, enum probe_type which)
+{
+	for (size_t i = 0; i < bt->meta.probes.n; i++) {
+		if (bt->meta.probes.v[i].type != which)
+			continue;
+		struct bpf_program *p = prog_of(bt, (uint32_t)i);
+		if (!p) {
+			bt_error("Code not generated for probe: %s", bt->meta.probes.v[i].name);
+			return -1;
+		}
+		uint64_t args[6] = { 0 };
+		LIBBPF_OPTS(bpf_test_run_opts, to, .ctx_in = args, .ctx_size_in = sizeof args);
+		int err = bpf_prog_test_run_opts(bpf_program__fd(p), &to);
+		if (err) {
+			bt_error("%s: could not run the program: %s",
+				 which == PT_BEGIN ? "BEGIN" : "END", strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void load_close(struct bt *bt)
+{
+	if (bt->obj)
+		bpf_object__close(bt->obj);
+	bt->obj = NULL;
+}

@@ -1,0 +1,211 @@
+/* load.h - bt-load's internal API: the run state shared by its parts.
+ *
+ * One struct bt (the session) is created by main.c and passed to every
+ * part.  Parts, in the order a run uses them:
+ *   load.c        open the ELF with libbpf, size maps, set bt_cpid, load,
+ *                 run BEGIN/END with BPF_PROG_TEST_RUN
+ *   attach.c      attach every probe of meta.probes (order, counting,
+ *                 parallel detach); per family: attach_tp.c,
+ *                 attach_uprobe.c (+ usdt.c, elfsym.c), attach_perf.c,
+ *                 attach_kernel.c (kprobe, kfunc, iter)
+ *   ringbuf.c     event loop: poll ring buffer, dispatch async events
+ *   out.c         the `out` stream writer (ir-spec/out.md), flush policy
+ *   maps_dump.c   read/clear/zero user maps, write `map` records
+ *   actions.c     system(), cat(), time()
+ *   symbols.c     ksym/usym/stack/username/cgroup records for values
+ *   child.c       -c child and -p process
+ *   signals.c     SIGINT/SIGTERM/SIGUSR1/SIGCHLD/SIGPIPE handling
+ *   info.c        --info
+ * Errors: functions return 0 / -errno (or false) after printing one
+ * `ERROR: ...` line through bt_error(); only main() exits.
+ */
+#ifndef BT_LOAD_H
+#define BT_LOAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "meta.h"
+#include "mp.h"
+
+struct bpf_object;
+struct bpf_program;
+struct bpf_link;
+struct bpf_map;
+struct ring_buffer;
+
+enum buf_mode { BUF_LINE, BUF_FULL, BUF_NONE };
+
+struct opts {
+	const char *input;        /* obj file, "-" = stdin */
+	const char *child_cmd;    /* -c */
+	pid_t pid;                /* -p */
+	int verbose;              /* -v count */
+	enum buf_mode bufmode;    /* -B */
+	bool usdt_file_activation;
+	bool no_warnings;
+};
+
+/* One attachment we hold (to detach at the end). */
+struct held {
+	struct bpf_link *link;
+	int fd;                   /* a raw fd to close instead (perf event), or -1 */
+	uint64_t wp_addr;         /* watchpoint address (unwatch), 0 otherwise */
+	uint32_t probe;           /* index into meta.probes */
+};
+
+/* A watchpoint set up at run time by a func+argN setup probe. */
+struct wp_pending {
+	uint32_t probe, attach;
+	uint64_t addr;
+};
+
+struct bt {
+	struct opts o;
+	struct source src;
+	struct meta meta;
+	const void *elf;
+	size_t elf_size;
+	const msgpack_object *hdr_types;  /* copied verbatim into the out header */
+	const msgpack_object *hdr_meta;
+
+	struct bpf_object *obj;
+	struct bpf_map **user_maps;       /* by meta map id; NULL if absent */
+	struct bpf_map *ringbuf_map, *loss_map, *elapsed_map;
+	VEC(struct held) held;
+	VEC(struct wp_pending) wps;
+	uint32_t nprobes_attached;        /* "Attaching N probes" count */
+	bool rodata_cpid;                 /* object has bt_cpid */
+
+	/* run state */
+	pid_t child;                      /* -c child, 0 if none */
+	int child_go_fd;                  /* write end releasing the child */
+	bool child_exited;
+	int child_status;
+	pid_t target_pid;                 /* -p pid or the child, 0 if none */
+	int ncpus;                        /* possible CPUs (per-CPU values) */
+	uint64_t lost_seen;
+	bool finalize;                    /* exit() event or signal */
+	bool out_broken;                  /* stdout write failed (EPIPE) */
+	int exit_code;
+
+	struct mp_out *out;
+};
+
+/* ---- main.c ---- */
+void bt_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void bt_warn(struct bt *bt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- load.c ---- */
+int load_object(struct bt *bt);              /* open, configure, load */
+int run_special(struct bt *bt, enum probe_type which); /* BEGIN / END */
+void load_close(struct bt *bt);
+struct bpf_program *prog_of(struct bt *bt, uint32_t probe);
+const char *prog_section(struct bt *bt, uint32_t probe);
+
+/* ---- attach.c ---- */
+uint32_t count_probes(struct bt *bt);
+int attach_all(struct bt *bt);               /* 0 or -1 (already reported) */
+void detach_all(struct bt *bt);
+void hold_link(struct bt *bt, uint32_t probe, struct bpf_link *l);
+void hold_fd(struct bt *bt, uint32_t probe, int fd, uint64_t wp_addr);
+
+/* Per-family attachers: attach probe p, attach point a. 0 or -1. */
+int attach_tracepoint(struct bt *bt, uint32_t p, uint32_t a);
+int attach_rawtp(struct bt *bt, uint32_t p, uint32_t a);
+int attach_rawtp_section(struct bt *bt, uint32_t p, const char *tp);
+int attach_uprobe(struct bt *bt, uint32_t p, uint32_t a);
+int attach_usdt(struct bt *bt, uint32_t p, uint32_t a);
+int attach_perf(struct bt *bt, uint32_t p, uint32_t a);
+int attach_watchpoint(struct bt *bt, uint32_t p, uint32_t a);
+int watchpoint_event(struct bt *bt, uint64_t idx, uint64_t addr, uint32_t p);
+void unwatch(struct bt *bt, uint64_t addr);
+int attach_kprobe(struct bt *bt, uint32_t p, uint32_t a);
+int attach_kfunc(struct bt *bt, uint32_t p, uint32_t a);
+int attach_iter(struct bt *bt, uint32_t p, uint32_t a);
+int run_iters(struct bt *bt);                /* read iterators to EOF */
+
+/* ---- out.c ---- */
+void out_begin(struct bt *bt);               /* header */
+void out_attached(struct bt *bt, uint32_t n);
+void out_event(struct bt *bt, const void *data, size_t size);
+void out_text(struct bt *bt, const char *kind, const void *data, size_t n);
+void out_lost(struct bt *bt, uint64_t n);
+void out_error(struct bt *bt, const char *msg);
+void out_simple(struct bt *bt, const char *t); /* {"t": t} */
+void out_child(struct bt *bt);
+void out_end(struct bt *bt);
+void out_record_done(struct bt *bt);         /* maybe flush (-B none) */
+void out_batch_done(struct bt *bt);          /* after a poll round */
+int out_flush(struct bt *bt);
+
+/* ---- ringbuf.c ---- */
+int events_open(struct bt *bt);
+int events_poll(struct bt *bt, int timeout_ms); /* records handled or -errno */
+void events_drain(struct bt *bt);
+void events_close(struct bt *bt);
+void check_lost(struct bt *bt);
+int event_loop(struct bt *bt);
+
+/* ---- maps_dump.c ---- */
+int map_print(struct bt *bt, uint32_t id, uint32_t top, uint32_t div);
+int map_clear(struct bt *bt, uint32_t id);
+int map_zero(struct bt *bt, uint32_t id);
+int maps_print_all(struct bt *bt);
+
+/* ---- actions.c ---- */
+void action_system(struct bt *bt, const struct meta_fmt *f, const uint8_t *d, size_t n);
+void action_cat(struct bt *bt, const struct meta_fmt *f, const uint8_t *d, size_t n);
+void action_time(struct bt *bt, uint32_t id);
+
+/* ---- symbols.c ---- */
+/* Write the sym/stack/username/cgroup records a value of type t (bytes p)
+ * needs, if not written before. */
+void sym_prepare(struct bt *bt, const struct type *t, const uint8_t *p, size_t n);
+void sym_prepare_fmt(struct bt *bt, const struct meta_fmt *f, const uint8_t *d, size_t n);
+bool type_needs_syms(const struct type *t);
+/* ksym name of a kernel address (NULL if unknown); *off gets the offset. */
+const char *ksym_lookup(uint64_t addr, uint64_t *off);
+const char *usym_lookup(struct bt *bt, pid_t pid, uint64_t addr, uint64_t *off,
+			const char **module);
+
+/* ---- elfsym.c ---- */
+struct elfsyms;
+struct elfsyms *elfsyms_get(const char *path);  /* cached; NULL if unreadable */
+/* Symbol containing vaddr; NULL if none. */
+const char *elfsyms_addr(struct elfsyms *s, uint64_t vaddr, uint64_t *off);
+/* Symbol by name: vaddr and size; false if absent. */
+bool elfsyms_name(struct elfsyms *s, const char *name, uint64_t *vaddr, uint64_t *size);
+/* File offset of an ELF virtual address (PT_LOAD), or (uint64_t)-1. */
+uint64_t elfsyms_file_offset(struct elfsyms *s, uint64_t vaddr);
+/* Virtual address of a file offset (PT_LOAD), or (uint64_t)-1. */
+uint64_t elfsyms_vaddr_of_offset(struct elfsyms *s, uint64_t off);
+bool elfsyms_is_pie(struct elfsyms *s);
+/* USDT notes: find provider:name; idx-th location (pc==want when want!=0). */
+struct usdt_loc {
+	uint64_t pc, semaphore;   /* ELF virtual addresses; semaphore 0 if none */
+};
+int elfsyms_usdt(struct elfsyms *s, const char *provider, const char *name,
+		 struct usdt_loc *locs, int max);
+
+/* ---- child.c ---- */
+int child_spawn(struct bt *bt);              /* fork, stopped until child_release */
+int child_release(struct bt *bt);
+void child_reap(struct bt *bt);              /* non-blocking: notice exit */
+void child_kill(struct bt *bt);
+bool target_alive(struct bt *bt);            /* -p process still there */
+void wait_all_children(void);
+
+/* ---- signals.c ---- */
+extern volatile int sig_stop;                /* SIGINT/SIGTERM received */
+extern volatile int sig_usr1;
+extern volatile int sig_chld;
+void signals_init(void);
+void signals_child_defaults(void);           /* in forked children */
+const void *signals_wait_mask(void);         /* sigset_t* for epoll_pwait */
+
+/* ---- info.c ---- */
+int print_info(void);
+
+#endif

@@ -1,0 +1,305 @@
+/* main.c - bt-load: run a compiled program and record what it produces.
+ *
+ * Reads an `obj` stream (ir-spec/obj.md), loads its BPF object, runs BEGIN,
+ * attaches every probe, polls the ring buffer and writes an `out` stream
+ * (ir-spec/out.md) on stdout until exit(), SIGINT/SIGTERM, the -c child's
+ * or -p process's end, or stdout going away; then detaches everything,
+ * runs END, prints the maps and exits.  It is the only stage that talks to
+ * the BPF syscall.  Exit status (brief §8.6): 0 success, 1 bad input/usage,
+ * no probes, too many probes; 255 load/attach/BEGIN/END failure.
+ *
+ * The run order lives in run() below; the reasons for it:
+ *   child before load     the child's pid is compiled in (bt_cpid)
+ *   BEGIN before attach   BEGIN runs before any other probe can fire
+ *   detach before END     END runs after every other probe is gone
+ *   drain before final    END's output precedes the map dump
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <msgpack.h>
+
+#include "arena.h"
+#include "codec.h"
+#include "load.h"
+
+static struct mp_out g_out;
+static msgpack_sbuffer g_hdr_types, g_hdr_meta;
+
+void bt_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("ERROR: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+void bt_warn(struct bt *bt, const char *fmt, ...)
+{
+	if (bt && bt->o.no_warnings)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("WARNING: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/* Bad input: one line naming the tool (runtime messages are bpftrace's). */
+static void input_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void input_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("bt-load: ERROR: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static void usage(FILE *f)
+{
+	fputs("USAGE: bt-load [options] [FILE|-]\n"
+	      "Load, attach and run a compiled bpftrace program (an 'obj' stream,\n"
+	      "default stdin) and write its output as an 'out' stream on stdout.\n"
+	      "\n"
+	      "OPTIONS:\n"
+	      "    -c CMD         run CMD (split on spaces) as the traced child\n"
+	      "    -p PID         trace process PID (uprobes, watchpoints; exit with it)\n"
+	      "    -v             verbose: verifier logs, attach messages\n"
+	      "    -B MODE        output flushing: line (default), full, none\n"
+	      "    -q             accepted and ignored (bt-fmt's option)\n"
+	      "    --usdt-file-activation  activate USDT semaphores in all processes\n"
+	      "    --no-warnings  do not print warnings\n"
+	      "    --info         print system and feature information (stderr)\n"
+	      "    -h, --help     this help\n", f);
+}
+
+/* Read the obj stream: the object record, then the end record. */
+static int read_obj(struct bt *bt, int fd)
+{
+	struct mp_in in;
+	const msgpack_object *h = mp_in_open(&in, fd, "obj", 1, &bt->src);
+	if (!h) {
+		input_error("%s", in.errmsg);
+		return -1;
+	}
+	const msgpack_object *r = mp_in_next(&in);
+	if (!r) {
+		input_error("%s", in.errmsg[0] ? in.errmsg : "obj stream has no object record");
+		return -1;
+	}
+	const msgpack_object *t = mp_get(r, "t");
+	if (!t || !mp_key_is(t, "object")) {
+		input_error("obj stream: expected an 'object' record");
+		return -1;
+	}
+	struct mp_err err = { 0 };
+	const msgpack_object *elf = mp_get(r, "elf");
+	if (!elf || elf->type != MSGPACK_OBJECT_BIN || elf->via.bin.size < 64) {
+		input_error("obj stream: object record has no ELF");
+		return -1;
+	}
+	bt->elf = arena_memdup(elf->via.bin.ptr, elf->via.bin.size);
+	bt->elf_size = elf->via.bin.size;
+
+	struct codec_dec d = { .err = &err };
+	if (!dec_tables(&d, r) || !meta_decode(&d, mp_get(r, "meta"), &bt->meta)) {
+		input_error("obj stream: %s", err.msg);
+		return -1;
+	}
+	/* Keep the encoded types/meta for the out header, byte for byte. */
+	msgpack_packer pk;
+	msgpack_sbuffer_init(&g_hdr_types);
+	msgpack_packer_init(&pk, &g_hdr_types, msgpack_sbuffer_write);
+	const msgpack_object *types = mp_get(r, "types");
+	if (types)
+		msgpack_pack_object(&pk, *types);
+	else
+		msgpack_pack_array(&pk, 0);
+	msgpack_sbuffer_init(&g_hdr_meta);
+	msgpack_packer_init(&pk, &g_hdr_meta, msgpack_sbuffer_write);
+	msgpack_pack_object(&pk, *mp_get(r, "meta"));
+
+	r = mp_in_next(&in);
+	if (r || in.errmsg[0]) {
+		input_error("%s", r ? "obj stream: unexpected record after the object" : in.errmsg);
+		return -1;
+	}
+	mp_in_close(&in);
+	return 0;
+}
+
+/* Raw header pieces for out.c. */
+const void *hdr_types_buf(size_t *n) { *n = g_hdr_types.size; return g_hdr_types.data; }
+const void *hdr_meta_buf(size_t *n) { *n = g_hdr_meta.size; return g_hdr_meta.data; }
+
+static void notify_attached(void)
+{
+	if (getenv("__BPFTRACE_NOTIFY_PROBES_ATTACHED")) {
+		fputs("__BPFTRACE_NOTIFY_PROBES_ATTACHED\n", stderr);
+		fflush(stderr);
+	}
+}
+
+/* Stop tracing and print what is left: detach, END, drain, maps. */
+static void finish(struct bt *bt, bool run_end)
+{
+	detach_all(bt);
+	if (run_end && run_special(bt, PT_END) < 0)
+		bt->exit_code = 255;
+	events_drain(bt);
+	if (!bt->out_broken) {
+		out_simple(bt, "final");
+		maps_print_all(bt);
+		if (bt->o.verbose && bt->child && bt->child_exited)
+			out_child(bt);
+	}
+}
+
+static int run(struct bt *bt)
+{
+	if (bt->o.child_cmd && child_spawn(bt) < 0)
+		return 255;
+	if (load_object(bt) < 0) {
+		child_kill(bt);
+		return bt->exit_code ? bt->exit_code : 255;
+	}
+	uint32_t n = count_probes(bt);
+	if (n > bt->meta.cfg.max_probes) {
+		bt_error("Can't attach to %u probes because it exceeds the current limit of "
+			 "%llu probes.\nYou can increase the limit through the "
+			 "BPFTRACE_MAX_PROBES environment variable, but BE CAREFUL since a high "
+			 "number of probes attached can cause your system to crash.",
+			 n, (unsigned long long)bt->meta.cfg.max_probes);
+		child_kill(bt);
+		return 1;
+	}
+	out_begin(bt);
+	out_attached(bt, n);
+	if (n == 0) {
+		out_end(bt);
+		child_kill(bt);
+		return 1;
+	}
+	if (events_open(bt) < 0) {
+		child_kill(bt);
+		return 255;
+	}
+	if (run_special(bt, PT_BEGIN) < 0) {
+		child_kill(bt);
+		return 255;
+	}
+	/* exit() in BEGIN: skip attaching (nothing may fire after it anyway). */
+	events_poll(bt, 0);
+	if (!bt->finalize && !sig_stop && attach_all(bt) < 0) {
+		detach_all(bt);
+		child_kill(bt);
+		out_end(bt);
+		return 255;
+	}
+	notify_attached();
+	if (bt->child && child_release(bt) < 0) {
+		finish(bt, false);
+		out_end(bt);
+		return 255;
+	}
+	if (!bt->finalize)
+		run_iters(bt);
+	event_loop(bt);
+	finish(bt, true);
+	out_end(bt);
+	return bt->exit_code;
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_INFO = 256, O_USDT_FA, O_NO_WARN };
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "info", no_argument, NULL, O_INFO },
+		{ "usdt-file-activation", no_argument, NULL, O_USDT_FA },
+		{ "no-warnings", no_argument, NULL, O_NO_WARN },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct bt bt;
+	bt.o.bufmode = BUF_LINE;
+	bt.child_go_fd = -1;
+	int c;
+	while ((c = getopt_long(argc, argv, "c:p:vB:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': bt.o.child_cmd = optarg; break;
+		case 'p': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end || v < 1 || v > 4194304) {
+				fprintf(stderr, "bt-load: ERROR: bad pid '%s'\n", optarg);
+				return 1;
+			}
+			bt.o.pid = (pid_t)v;
+			break;
+		}
+		case 'v': bt.o.verbose++; break;
+		case 'B':
+			if (!strcmp(optarg, "line")) bt.o.bufmode = BUF_LINE;
+			else if (!strcmp(optarg, "full")) bt.o.bufmode = BUF_FULL;
+			else if (!strcmp(optarg, "none")) bt.o.bufmode = BUF_NONE;
+			else {
+				fputs("bt-load: ERROR: -B must be 'line', 'full' or 'none'\n", stderr);
+				return 1;
+			}
+			break;
+		case 'q': break;
+		case 'h': usage(stdout); return 0;
+		case O_INFO: return print_info();
+		case O_USDT_FA: bt.o.usdt_file_activation = true; break;
+		case O_NO_WARN: bt.o.no_warnings = true; break;
+		default: usage(stderr); return 1;
+		}
+	}
+	if (optind < argc - 1) {
+		usage(stderr);
+		return 1;
+	}
+	if (bt.o.child_cmd && bt.o.pid) {
+		fputs("bt-load: ERROR: Cannot use both -c and -p.\n", stderr);
+		return 1;
+	}
+	bt.o.input = optind < argc ? argv[optind] : "-";
+	int fd = 0;
+	if (strcmp(bt.o.input, "-") != 0) {
+		fd = open(bt.o.input, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			fprintf(stderr, "bt-load: ERROR: cannot open '%s': %s\n", bt.o.input,
+				strerror(errno));
+			return 1;
+		}
+	}
+	if (read_obj(&bt, fd) < 0)
+		return 1;
+	if (fd != 0)
+		close(fd);
+
+	prctl(PR_SET_NAME, "bpftrace", 0, 0, 0);
+	signals_init();
+	mp_out_init(&g_out, 1);
+	bt.out = &g_out;
+	bt.target_pid = bt.o.pid;
+	int rc = run(&bt);
+	out_flush(&bt);
+	close(1);
+	child_kill(&bt);
+	load_close(&bt);
+	wait_all_children();
+	return rc;
+}

@@ -1,0 +1,211 @@
+/* ringbuf.c - the event loop: poll the ring buffer, dispatch async events.
+ *
+ * Records (brief §4.2) start with a u64 id.  printf, join, print_non_map,
+ * helper_error and skboutput are forwarded as `event` records (after the
+ * symbol records their values need); exit, print/clear/zero, time,
+ * system, cat and watchpoint events are acted on here, while tracing.
+ * Order rules of brief §4.3: once finalization is requested (exit event,
+ * signal, broken output) further records are consumed and ignored.
+ * Lost events: ringbuf_loss[0] is read before every poll; a growth is
+ * written as a `lost` record.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "load.h"
+
+static struct ring_buffer *g_rb;
+static int g_epfd = -1;
+
+static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint64_t rd64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+static void handle_fmt(struct bt *bt, const uint8_t *d, size_t n, uint64_t id)
+{
+	struct meta *m = &bt->meta;
+	if (id < ASYNC_SYSTEM_BASE) {
+		if (id >= m->printfs.n)
+			return;
+		sym_prepare_fmt(bt, &m->printfs.v[id], d, n);
+		out_event(bt, d, n);
+	} else if (id < ASYNC_CAT_BASE) {
+		if (id - ASYNC_SYSTEM_BASE < m->systems.n)
+			action_system(bt, &m->systems.v[id - ASYNC_SYSTEM_BASE], d, n);
+	} else if (id - ASYNC_CAT_BASE < m->cats.n) {
+		action_cat(bt, &m->cats.v[id - ASYNC_CAT_BASE], d, n);
+	}
+}
+
+static int on_event(void *ctx, void *data, size_t n)
+{
+	struct bt *bt = ctx;
+	const uint8_t *d = data;
+	if (bt->finalize)
+		return 0;
+	if (sig_stop) {
+		bt->finalize = true;
+		return 0;
+	}
+	if (n < 8)
+		return 0;
+	uint64_t id = rd64(d);
+	if (id < ASYNC_EXIT) {
+		handle_fmt(bt, d, n, id);
+		return 0;
+	}
+	switch (id) {
+	case ASYNC_EXIT:
+		bt->finalize = true;
+		break;
+	case ASYNC_PRINT:
+		if (n >= 20)
+			map_print(bt, rd32(d + 8), rd32(d + 12), rd32(d + 16));
+		break;
+	case ASYNC_CLEAR:
+		if (n >= 12)
+			map_clear(bt, rd32(d + 8));
+		break;
+	case ASYNC_ZERO:
+		if (n >= 12)
+			map_zero(bt, rd32(d + 8));
+		break;
+	case ASYNC_TIME:
+		if (n >= 12)
+			action_time(bt, rd32(d + 8));
+		break;
+	case ASYNC_PRINT_NON_MAP:
+		if (n >= 16) {
+			uint64_t pid = rd64(d + 8);
+			if (pid < bt->meta.print_types.n)
+				sym_prepare(bt, bt->meta.print_types.v[pid], d + 16, n - 16);
+			out_event(bt, d, n);
+		}
+		break;
+	case ASYNC_WATCHPOINT_ATTACH:
+		if (n >= 24)
+			watchpoint_event(bt, rd64(d + 8), rd64(d + 16), 0);
+		break;
+	case ASYNC_WATCHPOINT_DETACH:
+		if (n >= 16)
+			unwatch(bt, rd64(d + 8));
+		break;
+	default:
+		/* join, helper_error, skboutput and anything newer */
+		out_event(bt, d, n);
+		break;
+	}
+	return 0;
+}
+
+int events_open(struct bt *bt)
+{
+	g_epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (g_epfd < 0) {
+		bt_error("epoll: %s", strerror(errno));
+		return -1;
+	}
+	/* A pipe's write end reports EPOLLERR once its reader is gone: notice
+	 * a vanished bt-fmt even while no event is written. */
+	struct epoll_event oev = { .events = 0, .data.fd = 1 };
+	epoll_ctl(g_epfd, EPOLL_CTL_ADD, 1, &oev);
+	if (!bt->ringbuf_map)
+		return 0;   /* a program without output */
+	g_rb = ring_buffer__new(bpf_map__fd(bt->ringbuf_map), on_event, bt, NULL);
+	if (!g_rb) {
+		bt_error("failed to open the ring buffer: %s", strerror(errno));
+		return -1;
+	}
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = ring_buffer__epoll_fd(g_rb) };
+	if (epoll_ctl(g_epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0) {
+		bt_error("epoll: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void check_lost(struct bt *bt)
+{
+	if (!bt->loss_map)
+		return;
+	uint32_t k = 0;
+	uint64_t v = 0;
+	if (bpf_map_lookup_elem(bpf_map__fd(bt->loss_map), &k, &v) == 0 && v > bt->lost_seen) {
+		out_lost(bt, v - bt->lost_seen);
+		bt->lost_seen = v;
+	}
+}
+
+/* Wait up to timeout_ms for records (signals interrupt), then consume. */
+int events_poll(struct bt *bt, int timeout_ms)
+{
+	check_lost(bt);
+	if (g_epfd >= 0 && timeout_ms > 0) {
+		struct epoll_event ev[2];
+		int k = epoll_pwait(g_epfd, ev, 2, timeout_ms, signals_wait_mask());
+		for (int i = 0; i < k; i++)
+			if (ev[i].data.fd == 1 && (ev[i].events & (EPOLLERR | EPOLLHUP))) {
+				bt->out_broken = true;
+				bt->finalize = true;
+			}
+	}
+	int n = g_rb ? ring_buffer__consume(g_rb) : 0;
+	out_batch_done(bt);
+	return n;
+}
+
+int event_loop(struct bt *bt)
+{
+	for (;;) {
+		if (sig_usr1) {
+			sig_usr1 = 0;
+			maps_print_all(bt);
+			out_flush(bt);
+		}
+		if (sig_stop)
+			bt->finalize = true;
+		if (bt->finalize)
+			break;
+		if (bt->child) {
+			child_reap(bt);
+			if (bt->child_exited) {
+				events_poll(bt, 0);
+				break;
+			}
+		}
+		if (!target_alive(bt)) {
+			events_poll(bt, 0);
+			break;
+		}
+		events_poll(bt, 100);
+	}
+	return 0;
+}
+
+/* After END: take everything still in the ring buffer. */
+void events_drain(struct bt *bt)
+{
+	bt->finalize = bt->out_broken;
+	sig_stop = 0;
+	if (g_rb) {
+		check_lost(bt);
+		ring_buffer__consume(g_rb);
+		check_lost(bt);
+	}
+	out_flush(bt);
+}
+
+void events_close(struct bt *bt)
+{
+	(void)bt;
+	if (g_rb)
+		ring_buffer__free(g_rb);
+	g_rb = NULL;
+	if (g_epfd >= 0)
+		close(g_epfd);
+	g_epfd = -1;
+}

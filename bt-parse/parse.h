@@ -1,0 +1,102 @@
+/* parse.h - state shared by the lexer (lexer.l), the grammar (parser.y)
+ * and the driver (parse.c) of bt-parse.
+ *
+ * Locations follow bpftrace's lexer (brief §1.2): the lexer keeps one
+ * running location; every matched token moves its end, and only whitespace
+ * and newlines move its begin up to the end.  So a token glued to the one
+ * before it "starts" where that one started.  Bison's default location rule
+ * then spans rules from their first to their last symbol, and an empty rule
+ * sits at the end of the symbol before it.
+ */
+#ifndef BT_PARSE_H
+#define BT_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "diag.h"
+#include "node.h"
+
+/* Bison's default location type; the lexer fills it. */
+typedef struct YYLTYPE {
+	int first_line, first_column, last_line, last_column;
+} YYLTYPE;
+#define YYLTYPE_IS_DECLARED 1
+#define YYLTYPE_IS_TRIVIAL 1
+
+/* A string with its length (string literals may hold NUL bytes). */
+struct bstr {
+	char *s;
+	uint32_t len;
+};
+
+/* Pieces of the C definitions text, kept in source order. */
+struct slist {
+	const char *s;
+	struct slist *next;
+};
+
+/* Statements of a block: the grammar is right-recursive (as bpftrace's),
+ * so statements arrive last first and are consed on the front. */
+struct nlist {
+	struct node *n;
+	struct nlist *next;
+};
+
+/* An attach point's text as the grammar glues it together. */
+struct sbuf {
+	char *s;
+	size_t len, cap;
+};
+
+struct tokqueue;
+
+struct macro {
+	const char *name;
+	const char *value;
+};
+
+struct pstate {
+	const char *text;        /* whole program */
+	size_t len;
+	struct diags *diags;
+	bool listing;            /* -l: probes are attach points only */
+	struct node *root;       /* N_PROGRAM once parsed */
+
+	/* lexer */
+	void *scanner;
+	YYLTYPE loc;             /* running location (bpftrace's `loc`) */
+	struct sbuf buf;         /* string literal / struct text being built */
+	const char *struct_kw;   /* "struct", "union", "enum" */
+	int brace_depth;         /* inside a struct definition */
+	bool struct_body;        /* saw the '{' of a struct definition */
+	VEC(struct macro) macros;
+	struct tokqueue *queue;  /* tokens of expanded macros (lexer.l) */
+	size_t expanding;        /* bytes of macro text being expanded */
+	bool nested;             /* a scanner lexing a macro's value */
+	YYLTYPE macro_at;        /* ... used at this location */
+};
+
+/* lexer.l */
+int bt_lex_init(struct pstate *ps);
+void bt_lex_destroy(struct pstate *ps);
+
+/* parser.y: runs the grammar; errors go to ps->diags. */
+int bt_parse(struct pstate *ps);
+
+/* Helpers used by the grammar actions (parse_util.c). */
+struct loc yyloc_to_loc(YYLTYPE l);
+void sbuf_add(struct sbuf *b, const char *s, size_t n);
+void sbuf_addc(struct sbuf *b, char c);
+void sbuf_adds(struct sbuf *b, const char *s);
+const char *sbuf_str(struct sbuf *b);       /* arena copy, NUL-terminated */
+void ps_error(struct pstate *ps, YYLTYPE l, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+struct node *node_clone(const struct node *n);
+
+/* Integer literal conversion, brief §1.4 (libcommon/ap_parse.c). */
+#include "ap_parse.h"
+
+#endif

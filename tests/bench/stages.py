@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""stages.py - compile-stage timings and tracing-time memory (make bench).
+
+usage: stages.py BUILD_DIR [REFERENCE_BPFTRACE]
+
+Times bt-parse, bt-check and bt-codegen separately (best of 5) on generated
+scripts, and measures the resident memory of bt-load + bt-fmt during a
+trace. With a reference bpftrace, also times its dry run (-d would print;
+--dry-run is not in 0.17, so its full compile is measured with -e and an
+immediate exit) for a ratio.
+"""
+import os, subprocess, sys, tempfile, time, signal
+
+
+def best(cmd, stdin_path=None, n=5):
+    times = []
+    for _ in range(n):
+        with open(stdin_path, "rb") if stdin_path else open(os.devnull, "rb") as f:
+            t0 = time.perf_counter()
+            r = subprocess.run(cmd, stdin=f, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            times.append(time.perf_counter() - t0)
+        if r.returncode != 0:
+            return float("nan"), r.stderr.decode(errors="replace").strip().splitlines()[:1]
+    return min(times), None
+
+
+def stage_times(b, name, prog, tmp):
+    src = os.path.join(tmp, name + ".bt")
+    with open(src, "w") as f:
+        f.write(prog)
+    ast, ir = src + ".ast", src + ".ir"
+    subprocess.run([f"{b}/bt-parse", "-o", ast, src])
+    subprocess.run([f"{b}/bt-check", "-o", ir, ast])
+    rows = []
+    for stage, cmd, inp in (("parse", [f"{b}/bt-parse", src], None),
+                            ("check", [f"{b}/bt-check", ast], None),
+                            ("codegen", [f"{b}/bt-codegen", ir], None)):
+        t, err = best(cmd, inp)
+        rows.append((f"{name}.{stage}_ms", t * 1000, err))
+    return rows
+
+
+def gen_probes(n):
+    return "".join(f'interval:ms:{i + 1} {{ @c{i}[pid] = count(); if (pid > {i}) {{ printf("%d %s\\n", tid, comm); }} }}\n'
+                   for i in range(n))
+
+
+def gen_lines(n):
+    body = "".join(f"  $x = $x + {i} * 3;\n" for i in range(n - 2))
+    return "BEGIN {\n  $x = 0;\n" + body + "}\n"
+
+
+def tracing_rss(b):
+    """RSS (MiB) of bt-load + bt-fmt while a trace runs."""
+    p = subprocess.Popen([f"{b}/bpftrace", "-e", "tracepoint:raw_syscalls:sys_enter { @[tid] = count(); }"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    time.sleep(3)
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                st = f.read().split()
+            if int(st[4]) != os.getpgid(p.pid):
+                continue
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except (OSError, ProcessLookupError, IndexError, ValueError):
+            pass
+    os.killpg(p.pid, signal.SIGINT)
+    try:
+        p.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+    return total / 1024.0
+
+
+def main():
+    b = sys.argv[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = []
+        rows += stage_times(b, "probes1000", gen_probes(1000), tmp)
+        rows += stage_times(b, "lines10000", gen_lines(10000), tmp)
+        rows += stage_times(b, "hello", 'BEGIN { printf("hello\\n"); exit(); }', tmp)
+        for name, v, err in rows:
+            print(f"{name:28s} {v:10.2f}" + (f"  ({err[0]})" if err else ""))
+        if os.geteuid() == 0:
+            print(f"{'tracing_rss_mib':28s} {tracing_rss(b):10.2f}  (bt-load + bt-fmt, target <= 15)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+#!/usr/bin/env bats
+# e2e: the whole pipeline on this kernel, through the driver and stage by
+# stage (issue 2).  Needs root and BPF.
+load helpers
+bats_require_minimum_version 1.5.0
+
+DRV="$ROOT/bpftrace"
+
+# Our BPF programs are named after their probes (BEGIN_1, tracepoint_..._2).
+OURS='name (BEGIN|END|tracepoint|interval|profile|software|uprobe|usdt|kprobe|rawtracepoint|iter)_'
+
+setup_file() {
+	bpftool prog list 2>/dev/null | sed -n 's/^\([0-9]*\):.*/\1/p' > "$BATS_FILE_TMPDIR/progs.before" || true
+}
+
+setup() {
+	require_root
+	ensure_tracefs
+	W=$(mktemp -d)
+	cd "$W"
+}
+
+teardown() {
+	cd /
+	[ -n "${W:-}" ] && rm -rf "$W"
+}
+
+# Start the driver in the background with the notification hook and wait
+# until its probes are attached.  Sets PID; output in $W/out, $W/err.
+start_trace() {
+	__BPFTRACE_NOTIFY_PROBES_ATTACHED=1 "$DRV" "$@" > "$W/out" 2> "$W/err" &
+	PID=$!
+	local i
+	for i in $(seq 150); do
+		grep -q '^__BPFTRACE_NOTIFY_PROBES_ATTACHED$' "$W/err" && return 0
+		kill -0 "$PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "probes never attached; stderr:" >&2
+	cat "$W/err" >&2
+	return 1
+}
+
+# Wait for PID (at most 20 s); sets RC.
+wait_trace() {
+	local i
+	for i in $(seq 200); do
+		kill -0 "$PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$PID" 2>/dev/null; then
+		kill -KILL "$PID"
+		echo "trace did not end" >&2
+		return 1
+	fi
+	wait "$PID"
+	RC=$?
+}
+
+@test "hello world" {
+	run --separate-stderr "$DRV" -e 'BEGIN { printf("Hello, World!\n"); exit(); }'
+	[ "$status" -eq 0 ]
+	[ "$output" = "Attaching 1 probe...
+Hello, World!" ]
+	[ -z "$stderr" ]
+}
+
+@test "a tracepoint with a filter on comm counts the opens of cat" {
+	start_trace -e 'tracepoint:syscalls:sys_enter_openat /comm == "cat"/ { @[comm] = count(); } interval:s:1 { exit(); }'
+	for i in 1 2 3 4 5; do cat /etc/hostname /etc/passwd > /dev/null; done
+	wait_trace
+	[ "$RC" -eq 0 ]
+	run cat "$W/out"
+	[ "${lines[0]}" = "Attaching 2 probes..." ]
+	line=$(grep '^@\[' "$W/out")
+	[[ "$line" =~ ^@\[cat\]:\ ([0-9]+)$ ]]
+	[ "${BASH_REMATCH[1]}" -ge 10 ]
+	[ "$(grep -c '^@' "$W/out")" -eq 1 ]
+}
+
+@test "keyed maps print sorted, after two newlines" {
+	run --separate-stderr "$DRV" -e 'BEGIN { @m["b"] = 2; @m["a"] = 1; @k[1, "x"] = 3; @c[comm] = count(); exit(); }'
+	[ "$status" -eq 0 ]
+	[ "$output" = "Attaching 1 probe...
+
+
+@c[bpftrace]: 1
+@k[1, x]: 3
+@m[a]: 1
+@m[b]: 2" ]
+}
+
+@test "exit() ends the trace from a probe, END runs" {
+	run --separate-stderr timeout 20 "$DRV" -e 'interval:ms:100 { @i++; if (@i == 3) { exit(); } } END { printf("end\n"); }'
+	[ "$status" -eq 0 ]
+	[ "$output" = "Attaching 2 probes...
+end
+
+
+@i: 3" ]
+}
+
+@test "SIGINT to the driver ends the trace: END runs, maps print, exit 0" {
+	start_trace -e 'interval:ms:10 { @ticks = count(); } END { printf("end\n"); }'
+	sleep 0.3
+	kill -INT "$PID"
+	wait_trace
+	[ "$RC" -eq 0 ]
+	run cat "$W/out"
+	[ "${lines[0]}" = "Attaching 2 probes..." ]
+	[ "${lines[1]}" = "end" ]
+	[[ "${lines[2]}" =~ ^@ticks:\ [0-9]+$ ]]
+}
+
+@test "Ctrl-C (SIGINT to the whole process group) ends the trace like bpftrace" {
+	__BPFTRACE_NOTIFY_PROBES_ATTACHED=1 setsid "$DRV" -e 'interval:ms:10 { @ticks = count(); } END { printf("end\n"); }' > "$W/out" 2> "$W/err" &
+	PID=$!
+	for i in $(seq 150); do grep -q NOTIFY "$W/err" && break; sleep 0.1; done
+	pgid=$(ps -o pgid= -p "$PID" | tr -d ' ')
+	[ -n "$pgid" ]
+	kill -INT -- "-$pgid"
+	wait_trace
+	[ "$RC" -eq 0 ]
+	grep -qx end "$W/out"
+	grep -q '^@ticks: [0-9]' "$W/out"
+	# bt-fmt was in the group too: it finished its output, printed nothing on stderr
+	! grep -q 'bt-fmt' "$W/err"
+}
+
+@test "the stages run by hand print what the driver prints" {
+	prog='BEGIN { printf("hi %d\n", 42); @x[1] = 2; @s = "str"; exit(); }'
+	"$BT/bt-parse" -e "$prog" > a
+	"$BT/bt-check" < a > b
+	"$BT/bt-codegen" < b > c
+	"$BT/bt-load" < c > d
+	"$BT/bt-fmt" < d > by-hand
+	"$DRV" -e "$prog" > by-driver
+	[ -s by-hand ]
+	diff by-hand by-driver
+	# and the saved trace formats the same again, as JSON too
+	"$BT/bt-fmt" < d > again
+	diff by-hand again
+	"$BT/bt-fmt" -f json < d > j
+	"$DRV" -f json -e "$prog" > j2
+	diff j j2
+}
+
+@test "every stage refuses garbage with one error line and status 1" {
+	head -c 300 /dev/urandom > junk
+	for t in bt-check bt-codegen bt-load bt-fmt; do
+		run --separate-stderr "$BT/$t" < junk
+		[ "$status" -eq 1 ] || { echo "$t: status $status"; false; }
+		[ "${#stderr_lines[@]}" -eq 1 ] || { echo "$t: $stderr"; false; }
+		[[ "$stderr" == "$t: ERROR: "* ]]
+		[ -z "$output" ]
+	done
+	# bt-parse reads program text: garbage is a program with errors.
+	run --separate-stderr "$BT/bt-parse" - < junk
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"ERROR: "* ]]
+	[ -z "$output" ]
+}
+
+@test "a stage fed an earlier stage's failure adds no noise" {
+	run --separate-stderr "$DRV" -e 'BEGIN { @x = ; }'
+	[ "$status" -eq 1 ]
+	[ "$(grep -c 'ERROR' <<< "$stderr")" -eq 1 ]
+	[[ "$stderr" != *"bt-"* ]]
+}
+
+# Program ids some live process holds (a program fd, or a link to it):
+# those belong to a run in progress (other suites may run meanwhile).
+held_prog_ids() {
+	grep -hs '^prog_id:' /proc/[0-9]*/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u
+}
+
+@test "no BPF program of ours is left loaded" {
+	command -v bpftool >/dev/null || skip "no bpftool"
+	# Programs are freed when the last fd goes; give late closers a moment.
+	for i in 1 2 3 4 5; do
+		held_prog_ids > "$W/held"
+		left=$(bpftool prog list 2>/dev/null | grep -E "$OURS" | sed -n 's/^\([0-9]*\):.*/\1/p' |
+			grep -vxF -f "$BATS_FILE_TMPDIR/progs.before" | grep -vxF -f "$W/held" || true)
+		[ -z "$left" ] && break
+		sleep 0.5
+	done
+	[ -z "$left" ] || { bpftool prog list | grep -A3 -E "^($(echo $left | tr ' ' '|')):"; false; }
+}

@@ -1,0 +1,555 @@
+#!/usr/bin/env bats
+# load.bats - bt-load: loading, attaching every probe family, the event
+# loop, map dumps, signals, -c/-p, and that nothing is left behind.
+#
+# Two kinds of input:
+#  * hand-written BPF programs (tests/load/progs.bpf.c, clang) wrapped into
+#    obj streams by tests/load/mkobj.c: they test bt-load alone;
+#  * the real chain (bt-parse | bt-check | bt-codegen) for end-to-end
+#    tests, skipped while the chain cannot compile the program.
+# Output is checked through bt-fmt (text), as a user sees it.
+
+load helpers
+
+setup_file() {
+	[ "$(id -u)" = 0 ] || return 0
+	ensure_tracefs
+	export LT="$BATS_FILE_TMPDIR"
+	clang-16 -target bpf -g -O2 -I/usr/include/x86_64-linux-gnu \
+		-c "$ROOT/tests/load/progs.bpf.c" -o "$LT/progs.o"
+	gcc -std=gnu17 -O1 -I"$ROOT/libcommon" "$ROOT/tests/load/mkobj.c" \
+		"$BT/libcommon.a" -lmsgpackc -o "$LT/mkobj"
+}
+
+setup() {
+	require_root
+	TP="$BT/testprogs"
+	leak_mark
+}
+
+# mk NAME <<SPEC: build $LT/NAME.obj from a metadata spec (see mkobj.c);
+# the standard printf formats of progs.bpf.c are appended.
+mk() {
+	{
+		cat
+		cat <<-'EOF'
+		printf 8 begin\n
+		printf 8 end\n
+		printf 32 %d\s%s\n int64@24 string:16@8
+		printf 8 tick\n
+		printf 16 %s\n ksym@8
+		printf 16 %d\n int64@8
+		printf 56 %s string:48@8
+		EOF
+	} > "$LT/$1.spec"
+	"$LT/mkobj" "$LT/progs.o" "$LT/$1.spec" > "$LT/$1.obj"
+}
+
+# Programs of progs.bpf.c (all loaded by every hand-made object).
+OUR_PROGS='BEGIN_1|END_1|exit_1|exit_rtp|count_tp|count_rtp|count_pe|upr|tick|tick_rtp|stacks|ksym_pe|print_c|actions|show_cpid|flood|count_sys|iter_task|iter_task_file|wtick|wtick_wp_setup|usdt_msg'
+
+# Leak check: within 3 s every program of ours loaded since the test began
+# is gone (programs still held by a live process — another run of these
+# tests — do not count), no uprobe is left registered in tracefs.
+leak_mark() {
+	PROG_MARK=$(bpftool prog list 2>/dev/null | awk -F: '/^[0-9]+:/ { id = $1 } END { print id + 0 }')
+}
+
+held_by_process() {
+	grep -qsE "^prog_id:[[:space:]]+$1\$" /proc/[0-9]*/fdinfo/* 2>/dev/null
+}
+
+our_new_progs() {
+	bpftool prog list 2>/dev/null | grep -E "^[0-9]+: .* name ($OUR_PROGS)( |\$)" |
+		awk -F: -v m="${PROG_MARK:-0}" '$1 > m { print $1 }'
+}
+
+no_leak() {
+	local i id left
+	for i in $(seq 30); do
+		left=""
+		for id in $(our_new_progs); do
+			held_by_process "$id" || left="$left $id"
+		done
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	[ -z "$left" ] || { echo "leaked programs:$left"; bpftool prog list; return 1; }
+	if [ -r /sys/kernel/tracing/uprobe_events ]; then
+		[ -z "$(grep -E 'testprogs|libc' /sys/kernel/tracing/uprobe_events)" ]
+	fi
+}
+
+fmt() { "$BT/bt-fmt" "$@"; }
+
+# ---- command line and bad input ----
+
+@test "bt-load -h prints usage" {
+	run "$BT/bt-load" -h
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"USAGE: bt-load"* ]]
+}
+
+@test "bt-load refuses garbage, wrong streams and truncated objects" {
+	run bash -c "printf 'hello' | $BT/bt-load"
+	[ "$status" -eq 1 ]
+	[[ "$output" == "bt-load: ERROR: "* ]]
+	mk ok <<-'EOF'
+	probe BEGIN BEGIN_1 BEGIN
+	EOF
+	head -c 200 "$LT/ok.obj" > "$LT/trunc.obj"
+	run "$BT/bt-load" "$LT/trunc.obj"
+	[ "$status" -eq 1 ]
+	[[ "$output" == "bt-load: ERROR: truncated obj stream"* ]]
+	# an out stream is not an obj stream
+	"$BT/bt-load" "$LT/ok.obj" > "$LT/ok.out"
+	run "$BT/bt-load" "$LT/ok.out"
+	[ "$status" -eq 1 ]
+	[[ "$output" == "bt-load: ERROR: expected a 'obj' stream, got 'out'" ]]
+	run "$BT/bt-load" -B sometimes "$LT/ok.obj"
+	[ "$status" -eq 1 ]
+}
+
+# ---- BEGIN / END, probes, output ----
+
+@test "BEGIN runs before probes fire, END after, then the maps" {
+	mk order <<-'EOF'
+	probe BEGIN BEGIN_1 BEGIN
+	probe END END_1 END
+	probe interval tick interval:ms:50 target=ms freq=50
+	probe interval exit_1 interval:ms:180 target=ms freq=180
+	map @c count
+	EOF
+	run bash -c "$BT/bt-load $LT/order.obj | $BT/bt-fmt"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "Attaching 4 probes..." ]
+	[ "${lines[1]}" = "begin" ]
+	[ "${lines[2]}" = "tick" ]
+	# END output follows every tick, and the map dump follows END
+	last_tick=$(grep -n '^tick$' <<<"$output" | tail -1 | cut -d: -f1)
+	end=$(grep -n '^end$' <<<"$output" | cut -d: -f1)
+	[ "$end" -gt "$last_tick" ]
+	[ "$(grep -c '^end$' <<<"$output")" -eq 1 ]
+	[ "$(grep -c '^begin$' <<<"$output")" -eq 1 ]
+	[[ "$output" == *$'end\n\n\n@c: '* ]]
+	no_leak
+}
+
+@test "exit() in BEGIN stops before anything else is attached" {
+	mk bexit <<-'EOF'
+	probe BEGIN exit_rtp BEGIN
+	probe END END_1 END
+	probe profile tick profile:hz:999 target=hz freq=999
+	EOF
+	run bash -c "$BT/bt-load $LT/bexit.obj | $BT/bt-fmt"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *tick* ]]
+	[[ "$output" == *end* ]]
+}
+
+@test "no probes: exit 1 and 'No probes to attach'" {
+	mk none <<-'EOF'
+	map @c count
+	EOF
+	run bash -c "$BT/bt-load $LT/none.obj > $LT/none.out"
+	[ "$status" -eq 1 ]
+	run fmt "$LT/none.out"
+	[ "$output" = "No probes to attach" ]
+}
+
+@test "too many probes is refused before attaching" {
+	mk toomany <<-'EOF'
+	config max_probes=1
+	probe interval tick interval:ms:50 target=ms freq=50
+	probe interval exit_1 interval:ms:100 target=ms freq=100
+	EOF
+	run "$BT/bt-load" "$LT/toomany.obj"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"Can't attach to 2 probes because it exceeds the current limit of 1 probes."* ]]
+}
+
+@test "tracepoint and rawtracepoint probes count events" {
+	mk tp <<-'EOF'
+	probe tracepoint count_tp tracepoint:syscalls:sys_enter_getppid target=syscalls func=sys_enter_getppid
+	probe interval exit_1 interval:ms:300 target=ms freq=300
+	map @c count
+	EOF
+	(sleep 0.1; for i in $(seq 50); do "$TP/syscall" nanosleep 1 >/dev/null; done) &
+	run bash -c "$BT/bt-load $LT/tp.obj | $BT/bt-fmt"
+	wait
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ @c:\ [1-9] ]]
+	mk rtp <<-'EOF'
+	probe rawtracepoint count_rtp rawtracepoint:sched_switch func=sched_switch
+	probe interval exit_1 interval:ms:200 target=ms freq=200
+	map @c count
+	EOF
+	run bash -c "$BT/bt-load $LT/rtp.obj | $BT/bt-fmt"
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ @c:\ [1-9] ]]
+	no_leak
+}
+
+@test "profile, interval and software events fire" {
+	mk perf <<-'EOF'
+	probe profile count_pe profile:hz:997 target=hz freq=997
+	probe software tick software:cpu-clock:10000000 target=cpu-clock freq=10000000
+	probe interval exit_1 interval:ms:300 target=ms freq=300
+	map @c count
+	EOF
+	(timeout 1 sh -c 'while :; do :; done') &
+	run bash -c "$BT/bt-load $LT/perf.obj | $BT/bt-fmt"
+	wait
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ @c:\ [1-9] ]]
+	[[ "$output" == *tick* ]]
+	no_leak
+}
+
+@test "hardware events: refused on this machine with an error" {
+	if [ -e /sys/bus/event_source/devices/cpu/events ]; then
+		skip "this machine has hardware events"
+	fi
+	mk hw <<-'EOF'
+	probe hardware tick hardware:cycles:1000000 target=cycles freq=1000000
+	EOF
+	run "$BT/bt-load" "$LT/hw.obj"
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"ERROR: Error attaching probe: hardware:cycles:1000000"* ]]
+	no_leak
+}
+
+@test "kprobes and kfuncs: refused on this machine with an error" {
+	[ ! -e /sys/kernel/tracing/kprobe_events ] || skip "this machine has kprobes"
+	mk kp <<-'EOF'
+	probe kprobe tick kprobe:vfs_read func=vfs_read
+	EOF
+	run "$BT/bt-load" "$LT/kp.obj"
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"ERROR: Error attaching probe: kprobe:vfs_read"* ]]
+	no_leak
+}
+
+@test "uprobe on a function, function+offset, address; uretprobe" {
+	local addr
+	addr=$(nm "$TP/uprobe_test" | awk '$3 == "uprobeFunction1" { print "0x" $1 }')
+	mk up <<-EOF
+	probe uprobe upr uprobe:$TP/uprobe_test:uprobeFunction1 target=$TP/uprobe_test func=uprobeFunction1
+	probe uprobe upr uprobe:$TP/uprobe_test:uprobeFunction1+4 target=$TP/uprobe_test func=uprobeFunction1 func_offset=4
+	probe uprobe upr uprobe:$TP/uprobe_test:$addr target=$TP/uprobe_test address=$addr
+	probe uretprobe upr uretprobe:$TP/uprobe_test:uprobeFunction2 target=$TP/uprobe_test func=uprobeFunction2
+	map @c count
+	EOF
+	run bash -c "$BT/bt-load -c $TP/uprobe_test $LT/up.obj | $BT/bt-fmt"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c ' uprobe_test$' <<<"$output")" -eq 4 ]
+	[[ "$output" == *"@c: 4"* ]]
+	no_leak
+}
+
+@test "uprobe on a library function (libc malloc)" {
+	local libc
+	libc=$(ldd "$TP/uprobe_library" | awk '/libc.so/ { print $3 }')
+	mk lib <<-EOF
+	probe uprobe upr uprobe:$libc:malloc target=$libc func=malloc
+	map @c count
+	EOF
+	run bash -c "$BT/bt-load -c $TP/uprobe_library $LT/lib.obj | $BT/bt-fmt"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *" uprobe_library"* ]]
+	[[ "$output" =~ @c:\ [1-9] ]]
+	no_leak
+}
+
+@test "usdt with a semaphore: the semaphore is raised while attached" {
+	mk usdt <<-EOF
+	probe usdt usdt_msg usdt:$TP/usdt_semaphore_test:tracetest:testprobe target=$TP/usdt_semaphore_test ns=tracetest func=testprobe
+	probe interval exit_1 interval:ms:200 target=ms freq=200
+	EOF
+	run bash -c "$BT/bt-load -c $TP/usdt_semaphore_test $LT/usdt.obj | $BT/bt-fmt"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"tracetest_testprobe_semaphore: 1"* ]]
+	[[ "$output" != *"semaphore: 0"* ]]
+	no_leak
+}
+
+@test "usdt with -p on a running process" {
+	"$TP/usdt_semaphore_test" > /dev/null &
+	local pid=$!
+	sleep 0.2
+	mk usdtp <<-EOF
+	probe usdt usdt_msg usdt:$TP/usdt_semaphore_test:tracetest:testprobe target=$TP/usdt_semaphore_test ns=tracetest func=testprobe
+	probe interval exit_1 interval:ms:200 target=ms freq=200
+	EOF
+	run bash -c "$BT/bt-load -p $pid $LT/usdtp.obj | $BT/bt-fmt"
+	kill $pid
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"tracetest_testprobe_semaphore: 1"* ]]
+	no_leak
+}
+
+@test "watchpoint on an address of the -c child" {
+	mk wp <<-'EOF'
+	probe watchpoint tick watchpoint:0x10000000:1:w address=0x10000000 len=1 mode=w
+	EOF
+	run bash -c "timeout 20 $BT/bt-load -c $TP/watchpoint $LT/wp.obj | $BT/bt-fmt"
+	[ "$status" -eq 0 ]
+	if [[ "$output" == *"out of watchpoint registers"* ]]; then
+		skip "the kernel has no free debug registers"
+	fi
+	[ "$(grep -c '^tick$' <<<"$output")" -eq 10 ]
+	no_leak
+}
+
+@test "watchpoint on func+argN (SIGSTOP/SIGCONT dance)" {
+	mk wpf <<-EOF
+	probe watchpoint wtick watchpoint:increment+arg1:4:w target=$TP/watchpoint_func func=increment arg_num=1 len=4 mode=w
+	probe interval exit_1 interval:ms:300 target=ms freq=300
+	EOF
+	run bash -c "timeout 20 $BT/bt-load -c $TP/watchpoint_func $LT/wpf.obj | $BT/bt-fmt"
+	[ "$status" -eq 0 ]
+	if [[ "$output" == *"out of watchpoint registers"* ]]; then
+		skip "the kernel has no free debug registers"
+	fi
+	[ "$(grep -c '^tick$' <<<"$output")" -gt 10 ]
+	no_leak
+}
+
+@test "iter:task and iter:task_file print one line per task / file" {
+	mk it <<-'EOF'
+	probe iter iter_task iter:task target=task
+	EOF
+	run bash -c "$BT/bt-load $LT/it.obj | $BT/bt-fmt"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "Attaching 1 probe..." ]
+	[[ "$output" == *"task $$"$'\n'* ]]
+	[ "$(grep -c '^task ' <<<"$output")" -gt 10 ]
+	mk itf <<-'EOF'
+	probe iter iter_task_file iter:task_file target=task_file
+	EOF
+	run bash -c "$BT/bt-load $LT/itf.obj | $BT/bt-fmt"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"file $$ 0"* ]]
+	no_leak
+}
+
+# ---- actions, maps, symbols ----
+
+@test "system(), cat() and time() run while tracing" {
+	mk act <<-'EOF'
+	config unsafe=1
+	probe BEGIN actions BEGIN
+	probe interval exit_1 interval:ms:50 target=ms freq=50
+	map @s int64 int64
+	system 16 echo\shello\s%d int64@8
+	cat 24 %s string:16@8
+	time %H:%M\n
+	EOF
+	run bash -c "$BT/bt-load $LT/act.obj | $BT/bt-fmt"
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "hello 7" ]
+	[ "${lines[2]}" = "$(cat /etc/hostname)" ]
+	[[ "${lines[3]}" =~ ^[0-9][0-9]:[0-9][0-9]$ ]]
+	[[ "$output" =~ @s\[[0-9]+\]:\ 42 ]]
+}
+
+@test "system() without --unsafe is refused" {
+	mk unsafe <<-'EOF'
+	probe BEGIN actions BEGIN
+	probe interval exit_1 interval:ms:50 target=ms freq=50
+	system 16 echo\shello\s%d int64@8
+	cat 24 %s string:16@8
+	time %H:%M\n
+	EOF
+	run "$BT/bt-load" "$LT/unsafe.obj"
+	[[ "$output" == *"syscall() not allowed in safe mode"* ]]
+}
+
+@test "print() of a map while tracing" {
+	mk print <<-'EOF'
+	probe profile count_pe profile:hz:997 target=hz freq=997
+	probe interval print_c interval:ms:100 target=ms freq=100
+	probe interval exit_1 interval:ms:350 target=ms freq=350
+	map @c count
+	EOF
+	(timeout 1 sh -c 'while :; do :; done') &
+	run bash -c "$BT/bt-load $LT/print.obj | $BT/bt-fmt"
+	wait
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^@c: ' <<<"$output")" -ge 3 ]
+}
+
+@test "kstack, ksym and username values: saved output is self-contained" {
+	mk stk <<-'EOF'
+	probe profile stacks profile:hz:997 target=hz freq=997
+	probe profile ksym_pe profile:hz:997 target=hz freq=997
+	probe interval exit_1 interval:ms:300 target=ms freq=300
+	map @k count kstack:127
+	map @u count username
+	EOF
+	(timeout 1 sh -c 'while :; do :; done') &
+	"$BT/bt-load" "$LT/stk.obj" > "$LT/stk.out"
+	wait
+	run "$BT/bt-fmt" --dump "$LT/stk.out"
+	[[ "$output" == *'(stack)'* || "$output" == *'t: "stack"'* ]]
+	[[ "$output" == *'t: "username"'* ]]
+	run fmt "$LT/stk.out"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"@u[root]: "* ]]
+	[[ "$output" =~ @k\[$'\n'\ \ \ \ [a-z_] ]]
+	# ksym printf lines are kernel symbol names, not addresses
+	[ "$(grep -Ec '^[a-z_][a-zA-Z0-9_.]*$' <<<"$output")" -gt 0 ]
+}
+
+@test "lost events are counted with a tiny ring buffer" {
+	mk lost <<-'EOF'
+	config perf_rb_pages=1
+	probe profile flood profile:hz:997 target=hz freq=997
+	probe interval exit_1 interval:ms:300 target=ms freq=300
+	EOF
+	run bash -c "$BT/bt-load $LT/lost.obj | $BT/bt-fmt"
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ Lost\ [0-9]+\ events ]]
+}
+
+# ---- -c, -p, signals ----
+
+@test "-c: the child's pid is cpid; the run ends when the child exits" {
+	mk cpid <<-'EOF'
+	probe BEGIN show_cpid BEGIN
+	EOF
+	run bash -c "$BT/bt-load -v -c '$TP/syscall nanosleep 1e8' $LT/cpid.obj 2>/dev/null | $BT/bt-fmt"
+	[ "$status" -eq 0 ]
+	[[ "${lines[1]}" =~ ^[0-9]+$ ]]
+	[ "${lines[1]}" -gt 1 ]
+	[[ "$output" == *"Child exited with code: 0"* ]]
+}
+
+@test "-c: a child that dies by a signal ends the run cleanly" {
+	mk cdie <<-'EOF'
+	probe profile count_pe profile:hz:99 target=hz freq=99
+	map @c count
+	EOF
+	run bash -c "$BT/bt-load -v -c 'sh -c kill\$IFS-9\$IFS\$\$' $LT/cdie.obj 2>/dev/null | $BT/bt-fmt"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Child terminated by signal: 9"* ]]
+	no_leak
+}
+
+@test "-p: the run ends when the process exits" {
+	sleep 0.5 &
+	local pid=$!
+	mk pid <<-'EOF'
+	probe profile count_pe profile:hz:99 target=hz freq=99
+	map @c count
+	EOF
+	local t0=$SECONDS
+	run bash -c "$BT/bt-load -p $pid $LT/pid.obj | $BT/bt-fmt"
+	[ "$status" -eq 0 ]
+	[ $((SECONDS - t0)) -lt 5 ]
+	[[ "$output" == *"@c: "* ]]
+	no_leak
+}
+
+@test "the tracing process is named bpftrace; SIGUSR1 prints maps, SIGINT ends" {
+	mk sig <<-'EOF'
+	probe BEGIN BEGIN_1 BEGIN
+	probe END END_1 END
+	probe profile count_pe profile:hz:99 target=hz freq=99
+	map @c count
+	EOF
+	__BPFTRACE_NOTIFY_PROBES_ATTACHED=1 "$BT/bt-load" "$LT/sig.obj" > "$LT/sig.out" 2> "$LT/sig.err" &
+	local pid=$!
+	for i in $(seq 50); do grep -q NOTIFY "$LT/sig.err" && break; sleep 0.1; done
+	[ "$(cat /proc/$pid/comm)" = bpftrace ]
+	kill -USR1 $pid
+	sleep 0.3
+	kill -INT $pid
+	wait $pid
+	run fmt "$LT/sig.out"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^@c: ' <<<"$output")" -eq 2 ]
+	[[ "$output" == *$'end\n\n\n@c: '* ]]
+	[ "$(cat "$LT/sig.err")" = "__BPFTRACE_NOTIFY_PROBES_ATTACHED" ]
+	no_leak
+}
+
+@test "SIGTERM to the whole process group: END runs, maps print, exit 0" {
+	mk term <<-'EOF'
+	probe END END_1 END
+	probe profile count_pe profile:hz:99 target=hz freq=99
+	map @c count
+	EOF
+	run timeout 10 setsid bash -c "
+		exec 3>&1
+		(sleep 0.5; kill -TERM 0) &
+		exec -a bpftrace $BT/bt-load $LT/term.obj > >(trap '' TERM; exec $BT/bt-fmt --live >&3)"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'end\n\n\n@c: '* ]]
+	no_leak
+}
+
+@test "bt-fmt going away (SIGPIPE) stops the run and cleans up" {
+	mk pipe <<-'EOF'
+	probe profile count_pe profile:hz:99 target=hz freq=99
+	probe interval tick interval:ms:10 target=ms freq=10
+	map @c count
+	EOF
+	local t0=$SECONDS
+	run timeout 10 bash -c "$BT/bt-load $LT/pipe.obj | head -c 1 >/dev/null"
+	[ "$status" -eq 0 ]
+	[ $((SECONDS - t0)) -lt 5 ]
+	# no output read at all: the reader's exit alone ends the run
+	run timeout 10 bash -c "$BT/bt-load $LT/pipe.obj | true"
+	[ "$status" -eq 0 ]
+	no_leak
+}
+
+@test "attach failure halfway: error, exit 255, nothing left attached" {
+	mk half <<-'EOF'
+	probe profile count_pe profile:hz:99 target=hz freq=99
+	probe tracepoint count_tp tracepoint:syscalls:sys_enter_getppid target=syscalls func=sys_enter_getppid
+	probe tracepoint count_tp tracepoint:nosuch:event target=nosuch func=event
+	map @c count
+	EOF
+	run "$BT/bt-load" "$LT/half.obj"
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"ERROR: Error attaching probe: tracepoint:nosuch:event"* ]]
+	no_leak
+}
+
+@test "-v prints verifier logs and per-probe attach messages" {
+	mk verbose <<-'EOF'
+	probe BEGIN exit_rtp BEGIN
+	probe interval tick interval:ms:50 target=ms freq=50
+	EOF
+	run bash -c "$BT/bt-load -v $LT/verbose.obj 2>&1 >/dev/null"
+	[[ "$output" == *"The verifier log:"* ]]
+	[[ "$output" == *"processed "*" insns"* ]]
+}
+
+@test "attach-many: 361 syscall tracepoints as one raw tracepoint in < 1 s" {
+	{
+		echo "probe interval exit_1 interval:ms:100 target=ms freq=100"
+		local first=1 ev
+		for ev in $(ls /sys/kernel/tracing/events/syscalls | grep '^sys_enter_'); do
+			if [ $first = 1 ]; then
+				echo "probe tracepoint count_sys tracepoint:syscalls:$ev target=syscalls func=$ev need_expansion=1"
+				first=0
+			else
+				echo "attach tracepoint:syscalls:$ev target=syscalls func=$ev need_expansion=1"
+			fi
+		done
+		echo "map @c count"
+		echo "config max_probes=1000"
+	} | mk many
+	local t0 t1
+	t0=$(date +%s%N)
+	run bash -c "$BT/bt-load $LT/many.obj | $BT/bt-fmt"
+	t1=$(date +%s%N)
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" =~ ^Attaching\ [0-9]{3}\ probes\.\.\.$ ]]
+	echo "# attach-many: $(( (t1 - t0) / 1000000 )) ms" >&3
+	[ $(( (t1 - t0) / 1000000 )) -lt 1000 ]
+	no_leak
+}
