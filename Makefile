@@ -23,7 +23,7 @@ DEB_PACKAGES := llvm-16-dev clang-16 libbpf-dev libelf-dev libdw-dev \
 TOOLS := bt-parse bt-check bt-codegen bt-load bt-fmt
 BINS := $(addprefix $(B)/,$(TOOLS))
 
-.PHONY: all check run bench install clean deps test fuzz conformance testprogs
+.PHONY: all check run bench install clean deps test fuzz fuzz-parse conformance testprogs
 all: $(BINS) $(B)/bpftrace testprogs
 
 # ---- shared library ----
@@ -112,6 +112,9 @@ bench: deps
 
 fuzz: all
 	tests/fuzz/run-fuzz
+
+fuzz-parse:
+	tests/fuzz/run-fuzz-parse
 
 conformance: all
 	../shared/conformance/run --bpftrace $(B)/bpftrace --testprogs $(B)/testprogs --testlibs $(B)/testlibs

@@ -168,12 +168,6 @@ static void visit_assign_var(struct check *c, struct node *n)
 
 /* ---- statements ---- */
 
-static bool is_jump(const struct node *s)
-{
-	return s->kind == N_JUMP ||
-	       (s->kind == N_EXPR_STMT && s->a->kind == N_CALL &&
-		strcmp(s->a->str, "exit") == 0 && false);
-}
 
 /* if/while conditions: integers only. */
 static void visit_cond(struct check *c, struct node *stmt, struct node *cond,
@@ -249,7 +243,7 @@ void visit_stmts(struct check *c, nodevec *stmts)
 	for (size_t i = 0; i < stmts->n; i++) {
 		struct node *s = stmts->v[i];
 		visit_stmt(c, s);
-		if (is_jump(s) && i + 1 < stmts->n)
+		if (s->kind == N_JUMP && i + 1 < stmts->n)
 			warn_final(c, s->loc, "All code after a '%s' is unreachable.",
 				   op_str(s->op));
 	}
@@ -268,8 +262,6 @@ static void visit_prog(struct check *c, struct prog *p)
 
 static void reset_ids(struct check *c)
 {
-	c->next_printf = c->next_system = c->next_cat = c->next_time = 0;
-	c->next_join = c->next_strftime = c->next_cgroup = c->next_print = 0;
 	c->meta->printfs.n = c->meta->systems.n = c->meta->cats.n = 0;
 	c->meta->time_fmts.n = c->meta->join_delims.n = 0;
 	c->meta->strftime_fmts.n = c->meta->cgroup_filters.n = 0;
@@ -290,6 +282,7 @@ static bool run_pass(struct check *c)
 bool check_program(struct check *c, struct node *program)
 {
 	c->prog_node = program;
+	config_type_values(program);
 	const char *defs = program->str ? program->str : "";
 	if ((defs[0] || c->o->include_files.n) && !cdefs_parse(c, defs))
 		return false;

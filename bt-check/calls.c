@@ -545,8 +545,8 @@ static void fn_path(struct call *k)
 {
 	struct check *c = k->c;
 	k->n->type = string_type(c);
-	for (size_t i = 0; i < c->cur->aps.n; i++) {
-		enum probe_type t = c->cur->aps.v[i]->provider;
+	for (size_t i = 0; i < ORIG_NAP(c->cur); i++) {
+		enum probe_type t = ORIG_AP(c->cur, i)->provider;
 		if (t != PT_KFUNC && t != PT_KRETFUNC && t != PT_ITER) {
 			err(c, k->n->loc,
 			    "The path function can only be used with 'kfunc', 'kretfunc', 'iter' probes");
@@ -903,8 +903,8 @@ static void fn_override(struct call *k)
 {
 	struct check *c = k->c;
 	k->n->type = type_none();
-	for (size_t i = 0; i < c->cur->aps.n; i++)
-		if (c->cur->aps.v[i]->provider != PT_KPROBE) {
+	for (size_t i = 0; i < ORIG_NAP(c->cur); i++)
+		if (ORIG_AP(c->cur, i)->provider != PT_KPROBE) {
 			err(c, k->n->loc, "override can only be used with kprobes.");
 			return;
 		}
@@ -1040,8 +1040,8 @@ void visit_call(struct check *c, struct node *n, enum call_ctx ctx, struct node 
 		visit_arg(c, f, n->args.v[i], i);
 	int before = c->d->errors;
 	if (row->allowed)
-		for (size_t i = 0; i < c->cur->aps.n; i++) {
-			enum probe_type t = c->cur->aps.v[i]->provider;
+		for (size_t i = 0; i < ORIG_NAP(c->cur); i++) {
+			enum probe_type t = ORIG_AP(c->cur, i)->provider;
 			if (!(row->allowed & PTM(t)))
 				err(c, n->loc, "%s can not be used with \"%s\" probes", n->str,
 				    probe_type_name(t));

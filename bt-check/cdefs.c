@@ -23,6 +23,7 @@ struct tok {
 	enum tok_kind kind;
 	const char *s;    /* ident / punct text */
 	int64_t num;
+	int line, col;    /* in the definitions text, 1-based */
 };
 
 struct cparser {
@@ -33,11 +34,16 @@ struct cparser {
 	/* macros seen (name -> value) for #if */
 	VEC(const char *) defined;
 	bool plain_char;  /* the last base type was plain `char` */
+	int line;         /* line being tokenized */
+	const char *line_start;
+	bool conflict_checked, conflict;
 };
 
-static void add_tok(struct cparser *p, enum tok_kind k, const char *s, int64_t num)
+static void add_tok(struct cparser *p, enum tok_kind k, const char *s, int64_t num,
+		    const char *at)
 {
-	struct tok t = { k, s, num };
+	struct tok t = { k, s, num, p->line,
+			 at && p->line_start ? (int)(at - p->line_start) + 1 : 0 };
 	VEC_PUSH(&p->toks, t);
 }
 
@@ -149,16 +155,17 @@ static void tokenize_line(struct cparser *p, const char *s)
 			const char *b = s;
 			while (isalnum((unsigned char)*s) || *s == '_')
 				s++;
-			add_tok(p, T_IDENT, arena_strndup(b, (size_t)(s - b)), 0);
+			add_tok(p, T_IDENT, arena_strndup(b, (size_t)(s - b)), 0, b);
 			continue;
 		}
 		if (isdigit((unsigned char)*s)) {
 			char *end;
+			const char *b = s;
 			int64_t v = (int64_t)strtoull(s, &end, 0);
 			s = end;
 			while (isalpha((unsigned char)*s))
 				s++; /* suffixes */
-			add_tok(p, T_NUM, NULL, v);
+			add_tok(p, T_NUM, NULL, v, b);
 			continue;
 		}
 		const char *found = NULL;
@@ -167,7 +174,7 @@ static void tokenize_line(struct cparser *p, const char *s)
 			    (!found || strlen(puncts[i]) > strlen(found)))
 				found = puncts[i];
 		if (found) {
-			add_tok(p, T_PUNCT, found, 0);
+			add_tok(p, T_PUNCT, found, 0, s);
 			s += strlen(found);
 		} else {
 			s++; /* ignored character */
@@ -187,6 +194,8 @@ static void tokenize(struct cparser *p, const char *text)
 		size_t len = end ? (size_t)(end - line) : strlen(line);
 		char *l = arena_strndup(line, len);
 		line = end ? end + 1 : line + len;
+		p->line++;
+		p->line_start = l;
 		if (in_comment) {
 			char *e = strstr(l, "*/");
 			if (!e)
@@ -240,7 +249,7 @@ static void tokenize(struct cparser *p, const char *text)
 		}
 		tokenize_line(p, l);
 	}
-	add_tok(p, T_EOF, NULL, 0);
+	add_tok(p, T_EOF, NULL, 0, NULL);
 }
 
 /* ---- parsing ---- */
@@ -610,6 +619,42 @@ static void place_anonymous(struct layout *l, struct type *rec)
 	}
 }
 
+/* Types from BTF are not mixed with script types that redefine a kernel
+ * type (bpftrace: "redefinition conflict"). */
+static bool btf_conflict(struct cparser *p)
+{
+	if (p->conflict_checked)
+		return p->conflict;
+	p->conflict_checked = true;
+	struct sys *s = check_sys(p->c);
+	for (size_t i = 0; s && i < p->c->records.n; i++)
+		if (sys_kernel_type(s, p->c->records.v[i]->name)) {
+			p->conflict = true;
+			diag_add(p->c->d, DIAG_WARNING, (struct loc){ 0 },
+				 "Cannot take type definitions from BTF since there is a "
+				 "redefinition conflict with user-defined types.");
+			break;
+		}
+	return p->conflict;
+}
+
+/* A struct member held by value whose type the script does not define. */
+static struct type *member_record(struct cparser *p, struct type *t, struct tok *at)
+{
+	struct type *full = find_record(p->c, t->name);
+	if (full && !full->incomplete)
+		return full;
+	if (!btf_conflict(p)) {
+		full = resolve_record(p->c, t);
+		if (full)
+			return full;
+	}
+	p->c->raw_stderr = arena_printf("definitions.h:%d:%d: error: field has incomplete type '%s'",
+					at->line, at->col, t->name);
+	fail(p, NULL);
+	return NULL;
+}
+
 static struct type *parse_record_body(struct cparser *p, struct type *r, bool is_union)
 {
 	struct layout l = { .align = 1, .is_union = is_union };
@@ -632,18 +677,20 @@ static struct type *parse_record_body(struct cparser *p, struct type *r, bool is
 		}
 		do {
 			const char *name;
+			struct tok *at = peek(p);
 			struct type *t = parse_declarator(p, base, &name);
 			if (t->kind == TY_RECORD && t->incomplete && !t->nfields) {
-				struct type *full = resolve_record(p->c, t);
-				if (full)
-					t = full;
+				t = member_record(p, t, at);
+				if (!t)
+					return r;
 			}
 			int width = -1;
 			if (take(p, ":"))
 				width = (int)parse_const(p);
 			place(&l, name, t, width);
 		} while (take(p, ","));
-		if (!take(p, ";")) {
+		/* clang accepts a missing ';' before '}' (with a warning) */
+		if (!take(p, ";") && !(peek(p)->kind == T_PUNCT && !strcmp(peek(p)->s, "}"))) {
 			fail(p, "expected ;");
 			return r;
 		}
@@ -698,6 +745,8 @@ bool cdefs_parse(struct check *c, const char *text)
 		return false;
 	tokenize(&p, text);
 	parse_top(&p);
+	if (c->raw_stderr)
+		return false;
 	if (p.error) {
 		diag_add(c->d, DIAG_ERROR, (struct loc){ 0 },
 			 "definitions.h: cannot parse the C definitions (%s)", p.error);

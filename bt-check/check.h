@@ -70,8 +70,6 @@ struct prog {
 	VEC(struct attach_point *) aps; /* concrete attach points */
 	VEC(struct var) vars;
 	struct type *args;         /* tracepoint/kfunc/uprobe args record */
-	struct type *ctx_type;
-	bool uses_ctx;
 	int index;
 };
 
@@ -110,10 +108,6 @@ struct check {
 	bool compile_time_func;    /* cgroupid etc: long literal allowed */
 	bool skip_key_check;       /* map argument of print/clear/zero/len/delete */
 
-	/* per-kind ids, counted in program order in the final pass */
-	int next_printf, next_system, next_cat, next_time, next_join,
-	    next_strftime, next_cgroup, next_print;
-	const char *ctx_prog_type; /* for "ctx cannot be used in different BPF program types" */
 
 	const char *raw_stderr;    /* printed as is before diagnostics (cpp) */
 
@@ -139,6 +133,11 @@ void fold_record(struct check *c, struct node *n);
 /* Node flag private to bt-check: a literal produced by folding keeps the
  * type folding gave it.  Cleared before the ir is written. */
 #define NF_CHECK_FOLDED (1u << 30)
+
+/* The probe's attach points as written (bpftrace checks builtins and
+ * functions against these, not against the expanded ones). */
+#define ORIG_NAP(p) ((p)->orig->args.n)
+#define ORIG_AP(p, i) ((p)->orig->args.v[i]->ap)
 
 /* ---- expr.c ---- */
 void visit_expr(struct check *c, struct node *n);
@@ -177,11 +176,11 @@ struct type *printf_arg_type(struct type *t);
 /* ---- probes.c ---- */
 bool probes_expand(struct check *c, struct node *program);
 void probes_build_meta(struct check *c);
-bool probe_has(struct check *c, enum probe_type t);
-const char *probe_type_str(enum probe_type t);
 
 /* ---- config.c ---- */
 bool config_apply(struct check *c, struct node *program, const char **envp);
+/* Types of the config block's values (typed with the program). */
+void config_type_values(struct node *program);
 
 /* ---- cdefs.c, cpp.c ---- */
 bool cdefs_parse(struct check *c, const char *text);

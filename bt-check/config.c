@@ -254,6 +254,28 @@ static bool apply_block(struct cfg_state *st, struct node *config)
 	return c->d->errors == before;
 }
 
+/* The block's values are literals; they get their types like any
+ * expression of the ir (ir.md: every expression node has a type). */
+static void type_literal(struct node *n, void *arg)
+{
+	if (n->kind > N_TUPLE)
+		return;
+	if (n->kind == N_INT)
+		n->type = type_int(64, true);
+	else if (n->kind == N_STR)
+		n->type = type_string(n->len + 1);
+	else if (n->kind == N_STACK_MODE)
+		n->type = type_new(TY_STACK_MODE, 0);
+	else
+		n->type = type_none();
+}
+
+void config_type_values(struct node *program)
+{
+	if (program->c)
+		node_walk(program->c, type_literal, NULL);
+}
+
 static void count_node(struct node *n, void *arg)
 {
 	(*(uint64_t *)arg)++;

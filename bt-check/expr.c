@@ -121,6 +121,12 @@ static void visit_ident(struct check *c, struct node *n)
 		fold_int(c, n, v, type_int(64, false));
 		return;
 	}
+	uint64_t u;
+	struct sys *s = check_sys(c);
+	if (s && sys_kernel_enum_value(s, n->str, &u)) {
+		fold_int(c, n, (int64_t)u, type_int(64, false));
+		return;
+	}
 	n->type = type_none();
 	err(c, n->loc, "Unknown identifier: '%s'", n->str);
 }
@@ -151,18 +157,13 @@ static bool builtin_allowed(struct check *c, struct node *n, enum builtin group)
 	for (size_t r = 0; r < sizeof builtin_rules / sizeof builtin_rules[0]; r++) {
 		if (builtin_rules[r].id != group)
 			continue;
-		for (size_t i = 0; i < c->cur->aps.n; i++)
-			if (!(builtin_rules[r].allowed & PTM(c->cur->aps.v[i]->provider))) {
+		for (size_t i = 0; i < ORIG_NAP(c->cur); i++)
+			if (!(builtin_rules[r].allowed & PTM(ORIG_AP(c->cur, i)->provider))) {
 				err(c, n->loc, builtin_rules[r].msg, n->str);
 				return false;
 			}
 	}
 	return true;
-}
-
-const char *probe_type_str(enum probe_type t)
-{
-	return probe_type_name(t);
 }
 
 static const char *prog_type_name(enum probe_type t)
@@ -197,8 +198,8 @@ static void visit_ctx(struct check *c, struct node *n)
 {
 	struct prog *p = c->cur;
 	const char *pt0 = prog_type_name(p->type);
-	for (size_t i = 1; i < p->aps.n; i++) {
-		const char *pt = prog_type_name(p->aps.v[i]->provider);
+	for (size_t i = 1; i < ORIG_NAP(p); i++) {
+		const char *pt = prog_type_name(ORIG_AP(p, i)->provider);
 		if (strcmp(pt, pt0) != 0)
 			err(c, n->loc, "ctx cannot be used in different BPF program types: %s and %s",
 			    pt0, pt);
@@ -216,7 +217,6 @@ static void visit_ctx(struct check *c, struct node *n)
 	} else {
 		err(c, n->loc, "invalid program type");
 	}
-	p->uses_ctx = true;
 }
 
 static void visit_builtin(struct check *c, struct node *n)
@@ -253,11 +253,11 @@ static void visit_builtin(struct check *c, struct node *n)
 		n->type = type_new(TY_PROBE, 8);
 		/* single attach point: the probe name id is a constant, else
 		 * codegen reads it from the attach cookie (ir.md) */
-		n->num = p->aps.n == 1 ? -2 : -1;
+		n->num = -1; /* set with the metadata (probes.c) */
 		break;
 	case B_FUNC:
-		for (size_t i = 0; i < p->aps.n; i++) {
-			enum probe_type t = p->aps.v[i]->provider;
+		for (size_t i = 0; i < ORIG_NAP(p); i++) {
+			enum probe_type t = ORIG_AP(p, i)->provider;
 			if (t == PT_KPROBE || t == PT_KRETPROBE || t == PT_KFUNC ||
 			    t == PT_KRETFUNC)
 				n->type = type_new(TY_KSYM, 8);
@@ -288,8 +288,8 @@ static void visit_builtin(struct check *c, struct node *n)
 		break;
 	}
 	case B_ARGS:
-		for (size_t i = 0; i < p->aps.n; i++) {
-			enum probe_type t = p->aps.v[i]->provider;
+		for (size_t i = 0; i < ORIG_NAP(p); i++) {
+			enum probe_type t = ORIG_AP(p, i)->provider;
 			if (t != PT_TRACEPOINT && t != PT_KFUNC && t != PT_KRETFUNC &&
 			    t != PT_UPROBE) {
 				err(c, n->loc,
@@ -313,16 +313,16 @@ static void visit_builtin(struct check *c, struct node *n)
 		if (b >= B_ARG0 && b <= B_ARG9) {
 			int num = (int)(b - B_ARG0);
 			if (builtin_allowed(c, n, B_ARG0))
-				for (size_t i = 0; i < p->aps.n; i++)
-					if (p->aps.v[i]->provider != PT_USDT && num > 5) {
+				for (size_t i = 0; i < ORIG_NAP(p); i++)
+					if (ORIG_AP(p, i)->provider != PT_USDT && num > 5) {
 						err(c, n->loc, "%s doesn't support %s", arch_name, n->str);
 						break;
 					}
 			n->type = type_with_as(type_int(64, false), probe_as(c));
 		} else if (b >= B_SARG0 && b <= B_SARG9) {
 			if (builtin_allowed(c, n, B_SARG0))
-				for (size_t i = 0; i < p->aps.n; i++)
-					if (p->aps.v[i]->address || p->aps.v[i]->func_offset) {
+				for (size_t i = 0; i < ORIG_NAP(p); i++)
+					if (ORIG_AP(p, i)->address || ORIG_AP(p, i)->func_offset) {
 						warn_final(c, n->loc,
 							   "Using an address offset with the sargX built-in "
 							   "canlead to unexpected behavior ");
@@ -847,13 +847,7 @@ static struct type *ident_type(struct check *c, const char *name)
 static void visit_sizeof(struct check *c, struct node *n)
 {
 	struct type *t = n->ty_arg;
-	if (!t && n->a->kind == N_IDENT) {
-		t = ident_type(c, n->a->str);
-		if (!t) {
-			err(c, n->a->loc, "Unknown identifier: '%s'", n->a->str);
-			n->type = type_none();
-			return;
-		}
+	if (!t && n->a->kind == N_IDENT && (t = ident_type(c, n->a->str))) {
 		n->a->type = t;
 	} else if (!t) {
 		visit_expr(c, n->a);

@@ -142,6 +142,23 @@ static int write_ir(int fd, const struct source *src, struct node *root,
 	return rc;
 }
 
+/* bpftrace prints warnings as they happen and a pass's errors at its
+ * end: warnings first, then errors, each in discovery order. */
+static void render_diags(const struct source *src, struct diags *d, const char *raw)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1 && raw)
+			fprintf(stderr, "%s\n", raw);
+		for (size_t i = 0; i < d->list.n; i++) {
+			const struct diag *dg = &d->list.v[i];
+			bool warn = dg->level == DIAG_WARNING;
+			if (warn != (pass == 0) || (warn && d->no_warnings))
+				continue;
+			diag_render(stderr, src, dg);
+		}
+	}
+}
+
 /* --list: PATTERN parsed as attach points in listing mode. */
 static int do_list(struct check_opts *o, const char *pattern, struct diags *d)
 {
@@ -262,9 +279,7 @@ int main(int argc, char **argv)
 		dump_pass(&chk, root, "ConfigAnalyser");
 	if (ok)
 		ok = check_program(&chk, root);
-	if (chk.raw_stderr)
-		fprintf(stderr, "%s\n", chk.raw_stderr);
-	diag_render_all(stderr, &src, &d);
+	render_diags(&src, &d, chk.raw_stderr);
 	if (chk.sys && sys_close(chk.sys) < 0 && ok) {
 		fail("%s", "cannot write the snapshot");
 		ok = false;

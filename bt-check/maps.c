@@ -156,7 +156,6 @@ static struct type *stored_type(struct type *t)
 {
 	if (t->kind == TY_INT)
 		return type_int(64, t->is_signed);
-	t = type_with_as(t, AS_NONE);
 	if (t->ctx) {
 		t = type_clone(t);
 		t->ctx = false;

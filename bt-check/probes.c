@@ -310,6 +310,39 @@ static void split_programs(struct check *c, struct node *probe, apvec *all)
 	}
 }
 
+/* bpftrace generates a program per match for blocks that use `probe`,
+ * tracepoint args or usdt, and refuses more than max_bpf_progs.  We need
+ * fewer programs (attach cookies), but the limit is bpftrace's. */
+static bool check_prog_limit(struct check *c, struct node *program)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < program->args.n; i++) {
+		struct node *probe = program->args.v[i];
+		size_t aps = 0;
+		bool expand = uses_builtin(probe, B_PROBE);
+		for (size_t k = 0; k < c->progs.n; k++) {
+			struct prog *p = c->progs.v[k];
+			if (p->orig != probe || p->index < 0)
+				continue;
+			aps += p->aps.n;
+			for (size_t j = 0; j < p->aps.n; j++)
+				expand |= p->aps.v[j]->provider == PT_USDT ||
+					  (p->aps.v[j]->provider == PT_TRACEPOINT &&
+					   uses_builtin(probe, B_ARGS));
+		}
+		n += expand ? aps : 1;
+	}
+	uint64_t max = c->meta->cfg.max_bpf_progs;
+	if (n <= max)
+		return true;
+	diag_add(c->d, DIAG_ERROR, (struct loc){ 0 },
+		 "Your program is trying to generate more than %llu BPF programs, which "
+		 "exceeds the current limit of %llu.\nYou can increase the limit through "
+		 "the BPFTRACE_MAX_BPF_PROGS environment variable.",
+		 (unsigned long long)max, (unsigned long long)max);
+	return false;
+}
+
 bool probes_expand(struct check *c, struct node *program)
 {
 	/* 1. checks without the system, in source order */
@@ -361,29 +394,50 @@ bool probes_expand(struct check *c, struct node *program)
 		}
 		split_programs(c, probe, &all);
 	}
+	if (!check_prog_limit(c, program))
+		return false;
 	for (size_t i = 0; i < c->progs.n; i++)
 		load_args(c, c->progs.v[i]);
 	return c->d->errors == 0;
 }
 
-bool probe_has(struct check *c, enum probe_type t)
-{
-	for (size_t i = 0; i < c->progs.n; i++)
-		for (size_t j = 0; j < c->progs.v[i]->aps.n; j++)
-			if (c->progs.v[i]->aps.v[j]->provider == t)
-				return true;
-	return false;
-}
-
 /* ---- metadata ---- */
 
-static uint32_t probe_name_id(struct check *c, const char *name)
+/* probe_names, indexed by a hash table (wildcards give tens of
+ * thousands of attach points). */
+struct name_index {
+	uint32_t *slots; /* id + 1, 0 = free */
+	size_t cap;
+};
+
+static uint64_t hash_str(const char *s)
 {
-	for (size_t i = 0; i < c->meta->probe_names.n; i++)
-		if (strcmp(c->meta->probe_names.v[i], name) == 0)
-			return (uint32_t)i;
-	VEC_PUSH(&c->meta->probe_names, name);
-	return (uint32_t)(c->meta->probe_names.n - 1);
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static uint32_t probe_name_id(struct check *c, struct name_index *ix, const char *name)
+{
+	struct meta *m = c->meta;
+	if ((m->probe_names.n + 1) * 2 > ix->cap) {
+		ix->cap = ix->cap ? ix->cap * 2 : 64;
+		ix->slots = ARENA_ARRAY(uint32_t, ix->cap);
+		for (size_t i = 0; i < m->probe_names.n; i++) {
+			size_t h = hash_str(m->probe_names.v[i]) & (ix->cap - 1);
+			while (ix->slots[h])
+				h = (h + 1) & (ix->cap - 1);
+			ix->slots[h] = (uint32_t)i + 1;
+		}
+	}
+	size_t h = hash_str(name) & (ix->cap - 1);
+	for (; ix->slots[h]; h = (h + 1) & (ix->cap - 1))
+		if (strcmp(m->probe_names.v[ix->slots[h] - 1], name) == 0)
+			return ix->slots[h] - 1;
+	VEC_PUSH(&m->probe_names, name);
+	ix->slots[h] = (uint32_t)m->probe_names.n;
+	return (uint32_t)(m->probe_names.n - 1);
 }
 
 static const char *prog_name(const char *probe, int index)
@@ -417,6 +471,7 @@ void probes_build_meta(struct check *c)
 {
 	struct node *program = c->prog_node;
 	nodevec kept = { 0 };
+	struct name_index ix = { 0 };
 	uint32_t index = 0;
 	for (size_t i = 0; i < c->progs.n; i++) {
 		struct prog *p = c->progs.v[i];
@@ -433,7 +488,7 @@ void probes_build_meta(struct check *c)
 			struct meta_attach *a = &mp.attach[k];
 			a->ap = p->aps.v[k];
 			a->name = attach_point_name(a->ap, false);
-			a->cookie = probe_name_id(c, a->name);
+			a->cookie = probe_name_id(c, &ix, a->name);
 		}
 		/* `probe`: a constant for one attach point, else -1 = the cookie */
 		struct probe_fix f = { p->aps.n == 1 ? (int64_t)mp.attach[0].cookie : -1 };

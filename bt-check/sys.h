@@ -99,6 +99,11 @@ bool sys_tracepoint_data_loc(struct sys *s, const struct type *args,
  * NULL if unknown. */
 struct type *sys_kernel_type(struct sys *s, const char *name);
 
+/* A kernel enum constant by name from BTF (bpftrace accepts bare enum
+ * value names as uint64 constants, e.g. sizeof(BTF_VAR_STATIC) == 8).
+ * Loads BTF; false if unknown. */
+bool sys_kernel_enum_value(struct sys *s, const char *name, uint64_t *value);
+
 /* kfunc/kretfunc args from BTF: record "struct kfunc:<module>:<func>_args",
  * is_funcarg, AS_KERNEL; each parameter at offset 8 * its first u64 slot
  * (a parameter takes ceil(size/8) slots), then "retval" (non-void
@@ -134,8 +139,9 @@ const struct sys_perf_event *sys_perf_event(enum probe_type pt,
 
 /* Listing (-l / -lv, brief §8.4): print matching probes (or BTF types for
  * "struct ..."/"union ..."/"enum ..." searches) to out; an empty pattern
- * lists everything.  Search-string errors and the "No DWARF found"
- * warnings go to d (no location).  0, or -1 after an error. */
+ * lists everything.  Search-string errors (located in the pattern, e.g.
+ * "invalid character") and the "No DWARF found" warnings (no location) go
+ * to d.  0, or -1 after an error. */
 int sys_list(struct sys *s, const char *pattern, bool verbose, FILE *out,
 	     struct diags *d);
 

@@ -287,6 +287,34 @@ struct type *sys_kernel_type(struct sys *s, const char *name)
 	return conv_type(c, (__u32)id, 0, true);
 }
 
+bool sys_kernel_enum_value(struct sys *s, const char *name, uint64_t *value)
+{
+	struct btf *b = sys_btf(s);
+	if (!b)
+		return false;
+	__u32 n = btf__type_cnt(b);
+	for (__u32 id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(b, id);
+		if (btf_is_enum(t)) {
+			const struct btf_enum *e = btf_enum(t);
+			for (int i = 0; i < btf_vlen(t); i++, e++)
+				if (!strcmp(btf__name_by_offset(b, e->name_off), name)) {
+					*value = btf_kflag(t) ? (uint64_t)(int64_t)e->val
+							      : (uint64_t)(uint32_t)e->val;
+					return true;
+				}
+		} else if (btf_is_enum64(t)) {
+			const struct btf_enum64 *e = btf_enum64(t);
+			for (int i = 0; i < btf_vlen(t); i++, e++)
+				if (!strcmp(btf__name_by_offset(b, e->name_off), name)) {
+					*value = btf_enum64_value(e);
+					return true;
+				}
+		}
+	}
+	return false;
+}
+
 /* ---- functions: kfunc args, iterators ---- */
 
 static const struct btf_type *find_func(struct btf *b, const char *name,

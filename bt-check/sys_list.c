@@ -141,10 +141,33 @@ static bool list_ap(struct sys *s, const struct attach_point *ap, bool verbose,
 	return true;
 }
 
+/* bpftrace lexes the search like a program: a byte no token can start
+ * with is "invalid character" (quoted text aside). */
+static bool check_chars(const char *search, struct diags *d)
+{
+	bool quoted = false;
+	for (const unsigned char *p = (const unsigned char *)search; *p; p++) {
+		if (*p == '"')
+			quoted = !quoted;
+		if (quoted)
+			continue;
+		if (*p == '\\' || *p == '`' || *p == '\'' || *p >= 0x7f ||
+		    (*p < 0x20 && *p != '\t' && *p != '\n')) {
+			int col = (int)((const char *)p - search) + 1;
+			diag_error(d, ((struct loc){ 1, col, 1, col + 1 }),
+				   "invalid character");
+			return false;
+		}
+	}
+	return true;
+}
+
 int sys_list(struct sys *s, const char *pattern, bool verbose, FILE *out,
 	     struct diags *d)
 {
 	const char *search = pattern && *pattern ? pattern : "*:*";
+	if (!check_chars(search, d))
+		return -1;
 	if (!strchr(search, ':') &&
 	    (!strncmp(search, "struct", 6) || !strncmp(search, "union", 5) ||
 	     !strncmp(search, "enum", 4))) {

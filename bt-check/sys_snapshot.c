@@ -200,8 +200,6 @@ int sys_snap_write(struct sys *s)
 {
 	if (!s->snapdir)
 		return 0;
-	if (mkdir(s->snapdir, 0755) < 0 && errno != EEXIST)
-		return -errno;
 	int err = write_file(arena_printf("%s/SNAPSHOT", s->snapdir),
 			     SNAPSHOT_MAGIC, strlen(SNAPSHOT_MAGIC));
 	for (size_t i = 0; i < s->snap.n && !err; i++) {

@@ -169,12 +169,15 @@ static LLVMValueRef sarg(struct cg *cg, int n, struct type *t)
 
 void cg_builtin_into(struct cg *cg, struct node *n, LLVMValueRef dst, struct type *dt)
 {
-	if (n->id == B_COMM && dt->size >= 16) {
+	if (n->id == B_COMM) {
 		/* the helper pads with zeros itself */
+		LLVMValueRef buf = dt->size >= 16 ? dst : cg_alloc(cg, 16);
 		if (dt->size > 16)
 			cg_memset0(cg, cg_gep(cg, dst, 16), dt->size - 16);
-		LLVMValueRef args[2] = { dst, cg_const32(cg, 16) };
+		LLVMValueRef args[2] = { buf, cg_const32(cg, 16) };
 		cg_helper_checked(cg, BPF_FUNC_get_current_comm, "get_current_comm", 1, args, 2);
+		if (buf != dst)
+			cg_memcpy(cg, dst, buf, dt->size);
 		return;
 	}
 	cg_store_val(cg, dst, dt, cg_builtin(cg, n));
@@ -214,9 +217,8 @@ struct val cg_builtin(struct cg *cg, struct node *n)
 	case B_CGROUP:
 		return val_int(cg_helper(cg, BPF_FUNC_get_current_cgroup_id, cg->t_i64, NULL, 0), t);
 	case B_COMM: {
-		uint32_t size = t && t->size > 16 ? t->size : 16;
-		LLVMValueRef p = cg_alloc(cg, size);
-		struct type *st = t ? t : type_string(16);
+		struct type *st = t && t->kind == TY_STRING && t->size >= 16 ? t : type_string(16);
+		LLVMValueRef p = cg_alloc(cg, st->size);
 		cg_builtin_into(cg, n, p, st);
 		return val_mem(p, st);
 	}

@@ -23,6 +23,7 @@
 #include "codec.h"
 #include "meta.h"
 #include "mp.h"
+#include "validate.h"
 
 static const char usage[] =
 	"usage: bt-codegen [--emit-llvm FILE] [--emit-elf FILE] [--dump [--dump-unopt]]\n"
@@ -42,9 +43,18 @@ static const char usage[] =
 	"                    (like bpftrace -dd)\n"
 	"  -h, --help        show this help\n";
 
+/* One line, whatever the message holds (LLVM's are multi-line). */
 static void die_msg(const char *msg)
 {
-	fprintf(stderr, "bt-codegen: ERROR: %s\n", msg);
+	fputs("bt-codegen: ERROR: ", stderr);
+	for (const char *p = msg; *p; p++)
+		if (*p == '\n') {
+			if (p[1])
+				fputs("; ", stderr);
+		} else {
+			fputc(*p, stderr);
+		}
+	fputc('\n', stderr);
 }
 
 struct input {
@@ -87,6 +97,10 @@ static bool read_ir(int fd, struct input *in, char *err, size_t errlen)
 	}
 	if (!in->root || in->root->kind != N_PROGRAM) {
 		snprintf(err, errlen, "corrupt ir stream (root is not a program)");
+		mp_in_close(&r);
+		return false;
+	}
+	if (!cg_validate(&d, &in->meta, in->root, err, errlen)) {
 		mp_in_close(&r);
 		return false;
 	}

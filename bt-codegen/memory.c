@@ -443,13 +443,13 @@ struct val cg_field(struct cg *cg, struct node *n)
 	if (a->kind == N_UNOP && a->op == OP_DEREF && a->a->type && a->a->type->kind == TY_RECORD)
 		a = a->a;
 	struct type *rt = a->type;
+	/* id = index of the field (ir.md); the name as a cross-check */
 	const struct field *f = NULL;
-	if (rt && n->str && !(n->flags & NF_TUPLE_INDEX))
-		f = type_field(rt, n->str);
-	else if (rt && rt->kind == TY_TUPLE && n->num >= 0 && (uint64_t)n->num < rt->nfields)
-		f = &rt->fields[n->num];
-	if (!f && rt && n->id >= 0 && (uint32_t)n->id < rt->nfields)
+	if (rt && n->id >= 0 && (uint32_t)n->id < rt->nfields)
 		f = &rt->fields[n->id];
+	if (rt && n->str && !(n->flags & NF_TUPLE_INDEX) &&
+	    (!f || !f->name || strcmp(f->name, n->str) != 0))
+		f = type_field(rt, n->str);
 	uint64_t off = f ? f->offset : (uint64_t)n->num;
 	struct type *ft = f && f->type ? f->type : n->type;
 

@@ -107,6 +107,19 @@ static void add_license(struct cg *cg)
 	LLVMSetAlignment(g, 1);
 }
 
+/* LLVM reports backend errors (e.g. a construct the BPF target cannot
+ * select) through the context; by default it prints and exits.  Record
+ * the first one instead. */
+static void diag_handler(LLVMDiagnosticInfoRef di, void *opaque)
+{
+	struct cg *cg = opaque;
+	if (LLVMGetDiagInfoSeverity(di) != LLVMDSError)
+		return;
+	char *msg = LLVMGetDiagInfoDescription(di);
+	cg_fail(cg, "LLVM: %s", msg);
+	LLVMDisposeMessage(msg);
+}
+
 bool cg_init(struct cg *cg, const struct cg_opts *o, struct meta *meta,
 	     const struct source *src, struct node *root)
 {
@@ -118,6 +131,7 @@ bool cg_init(struct cg *cg, const struct cg_opts *o, struct meta *meta,
 	if (!target_init(cg))
 		return false;
 	cg->ctx = LLVMContextCreate();
+	LLVMContextSetDiagnosticHandler(cg->ctx, diag_handler, cg);
 	cg->mod = LLVMModuleCreateWithNameInContext("bpftrace", cg->ctx);
 	LLVMSetTarget(cg->mod, BPF_TRIPLE);
 	LLVMSetDataLayout(cg->mod, BPF_DATALAYOUT);
@@ -222,6 +236,10 @@ bool cg_emit(struct cg *cg, FILE *dump_out, const void **elf, size_t *len)
 	if (LLVMTargetMachineEmitToMemoryBuffer(cg->tm, cg->mod, LLVMObjectFile, &msg, &buf)) {
 		cg_fail(cg, "BPF code emission failed: %s", msg ? msg : "?");
 		LLVMDisposeMessage(msg);
+		return false;
+	}
+	if (cg->failed) {
+		LLVMDisposeMemoryBuffer(buf);
 		return false;
 	}
 	*len = LLVMGetBufferSize(buf);

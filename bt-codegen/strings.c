@@ -367,14 +367,74 @@ struct val cg_buf_call(struct cg *cg, struct node *call)
 
 /* ---- path() ---- */
 
+/* bpf_d_path wants a BTF pointer to a struct path, which only direct
+ * loads from the context (iter, kfunc) and from other BTF pointers
+ * produce; probe_read'd addresses are plain numbers to the verifier.  So
+ * path()'s argument chain is lowered here with direct loads, each pointer
+ * null-checked (to `skip`) before its fields are addressed. */
+static LLVMValueRef btf_pointer(struct cg *cg, struct node *n, LLVMBasicBlockRef skip);
+
+static LLVMValueRef nonnull(struct cg *cg, LLVMValueRef p, LLVMBasicBlockRef skip)
+{
+	LLVMBasicBlockRef ok = cg_block(cg, "btf_ptr_ok");
+	LLVMBuildCondBr(cg->b, LLVMBuildIsNull(cg->b, p, ""), skip, ok);
+	LLVMPositionBuilderAtEnd(cg->b, ok);
+	return p;
+}
+
+static uint32_t field_offset(struct node *n)
+{
+	struct type *rt = n->a->type;
+	if (rt && n->id >= 0 && (uint32_t)n->id < rt->nfields)
+		return rt->fields[n->id].offset;
+	return (uint32_t)n->num;
+}
+
+/* Address of the record an N_FIELD reads from, as a BTF pointer. */
+static LLVMValueRef btf_record(struct cg *cg, struct node *rec, LLVMBasicBlockRef skip)
+{
+	if (rec->kind == N_UNOP && rec->op == OP_DEREF) {
+		if (rec->a->type && rec->a->type->kind == TY_RECORD)
+			return btf_record(cg, rec->a, skip);
+		return btf_pointer(cg, rec->a, skip);
+	}
+	if (rec->kind == N_BUILTIN && rec->id == B_ARGS)
+		return cg->fn->ctx;
+	if (rec->kind == N_FIELD && rec->type && rec->type->kind == TY_RECORD) {
+		LLVMValueRef base = btf_record(cg, rec->a, skip);
+		return base ? cg_gep(cg, base, field_offset(rec)) : NULL;
+	}
+	return NULL;
+}
+
+static LLVMValueRef btf_pointer(struct cg *cg, struct node *n, LLVMBasicBlockRef skip)
+{
+	if (n->kind == N_BUILTIN && n->id == B_CTX)
+		return cg->fn->ctx;
+	if (n->kind != N_FIELD || !n->type || n->type->kind != TY_PTR)
+		return NULL;
+	LLVMValueRef base = btf_record(cg, n->a, skip);
+	if (!base)
+		return NULL;
+	LLVMValueRef p = LLVMBuildLoad2(cg->b, cg->t_ptr, cg_gep(cg, base, field_offset(n)), "");
+	LLVMSetAlignment(p, 8);
+	return nonnull(cg, p, skip);
+}
+
 struct val cg_path_call(struct cg *cg, struct node *call)
 {
 	uint32_t size = call->type && call->type->size ? call->type->size
 			: (uint32_t)cg->meta->cfg.max_strlen;
 	LLVMValueRef p = cg_alloc_zero(cg, size);
-	LLVMValueRef path = cg_int(cg, call->args.v[0]);
-	LLVMValueRef args[3] = { LLVMBuildIntToPtr(cg->b, path, cg->t_ptr, ""), p,
-				 cg_const32(cg, size) };
+	struct node *a = call->args.v[0];
+	LLVMBasicBlockRef skip = cg_block(cg, "path_skip");
+	LLVMValueRef path = a->type && a->type->kind == TY_PTR ? btf_pointer(cg, a, skip)
+							      : btf_record(cg, a, skip);
+	if (!path)
+		path = LLVMBuildIntToPtr(cg->b, cg_int(cg, a), cg->t_ptr, "");
+	LLVMValueRef args[3] = { path, p, cg_const32(cg, size) };
 	cg_helper_checked(cg, BPF_FUNC_d_path, "d_path", 1, args, 3);
+	LLVMBuildBr(cg->b, skip);
+	LLVMPositionBuilderAtEnd(cg->b, skip);
 	return val_mem(p, call->type);
 }

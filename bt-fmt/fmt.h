@@ -70,6 +70,7 @@ struct output {
 	bool tty;
 	enum buf_mode mode;
 	bool failed;          /* a write failed (EPIPE...) */
+	int error;            /* its errno */
 };
 
 void out_init(struct output *o, int fd, enum buf_mode mode);

@@ -67,6 +67,58 @@ static void before_block(void *arg)
 		out_batch_done(f->std);
 }
 
+/* Smallest size a value of kind k must have (what value.c reads). */
+static uint32_t min_size(enum type_kind k)
+{
+	switch (k) {
+	case TY_USYM: case TY_INET: return 24;
+	case TY_USTACK: case TY_TIMESTAMP: case TY_CGROUP_PATH: return 16;
+	case TY_PTR: case TY_KSTACK: case TY_KSYM: case TY_PROBE: case TY_USERNAME:
+	case TY_STRERROR: case TY_COUNT: case TY_SUM: case TY_MIN: case TY_MAX:
+	case TY_AVG: case TY_STATS: case TY_HIST: case TY_LHIST: return 8;
+	case TY_MACADDR: return 6;
+	case TY_BUFFER: return 1;
+	default: return 0;
+	}
+}
+
+/* Every value is read within its type's size: check the layouts once so
+ * that a corrupt header cannot make a formatter read out of bounds. */
+static bool check_types(struct fmt *f, const struct codec_dec *d)
+{
+	for (uint32_t i = 0; i < d->ntypes; i++) {
+		const struct type *t = d->types[i];
+		bool ok = t->size >= min_size(t->kind);
+		if (t->kind == TY_INT)
+			ok = t->size == 1 || t->size == 2 || t->size == 4 || t->size == 8;
+		if (t->kind == TY_ARRAY)
+			ok = t->elem && (uint64_t)t->count * t->elem->size <= t->size;
+		for (uint32_t j = 0; ok && j < t->nfields; j++) {
+			const struct field *fd = &t->fields[j];
+			ok = (uint64_t)fd->offset + fd->type->size <= t->size;
+		}
+		if (!ok) {
+			fmt_fail(f, "bad out stream header: type %u (%s) has an impossible layout",
+				 i, type_kind_name(t->kind));
+			return false;
+		}
+	}
+	for (size_t i = 0; i < f->meta.maps.n; i++) {
+		const struct meta_map *m = &f->meta.maps.v[i];
+		bool ok = true;
+		if (m->value->kind == TY_HIST)
+			ok = m->hist_bits >= 0 && m->hist_bits <= 5;
+		if (m->value->kind == TY_LHIST)
+			ok = m->lh_step > 0 && m->lh_min >= 0 && m->lh_min < m->lh_max &&
+			     (m->lh_max - m->lh_min) / m->lh_step <= 1000;
+		if (!ok) {
+			fmt_fail(f, "bad out stream header: histogram parameters of %s", m->name);
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Decode the header's types and metadata. */
 static bool read_header(struct fmt *f, const msgpack_object *h)
 {
@@ -82,6 +134,8 @@ static bool read_header(struct fmt *f, const msgpack_object *h)
 		fmt_fail(f, "bad out stream header: %s", e.msg);
 		return false;
 	}
+	if (!check_types(f, &d))
+		return false;
 	f->printfs = ARENA_ARRAY(struct pf *, f->meta.printfs.n + 1);
 	return true;
 }

@@ -104,12 +104,13 @@ int out_flush(struct output *o)
 			if (errno == EINTR)
 				continue;
 			o->failed = true;
-			return -errno;
+			o->error = errno;
+			break;
 		}
 		p += w;
 		n -= (size_t)w;
 	}
-	return o->failed ? -EIO : 0;
+	return o->failed ? -o->error : 0;
 }
 
 static bool line_mode(const struct output *o)

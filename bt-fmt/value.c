@@ -395,7 +395,7 @@ static void fmt_bitfield(struct sbuf *b, const struct field *fd, const uint8_t *
 	uint64_t v = 0;
 	uint32_t n = fd->type->size < 8 ? fd->type->size : 8;
 	memcpy(&v, p, n);
-	v >>= fd->bit_offset;
+	v = fd->bit_offset < 64 ? v >> fd->bit_offset : 0;
 	if (fd->bit_width < 64)
 		v &= (1ULL << fd->bit_width) - 1;
 	sb_u64(b, v);

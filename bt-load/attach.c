@@ -14,6 +14,7 @@
  * kernel (FACTS.md), so detach_all() spreads the links over threads.
  */
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +61,10 @@ uint32_t count_probes(struct bt *bt)
 	uint32_t n = 0;
 	for (size_t i = 0; i < bt->meta.probes.n; i++) {
 		const struct meta_probe *p = &bt->meta.probes.v[i];
-		n += is_special(p->type) ? 1 : p->nattach;
+		if (bt->multi && bt->multi[i])
+			n += uprobe_multi_count(bt, (uint32_t)i);   /* a link is a probe */
+		else
+			n += is_special(p->type) ? 1 : p->nattach;
 	}
 	return n;
 }
@@ -96,10 +100,25 @@ static bool first_pass(enum probe_type t)
 	}
 }
 
-static bool from_wildcard(const struct meta_probe *p, uint32_t a)
+bool from_wildcard(const struct meta_probe *p, uint32_t a)
 {
 	const struct attach_point *ap = p->attach[a].ap;
-	return p->nattach > 1 && ap && (ap->need_expansion || ap->ignore_invalid);
+	return p->nattach > 1 && ap &&
+	       (ap->need_expansion || ap->ignore_invalid || (ap->raw && strchr(ap->raw, '*')));
+}
+
+int attach_fail(struct bt *bt, uint32_t p, uint32_t a, const char *fmt, ...)
+{
+	char msg[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (from_wildcard(&bt->meta.probes.v[p], a))
+		bt_warn(bt, "%s, skipping.", msg);
+	else
+		bt_error("%s", msg);
+	return -2;
 }
 
 static int attach_probe(struct bt *bt, uint32_t i)
@@ -118,6 +137,8 @@ static int attach_probe(struct bt *bt, uint32_t i)
 			bt_error("Error attaching probe: %s", p->name);
 		return r < 0 ? -1 : 0;
 	}
+	if (bt->multi && bt->multi[i])
+		return attach_uprobe_multi(bt, i);
 	attach_fn fn = attacher(p->type);
 	if (!fn) {
 		bt_error("Error attaching probe: %s", p->name);
@@ -132,13 +153,10 @@ static int attach_probe(struct bt *bt, uint32_t i)
 			ok++;
 			continue;
 		}
-		if (!from_wildcard(p, a)) {
-			if (r == -1)
-				bt_error("Error attaching probe: %s", p->attach[a].name);
-			return -1;
-		}
 		if (r == -1)
-			bt_warn(bt, "Error attaching probe: %s, skipping.", p->attach[a].name);
+			attach_fail(bt, i, a, "Error attaching probe: %s", p->attach[a].name);
+		if (!from_wildcard(p, a))
+			return -1;
 	}
 	if (p->nattach && !ok) {
 		bt_error("Error attaching probe: %s", p->name);

@@ -223,12 +223,9 @@ int attach_watchpoint(struct bt *bt, uint32_t p, uint32_t a)
 	char name[512];
 	snprintf(name, sizeof name, "%s_wp_setup", mp->prog);
 	struct bpf_program *setup = bpf_object__find_program_by_name(bt->obj, name);
-	const char *bin = ap->target;
 	char exe[64];
-	if ((!bin || !*bin) && bt->target_pid) {
-		snprintf(exe, sizeof exe, "/proc/%d/exe", (int)bt->target_pid);
-		bin = exe;
-	}
+	const char *bin = ap->target && *ap->target ? ap->target
+						   : target_binary(bt, exe, sizeof exe);
 	if (!setup || !bin)
 		return -1;
 	struct elfsyms *es = elfsyms_get(bin);

@@ -38,6 +38,34 @@ static char **split_cmd(const char *cmd, int *argc)
 	return argv;
 }
 
+/* execvp's lookup, done here: the held child's /proc/PID/exe is still us. */
+static const char *resolve_path(const char *cmd)
+{
+	if (strchr(cmd, '/'))
+		return cmd;
+	const char *path = getenv("PATH");
+	char buf[4096];
+	for (const char *p = path ? path : "/usr/bin:/bin"; p && *p;) {
+		size_t n = strcspn(p, ":");
+		if (snprintf(buf, sizeof buf, "%.*s/%s", (int)n, p, cmd) < (int)sizeof buf &&
+		    access(buf, X_OK) == 0)
+			return arena_strdup(buf);
+		p += n + (p[n] == ':');
+	}
+	return cmd;
+}
+
+const char *target_binary(struct bt *bt, char *buf, size_t n)
+{
+	if (bt->child_path)
+		return bt->child_path;
+	if (bt->o.pid) {
+		snprintf(buf, n, "/proc/%d/exe", (int)bt->o.pid);
+		return buf;
+	}
+	return NULL;
+}
+
 int child_spawn(struct bt *bt)
 {
 	int argc;
@@ -79,6 +107,7 @@ int child_spawn(struct bt *bt)
 		_exit(127);
 	}
 	close(go[0]);
+	bt->child_path = resolve_path(argv[0]);
 	bt->child = pid;
 	bt->child_go_fd = go[1];
 	bt->target_pid = pid;

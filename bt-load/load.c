@@ -125,6 +125,7 @@ static int configure(struct bt *bt)
 		bpf_map__set_max_entries(bt->ringbuf_map, (uint32_t)size);
 	}
 	set_cpid(bt);
+	uprobe_multi_prepare(bt);
 	if (bt->o.verbose) {
 		size_t logsz = m->cfg.log_size ? m->cfg.log_size : 1000000;
 		struct bpf_program *p;
@@ -197,7 +198,7 @@ static void print_verifier_logs(struct bt *bt)
 	}
 }
 
-int load_object(struct bt *bt)
+int open_object(struct bt *bt)
 {
 	g_verbose = bt->o.verbose;
 	libbpf_set_print(libbpf_print);
@@ -212,8 +213,11 @@ int load_object(struct bt *bt)
 		bt->obj = NULL;
 		return -1;
 	}
-	if (configure(bt) < 0)
-		return -1;
+	return configure(bt);
+}
+
+int load_object(struct bt *bt)
+{
 	int err = bpf_object__load(bt->obj);
 	if (err) {
 		report_load_error(bt, err);

@@ -75,17 +75,19 @@ struct bt {
 	struct bpf_map *ringbuf_map, *loss_map, *elapsed_map;
 	VEC(struct held) held;
 	VEC(struct wp_pending) wps;
-	uint32_t nprobes_attached;        /* "Attaching N probes" count */
+	bool *multi;                      /* by probe: one uprobe_multi link per binary */
 	bool rodata_cpid;                 /* object has bt_cpid */
 
 	/* run state */
 	pid_t child;                      /* -c child, 0 if none */
+	const char *child_path;           /* its executable (PATH resolved) */
 	int child_go_fd;                  /* write end releasing the child */
 	bool child_exited;
 	int child_status;
 	pid_t target_pid;                 /* -p pid or the child, 0 if none */
 	int ncpus;                        /* possible CPUs (per-CPU values) */
 	uint64_t lost_seen;
+	uint32_t batch;                   /* records handled in this poll round */
 	bool finalize;                    /* exit() event or signal */
 	bool out_broken;                  /* stdout write failed (EPIPE) */
 	int exit_code;
@@ -98,7 +100,8 @@ void bt_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void bt_warn(struct bt *bt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- load.c ---- */
-int load_object(struct bt *bt);              /* open, configure, load */
+int open_object(struct bt *bt);              /* open, configure (sizes, cpid...) */
+int load_object(struct bt *bt);              /* load into the kernel */
 int run_special(struct bt *bt, enum probe_type which); /* BEGIN / END */
 void load_close(struct bt *bt);
 struct bpf_program *prog_of(struct bt *bt, uint32_t probe);
@@ -109,13 +112,24 @@ uint32_t count_probes(struct bt *bt);
 int attach_all(struct bt *bt);               /* 0 or -1 (already reported) */
 void detach_all(struct bt *bt);
 void hold_link(struct bt *bt, uint32_t probe, struct bpf_link *l);
+/* Attach point a of p is one match of a wildcard (its failure is skipped). */
+bool from_wildcard(const struct meta_probe *p, uint32_t a);
+/* Report why attach point a of probe p failed: an ERROR, or for one match
+ * of a wildcard a WARNING "..., skipping." (the run goes on).  Returns -2. */
+int attach_fail(struct bt *bt, uint32_t p, uint32_t a, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 void hold_fd(struct bt *bt, uint32_t probe, int fd, uint64_t wp_addr);
 
-/* Per-family attachers: attach probe p, attach point a. 0 or -1. */
+/* Per-family attachers: attach probe p, attach point a.  0, -1 (the
+ * caller reports "Error attaching probe: NAME") or -2 (reported). */
 int attach_tracepoint(struct bt *bt, uint32_t p, uint32_t a);
 int attach_rawtp(struct bt *bt, uint32_t p, uint32_t a);
 int attach_rawtp_section(struct bt *bt, uint32_t p, const char *tp);
 int attach_uprobe(struct bt *bt, uint32_t p, uint32_t a);
+/* uprobe_multi: mark wildcard uprobe probes before load; attach them. */
+void uprobe_multi_prepare(struct bt *bt);
+int attach_uprobe_multi(struct bt *bt, uint32_t p);
+uint32_t uprobe_multi_count(struct bt *bt, uint32_t p);
 int attach_usdt(struct bt *bt, uint32_t p, uint32_t a);
 int attach_perf(struct bt *bt, uint32_t p, uint32_t a);
 int attach_watchpoint(struct bt *bt, uint32_t p, uint32_t a);
@@ -165,8 +179,11 @@ void action_time(struct bt *bt, uint32_t id);
 void sym_prepare(struct bt *bt, const struct type *t, const uint8_t *p, size_t n);
 void sym_prepare_fmt(struct bt *bt, const struct meta_fmt *f, const uint8_t *d, size_t n);
 bool type_needs_syms(const struct type *t);
-/* ksym name of a kernel address (NULL if unknown); *off gets the offset. */
+/* ksym name of a kernel address (NULL if unknown); *off gets the offset.
+ * The name is valid until the next call. */
 const char *ksym_lookup(uint64_t addr, uint64_t *off);
+void ksyms_preload(void);                    /* start loading in a thread */
+bool meta_uses_ksyms(const struct meta *m);
 const char *usym_lookup(struct bt *bt, pid_t pid, uint64_t addr, uint64_t *off,
 			const char **module);
 
@@ -195,6 +212,9 @@ int child_release(struct bt *bt);
 void child_reap(struct bt *bt);              /* non-blocking: notice exit */
 void child_kill(struct bt *bt);
 bool target_alive(struct bt *bt);            /* -p process still there */
+/* The binary of the traced process (the -c command or /proc/PID/exe for
+ * -p), for probes whose attach point names none; NULL if neither. */
+const char *target_binary(struct bt *bt, char *buf, size_t n);
 void wait_all_children(void);
 
 /* ---- signals.c ---- */
@@ -203,7 +223,6 @@ extern volatile int sig_usr1;
 extern volatile int sig_chld;
 void signals_init(void);
 void signals_child_defaults(void);           /* in forked children */
-const void *signals_wait_mask(void);         /* sigset_t* for epoll_pwait */
 
 /* ---- info.c ---- */
 int print_info(void);

@@ -171,9 +171,9 @@ static int run(struct bt *bt)
 {
 	if (bt->o.child_cmd && child_spawn(bt) < 0)
 		return 255;
-	if (load_object(bt) < 0) {
+	if (open_object(bt) < 0) {
 		child_kill(bt);
-		return bt->exit_code ? bt->exit_code : 255;
+		return 255;
 	}
 	uint32_t n = count_probes(bt);
 	if (n > bt->meta.cfg.max_probes) {
@@ -192,11 +192,8 @@ static int run(struct bt *bt)
 		child_kill(bt);
 		return 1;
 	}
-	if (events_open(bt) < 0) {
-		child_kill(bt);
-		return 255;
-	}
-	if (run_special(bt, PT_BEGIN) < 0) {
+	if (load_object(bt) < 0 || events_open(bt) < 0 || run_special(bt, PT_BEGIN) < 0) {
+		out_end(bt);
 		child_kill(bt);
 		return 255;
 	}
@@ -208,12 +205,14 @@ static int run(struct bt *bt)
 		out_end(bt);
 		return 255;
 	}
-	notify_attached();
 	if (bt->child && child_release(bt) < 0) {
 		finish(bt, false);
 		out_end(bt);
 		return 255;
 	}
+	notify_attached();
+	if (meta_uses_ksyms(&bt->meta))
+		ksyms_preload();
 	if (!bt->finalize)
 		run_iters(bt);
 	event_loop(bt);

@@ -41,22 +41,35 @@ static void handle_fmt(struct bt *bt, const uint8_t *d, size_t n, uint64_t id)
 	}
 }
 
+/* Records per poll round before the loop looks at signals, the child and
+ * the output again (a producer faster than us would keep us here). */
+#define MAX_BATCH 65536
+
+static void handle(struct bt *bt, const uint8_t *d, size_t n);
+
+/* libbpf has consumed the record when it calls us: handle it, then maybe
+ * end the round (a negative return stops ring_buffer__consume). */
 static int on_event(void *ctx, void *data, size_t n)
 {
 	struct bt *bt = ctx;
-	const uint8_t *d = data;
+	handle(bt, data, n);
+	return ++bt->batch >= MAX_BATCH ? -1 : 0;
+}
+
+static void handle(struct bt *bt, const uint8_t *d, size_t n)
+{
 	if (bt->finalize)
-		return 0;
+		return;
 	if (sig_stop) {
 		bt->finalize = true;
-		return 0;
+		return;
 	}
 	if (n < 8)
-		return 0;
+		return;
 	uint64_t id = rd64(d);
 	if (id < ASYNC_EXIT) {
 		handle_fmt(bt, d, n, id);
-		return 0;
+		return;
 	}
 	switch (id) {
 	case ASYNC_EXIT:
@@ -99,7 +112,6 @@ static int on_event(void *ctx, void *data, size_t n)
 		out_event(bt, d, n);
 		break;
 	}
-	return 0;
 }
 
 int events_open(struct bt *bt)
@@ -146,13 +158,14 @@ int events_poll(struct bt *bt, int timeout_ms)
 	check_lost(bt);
 	if (g_epfd >= 0 && timeout_ms > 0) {
 		struct epoll_event ev[2];
-		int k = epoll_pwait(g_epfd, ev, 2, timeout_ms, signals_wait_mask());
+		int k = epoll_wait(g_epfd, ev, 2, timeout_ms);
 		for (int i = 0; i < k; i++)
 			if (ev[i].data.fd == 1 && (ev[i].events & (EPOLLERR | EPOLLHUP))) {
 				bt->out_broken = true;
 				bt->finalize = true;
 			}
 	}
+	bt->batch = 0;
 	int n = g_rb ? ring_buffer__consume(g_rb) : 0;
 	out_batch_done(bt);
 	return n;
@@ -193,7 +206,14 @@ void events_drain(struct bt *bt)
 	sig_stop = 0;
 	if (g_rb) {
 		check_lost(bt);
-		ring_buffer__consume(g_rb);
+		/* what the probes wrote before they were detached, then END's;
+		 * nothing new comes, so this ends (bounded anyway) */
+		for (int round = 0; round < 64; round++) {
+			bt->batch = 0;
+			ring_buffer__consume(g_rb);
+			if (bt->batch < MAX_BATCH || sig_stop)
+				break;
+		}
 		check_lost(bt);
 	}
 	out_flush(bt);

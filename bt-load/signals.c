@@ -1,11 +1,12 @@
 /* signals.c - SIGINT/SIGTERM (stop), SIGUSR1 (print maps), SIGCHLD, SIGPIPE.
  *
- * Handlers only set flags.  The signals stay blocked except while the
- * event loop waits (epoll_pwait with signals_wait_mask()), so a signal is
- * never lost between checking the flags and going to sleep.  A second
- * SIGINT/SIGTERM while the run is already finishing is handled the same
- * way (the finish is bounded); SIGPIPE is ignored so a vanished bt-fmt
- * shows up as a failed write, which stops the run cleanly.
+ * Handlers only set flags, which the event loop checks between poll rounds
+ * and the ring-buffer callback checks for every record (so a stop request
+ * is seen even while a flood of events keeps the consumer busy).  The
+ * signals are never blocked: one arriving just before the loop goes to
+ * sleep is seen at the latest when the 100 ms poll times out.  SIGPIPE is
+ * ignored so a vanished bt-fmt shows up as a failed write, which stops the
+ * run cleanly.
  */
 #include <signal.h>
 #include <string.h>
@@ -16,7 +17,6 @@ volatile int sig_stop;
 volatile int sig_usr1;
 volatile int sig_chld;
 
-static sigset_t g_wait_mask;
 
 static void on_stop(int s) { (void)s; sig_stop = 1; }
 static void on_usr1(int s) { (void)s; sig_usr1 = 1; }
@@ -39,17 +39,6 @@ void signals_init(void)
 	sa.sa_flags = 0;
 	sigaction(SIGPIPE, &sa, NULL);
 
-	sigset_t block;
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGUSR1);
-	sigaddset(&block, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &block, &g_wait_mask);
-	sigdelset(&g_wait_mask, SIGINT);
-	sigdelset(&g_wait_mask, SIGTERM);
-	sigdelset(&g_wait_mask, SIGUSR1);
-	sigdelset(&g_wait_mask, SIGCHLD);
 }
 
 void signals_child_defaults(void)
@@ -65,9 +54,4 @@ void signals_child_defaults(void)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-const void *signals_wait_mask(void)
-{
-	return &g_wait_mask;
 }

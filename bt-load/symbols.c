@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -80,6 +81,7 @@ struct mapping {
 
 struct pidmaps {
 	pid_t pid;
+	uint64_t read_ms;         /* when it was read (re-read at most 1/s) */
 	struct mapping *m;
 	size_t n;
 	struct pidmaps *next;
@@ -87,6 +89,13 @@ struct pidmaps {
 
 static struct pidmaps *g_pidmaps;
 static size_t g_npidmaps;
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static struct pidmaps *read_maps(pid_t pid)
 {
@@ -97,6 +106,7 @@ static struct pidmaps *read_maps(pid_t pid)
 		return NULL;
 	struct pidmaps *pm = calloc(1, sizeof *pm);
 	pm->pid = pid;
+	pm->read_ms = now_ms();
 	size_t cap = 0;
 	char line[4096 + 128];
 	while (fgets(line, sizeof line, f)) {
@@ -132,14 +142,15 @@ static void free_maps(struct pidmaps *pm)
 	free(pm);
 }
 
-/* Cached maps of pid (at most 64 pids kept), re-read when asked to. */
+/* Cached maps of pid (at most 64 pids kept); reread: read them again if
+ * the cached copy is more than a second old (a library was dlopen'ed). */
 static struct pidmaps *maps_of(pid_t pid, bool reread)
 {
 	struct pidmaps **pp = &g_pidmaps;
 	for (; *pp; pp = &(*pp)->next) {
 		if ((*pp)->pid != pid)
 			continue;
-		if (!reread)
+		if (!reread || now_ms() - (*pp)->read_ms < 1000)
 			return *pp;
 		struct pidmaps *old = *pp;
 		*pp = old->next;
@@ -229,7 +240,7 @@ const char *usym_lookup(struct bt *bt, pid_t pid, uint64_t addr, uint64_t *off,
 			const struct meta_probe *p = &bt->meta.probes.v[i];
 			for (uint32_t a = 0; a < p->nattach && !name; a++) {
 				const struct attach_point *ap = p->attach[a].ap;
-				if (!ap || !ap->target || ap->target[0] != '/')
+				if (!ap || !ap->target || !*ap->target)
 					continue;
 				if (p->type != PT_UPROBE && p->type != PT_URETPROBE && p->type != PT_USDT)
 					continue;
@@ -457,6 +468,42 @@ static void write_cgroup(struct bt *bt, uint64_t fid, uint64_t cgid)
 }
 
 /* ---- type walk ---- */
+static bool type_has_kernel_syms(const struct type *t)
+{
+	if (!t)
+		return false;
+	if (t->kind == TY_KSYM || t->kind == TY_KSTACK)
+		return true;
+	if (t->kind == TY_ARRAY)
+		return type_has_kernel_syms(t->elem);
+	for (uint32_t i = 0; (t->kind == TY_TUPLE || t->kind == TY_RECORD) && i < t->nfields; i++)
+		if (type_has_kernel_syms(t->fields[i].type))
+			return true;
+	return false;
+}
+
+bool meta_uses_ksyms(const struct meta *m)
+{
+	for (size_t i = 0; i < m->maps.n; i++) {
+		if (type_has_kernel_syms(m->maps.v[i].value))
+			return true;
+		for (uint32_t k = 0; k < m->maps.v[i].nkeys; k++)
+			if (type_has_kernel_syms(m->maps.v[i].keys[k]))
+				return true;
+	}
+	const struct meta_fmt *lists[3] = { m->printfs.v, m->systems.v, m->cats.v };
+	size_t counts[3] = { m->printfs.n, m->systems.n, m->cats.n };
+	for (int l = 0; l < 3; l++)
+		for (size_t i = 0; i < counts[l]; i++)
+			for (uint32_t a = 0; a < lists[l][i].nargs; a++)
+				if (type_has_kernel_syms(lists[l][i].args[a].type))
+					return true;
+	for (size_t i = 0; i < m->print_types.n; i++)
+		if (type_has_kernel_syms(m->print_types.v[i]))
+			return true;
+	return false;
+}
+
 bool type_needs_syms(const struct type *t)
 {
 	if (!t)

@@ -190,7 +190,11 @@ int main(int argc, char **argv)
 	struct diags d = { 0 };
 	struct node *root = parse_program(src.text, len, &po, &d);
 	if (!root) {
+		/* stderr is unbuffered: diag_render writes byte by byte */
+		static char ebuf[1 << 16];
+		setvbuf(stderr, ebuf, _IOFBF, sizeof ebuf);
 		diag_render_all(stderr, &src, &d);
+		fflush(stderr);
 		return 1;
 	}
 

@@ -162,7 +162,7 @@ static char *buf_take(struct buf *b)
  * a backslash escapes the next character; outside quotes $N is replaced by
  * the parameter text, which is then scanned like the rest. */
 static bool split(const char *raw, const struct ap_parse_opts *o, strvec *parts,
-		  const char **err)
+		  const char **substituted, const char **err)
 {
 	struct buf cur = { 0 };
 	const char *text = raw;
@@ -205,6 +205,7 @@ static bool split(const char *raw, const struct ap_parse_opts *o, strvec *parts,
 		}
 	}
 	VEC_PUSH(parts, buf_take(&cur));
+	*substituted = text;
 	return true;
 }
 
@@ -534,7 +535,8 @@ static bool parse_one(const char *raw, const struct ap_parse_opts *o,
 		      bool ignore_invalid, ap_list *out, const char **err)
 {
 	strvec parts = { 0 };
-	if (!split(raw, o, &parts, err))
+	const char *text;
+	if (!split(raw, o, &parts, &text, err))
 		return false;
 	if (!*parts.v[0])
 		return true; /* empty: dropped (trailing comma) */
@@ -547,7 +549,7 @@ static bool parse_one(const char *raw, const struct ap_parse_opts *o,
 	}
 	struct attach_point *ap = ARENA_NEW(struct attach_point);
 	ap->provider = pt;
-	ap->raw = raw;
+	ap->raw = text;
 	ap->arg_num = -1;
 	ap->ignore_invalid = ignore_invalid;
 	struct ctx c = { o, ap, parts.v, (int)parts.n - 1, ignore_invalid, NULL };

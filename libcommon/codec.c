@@ -63,7 +63,7 @@ static bool ptrmap_get(const struct ptrmap *m, const void *k, uint32_t *v)
 
 /* ---- encoder ---- */
 struct codec_enc {
-	struct ptrmap type_idx, node_idx;
+	struct ptrmap type_idx;
 	VEC(struct type *) types;
 	VEC(struct node *) nodes;
 	VEC(uint32_t) stub_of;  /* per type: stub record index for pointers, or ~0 */
@@ -123,10 +123,23 @@ static void enc_children(struct codec_enc *e, nodevec *v)
 		enc_node(e, v->v[i]);
 }
 
+/* A node remembers its index in n->enc_index (+1); the slot holding the
+ * same node proves the index belongs to this encoder.  (A hash lookup per
+ * reference was a third of bt-parse's time on big programs.) */
+static bool node_known(const struct codec_enc *e, const struct node *n, uint32_t *idx)
+{
+	uint32_t i = n->enc_index - 1;
+	if (n->enc_index && i < e->nodes.n && e->nodes.v[i] == n) {
+		*idx = i;
+		return true;
+	}
+	return false;
+}
+
 uint32_t enc_node(struct codec_enc *e, struct node *n)
 {
 	uint32_t idx;
-	if (ptrmap_get(&e->node_idx, n, &idx))
+	if (node_known(e, n, &idx))
 		return idx;
 	/* Children first (post-order).  Iterative for long statement lists
 	 * is unnecessary: depth is bounded by the parser's nesting limit. */
@@ -140,7 +153,7 @@ uint32_t enc_node(struct codec_enc *e, struct node *n)
 	if (n->ty_arg) enc_type(e, n->ty_arg);
 	idx = (uint32_t)e->nodes.n;
 	VEC_PUSH(&e->nodes, n);
-	ptrmap_put(&e->node_idx, n, idx);
+	n->enc_index = idx + 1;
 	return idx;
 }
 

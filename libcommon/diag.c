@@ -2,6 +2,7 @@
 #include "diag.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 void diag_add(struct diags *d, enum diag_level lvl, struct loc loc,
@@ -41,7 +42,27 @@ static const char *find_line(const char *text, int line, size_t *len)
 	return p;
 }
 
+static void diag_render_to(FILE *out, const struct source *src, const struct diag *dg);
+
+/* Render into memory first: stderr is unbuffered, and a long source line
+ * would otherwise cost one write(2) per byte. */
 void diag_render(FILE *out, const struct source *src, const struct diag *dg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	if (!mem) {
+		diag_render_to(out, src, dg);
+		return;
+	}
+	diag_render_to(mem, src, dg);
+	fclose(mem);
+	fwrite(buf, 1, len, out);
+	fflush(out);
+	free(buf);
+}
+
+static void diag_render_to(FILE *out, const struct source *src, const struct diag *dg)
 {
 	const char *lvl = dg->level == DIAG_ERROR ? "ERROR" : "WARNING";
 	const char *fname = src && src->filename ? src->filename : "stdin";

@@ -199,7 +199,8 @@ static void get_fmts(struct codec_dec *d, const msgpack_object *o, const char *k
 			}
 			f.args[a].type = dec_type(d, &p[0]);
 			f.args[a].offset = (uint32_t)mp_uint(d->err, &p[1], "offset");
-			if (!f.args[a].type || f.args[a].offset + f.args[a].type->size > f.size)
+			if (!f.args[a].type ||
+			    (uint64_t)f.args[a].offset + f.args[a].type->size > f.size)
 				mp_fail(d->err, "bad format argument layout");
 		}
 		VEC_PUSH(v, f);

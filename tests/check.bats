@@ -870,8 +870,8 @@ cdef_prog() {
 enum E { A, B = 5, C };
 BEGIN { $f = (struct Foo *)0; @s = sizeof(struct Foo); @o = offsetof(struct Foo, l); @m = FOO; @e = C; @n = $f->name; @r = $f->raw; @b = $f->b; }'
 	run -0 bt-check --dump "$TMP/in.ast"
-	[[ "$output" == *'map: @n :: type[string[8], ctx: 0]'* ]]
-	[[ "$output" == *'map: @r :: type[unsigned int8[4], ctx: 0]'* ]]
+	[[ "$output" == *'map: @n :: type[string[8], ctx: 0'* ]]
+	[[ "$output" == *'map: @r :: type[unsigned int8[4], ctx: 0'* ]]
 	bt-check "$TMP/in.ast" > "$TMP/out.ir"
 	run -0 irdump
 	[[ "$output" == *'"fields": [["x", 0, '*'["name", 4, '*'["next", 16, '*'["a", 24, '*', 0, 3], ["b", 24, '*', 3, 5], ["l", 32, '*'["raw", 40, '*']], "align": 8'* ]]
@@ -898,4 +898,93 @@ BEGIN { @e = EPERM; @h = HAVE; }'
 BEGIN { }'
 	run -1 bt-check "$TMP/in.ast"
 	[ "$output" = "definitions.h:1:10: fatal error: 'no_such_header_xyz.h' file not found" ]
+}
+
+@test "cdefs: a member without ';' before '}' is accepted (as clang does)" {
+	cdef_prog 'struct x { unsigned long x }; interval:ms:1 { @ = ((struct x *)ctx)->x; }'
+	run -0 bt-check "$TMP/in.ast" -o /dev/null
+}
+
+@test "cdefs: a redefined kernel type does not take members from BTF" {
+	cdef_prog 'struct task_struct { struct thread_info x; } BEGIN { @ = curtask->x.status; }'
+	run -1 bt-check "$TMP/in.ast"
+	[ "${lines[0]}" = 'WARNING: Cannot take type definitions from BTF since there is a redefinition conflict with user-defined types.' ]
+	[[ "${lines[1]}" == "definitions.h:1:"*": error: field has incomplete type 'struct thread_info'" ]]
+}
+
+@test "cdefs: kernel types held by value come from BTF" {
+	cdef_prog 'struct foo { struct list_head l; int x; } BEGIN { @ = sizeof(struct foo); @o = offsetof(struct foo, x); }'
+	bt-check "$TMP/in.ast" > "$TMP/out.ir"
+	run -0 irdump
+	[[ "$output" == *'"num": 24'* ]]
+	[[ "$output" == *'"num": 16'* ]]
+}
+
+@test "warning: unreachable code after a jump" {
+	warn_is 'BEGIN { $i = 0; while ($i < 2) { $i++; continue; @x = 1; } }' 'stdin:1:40-48: WARNING: All code after a '"'"'continue'"'"' is unreachable.
+BEGIN { $i = 0; while ($i < 2) { $i++; continue; @x = 1; } }
+                                       ~~~~~~~~'
+}
+
+@test "warning: distinct pointer types, arithmetic on different signs" {
+	warn_is 'BEGIN { $p = (int8 *)0; $q = (int16 *)0; @ = $p == $q; }' "stdin:1:46-54: WARNING: comparison of distinct pointer types ('int8, 'int16')
+BEGIN { \$p = (int8 *)0; \$q = (int16 *)0; @ = \$p == \$q; }
+                                             ~~~~~~~~"
+	warn_is 'BEGIN { $a = (uint32)1; $b = (int32)-1; @ = $a + $b; }' "stdin:1:48-49: WARNING: arithmetic on integers of different signs: 'unsigned int32' and 'int32' can lead to undefined behavior
+BEGIN { \$a = (uint32)1; \$b = (int32)-1; @ = \$a + \$b; }
+                                               ~"
+}
+
+@test "warning: print() top/div on stats, debugf()" {
+	warn_is 'BEGIN { @s = stats(1); print(@s, 2); }' "stdin:1:24-36: WARNING: print()'s top and div arguments are ignored when used on stats() maps.
+BEGIN { @s = stats(1); print(@s, 2); }
+                       ~~~~~~~~~~~~"
+	warn_is 'BEGIN { debugf("x"); }' 'stdin:1:9-20: WARNING: The debugf() builtin is not recommended for production use. For more information see bpf_trace_printk in bpf-helpers(7).
+BEGIN { debugf("x"); }
+        ~~~~~~~~~~~'
+}
+
+@test "btf: enum constants of the kernel are integers" {
+	chk 'BEGIN { @s = sizeof(BTF_VAR_STATIC); @v = BTF_VAR_STATIC; }'
+	run -0 typed 'BEGIN { @v = BTF_VAR_STATIC; }'
+	[[ "$output" == *'map: @v :: type[unsigned int64, ctx: 0]'* ]]
+}
+
+@test "programs: a block over several providers is one program per provider" {
+	chk 'BEGIN, END, interval:s:1 { @[probe] = count(); }'
+	run -0 irdump
+	[ "$(echo "$output" | grep -c '"prog": ')" -eq 3 ]
+}
+
+@test "ir: every expression node has a type" {
+	for prog in 'config = { max_strlen = 32; stack_mode = perf } BEGIN { @x[1, comm] = count(); $t = (1, "a"); printf("%d %s\n", $t.0, $t.1); @h = hist(pid); @s = kstack(); }' \
+		'tracepoint:syscalls:sys_enter_openat /args.flags & 1/ { @[str(args.filename)] = sum(args.mode); $i = 0; while ($i < 3) { $i++; } unroll(2) { @u = nsecs(boot); } }' \
+		'interval:ms:10 { @a = -(int8)1; @b = !pid; @c = pid ? 1 : 2; @d = sizeof(int32); @e = ~cpu; print(@a); time(); exit(); }'; do
+		chk "$prog"
+		[ -x "$BT/bt-fmt" ] || skip "bt-fmt not built"
+		run -0 irdump
+		untyped=$(echo "$output" | grep -E '"k": "(int|string|stack_mode|identifier|builtin|param|paramcount|call|sizeof|offsetof|map|variable|binop|unop|ternary|field|index|cast|tuple)", "loc"' | grep -v '"type": ' || true)
+		[ -z "$untyped" ] || { echo "$untyped"; false; }
+	done
+}
+
+@test "programs: bpftrace's BPF program limit (BPFTRACE_MAX_BPF_PROGS)" {
+	ensure_tracefs
+	bt-parse -e 'tracepoint:syscalls:sys_enter_* { @[probe] = count(); }' > "$TMP/in.ast"
+	run -0 bt-check "$TMP/in.ast" -o /dev/null
+	BPFTRACE_MAX_BPF_PROGS=10 run -1 bt-check "$TMP/in.ast"
+	[ "$output" = 'ERROR: Your program is trying to generate more than 10 BPF programs, which exceeds the current limit of 10.
+You can increase the limit through the BPFTRACE_MAX_BPF_PROGS environment variable.' ]
+	# without `probe` a wildcard block is one program
+	bt-parse -e 'tracepoint:syscalls:sys_enter_* { @ = count(); }' > "$TMP/in.ast"
+	BPFTRACE_MAX_BPF_PROGS=10 run -0 bt-check "$TMP/in.ast" -o /dev/null
+}
+
+@test "performance: tens of thousands of attach points stay fast" {
+	bt-parse -e 'kprobe:* { @ = count(); }' > "$TMP/in.ast"
+	TIMEFORMAT='%3U %3S'
+	t=$( { time bt-check --no-warnings "$TMP/in.ast" > /dev/null; } 2>&1 )
+	ms=$(echo "$t" | awk '{ printf "%d", ($1 + $2) * 1000 }')
+	echo "cpu: $ms ms"
+	[ "$ms" -lt 2000 ]
 }

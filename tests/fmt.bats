@@ -378,3 +378,48 @@ live_equals_saved() {
 	live_equals_saved "$BATS_TEST_TMPDIR/p.obj"
 	kill $! 2> /dev/null || true
 }
+
+@test "corrupt headers are refused, not read out of bounds (fuzz regressions)" {
+	T=$BATS_TEST_TMPDIR
+	# a printf argument whose offset + size wraps around 32 bits
+	py '
+import sys
+s = Stream("x")
+st = s.T.string(64)
+s.meta.printfs.append(dict(fmt=Bin(b"%s\n"), size=16, args=[[st, 0xfffffff8]]))
+s.event(u64(0) + u64(0))
+sys.stdout.buffer.write(s.bytes())' > "$T/wrap"
+	run bt-fmt "$T/wrap"
+	[ "$status" -eq 1 ]
+	[ "$output" = "bt-fmt: ERROR: bad out stream header: bad format argument layout" ]
+	# a tuple whose field lies outside it
+	py '
+import sys
+s = Stream("x")
+i = s.T.int(64)
+t = s.T.add(k="tuple", sz=8, fields=[[None, 4096, i, 0, 0]], align=8)
+s.meta.print_type(t)
+s.event(u64(30007) + u64(0) + u64(1))
+sys.stdout.buffer.write(s.bytes())' > "$T/tuple"
+	run bt-fmt "$T/tuple"
+	[ "$status" -eq 1 ]
+	[[ "$output" == "bt-fmt: ERROR: bad out stream header: type 1 (tuple) has an impossible layout" ]]
+	# impossible histogram parameters
+	py '
+import sys
+s = Stream("x")
+s.meta.map("@h", s.T.simple("hist", 8), hist_bits=40)
+sys.stdout.buffer.write(s.bytes())' > "$T/hbits"
+	run bt-fmt "$T/hbits"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"histogram parameters of @h"* ]]
+}
+
+@test "output errors: full disk, unwritable -o file" {
+	run bash -c 'bt-fmt "$1" > /dev/full' _ "$FIX/stats.out"
+	[ "$status" -eq 1 ]
+	[ "$output" = "bt-fmt: ERROR: writing output: No space left on device" ]
+	run bt-fmt -o /nonexistent/dir/out.txt "$FIX/stats.out"
+	[ "$status" -eq 1 ]
+	[[ "$output" == "bt-fmt: ERROR: cannot open '/nonexistent/dir/out.txt': "* ]]
+}

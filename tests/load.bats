@@ -131,7 +131,9 @@ fmt() { "$BT/bt-fmt" "$@"; }
 	[ "$end" -gt "$last_tick" ]
 	[ "$(grep -c '^end$' <<<"$output")" -eq 1 ]
 	[ "$(grep -c '^begin$' <<<"$output")" -eq 1 ]
-	[[ "$output" == *$'end\n\n\n@c: '* ]]
+	# "end", "\n\n", then the (empty) map: an empty line
+	"$BT/bt-load" "$LT/order.obj" | "$BT/bt-fmt" > "$LT/order.txt"
+	[ "$(tail -c 7 "$LT/order.txt" | od -An -tx1 | tr -d ' \n')" = 656e640a0a0a0a ]
 	no_leak
 }
 

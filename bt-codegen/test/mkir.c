@@ -355,7 +355,8 @@ static struct node *case_tuples(void)
 	VEC_PUSH(&p->body, assign_map(map("@t", 1, bi(B_COMM, str_t(16))), tup));
 	struct node *f = N(N_FIELD, str_t(16));
 	f->a = map("@t", 1, bi(B_COMM, str_t(16)));
-	f->num = 1;
+	f->id = 1;                      /* field index */
+	f->num = tt->fields[1].offset;  /* byte offset */
 	f->flags = NF_TUPLE_INDEX;
 	VEC_PUSH(&p->body, stmt(printf_("%s\n", 1, f)));
 	add_probe(prog, p);

@@ -1,0 +1,76 @@
+/* fuzz_stream.c - libFuzzer target for the stream reader (libcommon/mp.c):
+ * any bytes as a stream, opened as "any format" (bt-fmt --dump), as the
+ * format its header names and as a wrong one; every record is dumped
+ * (mp_dump) and read through the accessors.  Invariants: no crash, hang,
+ * leak or sanitizer report; every refusal is one non-empty line; a stream
+ * read to its end record had a header. */
+#include "fuzz_common.h"
+
+static void read_all(const uint8_t *data, size_t size, const char *format)
+{
+	int fd = fuzz_feed(data, size);
+	struct mp_in in;
+	struct source src = { 0 };
+	const msgpack_object *h = mp_in_open(&in, fd, format, 1, &src);
+	if (!h) {
+		fuzz_check_errmsg(in.errmsg);
+		mp_in_close(&in);
+		return;
+	}
+	if (!src.filename || !src.text)
+		abort();
+	mp_dump(fuzz_null, h, 0);
+	for (int n = 0; n < FUZZ_MAX_RECORDS; n++) {
+		const msgpack_object *o = mp_in_next(&in);
+		if (!o) {
+			if (in.errmsg[0])
+				fuzz_check_errmsg(in.errmsg);
+			break;
+		}
+		if (o->type != MSGPACK_OBJECT_MAP)
+			abort();
+		mp_dump(fuzz_null, o, 0);
+		/* the accessors, as the tools use them on any field */
+		struct mp_err e = { 0 };
+		for (uint32_t i = 0; i < o->via.map.size; i++) {
+			const msgpack_object *v = &o->via.map.ptr[i].val;
+			struct mp_err fe = { 0 };
+			const msgpack_object *items;
+			uint32_t len;
+			(void)mp_int(&fe, v, "x");
+			(void)mp_uint(&fe, v, "x");
+			(void)mp_bool(&fe, v, "x");
+			char *s = mp_str(&fe, v, "x", &len);
+			if (s && s[len] != 0)
+				abort();
+			uint32_t na = mp_array(&fe, v, "x", &items);
+			for (uint32_t k = 0; k < na; k++)
+				(void)mp_is_nil(&items[k]);
+			fuzz_check_err(&fe);
+		}
+		(void)mp_get_str(&e, o, "t");
+		fuzz_check_err(&e);
+	}
+	mp_in_close(&in);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *const formats[] = { "ast", "ir", "obj", "out" };
+	read_all(data, size, NULL);
+	/* as the format it claims, then as another one */
+	int claimed = -1;
+	for (int i = 0; i < 4; i++) {
+		size_t n = strlen(formats[i]);
+		if (size > n + 8 && memmem(data, size < 64 ? size : 64, formats[i], n))
+			claimed = i;
+	}
+	if (claimed >= 0) {
+		read_all(data, size, formats[claimed]);
+		read_all(data, size, formats[(claimed + 1) % 4]);
+	} else {
+		read_all(data, size, formats[size % 4]);
+	}
+	arena_free_all();
+	return 0;
+}
