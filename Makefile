@@ -62,7 +62,8 @@ $(B)/bt-check: $(CHECK_OBJ) $(B)/libcommon.a
 # ---- bt-codegen (LLVM, statically linked: see FACTS.md) ----
 LLVM_CFLAGS := $(shell $(LLVM_CONFIG) --cflags 2>/dev/null | sed 's/-std=[^ ]*//')
 LLVM_LIBS := $(shell $(LLVM_CONFIG) --link-static --libs bpfcodegen bpfdesc bpfinfo passes target core analysis 2>/dev/null) \
-	$(shell $(LLVM_CONFIG) --link-static --system-libs 2>/dev/null)
+	$(shell $(LLVM_CONFIG) --link-static --system-libs 2>/dev/null) \
+	-Wl,--gc-sections $(shell command -v ld.gold >/dev/null 2>&1 && echo -fuse-ld=gold -Wl,--icf=all)
 LLVM_LDFLAGS := $(shell $(LLVM_CONFIG) --ldflags 2>/dev/null)
 CODEGEN_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-codegen/*.c))
 $(CODEGEN_OBJ): ALL_CFLAGS += $(LLVM_CFLAGS)

@@ -58,8 +58,11 @@ void mark_changed(struct check *c)
 
 struct sys *check_sys(struct check *c)
 {
-	if (!c->sys)
+	if (!c->sys) {
 		c->sys = sys_open(c->o->sysroot, c->o->snapshot, c->o->pid);
+		if (c->o->child_exe)
+			sys_set_child_exe(c->sys, c->o->child_exe);
+	}
 	return c->sys;
 }
 

@@ -129,6 +129,23 @@ static bool check_arg(struct call *k, enum type_kind want, size_t i, bool litera
 	return t->kind == want;
 }
 
+/* A string literal argument i, or dflt when the call has no argument i;
+ * NULL (error reported) when it is not a string literal. */
+static const char *opt_literal(struct call *k, size_t i, const char *dflt)
+{
+	if (k->nargs <= i)
+		return dflt;
+	return check_arg(k, TY_STRING, i, true) ? k->args[i]->str : NULL;
+}
+
+/* Append s to the metadata table tab; the call refers to it by index
+ * (id2). */
+#define META_TABLE_ADD(k, tab, s)                                            \
+	do {                                                                 \
+		(k)->n->id2 = (int32_t)(tab).n;                              \
+		VEC_PUSH(&(tab), (s));                                       \
+	} while (0)
+
 static bool check_assignment(struct call *k, enum assign_rule rule)
 {
 	struct check *c = k->c;
@@ -334,8 +351,7 @@ static void fn_print(struct call *k)
 			err(c, k->n->loc, "Non-map print() only takes 1 argument, %zu found", k->nargs);
 			return;
 		}
-		k->n->id2 = (int32_t)c->meta->print_types.n;
-		VEC_PUSH(&c->meta->print_types, a->type);
+		META_TABLE_ADD(k, c->meta->print_types, a->type);
 	} else if (c->final) {
 		err(c, k->n->loc, "%s type passed to %s() is not printable", type_str(a->type),
 		    k->n->str);
@@ -360,16 +376,13 @@ static void fn_format(struct call *k)
 		return;
 	switch (f) {
 	case F_PRINTF: case F_DEBUGF:
-		k->n->id2 = (int32_t)c->meta->printfs.n;
-		VEC_PUSH(&c->meta->printfs, mf);
+		META_TABLE_ADD(k, c->meta->printfs, mf);
 		break;
 	case F_SYSTEM:
-		k->n->id2 = (int32_t)c->meta->systems.n;
-		VEC_PUSH(&c->meta->systems, mf);
+		META_TABLE_ADD(k, c->meta->systems, mf);
 		break;
 	case F_CAT:
-		k->n->id2 = (int32_t)c->meta->cats.n;
-		VEC_PUSH(&c->meta->cats, mf);
+		META_TABLE_ADD(k, c->meta->cats, mf);
 		break;
 	default:
 		break;
@@ -390,14 +403,9 @@ static void fn_time(struct call *k)
 {
 	struct check *c = k->c;
 	k->n->type = type_none();
-	const char *fmt = "%H:%M:%S\n";
-	if (k->nargs == 1) {
-		if (!check_arg(k, TY_STRING, 0, true))
-			return;
-		fmt = k->args[0]->str;
-	}
-	k->n->id2 = (int32_t)c->meta->time_fmts.n;
-	VEC_PUSH(&c->meta->time_fmts, fmt);
+	const char *fmt = opt_literal(k, 0, "%H:%M:%S\n");
+	if (fmt)
+		META_TABLE_ADD(k, c->meta->time_fmts, fmt);
 }
 
 static void fn_join(struct call *k)
@@ -410,14 +418,9 @@ static void fn_join(struct call *k)
 		    kind_str(t));
 		return;
 	}
-	const char *delim = " ";
-	if (k->nargs == 2) {
-		if (!check_arg(k, TY_STRING, 1, true))
-			return;
-		delim = k->args[1]->str;
-	}
-	k->n->id2 = (int32_t)c->meta->join_delims.n;
-	VEC_PUSH(&c->meta->join_delims, delim);
+	const char *delim = opt_literal(k, 1, " ");
+	if (delim)
+		META_TABLE_ADD(k, c->meta->join_delims, delim);
 }
 
 /* ---- strings and buffers ---- */
@@ -780,14 +783,9 @@ static void fn_cgroup_path(struct call *k)
 	struct check *c = k->c;
 	k->n->type = type_new(TY_CGROUP_PATH, 16);
 	check_arg(k, TY_INT, 0, false);
-	const char *filter = "*";
-	if (k->nargs == 2) {
-		if (!check_arg(k, TY_STRING, 1, true))
-			return;
-		filter = k->args[1]->str;
-	}
-	k->n->id2 = (int32_t)c->meta->cgroup_filters.n;
-	VEC_PUSH(&c->meta->cgroup_filters, filter);
+	const char *filter = opt_literal(k, 1, "*");
+	if (filter)
+		META_TABLE_ADD(k, c->meta->cgroup_filters, filter);
 }
 
 /* ---- time ---- */
@@ -807,8 +805,7 @@ static void fn_strftime(struct call *k)
 		if (t->ts_mode == TS_MONOTONIC)
 			err(c, k->n->loc, "strftime() can not take a monotonic timestamp");
 	}
-	k->n->id2 = (int32_t)c->meta->strftime_fmts.n;
-	VEC_PUSH(&c->meta->strftime_fmts, k->args[0]->str);
+	META_TABLE_ADD(k, c->meta->strftime_fmts, k->args[0]->str);
 }
 
 static void fn_nsecs(struct call *k)

@@ -31,6 +31,7 @@ struct check_opts {
 	int helper_check;         /* -k: 1, -kk: 2 */
 	int pid;                  /* --pid */
 	bool child;               /* --child: a -c command exists */
+	const char *child_exe;    /* --child-exe: its program (implies child) */
 	bool no_warnings;
 	const char *sysroot, *snapshot;
 	bool listing, verbose;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ap_parse.h"
@@ -34,6 +35,8 @@ static void usage(FILE *out)
 	      "    --include FILE   include FILE before the definitions\n"
 	      "    --pid PID        target process (-p)\n"
 	      "    --child          a -c command will run (cpid allowed)\n"
+	      "    --child-exe PATH the -c command's program (implies --child): the\n"
+	      "                     binary of watchpoints without one\n"
 	      "    --no-warnings    do not print warnings\n"
 	      "    --sysroot DIR    use an offline snapshot instead of this system\n"
 	      "    --snapshot DIR   record what the program used into DIR\n"
@@ -175,7 +178,7 @@ static int do_list(struct check_opts *o, const char *pattern, struct diags *d)
 }
 
 enum { OPT_UNSAFE = 256, OPT_PID, OPT_CHILD, OPT_NOWARN, OPT_SYSROOT,
-       OPT_SNAPSHOT, OPT_LIST, OPT_DUMP, OPT_INCLUDE };
+       OPT_SNAPSHOT, OPT_LIST, OPT_DUMP, OPT_INCLUDE, OPT_CHILD_EXE };
 
 int main(int argc, char **argv)
 {
@@ -183,6 +186,7 @@ int main(int argc, char **argv)
 		{ "unsafe", no_argument, 0, OPT_UNSAFE },
 		{ "pid", required_argument, 0, OPT_PID },
 		{ "child", no_argument, 0, OPT_CHILD },
+		{ "child-exe", required_argument, 0, OPT_CHILD_EXE },
 		{ "no-warnings", no_argument, 0, OPT_NOWARN },
 		{ "sysroot", required_argument, 0, OPT_SYSROOT },
 		{ "snapshot", required_argument, 0, OPT_SNAPSHOT },
@@ -226,6 +230,10 @@ int main(int argc, char **argv)
 			break;
 		}
 		case OPT_CHILD: o.child = true; break;
+		case OPT_CHILD_EXE:
+			o.child = true;
+			o.child_exe = optarg;
+			break;
 		case OPT_NOWARN: o.no_warnings = true; break;
 		case OPT_SYSROOT: o.sysroot = optarg; break;
 		case OPT_SNAPSHOT: o.snapshot = optarg; break;
@@ -240,6 +248,16 @@ int main(int argc, char **argv)
 	}
 	if (o.helper_check > 2)
 		return fail("%s", "-k may be given at most twice");
+	if (o.sysroot) {
+		struct stat st;
+		if (stat(o.sysroot, &st) != 0) {
+			fprintf(stderr, "bt-check: ERROR: --sysroot '%s': %s\n", o.sysroot,
+				strerror(errno));
+			return 1;
+		}
+		if (!S_ISDIR(st.st_mode))
+			return fail("--sysroot '%s' is not a directory", o.sysroot);
+	}
 
 	struct diags d = { .no_warnings = o.no_warnings };
 	if (o.listing) {

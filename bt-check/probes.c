@@ -127,6 +127,10 @@ static void check_ap(struct check *c, struct node *apn, struct attach_point *ap)
 		break;
 	}
 	case PT_KFUNC: case PT_KRETFUNC:
+		if (!check_sys(c) || !sys_kfunc_supported(check_sys(c))) {
+			err(c, l, "kfunc/kretfunc not available for your kernel version.");
+			break;
+		}
 		if (!*func)
 			err(c, l, "kfunc should specify a function");
 		break;
@@ -487,7 +491,8 @@ void probes_build_meta(struct check *c)
 		for (size_t k = 0; k < p->aps.n; k++) {
 			struct meta_attach *a = &mp.attach[k];
 			a->ap = p->aps.v[k];
-			a->name = attach_point_name(a->ap, false);
+			/* name() with lang/len/mode: `probe` and messages */
+			a->name = attach_point_name(a->ap, true);
 			a->cookie = probe_name_id(c, &ix, a->name);
 		}
 		/* `probe`: a constant for one attach point, else -1 = the cookie */

@@ -22,6 +22,9 @@ struct sys;
  * snapshot_dir: non-NULL to record every answer into that directory.
  * pid: -p PID (0 if none). */
 struct sys *sys_open(const char *sysroot, const char *snapshot_dir, int pid);
+/* The program a -c command will run (bt-check --child-exe): the binary
+ * of watchpoints that name none, as the -p process's executable is. */
+void sys_set_child_exe(struct sys *s, const char *path);
 /* Write the snapshot (if recording). 0 or -errno. */
 int sys_close(struct sys *s);
 
@@ -48,7 +51,8 @@ int sys_close(struct sys *s);
  *               traceable ...".
  *  kfunc/kretfunc  target = module (inferred, "vmlinux" by default;
  *               "ambiguous attach point ..." if several); wildcards give
- *               module:func matches.  Kernel support is not checked.
+ *               module:func matches.  Kernel support is not checked
+ *               (see sys_kfunc_supported).
  *  uprobe/uretprobe  target resolved (-p executable when empty, "libc" via
  *               the loader cache, $PATH, globs; "uprobe target file '<t>'
  *               does not exist or is not executable"; warning "attaching
@@ -60,11 +64,11 @@ int sys_close(struct sys *s);
  *               not specified, matched N probes" (+ INFO line, no
  *               location), "usdt probe must specify at least path or pid".
  *  software/hardware  "<ev> is not a software probe", "wildcards are not
- *               allowed for <p> probe type"; freq stays as written (0 =
- *               default period, see sys_perf_event).
+ *               allowed for <p> probe type" (names: libcommon/perf_events.h);
+ *               freq stays as written (0 = the default period).
  *  profile/interval, BEGIN/END  copied (listing: units expanded).
- *  watchpoint   target = -p executable when empty; wildcard functions
- *               matched like uprobes.
+ *  watchpoint   target = -p executable (or the -c command's program)
+ *               when empty; wildcard functions matched like uprobes.
  *  iter         "iter <name> not available for your kernel version."
  * An attach point whose wildcard matches nothing adds nothing and is not
  * an error (except tracepoints). */
@@ -126,16 +130,10 @@ bool sys_user_symbol(struct sys *s, const char *path, const char *name,
  * the cgroup2 directory at path.  false if it does not exist. */
 bool sys_cgroup_id(struct sys *s, const char *path, uint64_t *id);
 
-/* Software/hardware perf events (brief §7.6): name or alias -> perf
- * config and the default sample period (used when the count is 0; the
- * attach point keeps freq 0 so the probe name stays as written). */
-struct sys_perf_event {
-	const char *name, *alias;
-	uint32_t config;
-	uint64_t default_period;
-};
-const struct sys_perf_event *sys_perf_event(enum probe_type pt,
-					    const char *name);
+/* Can kfunc/kretfunc programs be loaded here?  Live: a test fentry
+ * program is loaded (as bpftrace does); with a sysroot: the snapshot's
+ * `features`.  Decided once per sys. */
+bool sys_kfunc_supported(struct sys *s);
 
 /* Listing (-l / -lv, brief §8.4): print matching probes (or BTF types for
  * "struct ..."/"union ..."/"enum ..." searches) to out; an empty pattern

@@ -21,6 +21,11 @@ struct sys *sys_open(const char *sysroot, const char *snapshot_dir, int pid)
 	return s;
 }
 
+void sys_set_child_exe(struct sys *s, const char *path)
+{
+	s->child_exe = arena_strdup(path);
+}
+
 int sys_close(struct sys *s)
 {
 	if (!s)
@@ -44,10 +49,7 @@ static bool expand_as_is(struct sys *s, const struct attach_point *ap,
 	return true;
 }
 
-typedef bool (*expand_fn)(struct sys *, const struct attach_point *, apvec *,
-			  struct diags *, struct loc, unsigned);
-
-static const expand_fn expanders[PT__COUNT] = {
+static sys_expand_fn *const expanders[PT__COUNT] = {
 	[PT_KPROBE] = sys_expand_kprobe,
 	[PT_KRETPROBE] = sys_expand_kprobe,
 	[PT_UPROBE] = sys_expand_uprobe,

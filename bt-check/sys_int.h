@@ -18,6 +18,12 @@
 
 typedef VEC(const char *) strvec;
 
+/* The expansion of one provider's attach points (sys_expand, sys.h);
+ * sys_core.c dispatches to one function of this type per provider. */
+typedef bool sys_expand_fn(struct sys *s, const struct attach_point *ap,
+			   apvec *out, struct diags *d, struct loc loc,
+			   unsigned flags);
+
 struct btf;
 struct kallsyms;
 struct tp_record_info;
@@ -57,6 +63,7 @@ struct sys {
 	const char *sysroot;     /* NULL: live */
 	const char *snapdir;     /* non-NULL: record */
 	int pid;
+	const char *child_exe;   /* the -c command's program, or NULL */
 
 	/* live tracefs root ("/sys/kernel/tracing"), NULL if none */
 	const char *tracefs;
@@ -72,6 +79,9 @@ struct sys {
 	const char *btf_path;    /* file the BTF came from */
 	struct type **btf_records; /* converted records, by BTF id */
 	VEC(struct btf_module *) btf_mods; /* module BTFs (sys_btf.c) */
+
+	/* kfunc/kretfunc support (sys_feature.c), decided once */
+	bool kfunc_known, kfunc_ok;
 
 	/* kallsyms (lazily) */
 	struct kallsyms *ksyms;
@@ -121,23 +131,16 @@ void sys_sort_unique(strvec *v);
 const char *sys_tracefs(struct sys *s);
 bool sys_events(struct sys *s, strvec **out);
 char *sys_tp_format(struct sys *s, const char *cat, const char *ev);
-bool sys_expand_tracepoint(struct sys *s, const struct attach_point *ap,
-			   apvec *out, struct diags *d, struct loc loc,
-			   unsigned flags);
-bool sys_expand_rawtracepoint(struct sys *s, const struct attach_point *ap,
-			      apvec *out, struct diags *d, struct loc loc,
-			      unsigned flags);
+sys_expand_fn sys_expand_tracepoint;
+sys_expand_fn sys_expand_rawtracepoint;
 /* Print "-lv" fields of a tracepoint. */
 void sys_tp_list_fields(struct sys *s, const char *cat, const char *ev,
 			FILE *out);
 
 /* ---- sys_btf.c ---- */
 struct btf *sys_btf(struct sys *s);
-bool sys_expand_kfunc(struct sys *s, const struct attach_point *ap,
-		      apvec *out, struct diags *d, struct loc loc,
-		      unsigned flags);
-bool sys_expand_iter(struct sys *s, const struct attach_point *ap,
-		     apvec *out, struct diags *d, struct loc loc, unsigned flags);
+sys_expand_fn sys_expand_kfunc;
+sys_expand_fn sys_expand_iter;
 void sys_btf_list_kfunc(struct sys *s, const char *module, const char *func,
 			FILE *out);
 void sys_btf_list_iter(struct sys *s, const char *name, FILE *out);
@@ -145,9 +148,7 @@ int sys_btf_list_types(struct sys *s, const char *pattern, bool verbose,
 		       FILE *out);
 
 /* ---- sys_kallsyms.c ---- */
-bool sys_expand_kprobe(struct sys *s, const struct attach_point *ap,
-		       apvec *out, struct diags *d, struct loc loc,
-		       unsigned flags);
+sys_expand_fn sys_expand_kprobe;
 /* Traceable kernel function names matching glob (sorted). */
 void sys_kernel_funcs(struct sys *s, const char *glob, strvec *out);
 /* Modules of a kernel function ("vmlinux" or the [module]), sorted. */
@@ -169,12 +170,8 @@ bool sys_user_targets(struct sys *s, const struct attach_point *ap,
 		      const char *what, strvec *out, struct diags *d,
 		      struct loc loc, unsigned flags);
 const char *sys_demangle(const char *sym);
-bool sys_expand_uprobe(struct sys *s, const struct attach_point *ap,
-		       apvec *out, struct diags *d, struct loc loc,
-		       unsigned flags);
-bool sys_expand_watchpoint(struct sys *s, const struct attach_point *ap,
-			   apvec *out, struct diags *d, struct loc loc,
-			   unsigned flags);
+sys_expand_fn sys_expand_uprobe;
+sys_expand_fn sys_expand_watchpoint;
 /* Resolve a uprobe/usdt target to ELF paths ($PATH, globs, "*" = mapped
  * files).  false with *err = the message tail if an exact target matches
  * nothing; *err = the match count (as text) if it matched several. */
@@ -190,18 +187,11 @@ void sys_dwarf_note_binary(struct sys *s, const char *path);
 /* A named type from the DWARF of the noted binaries (NULL if none). */
 struct type *sys_dwarf_type(struct sys *s, const char *name);
 
-/* ---- sys_list.c ---- */
-bool sys_kfunc_supported(struct sys *s);
-
 /* ---- sys_usdt.c ---- */
-bool sys_expand_usdt(struct sys *s, const struct attach_point *ap,
-		     apvec *out, struct diags *d, struct loc loc,
-		     unsigned flags);
+sys_expand_fn sys_expand_usdt;
 
 /* ---- sys_perf.c ---- */
-bool sys_expand_perf(struct sys *s, const struct attach_point *ap,
-		     apvec *out, struct diags *d, struct loc loc,
-		     unsigned flags);
+sys_expand_fn sys_expand_perf;
 
 /* ---- helpers (sys_core.c) ---- */
 struct attach_point *sys_ap_copy(const struct attach_point *ap);

@@ -10,29 +10,6 @@
 #include "arena.h"
 #include "sys_int.h"
 
-/* kfunc/kretfunc need ftrace; where the traceable function list cannot
- * be read (lockdown, no ftrace) fentry programs cannot attach either. */
-bool sys_kfunc_supported(struct sys *s)
-{
-	const char *key = "features";
-	if (s->sysroot) {
-		char *f = sys_snap_read(s, key, NULL);
-		if (f)
-			return strstr(f, "kfunc 1") != NULL;
-		return sys_snap_read(s, "tracefs/available_filter_functions",
-				     NULL) != NULL;
-	}
-	const char *root = sys_tracefs(s);
-	FILE *f = root ? fopen(arena_printf("%s/available_filter_functions",
-					    root), "r")
-		       : NULL;
-	bool ok = f && fgetc(f) != EOF;
-	if (f)
-		fclose(f);
-	sys_src_note_line(s, key, ok ? "kfunc 1" : "kfunc 0");
-	return ok;
-}
-
 /* The printed line of one expanded attach point. */
 static const char *list_line(const struct attach_point *a)
 {
@@ -142,7 +119,9 @@ static bool list_ap(struct sys *s, const struct attach_point *ap, bool verbose,
 }
 
 /* bpftrace lexes the search like a program: a byte no token can start
- * with is "invalid character" (quoted text aside). */
+ * with is "invalid character '<c>'" (quoted text aside).  The driver has
+ * bt-parse --listing report such errors first, exactly; this is the
+ * standalone tool's approximation. */
 static bool check_chars(const char *search, struct diags *d)
 {
 	bool quoted = false;
@@ -155,7 +134,7 @@ static bool check_chars(const char *search, struct diags *d)
 		    (*p < 0x20 && *p != '\t' && *p != '\n')) {
 			int col = (int)((const char *)p - search) + 1;
 			diag_error(d, ((struct loc){ 1, col, 1, col + 1 }),
-				   "invalid character");
+				   "invalid character '%c'", *p);
 			return false;
 		}
 	}

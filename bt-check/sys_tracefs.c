@@ -395,6 +395,15 @@ static struct type *decl_type(const char *tname, const struct tp_field *f,
 	}
 }
 
+/* Format structs are C parsed by clang in bpftrace: only arrays of plain
+ * `char` are strings; `__u8 daddr_v6[16]`, `unsigned char x[4]` stay
+ * integer arrays (BTF differs: any 1-byte int array is a string there). */
+static bool is_plain_char(const char *tname)
+{
+	int ptrs;
+	return strcmp(split_type(tname, &ptrs), "char") == 0 && ptrs == 0;
+}
+
 struct tp_record_info {
 	const struct type *rec;
 	VEC(const char *) data_loc;
@@ -466,7 +475,7 @@ static struct type *build_args(struct sys *s, const char *cat, const char *ev,
 			struct type *elem = decl_type(tname, &ef, true);
 			if (!count && elem->size)
 				count = f.size / elem->size;
-			if (elem->kind == TY_INT && elem->size == 1)
+			if (is_plain_char(tname))
 				fl.type = type_string(count);
 			else
 				fl.type = type_array(elem, count);

@@ -458,8 +458,8 @@ bool sys_expand_watchpoint(struct sys *s, const struct attach_point *ap,
 			   unsigned flags)
 {
 	struct attach_point *c = sys_ap_copy(ap);
-	if ((!c->target || !*c->target) && s->pid)
-		c->target = sys_pid_exe(s, s->pid);
+	if (!c->target || !*c->target)
+		c->target = s->pid ? sys_pid_exe(s, s->pid) : s->child_exe;
 	if (!ap->func || !ap_has_wildcard(ap->func) || !c->target) {
 		VEC_PUSH(out, c);
 		return true;

@@ -46,6 +46,10 @@
 
 /* ---- options (main.c) ---- */
 struct cg_opts {
+	/* 0: buffers on the stack while they fit CG_FRAME_BUDGET; 1: every
+	 * buffer in scratch; 2: scalar variables too (retries when LLVM
+	 * reports the 512-byte stack exceeded) */
+	int stack_level;
 	const char *emit_llvm;   /* --emit-llvm FILE: FILE.original.ll, FILE.optimized.ll */
 	const char *emit_elf;    /* --emit-elf FILE: the ELF alone */
 	bool dump;               /* --dump: IR like bpftrace -d */
@@ -126,6 +130,9 @@ struct cg_fn {
 	 * (RAW_SYS_ENTER/EXIT); probe_id is then the dispatched probe id */
 	int raw_syscall;
 	LLVMValueRef probe_id;
+	/* shared entry allocas: u32 key 0 (ring buffer loss counter) and the
+	 * volatile loop counters of strcontains */
+	LLVMValueRef key0, loop_i, loop_j;
 };
 
 enum { RAW_SYS_NONE, RAW_SYS_ENTER, RAW_SYS_EXIT };
@@ -312,8 +319,12 @@ void cg_aggregate(struct cg *cg, struct node *map, struct node *call);
 struct val cg_agg_read(struct cg *cg, struct node *map);
 
 /* ---- output.c ---- */
+/* A u32 0 key in the entry block (shared per program). */
+LLVMValueRef cg_key0(struct cg *cg);
 /* Send size bytes at p to the ring buffer (losses counted). */
 void cg_output(struct cg *cg, LLVMValueRef p, uint32_t size);
+/* bulk = false: a control record that must wake bt-load at once. */
+void cg_output_ex(struct cg *cg, LLVMValueRef p, uint32_t size, bool bulk);
 struct val cg_call_output(struct cg *cg, struct node *call);
 
 /* ---- builtins.c ---- */

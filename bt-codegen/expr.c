@@ -373,6 +373,13 @@ struct val cg_expr(struct cg *cg, struct node *n)
 		v = val_int(cg_const(cg, n->ty_arg ? n->ty_arg->size
 					   : n->a && n->a->type ? n->a->type->size : 0), n->type);
 		break;
+	case N_OFFSETOF: {
+		/* normally folded by bt-check */
+		const struct type *rt = n->ty_arg ? n->ty_arg : n->a ? n->a->type : NULL;
+		const struct field *f = rt && n->str ? type_field(rt, n->str) : NULL;
+		v = val_int(cg_const(cg, f ? f->offset : 0), n->type);
+		break;
+	}
 	case N_STACK_MODE:
 	case N_IDENT:
 		v = val_none();

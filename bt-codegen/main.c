@@ -200,17 +200,36 @@ int main(int argc, char **argv)
 	if (fd)
 		close(fd);
 
-	struct cg cg;
+	/* When LLVM finds a program over the 512-byte stack (its own spills
+	 * on top of our buffers), compile again with fewer things on the
+	 * stack; the result is still a function of the input alone.  Dumps
+	 * come from the attempt that succeeds. */
 	const void *elf = NULL;
 	size_t len = 0;
-	bool ok = cg_init(&cg, &opts, &in.meta, &in.src, in.root) && cg_lower(&cg) &&
-		  cg_emit(&cg, opts.dump ? stdout : NULL, &elf, &len);
-	if (!ok) {
-		die_msg(cg.errmsg[0] ? cg.errmsg : "code generation failed");
+	size_t nerrors = in.meta.helper_errors.n;
+	char err2[1024] = "";
+	bool ok = false;
+	for (opts.stack_level = 0; opts.stack_level <= 2 && !ok; opts.stack_level++) {
+		struct cg cg;
+		in.meta.helper_errors.n = nerrors;
+		ok = cg_init(&cg, &opts, &in.meta, &in.src, in.root) && cg_lower(&cg) &&
+		     cg_emit(&cg, NULL, &elf, &len);
+		if (ok && opts.dump) {
+			cg_dispose(&cg);
+			in.meta.helper_errors.n = nerrors;
+			ok = cg_init(&cg, &opts, &in.meta, &in.src, in.root) && cg_lower(&cg) &&
+			     cg_emit(&cg, stdout, &elf, &len);
+		}
+		if (!ok)
+			snprintf(err2, sizeof err2, "%s", cg.errmsg[0] ? cg.errmsg : "code generation failed");
 		cg_dispose(&cg);
+		if (!ok && !strstr(err2, "stack limit"))
+			break;
+	}
+	if (!ok) {
+		die_msg(err2);
 		return 1;
 	}
-	cg_dispose(&cg);
 
 	if (opts.emit_elf && !write_file(opts.emit_elf, elf, len)) {
 		fprintf(stderr, "bt-codegen: ERROR: cannot write %s\n", opts.emit_elf);

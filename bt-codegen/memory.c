@@ -66,7 +66,8 @@ LLVMValueRef cg_alloc(struct cg *cg, uint32_t size)
 {
 	struct cg_fn *fn = cg->fn;
 	uint32_t n = round8(size ? size : 1);
-	if (fn->frame_used + n <= CG_FRAME_BUDGET) {
+	uint32_t budget = cg->o->stack_level ? 0 : CG_FRAME_BUDGET;
+	if (fn->frame_used + n <= budget) {
 		LLVMValueRef p = cg_gep(cg, frame_base(cg), fn->frame_used);
 		fn->frame_used += n;
 		if (fn->frame_used > fn->frame_max)
@@ -362,6 +363,13 @@ void cg_store_val(struct cg *cg, LLVMValueRef dst, struct type *dt, struct val v
 		n = dt->size;
 	if (v.k == VK_EXT) {
 		cg_probe_read(cg, dst, cg_const32(cg, n), v.v, v.as);
+	} else if (v.k == VK_MEM && v.ctx && n % 8 == 0) {
+		/* contexts want aligned word loads (kfunc: u64 argument slots) */
+		for (uint32_t off = 0; off < n; off += 8) {
+			LLVMValueRef x = LLVMBuildLoad2(cg->b, cg->t_i64, cg_gep(cg, v.v, off), "");
+			LLVMSetAlignment(x, 8);
+			cg_store_int_al(cg, cg_gep(cg, dst, off), x, 8, 1);
+		}
 	} else {
 		LLVMValueRef src = cg_val_ptr(cg, v);
 		cg_memcpy(cg, dst, src, n);

@@ -6,6 +6,14 @@
  * A record is built in a buffer (frame or scratch) and handed to
  * bpf_ringbuf_output; when the ring buffer refuses it, ringbuf_loss[0]
  * is incremented atomically so bt-load can report lost events.
+ *
+ * Wakeups: waking the consumer for every record costs more than the rest
+ * of a printf (an irq_work and a context switch per event once bt-load
+ * keeps up).  Bulk records (printf and other output) are written with
+ * BPF_RB_NO_WAKEUP until an eighth of the ring is pending, then with
+ * BPF_RB_FORCE_WAKEUP; bt-load also polls on a short timer, so a lone
+ * event is still printed promptly.  Control records (exit, watchpoint
+ * attach) keep the kernel's adaptive wakeup.
  */
 #include <linux/bpf.h>
 #include <string.h>
@@ -15,22 +23,40 @@
 #define JOIN_SLOTS 16
 #define JOIN_SLOT_SIZE 1024
 
-static LLVMValueRef zero_key(struct cg *cg)
+LLVMValueRef cg_key0(struct cg *cg)
 {
-	LLVMValueRef k = cg_entry_alloca(cg, cg->t_i32, "key0");
-	LLVMBuildStore(cg->fn->ab, cg_const32(cg, 0), k);
-	return k;
+	if (!cg->fn->key0) {
+		cg->fn->key0 = cg_entry_alloca(cg, cg->t_i32, "key0");
+		LLVMBuildStore(cg->fn->ab, cg_const32(cg, 0), cg->fn->key0);
+	}
+	return cg->fn->key0;
+}
+
+static LLVMValueRef bulk_flags(struct cg *cg)
+{
+	LLVMValueRef qargs[2] = { cg->ringbuf->g, cg_const(cg, BPF_RB_AVAIL_DATA) };
+	LLVMValueRef avail = cg_helper(cg, BPF_FUNC_ringbuf_query, cg->t_i64, qargs, 2);
+	LLVMValueRef full = LLVMBuildICmp(cg->b, LLVMIntUGT, avail,
+					  cg_const(cg, cg->ringbuf->max_entries / 8), "");
+	return LLVMBuildSelect(cg->b, full, cg_const(cg, BPF_RB_FORCE_WAKEUP),
+			       cg_const(cg, BPF_RB_NO_WAKEUP), "rb_flags");
 }
 
 void cg_output(struct cg *cg, LLVMValueRef p, uint32_t size)
 {
-	LLVMValueRef args[4] = { cg->ringbuf->g, p, cg_const(cg, size), cg_const(cg, 0) };
+	cg_output_ex(cg, p, size, true);
+}
+
+void cg_output_ex(struct cg *cg, LLVMValueRef p, uint32_t size, bool bulk)
+{
+	LLVMValueRef flags = bulk ? bulk_flags(cg) : cg_const(cg, 0);
+	LLVMValueRef args[4] = { cg->ringbuf->g, p, cg_const(cg, size), flags };
 	LLVMValueRef r = cg_helper(cg, BPF_FUNC_ringbuf_output, cg->t_i64, args, 4);
 	LLVMBasicBlockRef lost = cg_block(cg, "rb_lost"), lost2 = cg_block(cg, "rb_lost_cnt"),
 			  done = cg_block(cg, "rb_done");
 	LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntNE, r, cg_const(cg, 0), ""), lost, done);
 	LLVMPositionBuilderAtEnd(cg->b, lost);
-	LLVMValueRef cnt = cg_map_lookup(cg, cg->ringbuf_loss, zero_key(cg));
+	LLVMValueRef cnt = cg_map_lookup(cg, cg->ringbuf_loss, cg_key0(cg));
 	LLVMBuildCondBr(cg->b, LLVMBuildIsNull(cg->b, cnt, ""), done, lost2);
 	LLVMPositionBuilderAtEnd(cg->b, lost2);
 	cg_add_u64(cg, cnt, cg_const(cg, 1), true);
@@ -68,7 +94,7 @@ static void format_event(struct cg *cg, struct node *call, uint64_t base, struct
 static void exit_event(struct cg *cg)
 {
 	LLVMValueRef rec = record(cg, 8, ASYNC_EXIT);
-	cg_output(cg, rec, 8);
+	cg_output_ex(cg, rec, 8, false);
 	cg_return(cg);
 }
 

@@ -26,7 +26,12 @@ void cg_vars_init(struct cg *cg)
 		struct type *t = v->type;
 		if (!t || t->kind == TY_NONE)
 			continue;
-		if (scalar(t)) {
+		if (scalar(t) && cg->o->stack_level >= 2) {
+			/* last resort against spills: scalars in scratch too */
+			v->mode = VAR_INT;
+			v->slot = cg_alloc_perm(cg, 8);
+			cg_store_int(cg, v->slot, cg_const(cg, 0), 8);
+		} else if (scalar(t)) {
 			v->mode = VAR_INT;
 			v->slot = cg_entry_alloca(cg, cg->t_i64, "var");
 			LLVMBuildStore(fn->ab, cg_const(cg, 0), v->slot);

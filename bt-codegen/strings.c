@@ -242,10 +242,13 @@ static LLVMValueRef contains_literal(struct cg *cg, struct operand *h, struct no
 }
 
 /* A loop counter kept in a volatile stack slot, so LLVM leaves it a plain
- * bounded index the verifier can follow. */
-static LLVMValueRef counter(struct cg *cg, const char *name)
+ * bounded index the verifier can follow.  One pair per program: these
+ * loops never nest. */
+static LLVMValueRef counter(struct cg *cg, LLVMValueRef *slot, const char *name)
 {
-	return cg_entry_alloca(cg, cg->t_i64, name);
+	if (!*slot)
+		*slot = cg_entry_alloca(cg, cg->t_i64, name);
+	return *slot;
 }
 
 static LLVMValueRef vload(struct cg *cg, LLVMValueRef p)
@@ -263,7 +266,7 @@ static void vstore(struct cg *cg, LLVMValueRef p, LLVMValueRef v)
 /* General case: nested bounded loops over both strings. */
 static LLVMValueRef contains_loop(struct cg *cg, struct operand *h, struct operand *nd)
 {
-	LLVMValueRef ic = counter(cg, "ci"), jc = counter(cg, "cj");
+	LLVMValueRef ic = counter(cg, &cg->fn->loop_i, "ci"), jc = counter(cg, &cg->fn->loop_j, "cj");
 	LLVMBasicBlockRef outer = cg_block(cg, "cont_outer"), inner = cg_block(cg, "cont_inner"),
 			  step = cg_block(cg, "cont_step"), nexti = cg_block(cg, "cont_nexti"),
 			  yes = cg_block(cg, "cont_yes"), no = cg_block(cg, "cont_no"),

@@ -420,7 +420,13 @@ static void fmt_aggregate(struct fmt *f, struct sbuf *b, const struct type *t,
 		for (uint32_t i = 0; i < t->nfields; i++) {
 			if (i)
 				sb_puts(b, mode == V_JSON ? "," : ", ");
-			val_fmt(f, b, t->fields[i].type, p + t->fields[i].offset, div, mode);
+			const struct type *et = t->fields[i].type;
+			/* bpftrace v0.20 prints a usym inside a tuple as its
+			 * address (conformance: tuples "bytearray in tuple") */
+			if (et->kind == TY_USYM && mode != V_JSON)
+				put_ptr(b, read_u64(p + t->fields[i].offset));
+			else
+				val_fmt(f, b, et, p + t->fields[i].offset, div, mode);
 		}
 		sb_puts(b, mode == V_JSON ? "]" : ")");
 		return;

@@ -242,9 +242,8 @@ int attach_watchpoint(struct bt *bt, uint32_t p, uint32_t a)
 	return 0;
 }
 
-int watchpoint_event(struct bt *bt, uint64_t idx, uint64_t addr, uint32_t unused)
+int watchpoint_event(struct bt *bt, uint64_t idx, uint64_t addr)
 {
-	(void)unused;
 	uint32_t p = (uint32_t)(idx >> 32), a = (uint32_t)idx;
 	if (p >= bt->meta.probes.n || a >= bt->meta.probes.v[p].nattach)
 		return -1;

@@ -3,7 +3,10 @@
  * detach).  Attachers return 0, -1 (caller reports "Error attaching
  * probe") or -2 (reported here already).
  */
+#include <linux/bpf.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
 
@@ -24,11 +27,30 @@ int attach_tracepoint(struct bt *bt, uint32_t p, uint32_t a)
 	return 0;
 }
 
+/* BPF_RAW_TRACEPOINT_OPEN with a BPF cookie (kernel 6.10; newer than
+ * this libbpf): the attr's raw_tracepoint part. */
+struct rawtp_attr {
+	uint64_t name;
+	uint32_t prog_fd, pad;
+	uint64_t cookie;
+};
+
 int attach_rawtp(struct bt *bt, uint32_t p, uint32_t a)
 {
-	const struct attach_point *ap = bt->meta.probes.v[p].attach[a].ap;
+	const struct meta_attach *m = &bt->meta.probes.v[p].attach[a];
+	const struct attach_point *ap = m->ap;
 	const char *name = ap ? (ap->func && *ap->func ? ap->func : ap->target) : NULL;
-	return name ? attach_rawtp_section(bt, p, name) : -1;
+	if (!name)
+		return -1;
+	if (!m->cookie)
+		return attach_rawtp_section(bt, p, name);
+	struct rawtp_attr at = { (uint64_t)(uintptr_t)name,
+				 (uint32_t)bpf_program__fd(prog_of(bt, p)), 0, m->cookie };
+	int fd = (int)syscall(SYS_bpf, BPF_RAW_TRACEPOINT_OPEN, &at, sizeof at);
+	if (fd < 0)
+		return -1;
+	hold_fd(bt, p, fd, 0);
+	return 0;
 }
 
 /* Also used for programs whose section names the raw tracepoint. */

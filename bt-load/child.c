@@ -5,6 +5,11 @@
  * program's `cpid`) and blocks reading a pipe; child_release() writes one
  * byte and it execs the command.  If bt-load gives up before that, closing
  * the pipe makes the child exit without running anything.
+ *
+ * The child must not write into the out stream (our stdout): the driver
+ * hands bt-load the user's stdin and stdout as fds 3 and 4, which become
+ * the command's stdin and stdout.  Without them the command's stdout is
+ * our stderr, and its stdin /dev/null when the obj stream came on stdin.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -94,6 +100,21 @@ int child_spawn(struct bt *bt)
 	if (pid == 0) {
 		signals_child_defaults();
 		close(go[1]);
+		if (fcntl(3, F_GETFD) >= 0 && fcntl(4, F_GETFD) >= 0) {
+			dup2(3, 0);
+			dup2(4, 1);
+			close(3);
+			close(4);
+		} else {
+			dup2(2, 1);
+			if (!strcmp(bt->o.input, "-")) {
+				int nul = open("/dev/null", O_RDONLY);
+				if (nul >= 0 && nul != 0) {
+					dup2(nul, 0);
+					close(nul);
+				}
+			}
+		}
 		char c;
 		ssize_t r;
 		do
@@ -118,6 +139,13 @@ int child_release(struct bt *bt)
 {
 	if (bt->child_go_fd < 0)
 		return 0;
+	/* Let bt-fmt print what came before ("Attaching N probes...", BEGIN's
+	 * output) ahead of the command's own output: wait (briefly) until it
+	 * has read everything we wrote. */
+	out_flush(bt);
+	int unread;
+	for (int i = 0; i < 200 && ioctl(1, FIONREAD, &unread) == 0 && unread > 0; i++)
+		usleep(500);
 	ssize_t w = write(bt->child_go_fd, "g", 1);
 	close(bt->child_go_fd);
 	bt->child_go_fd = -1;
@@ -152,15 +180,23 @@ void child_kill(struct bt *bt)
 	child_reap(bt);
 	if (bt->child_exited)
 		return;
+	/* SIGTERM, and SIGKILL if it is still there after a second */
 	kill(bt->child, SIGTERM);
-	int st;
-	pid_t r;
-	do
-		r = waitpid(bt->child, &st, 0);
-	while (r < 0 && errno == EINTR);
-	if (r == bt->child) {
-		bt->child_exited = true;
-		bt->child_status = st;
+	for (int i = 0; i < 1000 && !bt->child_exited; i++) {
+		usleep(1000);
+		child_reap(bt);
+	}
+	if (!bt->child_exited) {
+		kill(bt->child, SIGKILL);
+		int st;
+		pid_t r;
+		do
+			r = waitpid(bt->child, &st, 0);
+		while (r < 0 && errno == EINTR);
+		if (r == bt->child) {
+			bt->child_exited = true;
+			bt->child_status = st;
+		}
 	}
 }
 

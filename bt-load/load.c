@@ -99,7 +99,6 @@ static void set_cpid(struct bt *bt)
 				return;
 			uint64_t v = (uint64_t)bt->child;
 			memcpy(data + vs->offset, &v, vs->size >= 8 ? 8 : 4);
-			bt->rodata_cpid = true;
 			return;
 		}
 	}
@@ -118,8 +117,12 @@ static int configure(struct bt *bt)
 	bt->loss_map = bpf_object__find_map_by_name(bt->obj, "ringbuf_loss");
 	bt->elapsed_map = bpf_object__find_map_by_name(bt->obj, "elapsed");
 	if (bt->ringbuf_map) {
+		/* perf_rb_pages is "pages per CPU" (bpftrace -h): the one ring
+		 * buffer gets that many for every CPU */
 		uint64_t pages = m->cfg.perf_rb_pages ? m->cfg.perf_rb_pages : 64;
-		uint64_t size = round_pow2(pages * (uint64_t)sysconf(_SC_PAGESIZE));
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		uint64_t size = round_pow2(pages * (uint64_t)(cpus > 0 ? cpus : 1) *
+					   (uint64_t)sysconf(_SC_PAGESIZE));
 		if (size > (1u << 30))
 			size = 1u << 30;
 		bpf_map__set_max_entries(bt->ringbuf_map, (uint32_t)size);

@@ -67,8 +67,6 @@ struct bt {
 	struct meta meta;
 	const void *elf;
 	size_t elf_size;
-	const msgpack_object *hdr_types;  /* copied verbatim into the out header */
-	const msgpack_object *hdr_meta;
 
 	struct bpf_object *obj;
 	struct bpf_map **user_maps;       /* by meta map id; NULL if absent */
@@ -76,7 +74,6 @@ struct bt {
 	VEC(struct held) held;
 	VEC(struct wp_pending) wps;
 	bool *multi;                      /* by probe: one uprobe_multi link per binary */
-	bool rodata_cpid;                 /* object has bt_cpid */
 
 	/* run state */
 	pid_t child;                      /* -c child, 0 if none */
@@ -96,6 +93,9 @@ struct bt {
 };
 
 /* ---- main.c ---- */
+/* The obj stream's "types" and "meta", encoded, for the out header. */
+const void *hdr_types_buf(size_t *n);
+const void *hdr_meta_buf(size_t *n);
 void bt_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void bt_warn(struct bt *bt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -133,7 +133,7 @@ uint32_t uprobe_multi_count(struct bt *bt, uint32_t p);
 int attach_usdt(struct bt *bt, uint32_t p, uint32_t a);
 int attach_perf(struct bt *bt, uint32_t p, uint32_t a);
 int attach_watchpoint(struct bt *bt, uint32_t p, uint32_t a);
-int watchpoint_event(struct bt *bt, uint64_t idx, uint64_t addr, uint32_t p);
+int watchpoint_event(struct bt *bt, uint64_t idx, uint64_t addr);
 void unwatch(struct bt *bt, uint64_t addr);
 int attach_kprobe(struct bt *bt, uint32_t p, uint32_t a);
 int attach_kfunc(struct bt *bt, uint32_t p, uint32_t a);
@@ -158,7 +158,6 @@ int out_flush(struct bt *bt);
 int events_open(struct bt *bt);
 int events_poll(struct bt *bt, int timeout_ms); /* records handled or -errno */
 void events_drain(struct bt *bt);
-void events_close(struct bt *bt);
 void check_lost(struct bt *bt);
 int event_loop(struct bt *bt);
 

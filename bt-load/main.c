@@ -14,6 +14,7 @@
  *   detach before END     END runs after every other probe is gone
  *   drain before final    END's output precedes the map dump
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -74,7 +75,8 @@ static void usage(FILE *f)
 	      "default stdin) and write its output as an 'out' stream on stdout.\n"
 	      "\n"
 	      "OPTIONS:\n"
-	      "    -c CMD         run CMD (split on spaces) as the traced child\n"
+	      "    -c CMD         run CMD (split on spaces) as the traced child; its\n"
+	      "                   stdin/stdout are fds 3/4 if open, else stdin/stderr\n"
 	      "    -p PID         trace process PID (uprobes, watchpoints; exit with it)\n"
 	      "    -v             verbose: verifier logs, attach messages\n"
 	      "    -B MODE        output flushing: line (default), full, none\n"
@@ -291,6 +293,9 @@ int main(int argc, char **argv)
 
 	prctl(PR_SET_NAME, "bpftrace", 0, 0, 0);
 	signals_init();
+	/* A bigger pipe to bt-fmt absorbs its scheduling hiccups, so a burst
+	 * of events does not stall us while the ring buffer fills. */
+	fcntl(1, F_SETPIPE_SZ, 1 << 20);
 	mp_out_init(&g_out, 1);
 	bt.out = &g_out;
 	bt.target_pid = bt.o.pid;

@@ -126,23 +126,41 @@ static void prepare_entry(struct bt *bt, const struct meta_map *mm, const uint8_
 		sym_prepare(bt, mm->value, val, vsz);
 }
 
+static void write_header(struct bt *bt, uint32_t id, uint32_t top, uint32_t div, size_t n)
+{
+	msgpack_packer *pk = &bt->out->pk;
+	msgpack_pack_map(pk, 5);
+	mp_kv_str(pk, "t", "map");
+	mp_kv_uint(pk, "id", id);
+	mp_kv_uint(pk, "top", top);
+	mp_kv_uint(pk, "div", div);
+	mp_key(pk, "entries");
+	msgpack_pack_array(pk, n);
+}
+
 int map_print(struct bt *bt, uint32_t id, uint32_t top, uint32_t div)
 {
 	struct map_view v;
-	if (!view_of(bt, id, &v))
+	if (!view_of(bt, id, &v)) {
+		/* a map the program never touches may be left out of the object:
+		 * it prints as an empty map */
+		if (id < bt->meta.maps.n) {
+			write_header(bt, id, top, div, 0);
+			out_record_done(bt);
+		}
 		return -1;
+	}
 	const struct meta_map *mm = &bt->meta.maps.v[id];
 	size_t n = 0;
 	uint8_t *keys = collect_keys(&v, &n);
 	uint8_t *vals = malloc((size_t)v.vstride * (size_t)v.nvals + 8);
-	uint8_t *comb = malloc(v.vsz + 8);
 	uint8_t *cvals = malloc((n ? n : 1) * (size_t)v.vsz);
 	bool *ok = calloc(n ? n : 1, sizeof(bool));
 	size_t good = 0;
 	bool syms = type_needs_syms(mm->value);
 	for (uint32_t k = 0; k < mm->nkeys; k++)
 		syms |= type_needs_syms(mm->keys[k]);
-	for (size_t i = 0; keys && vals && comb && cvals && ok && i < n; i++) {
+	for (size_t i = 0; keys && vals && cvals && ok && i < n; i++) {
 		const uint8_t *key = keys + i * v.ksz;
 		if (bpf_map_lookup_elem(v.fd, key, vals) != 0)
 			continue;   /* removed meanwhile */
@@ -152,14 +170,8 @@ int map_print(struct bt *bt, uint32_t id, uint32_t top, uint32_t div)
 		if (syms)
 			prepare_entry(bt, mm, key, v.ksz, cvals + i * v.vsz, v.vsz);
 	}
+	write_header(bt, id, top, div, good);
 	msgpack_packer *pk = &bt->out->pk;
-	msgpack_pack_map(pk, 5);
-	mp_kv_str(pk, "t", "map");
-	mp_kv_uint(pk, "id", id);
-	mp_kv_uint(pk, "top", top);
-	mp_kv_uint(pk, "div", div);
-	mp_key(pk, "entries");
-	msgpack_pack_array(pk, good);
 	for (size_t i = 0; i < n && ok; i++) {
 		if (!ok[i])
 			continue;
@@ -170,7 +182,6 @@ int map_print(struct bt *bt, uint32_t id, uint32_t top, uint32_t div)
 	out_record_done(bt);
 	free(keys);
 	free(vals);
-	free(comb);
 	free(cvals);
 	free(ok);
 	return 0;

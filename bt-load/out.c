@@ -13,9 +13,6 @@
 
 #include "load.h"
 
-const void *hdr_types_buf(size_t *n);
-const void *hdr_meta_buf(size_t *n);
-
 static uint64_t g_last_flush_ms;
 
 static uint64_t now_ms(void)

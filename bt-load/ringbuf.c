@@ -101,7 +101,7 @@ static void handle(struct bt *bt, const uint8_t *d, size_t n)
 		break;
 	case ASYNC_WATCHPOINT_ATTACH:
 		if (n >= 24)
-			watchpoint_event(bt, rd64(d + 8), rd64(d + 16), 0);
+			watchpoint_event(bt, rd64(d + 8), rd64(d + 16));
 		break;
 	case ASYNC_WATCHPOINT_DETACH:
 		if (n >= 16)
@@ -194,7 +194,8 @@ int event_loop(struct bt *bt)
 			events_poll(bt, 0);
 			break;
 		}
-		events_poll(bt, 100);
+		/* short: bulk events do not wake us (bt-codegen/output.c) */
+		events_poll(bt, 20);
 	}
 	return 0;
 }
@@ -217,15 +218,4 @@ void events_drain(struct bt *bt)
 		check_lost(bt);
 	}
 	out_flush(bt);
-}
-
-void events_close(struct bt *bt)
-{
-	(void)bt;
-	if (g_rb)
-		ring_buffer__free(g_rb);
-	g_rb = NULL;
-	if (g_epfd >= 0)
-		close(g_epfd);
-	g_epfd = -1;
 }

@@ -4,7 +4,7 @@
  * v0.20's grammar and diagnostics (parse.c), and writes one `program`
  * record (tree, C definitions, positional parameters) between the stream
  * header and end record.  --dump prints the tree as `bpftrace -d` does
- * instead.  Errors: bpftrace-style diagnostics on stderr, exit 1.
+ * on stdout, and the stream only goes to -o FILE when one is given.  Errors: bpftrace-style diagnostics on stderr, exit 1.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,8 +25,9 @@ static const char usage[] =
 	"PARAMs are the positional parameters $1, $2, ... ($# is their count).\n"
 	"\n"
 	"  -e PROGRAM     the program text (file name \"stdin\" in messages)\n"
-	"  -o FILE        write to FILE instead of stdout\n"
-	"  --dump         print the AST as `bpftrace -d` does (with types)\n"
+	"  -o FILE        write the stream to FILE instead of stdout\n"
+	"  --dump         print the AST as `bpftrace -d` does (with types) on\n"
+	"                 stdout; the stream is written only with -o FILE\n"
 	"  --dump-plain   print the AST without types\n"
 	"  --listing      parse a `bpftrace -l` search: attach points only\n"
 	"  -p PID         a PID will be traced (uprobe/usdt without a path)\n"
@@ -198,21 +199,21 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	/* --dump: the tree on stdout; the stream too only with -o FILE
+	 * (as bt-check and bt-codegen do). */
+	if (o.dump) {
+		ast_print_pass(stdout, "parser", root, o.dump == 1);
+		if (fflush(stdout) != 0 || ferror(stdout))
+			return fail("cannot write the output: %s", strerror(errno));
+		if (!o.out)
+			return 0;
+	}
 	int fd = 1;
 	if (o.out) {
 		fd = open(o.out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		if (fd < 0)
 			return fprintf(stderr, "bt-parse: ERROR: cannot open '%s': %s\n",
 				       o.out, strerror(errno)), 1;
-	}
-	if (o.dump) {
-		FILE *f = fd == 1 ? stdout : fdopen(fd, "w");
-		if (!f)
-			return fail("cannot write the output: %s", strerror(errno));
-		ast_print_pass(f, "parser", root, o.dump == 1);
-		if (fflush(f) != 0 || ferror(f) || (f != stdout && fclose(f) != 0))
-			return fail("cannot write the output: %s", strerror(errno));
-		return 0;
 	}
 	rc = write_stream(fd, &src, root, &o);
 	if (fd != 1 && close(fd) != 0 && !rc)

@@ -554,18 +554,100 @@ static bool shape_ok(const struct node *n)
 	}
 }
 
+/* Entries may share earlier entries, so a small table can stand for a
+ * huge (exponential) or very deep tree; every consumer walks trees
+ * recursively (type_str, type_equal, code generation, printing), so
+ * decoding bounds what a table expands to.  Real programs stay far below:
+ * the parser limits nesting to 2000 and records reached by pointer are
+ * name-only stubs. */
+#define MAX_TYPE_DEPTH 1024
+#define MAX_TYPE_EXPANDED (1u << 20)
+#define MAX_NODE_DEPTH 4096
+#define MAX_NODE_EXPANDED (1u << 22)
+
+struct extent {
+	uint32_t depth;   /* longest chain of references below, plus one */
+	uint32_t size;    /* entries in the fully expanded tree (saturated) */
+};
+
+static void extent_add(struct extent *x, const struct ptrmap *idx,
+		       const struct extent *ext, const void *child, uint32_t cap)
+{
+	uint32_t j;
+	if (!child || !ptrmap_get(idx, child, &j))
+		return;
+	if (ext[j].depth + 1 > x->depth)
+		x->depth = ext[j].depth + 1;
+	uint64_t s = (uint64_t)x->size + ext[j].size;
+	x->size = s > cap ? cap + 1 : (uint32_t)s;
+}
+
+static bool type_extent_ok(struct codec_dec *d, struct ptrmap *idx, struct extent *ext,
+			   uint32_t i)
+{
+	const struct type *t = d->types[i];
+	struct extent x = { 1, 1 };
+	extent_add(&x, idx, ext, t->elem, MAX_TYPE_EXPANDED);
+	for (uint32_t f = 0; f < t->nfields; f++)
+		extent_add(&x, idx, ext, t->fields[f].type, MAX_TYPE_EXPANDED);
+	ext[i] = x;
+	ptrmap_put(idx, t, i);
+	if (x.depth > MAX_TYPE_DEPTH) {
+		mp_fail(d->err, "type %u is nested too deeply (more than %u levels)", i,
+			MAX_TYPE_DEPTH);
+		return false;
+	}
+	if (x.size > MAX_TYPE_EXPANDED) {
+		mp_fail(d->err, "type %u is too large (more than %u parts once expanded)", i,
+			MAX_TYPE_EXPANDED);
+		return false;
+	}
+	return true;
+}
+
+static bool node_extent_ok(struct codec_dec *d, struct ptrmap *idx, struct extent *ext,
+			   uint32_t i)
+{
+	const struct node *n = d->nodes[i];
+	struct extent x = { 1, 1 };
+	extent_add(&x, idx, ext, n->a, MAX_NODE_EXPANDED);
+	extent_add(&x, idx, ext, n->b, MAX_NODE_EXPANDED);
+	extent_add(&x, idx, ext, n->c, MAX_NODE_EXPANDED);
+	const nodevec *lists[3] = { &n->args, &n->body, &n->orelse };
+	for (int l = 0; l < 3; l++)
+		for (size_t k = 0; k < lists[l]->n; k++)
+			extent_add(&x, idx, ext, lists[l]->v[k], MAX_NODE_EXPANDED);
+	ext[i] = x;
+	ptrmap_put(idx, n, i);
+	if (x.depth > MAX_NODE_DEPTH) {
+		mp_fail(d->err, "tree nested too deeply (node %u: more than %u levels)", i,
+			MAX_NODE_DEPTH);
+		return false;
+	}
+	if (x.size > MAX_NODE_EXPANDED) {
+		mp_fail(d->err, "tree too large (node %u: more than %u nodes once expanded)", i,
+			MAX_NODE_EXPANDED);
+		return false;
+	}
+	return true;
+}
+
 bool dec_tables(struct codec_dec *d, const msgpack_object *record)
 {
 	const msgpack_object *items;
+	struct ptrmap idx = { 0 };
 	uint32_t n = mp_array(d->err, mp_get(record, "types"), "types", &items);
 	d->ntypes = n;
 	d->types = ARENA_ARRAY(struct type *, n + 1);
+	struct extent *ext = ARENA_ARRAY(struct extent, n + 1);
 	for (uint32_t i = 0; i < n; i++)
-		if (!dec_type_entry(d, i, &items[i]))
+		if (!dec_type_entry(d, i, &items[i]) || !type_extent_ok(d, &idx, ext, i))
 			return false;
 	n = mp_array(d->err, mp_get(record, "nodes"), "nodes", &items);
 	d->nnodes = n;
 	d->nodes = ARENA_ARRAY(struct node *, n + 1);
+	ext = ARENA_ARRAY(struct extent, n + 1);
+	idx = (struct ptrmap){ 0 };
 	for (uint32_t i = 0; i < n; i++) {
 		if (!dec_node_entry(d, i, &items[i]))
 			return false;
@@ -574,6 +656,8 @@ bool dec_tables(struct codec_dec *d, const msgpack_object *record)
 				node_kind_name(d->nodes[i]->kind), i);
 			return false;
 		}
+		if (!node_extent_ok(d, &idx, ext, i))
+			return false;
 	}
 	return !d->err->set;
 }

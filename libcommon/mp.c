@@ -154,7 +154,7 @@ void mp_fail(struct mp_err *e, const char *fmt, ...)
 bool mp_key_is(const msgpack_object *o, const char *key)
 {
 	size_t n = strlen(key);
-	return o->type == MSGPACK_OBJECT_STR && o->via.str.size == n &&
+	return o && o->type == MSGPACK_OBJECT_STR && o->via.str.size == n &&
 	       memcmp(o->via.str.ptr, key, n) == 0;
 }
 
@@ -277,6 +277,19 @@ static const msgpack_object *next_object(struct mp_in *in)
 	}
 }
 
+/* A format name from the input, made safe for a one-line message: at most
+ * 40 bytes, control and non-ASCII bytes shown as '?'. */
+static char *printable_name(const char *p, uint32_t n)
+{
+	if (n > 40)
+		n = 40;
+	char *s = arena_strndup(p, n);
+	for (uint32_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
+			s[i] = '?';
+	return s;
+}
+
 const msgpack_object *mp_in_open(struct mp_in *in, int fd, const char *format,
 				 int version, struct source *src)
 {
@@ -301,14 +314,14 @@ const msgpack_object *mp_in_open(struct mp_in *in, int fd, const char *format,
 			 "input is not a %s stream (no stream header)", in->format);
 		return NULL;
 	}
+	const char *name = printable_name(f->via.str.ptr, f->via.str.size);
 	if (format && !mp_key_is(f, format)) {
 		snprintf(in->errmsg, sizeof in->errmsg,
-			 "expected a '%s' stream, got '%.*s'", format,
-			 (int)(f->via.str.size > 40 ? 40 : f->via.str.size), f->via.str.ptr);
+			 "expected a '%s' stream, got '%s'", format, name);
 		return NULL;
 	}
 	if (!format)
-		in->format = arena_strndup(f->via.str.ptr, f->via.str.size);
+		in->format = name;
 	struct mp_err e = { 0 };
 	int64_t v = mp_get_int(&e, h, "version");
 	if (format && (e.set || v != version)) {

@@ -93,7 +93,7 @@ char *mp_str(struct mp_err *e, const msgpack_object *o, const char *what, uint32
 /* Array elements; returns count (0 for nil), sets *items. */
 uint32_t mp_array(struct mp_err *e, const msgpack_object *o, const char *what,
 		  const msgpack_object **items);
-bool mp_key_is(const msgpack_object *o, const char *key);
+bool mp_key_is(const msgpack_object *o, const char *key);  /* NULL o: false */
 /* Convenience: field of a map */
 #define mp_get_int(e, m, k) mp_int((e), mp_get((m), (k)), (k))
 #define mp_get_uint(e, m, k) mp_uint((e), mp_get((m), (k)), (k))

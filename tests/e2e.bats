@@ -168,6 +168,42 @@ end
 	[[ "$stderr" != *"bt-"* ]]
 }
 
+# ---- intended differences (bpftrace(8), DIFFERENCES FROM BPFTRACE) ----
+
+@test "deviation: char literals are integers; a // comment may end the input" {
+	run --separate-stderr "$DRV" -e "BEGIN { printf(\"%d %d %c|\n\", 'a', '\\n', 'z'); exit(); } // the end"
+	[ "$status" -eq 0 ]
+	[ "$output" = "Attaching 1 probe...
+97 10 z|" ]
+}
+
+@test "deviation: printf prints unrecognised % sequences as written" {
+	run --separate-stderr "$DRV" -e 'BEGIN { printf("a% d|100%%|%d|%y\n", 5); exit(); }'
+	[ "$status" -eq 0 ]
+	[ "$output" = "Attaching 1 probe...
+a% d|100%|5|%y" ]
+}
+
+@test "deviation: record bit-fields print their values" {
+	[ -x "$BT/testprogs/bitfield_test" ] || skip "testprogs not built"
+	run --separate-stderr "$DRV" -e 'struct Foo { unsigned int a:4, b:8, c:3, d:1, e:16; }
+		uprobe:'"$BT"'/testprogs/bitfield_test:func { print(*(struct Foo *)arg0); @v = *(struct Foo *)arg0; exit(); }' \
+		-c "$BT/testprogs/bitfield_test"
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "{ .a = 1, .b = 2, .c = 5, .d = 0, .e = 65535 }" ]
+	[[ "$output" == *"@v: { .a = 1, .b = 2, .c = 5, .d = 0, .e = 65535 }"* ]]
+}
+
+@test "deviation: strerror and cgroup_path map keys print as text" {
+	run --separate-stderr "$DRV" -e 'BEGIN { @e[strerror(2)] = count(); @c[cgroup_path(cgroup)] = count(); exit(); }'
+	[ "$status" -eq 0 ]
+	grep -qxF '@e[No such file or directory]: 1' <<< "$output"
+	# the path of this process's cgroup, as cgroup_path() prints it
+	line=$(grep '^@c\[' <<< "$output")
+	cg=$(sed -n 's/^0::\(.*\)$/\1/p' /proc/self/cgroup)
+	[[ "$line" == "@c["*"unified:$cg"*"]: 1" || "$line" == "@c["*":$cg"*"]: 1" ]]
+}
+
 # Program ids some live process holds (a program fd, or a link to it):
 # those belong to a run in progress (other suites may run meanwhile).
 held_prog_ids() {

@@ -1306,6 +1306,20 @@ EOF
 	[[ "$output" == *'listing: true'* ]]
 }
 
+@test "stream: --dump prints the tree on stdout, the stream goes to -o FILE only" {
+	run bt-parse --dump -e 'BEGIN { @x = 1 }'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "AST after: parser" ]
+	[[ "$output" != *ast* ]]
+	run bt-parse --dump -o "$TMP/p.ast" -e 'BEGIN { @x = 1 }'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "AST after: parser" ]
+	[[ "$output" == *"map: @x"* ]]
+	# the file holds the same stream as a plain run
+	bt-parse -o "$TMP/q.ast" -e 'BEGIN { @x = 1 }'
+	cmp "$TMP/p.ast" "$TMP/q.ast"
+}
+
 @test "stream: a compound assignment's target is not shared with its operand" {
 	command -v bt-fmt >/dev/null || skip "bt-fmt not built"
 	run sh -c 'bt-parse -e "BEGIN { @x += 1 }" | bt-fmt --dump -'
