@@ -113,6 +113,8 @@ bench: deps
 
 fuzz: all
 	tests/fuzz/run-fuzz
+	tests/fuzz/streams/run-fuzz
+	tests/fuzz/streams/run-fuzz-tools
 
 fuzz-parse:
 	tests/fuzz/run-fuzz-parse

@@ -237,6 +237,14 @@ static void tokenize(struct cparser *p, const char *text)
 				depth--;
 			} else if (on && strncmp(s, "define", 6) == 0) {
 				pp_define(p, s + 6);
+			} else if (on && strncmp(s, "undef", 5) == 0) {
+				const char *n = skip_ws(s + 5), *b = n;
+				while (isalnum((unsigned char)*n) || *n == '_')
+					n++;
+				for (size_t i = 0; i < p->defined.n; i++)
+					if (strlen(p->defined.v[i]) == (size_t)(n - b) &&
+					    !strncmp(p->defined.v[i], b, (size_t)(n - b)))
+						p->defined.v[i] = "";
 			}
 			continue;
 		}

@@ -807,7 +807,7 @@ static void visit_cast(struct check *c, struct node *n)
 		t->ctx = true;
 	enum addrspace as = (enum addrspace)rhs->as;
 	if (as == AS_NONE && to->kind == TY_PTR)
-		as = probe_as(c) != AS_NONE ? probe_as(c) : AS_KERNEL;
+		as = probe_as(c);
 	t->as = (uint8_t)as;
 	n->type = t;
 }

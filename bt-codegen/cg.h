@@ -304,6 +304,8 @@ LLVMValueRef cg_map_delete(struct cg *cg, struct cg_map *m, LLVMValueRef key);
  * u64 bucket suffix at key_size (filled by the caller). */
 LLVMValueRef cg_map_key(struct cg *cg, struct node *map, bool with_bucket);
 struct meta_map *cg_meta_map(struct cg *cg, struct node *map);
+/* The map is a one-slot per-CPU array (keyless count()), not a hash. */
+bool cg_map_is_array(const struct meta_map *mm);
 struct val cg_map_read(struct cg *cg, struct node *map);
 void cg_map_write(struct cg *cg, struct node *map, struct val v);
 void cg_map_write_expr(struct cg *cg, struct node *map, struct node *value);

@@ -166,7 +166,7 @@ int main(int argc, char **argv)
 		case 'o': out_path = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default:
-			if (optopt)
+			if (optopt && strncmp(argv[optind - 1], "--", 2) != 0)
 				fprintf(stderr, "bt-codegen: ERROR: bad option '-%c'\n", optopt);
 			else
 				fprintf(stderr, "bt-codegen: ERROR: bad option '%s'\n", argv[optind - 1]);

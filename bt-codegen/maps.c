@@ -76,6 +76,14 @@ static uint64_t pow2_at_least(uint64_t n)
 	return p;
 }
 
+/* A keyless count() map is a per-CPU array of one slot, as bpftrace makes
+ * it: it always holds its one entry (0 until counted), and delete() and
+ * clear() zero it instead of removing it. */
+bool cg_map_is_array(const struct meta_map *mm)
+{
+	return mm->nkeys == 0 && mm->value && mm->value->kind == TY_COUNT;
+}
+
 void cg_maps_declare(struct cg *cg)
 {
 	struct meta *m = cg->meta;
@@ -85,7 +93,9 @@ void cg_maps_declare(struct cg *cg)
 		struct meta_map *mm = &m->maps.v[i];
 		const char *name = arena_printf("AT_%s", mm->name[0] == '@' ? mm->name + 1 : mm->name);
 		uint32_t ks = mm->key_size ? mm->key_size : 8;
-		if (type_is_aggregation(mm->value))
+		if (cg_map_is_array(mm))
+			cg->user_maps[i] = cg_map_new(cg, name, BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1);
+		else if (type_is_aggregation(mm->value))
 			cg->user_maps[i] = cg_map_new(cg, name, BPF_MAP_TYPE_PERCPU_HASH,
 						      ks + (has_bucket(mm->value) ? 8 : 0), 8, max);
 		else
@@ -360,6 +370,12 @@ void cg_map_delete_call(struct cg *cg, struct node *call)
 	if (cg->failed)
 		return;
 	LLVMValueRef key = cg_map_key(cg, map, false);
+	if (cg_map_is_array(cg_meta_map(cg, map))) {
+		LLVMValueRef zero = cg_alloc(cg, 8);
+		cg_store_int(cg, zero, cg_const(cg, 0), 8);
+		cg_map_update(cg, user_map(cg, map), key, zero, BPF_ANY);
+		return;
+	}
 	cg_map_delete(cg, user_map(cg, map), key);
 }
 

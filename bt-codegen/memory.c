@@ -301,9 +301,23 @@ static bool is_scalar(const struct type *t)
 
 /* ---- values in memory ---- */
 
+/* Bytes of a tracepoint context are read with a helper: the verifier
+ * allows only aligned loads at offsets >= 8 there (the common fields are
+ * off limits), so a whole `args` record cannot be copied with loads. */
+static bool tp_ctx_bytes(struct cg *cg, struct val v)
+{
+	return v.k == VK_MEM && v.ctx && cg->fn && cg->fn->probe &&
+	       cg->fn->probe->type == PT_TRACEPOINT;
+}
+
 LLVMValueRef cg_val_ptr(struct cg *cg, struct val v)
 {
 	uint32_t size = v.ty ? v.ty->size : 8;
+	if (tp_ctx_bytes(cg, v)) {
+		LLVMValueRef p = cg_alloc(cg, size);
+		cg_probe_read(cg, p, cg_const32(cg, size), v.v, AS_KERNEL);
+		return p;
+	}
 	switch (v.k) {
 	case VK_MEM:
 		return v.v;
@@ -363,6 +377,8 @@ void cg_store_val(struct cg *cg, LLVMValueRef dst, struct type *dt, struct val v
 		n = dt->size;
 	if (v.k == VK_EXT) {
 		cg_probe_read(cg, dst, cg_const32(cg, n), v.v, v.as);
+	} else if (tp_ctx_bytes(cg, v)) {
+		cg_probe_read(cg, dst, cg_const32(cg, n), v.v, AS_KERNEL);
 	} else if (v.k == VK_MEM && v.ctx && n % 8 == 0) {
 		/* contexts want aligned word loads (kfunc: u64 argument slots) */
 		for (uint32_t off = 0; off < n; off += 8) {

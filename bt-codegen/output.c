@@ -13,7 +13,9 @@
  * BPF_RB_NO_WAKEUP until an eighth of the ring is pending, then with
  * BPF_RB_FORCE_WAKEUP; bt-load also polls on a short timer, so a lone
  * event is still printed promptly.  Control records (exit, watchpoint
- * attach) keep the kernel's adaptive wakeup.
+ * attach) always wake the consumer (BPF_RB_FORCE_WAKEUP): the kernel's
+ * adaptive wakeup would stay silent when bulk records are already pending,
+ * and the probes would keep firing until bt-load's next timed poll.
  */
 #include <linux/bpf.h>
 #include <string.h>
@@ -49,7 +51,7 @@ void cg_output(struct cg *cg, LLVMValueRef p, uint32_t size)
 
 void cg_output_ex(struct cg *cg, LLVMValueRef p, uint32_t size, bool bulk)
 {
-	LLVMValueRef flags = bulk ? bulk_flags(cg) : cg_const(cg, 0);
+	LLVMValueRef flags = bulk ? bulk_flags(cg) : cg_const(cg, BPF_RB_FORCE_WAKEUP);
 	LLVMValueRef args[4] = { cg->ringbuf->g, p, cg_const(cg, size), flags };
 	LLVMValueRef r = cg_helper(cg, BPF_FUNC_ringbuf_output, cg->t_i64, args, 4);
 	LLVMBasicBlockRef lost = cg_block(cg, "rb_lost"), lost2 = cg_block(cg, "rb_lost_cnt"),

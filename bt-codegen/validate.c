@@ -11,8 +11,9 @@
 #include "cg.h"
 #include "validate.h"
 
-#define MAX_DEPTH 1000
+#define MAX_DEPTH 2100  /* above bt-parse's nesting limit of 2000 */
 #define MAX_TYPE_SIZE (1u << 20)
+#define MAX_STRING_SIZE (1u << 13)
 #define MAX_VARS 65536
 
 struct vstate {
@@ -61,6 +62,10 @@ static bool type_ok(const struct type *t)
 	if (!t)
 		return true;
 	if ((unsigned)t->kind >= TY__COUNT || t->size > MAX_TYPE_SIZE)
+		return false;
+	/* byte strings are built in BPF memory; LLVM's DAG combiner takes
+	 * minutes on absurd ones (fuzz: crashes/bt-codegen-3.bin) */
+	if ((t->kind == TY_STRING || t->kind == TY_BUFFER) && t->size > MAX_STRING_SIZE)
 		return false;
 	if (t->kind == TY_INT && t->bits != 1 && t->bits != 8 && t->bits != 16 && t->bits != 32 &&
 	    t->bits != 64)

@@ -204,9 +204,15 @@ void map_record(struct fmt *f, const msgpack_object *rec)
 	 * value type's size (8 for aggregations) */
 	bool bucketed = v.cls != MC_PLAIN;
 	uint32_t vsize = type_is_aggregation(m->value) ? 8 : m->value->size;
-	uint32_t ksize = 0;
+	uint64_t ksum = 0;
 	for (uint32_t i = 0; i < m->nkeys; i++)
-		ksize += m->keys[i]->size;
+		ksum += m->keys[i]->size;
+	if (ksum > (m->nkeys ? m->key_size : 8) || vsize > (1u << 24)) {
+		fmt_fail(f, "bad map metadata for %s: key/value types do not fit the map", m->name);
+		free(r);
+		return;
+	}
+	uint32_t ksize = (uint32_t)ksum;
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t kmin = bucketed ? ksize + 8 : ksize;
 		if (r[i].klen < kmin || r[i].vlen < vsize) {

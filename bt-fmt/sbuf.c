@@ -19,9 +19,14 @@
 void sb_grow(struct sbuf *b, size_t extra)
 {
 	size_t cap = b->cap ? b->cap : 256;
-	while (cap - b->len < extra)
-		cap *= 2;
-	char *p = realloc(b->p, cap);
+	/* a corrupt stream can ask for absurd sizes: refuse instead of
+	 * doubling cap until it wraps to 0 */
+	if (extra > ((size_t)1 << 40) || b->len > ((size_t)1 << 40))
+		cap = 0;
+	else
+		while (cap - b->len < extra)
+			cap *= 2;
+	char *p = cap ? realloc(b->p, cap) : NULL;
 	if (!p) {
 		/* like arena_alloc: the one place that exits outside main */
 		fprintf(stderr, "bt-fmt: ERROR: out of memory\n");

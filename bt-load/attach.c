@@ -13,11 +13,13 @@
  * Detaching perf-event tracepoints costs tens of milliseconds each in the
  * kernel (FACTS.md), so detach_all() spreads the links over threads.
  */
+#include <linux/perf_event.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -26,13 +28,13 @@
 
 void hold_link(struct bt *bt, uint32_t probe, struct bpf_link *l)
 {
-	struct held h = { .link = l, .fd = -1, .probe = probe };
+	struct held h = { .link = l, .fd = -1, .pfd = -1, .probe = probe };
 	VEC_PUSH(&bt->held, h);
 }
 
 void hold_fd(struct bt *bt, uint32_t probe, int fd, uint64_t wp_addr)
 {
-	struct held h = { .link = NULL, .fd = fd, .wp_addr = wp_addr, .probe = probe };
+	struct held h = { .link = NULL, .fd = fd, .pfd = -1, .wp_addr = wp_addr, .probe = probe };
 	VEC_PUSH(&bt->held, h);
 }
 
@@ -181,6 +183,13 @@ int attach_all(struct bt *bt)
 	return 0;
 }
 
+void quiesce(struct bt *bt)
+{
+	for (size_t i = 0; i < bt->held.n; i++)
+		if (bt->held.v[i].pfd >= 0)
+			ioctl(bt->held.v[i].pfd, PERF_EVENT_IOC_DISABLE, 0);
+}
+
 static void release(struct held *h)
 {
 	if (h->link)
@@ -189,6 +198,7 @@ static void release(struct held *h)
 		close(h->fd);
 	h->link = NULL;
 	h->fd = -1;
+	h->pfd = -1;
 }
 
 struct detach_job {

@@ -105,7 +105,7 @@ static int open_attach(struct bt *bt, uint32_t p, struct bpf_program *prog,
 		close(fd);
 		return e ? e : -EINVAL;
 	}
-	struct held h = { .link = l, .fd = -1, .wp_addr = wp_addr, .probe = p };
+	struct held h = { .link = l, .fd = -1, .pfd = fd, .wp_addr = wp_addr, .probe = p };
 	VEC_PUSH(&bt->held, h);
 	return 0;
 }
@@ -275,6 +275,7 @@ void unwatch(struct bt *bt, uint64_t addr)
 			close(h->fd);
 		h->link = NULL;
 		h->fd = -1;
+		h->pfd = -1;
 		h->wp_addr = 0;
 	}
 	/* allow the same address to be watched again */

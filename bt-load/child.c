@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -139,13 +138,9 @@ int child_release(struct bt *bt)
 {
 	if (bt->child_go_fd < 0)
 		return 0;
-	/* Let bt-fmt print what came before ("Attaching N probes...", BEGIN's
-	 * output) ahead of the command's own output: wait (briefly) until it
-	 * has read everything we wrote. */
-	out_flush(bt);
-	int unread;
-	for (int i = 0; i < 200 && ioctl(1, FIONREAD, &unread) == 0 && unread > 0; i++)
-		usleep(500);
+	/* bt-fmt prints what came before ("Attaching N probes...", BEGIN's
+	 * output) ahead of the command's own output */
+	out_wait_reader(bt);
 	ssize_t w = write(bt->child_go_fd, "g", 1);
 	close(bt->child_go_fd);
 	bt->child_go_fd = -1;

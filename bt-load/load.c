@@ -104,9 +104,39 @@ static void set_cpid(struct bt *bt)
 	}
 }
 
+/* Internal maps are read into fixed-size variables: a corrupt object must
+ * not make the kernel write past them (fuzz: crashes/bt-load-1.bin). */
+static bool internal_maps_ok(struct bt *bt)
+{
+	static const char *const names[] = { "ringbuf_loss", "elapsed", "cpid", "sw_tai" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(bt->obj, names[i]);
+		if (!map)
+			continue;
+		uint32_t ks = bpf_map__key_size(map), vs = bpf_map__value_size(map);
+		if ((ks != 4 && ks != 8) || vs != 8) {
+			bt_error("corrupt obj stream (internal map '%s' has a %u/%u-byte key/value)",
+				 names[i], ks, vs);
+			return false;
+		}
+	}
+	struct bpf_map *map;
+	bpf_object__for_each_map(map, bt->obj) {
+		const char *n = bpf_map__name(map);
+		if (strncmp(n, "stack_", 6) == 0 &&
+		    (bpf_map__key_size(map) != 4 || bpf_map__value_size(map) > 8 * 1024)) {
+			bt_error("corrupt obj stream (stack map '%s' has a bad layout)", n);
+			return false;
+		}
+	}
+	return true;
+}
+
 static int configure(struct bt *bt)
 {
 	struct meta *m = &bt->meta;
+	if (!internal_maps_ok(bt))
+		return -1;
 	bt->user_maps = arena_alloc(sizeof(struct bpf_map *) * (m->maps.n + 1));
 	for (size_t i = 0; i < m->maps.n; i++) {
 		char buf[512];
@@ -209,6 +239,11 @@ int open_object(struct bt *bt)
 	if (bt->ncpus <= 0)
 		bt->ncpus = 1;
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "bpftrace");
+	char why[160];
+	if (!btf_check(bt->elf, bt->elf_size, why, sizeof why)) {
+		bt_error("corrupt obj stream (BTF: %s)", why);
+		return -1;
+	}
 	bt->obj = bpf_object__open_mem(bt->elf, bt->elf_size, &oo);
 	if (!bt->obj) {
 		int err = -errno;

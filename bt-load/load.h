@@ -51,6 +51,7 @@ struct opts {
 struct held {
 	struct bpf_link *link;
 	int fd;                   /* a raw fd to close instead (perf event), or -1 */
+	int pfd;                  /* our perf event under link (to disable), or -1 */
 	uint64_t wp_addr;         /* watchpoint address (unwatch), 0 otherwise */
 	uint32_t probe;           /* index into meta.probes */
 };
@@ -97,6 +98,9 @@ struct bt {
 const void *hdr_types_buf(size_t *n);
 const void *hdr_meta_buf(size_t *n);
 void bt_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* btf_check.c: false (with a reason) if the object's .BTF would make
+ * libbpf read out of bounds. */
+bool btf_check(const void *elf, size_t size, char *why, size_t whylen);
 void bt_warn(struct bt *bt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- load.c ---- */
@@ -111,6 +115,9 @@ const char *prog_section(struct bt *bt, uint32_t probe);
 uint32_t count_probes(struct bt *bt);
 int attach_all(struct bt *bt);               /* 0 or -1 (already reported) */
 void detach_all(struct bt *bt);
+/* Stop the perf events we opened at once (exit(): no more firings while
+ * the slower detach is still to come). */
+void quiesce(struct bt *bt);
 void hold_link(struct bt *bt, uint32_t probe, struct bpf_link *l);
 /* Attach point a of p is one match of a wildcard (its failure is skipped). */
 bool from_wildcard(const struct meta_probe *p, uint32_t a);
@@ -153,6 +160,7 @@ void out_end(struct bt *bt);
 void out_record_done(struct bt *bt);         /* maybe flush (-B none) */
 void out_batch_done(struct bt *bt);          /* after a poll round */
 int out_flush(struct bt *bt);
+void out_wait_reader(struct bt *bt);         /* until bt-fmt read it all */
 
 /* ---- ringbuf.c ---- */
 int events_open(struct bt *bt);

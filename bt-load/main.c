@@ -201,6 +201,9 @@ static int run(struct bt *bt)
 	}
 	/* exit() in BEGIN: skip attaching (nothing may fire after it anyway). */
 	events_poll(bt, 0);
+	/* bt-fmt is started next to us (the driver's process substitution):
+	 * let it be running before probes can see it start */
+	out_wait_reader(bt);
 	if (!bt->finalize && !sig_stop && attach_all(bt) < 0) {
 		detach_all(bt);
 		child_kill(bt);

@@ -4,8 +4,12 @@
  * per-CPU values already combined (ir-spec/out.md): 8-byte sums for
  * count/sum/avg/stats/hist/lhist, the largest signed slot floored at 0
  * for min, the largest unsigned slot for max (brief §4.6).  Sorting,
- * top and div are bt-fmt's.  Transient buffers use malloc/free: maps are
- * printed again and again during long runs (the arena never shrinks).
+ * top and div are bt-fmt's.
+ *
+ * Programs print, clear and zero maps every millisecond if they like, so
+ * a map is read with the kernel's batch operations (one syscall for many
+ * entries) and only falls back to key-by-key iteration where those are
+ * refused.  Transient buffers use malloc/free: the arena never shrinks.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,6 +26,13 @@ struct map_view {
 	uint32_t vstride;         /* per-CPU slot stride (8-aligned) */
 	bool percpu, array;
 	int nvals;                /* slots per lookup */
+	size_t vbytes;            /* bytes of one looked-up value (all CPUs) */
+};
+
+/* A snapshot: n keys and their (per-CPU) values, back to back. */
+struct snap {
+	uint8_t *keys, *vals;
+	size_t n, cap;
 };
 
 static bool view_of(struct bt *bt, uint32_t id, struct map_view *v)
@@ -38,33 +49,93 @@ static bool view_of(struct bt *bt, uint32_t id, struct map_view *v)
 	v->array = t == BPF_MAP_TYPE_ARRAY || t == BPF_MAP_TYPE_PERCPU_ARRAY;
 	v->vstride = v->percpu ? (v->vsz + 7) & ~7u : v->vsz;
 	v->nvals = v->percpu ? bt->ncpus : 1;
-	return v->fd >= 0;
+	v->vbytes = (size_t)v->vstride * (size_t)v->nvals;
+	return v->fd >= 0 && v->ksz > 0;
 }
 
-/* All keys, back to back; *n gets the count.  NULL on error or empty. */
-static uint8_t *collect_keys(const struct map_view *v, size_t *n)
+static bool snap_reserve(struct snap *s, const struct map_view *v, size_t want)
 {
-	size_t cap = 64, cnt = 0;
-	uint8_t *keys = malloc(cap * v->ksz);
-	if (!keys)
-		return NULL;
-	const void *prev = NULL;
+	if (want <= s->cap)
+		return true;
+	size_t cap = s->cap ? s->cap : 64;
+	while (cap < want)
+		cap *= 2;
+	uint8_t *k = realloc(s->keys, cap * v->ksz);
+	if (!k)
+		return false;
+	s->keys = k;
+	uint8_t *vv = realloc(s->vals, cap * v->vbytes + 8);
+	if (!vv)
+		return false;
+	s->vals = vv;
+	s->cap = cap;
+	return true;
+}
+
+static void snap_free(struct snap *s)
+{
+	free(s->keys);
+	free(s->vals);
+	memset(s, 0, sizeof *s);
+}
+
+/* Key-by-key: get_next_key from the start, then a lookup per key (keys
+ * deleted in between are skipped). */
+static void read_slow(const struct map_view *v, struct snap *s, bool values)
+{
+	size_t nkeys = 0;
+	uint8_t *prev = NULL;
 	uint8_t *next = malloc(v->ksz);
-	while (next && bpf_map_get_next_key(v->fd, prev, next) == 0) {
-		if (cnt == cap) {
-			uint8_t *nk = realloc(keys, cap * 2 * v->ksz);
-			if (!nk)
-				break;
-			keys = nk;
-			cap *= 2;
-		}
-		memcpy(keys + cnt * v->ksz, next, v->ksz);
-		prev = keys + cnt * v->ksz;
-		cnt++;
+	while (next && snap_reserve(s, v, nkeys + 1) &&
+	       bpf_map_get_next_key(v->fd, prev, next) == 0) {
+		memcpy(s->keys + nkeys * v->ksz, next, v->ksz);
+		prev = s->keys + nkeys * v->ksz;
+		nkeys++;
 	}
 	free(next);
-	*n = cnt;
-	return keys;
+	s->n = 0;
+	for (size_t i = 0; i < nkeys; i++) {
+		const uint8_t *key = s->keys + i * v->ksz;
+		if (values && bpf_map_lookup_elem(v->fd, key, s->vals + s->n * v->vbytes) != 0)
+			continue;
+		if (s->n != i)
+			memmove(s->keys + s->n * v->ksz, key, v->ksz);
+		s->n++;
+	}
+}
+
+/* Every entry (values only when asked); del: also delete them (hash maps).
+ * Batch operations when the kernel allows them on this map. */
+static void read_all(const struct map_view *v, struct snap *s, bool values, bool del)
+{
+	s->n = 0;
+	uint64_t token[8];   /* opaque batch position (a bucket index for hashes) */
+	bool first = true;
+	for (;;) {
+		if (!snap_reserve(s, v, s->n + 256))
+			break;
+		uint32_t count = (uint32_t)(s->cap - s->n);
+		LIBBPF_OPTS(bpf_map_batch_opts, o);
+		int r = (del ? bpf_map_lookup_and_delete_batch : bpf_map_lookup_batch)(
+			v->fd, first ? NULL : token, token, s->keys + s->n * v->ksz,
+			s->vals + s->n * v->vbytes, &count, &o);
+		int err = r < 0 ? errno : 0;
+		if (r < 0 && err != ENOENT) {
+			if (err == ENOSPC && count == 0 && snap_reserve(s, v, s->cap * 2))
+				continue;   /* a bucket bigger than our room: grow */
+			if (first && s->n == 0) {   /* no batch ops here */
+				read_slow(v, s, values);
+				if (del)
+					for (size_t i = 0; i < s->n; i++)
+						bpf_map_delete_elem(v->fd, s->keys + i * v->ksz);
+			}
+			return;
+		}
+		s->n += count;
+		first = false;
+		if (err == ENOENT)
+			return;
+	}
 }
 
 static int64_t slot_i64(const uint8_t *p) { int64_t x; memcpy(&x, p, 8); return x; }
@@ -74,11 +145,7 @@ static uint64_t slot_u64(const uint8_t *p) { uint64_t x; memcpy(&x, p, 8); retur
 static void combine(const struct type *vt, const struct map_view *v, const uint8_t *vals,
 		    uint8_t *out)
 {
-	if (!v->percpu) {
-		memcpy(out, vals, v->vsz);
-		return;
-	}
-	if (v->vsz != 8) {   /* not an aggregation slot: first CPU's bytes */
+	if (!v->percpu || v->vsz != 8) {   /* not an aggregation slot: as is */
 		memcpy(out, vals, v->vsz);
 		return;
 	}
@@ -151,39 +218,29 @@ int map_print(struct bt *bt, uint32_t id, uint32_t top, uint32_t div)
 		return -1;
 	}
 	const struct meta_map *mm = &bt->meta.maps.v[id];
-	size_t n = 0;
-	uint8_t *keys = collect_keys(&v, &n);
-	uint8_t *vals = malloc((size_t)v.vstride * (size_t)v.nvals + 8);
-	uint8_t *cvals = malloc((n ? n : 1) * (size_t)v.vsz);
-	bool *ok = calloc(n ? n : 1, sizeof(bool));
-	size_t good = 0;
+	struct snap s = { 0 };
+	read_all(&v, &s, true, false);
 	bool syms = type_needs_syms(mm->value);
 	for (uint32_t k = 0; k < mm->nkeys; k++)
 		syms |= type_needs_syms(mm->keys[k]);
-	for (size_t i = 0; keys && vals && cvals && ok && i < n; i++) {
-		const uint8_t *key = keys + i * v.ksz;
-		if (bpf_map_lookup_elem(v.fd, key, vals) != 0)
-			continue;   /* removed meanwhile */
-		combine(mm->value, &v, vals, cvals + i * v.vsz);
-		ok[i] = true;
-		good++;
+	/* combine in place: entry i's value moves to i * vsz */
+	uint8_t *tmp = malloc(v.vsz + 8);
+	for (size_t i = 0; tmp && i < s.n; i++) {
+		combine(mm->value, &v, s.vals + i * v.vbytes, tmp);
+		memcpy(s.vals + i * v.vsz, tmp, v.vsz);
 		if (syms)
-			prepare_entry(bt, mm, key, v.ksz, cvals + i * v.vsz, v.vsz);
+			prepare_entry(bt, mm, s.keys + i * v.ksz, v.ksz, s.vals + i * v.vsz, v.vsz);
 	}
-	write_header(bt, id, top, div, good);
+	free(tmp);
+	write_header(bt, id, top, div, s.n);
 	msgpack_packer *pk = &bt->out->pk;
-	for (size_t i = 0; i < n && ok; i++) {
-		if (!ok[i])
-			continue;
+	for (size_t i = 0; i < s.n; i++) {
 		msgpack_pack_array(pk, 2);
-		mp_put_bin(pk, keys + i * v.ksz, v.ksz);
-		mp_put_bin(pk, cvals + i * v.vsz, v.vsz);
+		mp_put_bin(pk, s.keys + i * v.ksz, v.ksz);
+		mp_put_bin(pk, s.vals + i * v.vsz, v.vsz);
 	}
 	out_record_done(bt);
-	free(keys);
-	free(vals);
-	free(cvals);
-	free(ok);
+	snap_free(&s);
 	return 0;
 }
 
@@ -192,19 +249,17 @@ int map_clear(struct bt *bt, uint32_t id)
 	struct map_view v;
 	if (!view_of(bt, id, &v))
 		return -1;
-	size_t n = 0;
-	uint8_t *keys = collect_keys(&v, &n);
-	uint8_t *zero = v.array ? calloc((size_t)v.vstride * (size_t)v.nvals + 8, 1) : NULL;
-	for (size_t i = 0; keys && i < n; i++) {
-		if (v.array) {
-			if (zero)
-				bpf_map_update_elem(v.fd, keys + i * v.ksz, zero, BPF_ANY);
-		} else {
-			bpf_map_delete_elem(v.fd, keys + i * v.ksz);
-		}
+	struct snap s = { 0 };
+	if (!v.array) {
+		read_all(&v, &s, false, true);
+	} else {   /* array slots cannot go: they are zeroed */
+		read_all(&v, &s, false, false);
+		uint8_t *zero = calloc(v.vbytes + 8, 1);
+		for (size_t i = 0; zero && i < s.n; i++)
+			bpf_map_update_elem(v.fd, s.keys + i * v.ksz, zero, BPF_ANY);
+		free(zero);
 	}
-	free(zero);
-	free(keys);
+	snap_free(&s);
 	return 0;
 }
 
@@ -213,13 +268,21 @@ int map_zero(struct bt *bt, uint32_t id)
 	struct map_view v;
 	if (!view_of(bt, id, &v))
 		return -1;
-	size_t n = 0;
-	uint8_t *keys = collect_keys(&v, &n);
-	uint8_t *zero = calloc((size_t)v.vstride * (size_t)v.nvals + 8, 1);
-	for (size_t i = 0; keys && zero && i < n; i++)
-		bpf_map_update_elem(v.fd, keys + i * v.ksz, zero, v.array ? BPF_ANY : BPF_EXIST);
-	free(zero);
-	free(keys);
+	struct snap s = { 0 };
+	read_all(&v, &s, false, false);
+	if (s.n) {
+		memset(s.vals, 0, s.n * v.vbytes);
+		uint32_t count = (uint32_t)s.n;
+		LIBBPF_OPTS(bpf_map_batch_opts, o);
+		/* arrays in one go; hash keys one by one with BPF_EXIST (batch
+		 * updates take no such flag), so a key deleted meanwhile stays
+		 * deleted */
+		if (!v.array || bpf_map_update_batch(v.fd, s.keys, s.vals, &count, &o) < 0)
+			for (size_t i = 0; i < s.n; i++)
+				bpf_map_update_elem(v.fd, s.keys + i * v.ksz, s.vals,
+						    v.array ? BPF_ANY : BPF_EXIST);
+	}
+	snap_free(&s);
 	return 0;
 }
 

@@ -7,7 +7,9 @@
  * marks the stream broken; the run then stops and cleans up.
  */
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <string.h>
 #include <time.h>
 
@@ -162,6 +164,16 @@ void out_batch_done(struct bt *bt)
 		return;
 	if (bt->o.bufmode != BUF_FULL || now_ms() - g_last_flush_ms >= 100)
 		out_flush(bt);
+}
+
+/* Wait (at most 200 ms) until the reader has taken everything written:
+ * bt-fmt is then running, and has printed what came before. */
+void out_wait_reader(struct bt *bt)
+{
+	out_flush(bt);
+	int unread;
+	for (int i = 0; i < 400 && ioctl(1, FIONREAD, &unread) == 0 && unread > 0; i++)
+		usleep(500);
 }
 
 int out_flush(struct bt *bt)

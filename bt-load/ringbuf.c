@@ -7,7 +7,9 @@
  * Order rules of brief §4.3: once finalization is requested (exit event,
  * signal, broken output) further records are consumed and ignored.
  * Lost events: ringbuf_loss[0] is read before every poll; a growth is
- * written as a `lost` record.
+ * written as a `lost` record.  The poll sleeps at most 20 ms: bulk records
+ * do not wake us until an eighth of the ring is pending (bt-codegen
+ * output.c), control records (exit, print...) do.
  */
 #include <errno.h>
 #include <string.h>
@@ -74,6 +76,7 @@ static void handle(struct bt *bt, const uint8_t *d, size_t n)
 	switch (id) {
 	case ASYNC_EXIT:
 		bt->finalize = true;
+		quiesce(bt);
 		break;
 	case ASYNC_PRINT:
 		if (n >= 20)

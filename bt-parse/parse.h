@@ -73,6 +73,11 @@ struct pstate {
 	int brace_depth;         /* inside a struct definition */
 	bool struct_body;        /* saw the '{' of a struct definition */
 	VEC(struct macro) macros;
+	/* #if/#ifdef/#ifndef nesting of the definitions: a #define counts
+	 * only where every enclosing condition holds (as clang sees it) */
+	int pp_depth;
+	uint64_t pp_off;         /* bit d: the group at depth d+1 is off */
+	uint64_t pp_taken;       /* bit d: a branch at depth d+1 was taken */
 	struct tokqueue *queue;  /* tokens of expanded macros (lexer.l) */
 	size_t expanding;        /* bytes of macro text being expanded */
 	bool nested;             /* a scanner lexing a macro's value */

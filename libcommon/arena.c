@@ -52,7 +52,8 @@ void *arena_alloc(size_t size)
 char *arena_strndup(const char *s, size_t n)
 {
 	char *p = arena_alloc(n + 1);
-	memcpy(p, s, n);
+	if (n)      /* s may be NULL when n is 0 (msgpack's empty str/bin) */
+		memcpy(p, s, n);
 	p[n] = 0;
 	return p;
 }
