@@ -5,18 +5,22 @@
  *   load.c        open the ELF with libbpf, size maps, set bt_cpid, load,
  *                 run BEGIN/END with BPF_PROG_TEST_RUN
  *   attach.c      attach every probe of meta.probes (order, counting,
- *                 parallel detach); per family: attach_tp.c,
- *                 attach_uprobe.c (+ usdt.c, elfsym.c), attach_perf.c,
- *                 attach_kernel.c (kprobe, kfunc, iter)
+ *                 parallel detach); per family: attach_tp.c (tracepoint,
+ *                 rawtracepoint), attach_uprobe.c (uprobe, uretprobe,
+ *                 uprobe_multi, usdt), attach_perf.c (profile, interval,
+ *                 software, hardware, watchpoints), attach_kernel.c
+ *                 (kprobe, kfunc, iter)
  *   ringbuf.c     event loop: poll ring buffer, dispatch async events
  *   out.c         the `out` stream writer (ir-spec/out.md), flush policy
  *   maps_dump.c   read/clear/zero user maps, write `map` records
  *   actions.c     system(), cat(), time()
  *   symbols.c     ksym/usym/stack/username/cgroup records for values
+ *   ksyms.c       kernel symbols (/proc/kallsyms, compact, lazy)
+ *   elfsym.c      ELF function symbols, segments and USDT notes
  *   child.c       -c child and -p process
  *   signals.c     SIGINT/SIGTERM/SIGUSR1/SIGCHLD/SIGPIPE handling
  *   info.c        --info
- * Errors: functions return 0 / -errno (or false) after printing one
+ * Errors: functions return 0 / -1 (or false) after printing one
  * `ERROR: ...` line through bt_error(); only main() exits.
  */
 #ifndef BT_LOAD_H

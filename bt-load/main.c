@@ -81,7 +81,9 @@ static void usage(FILE *f)
 	      "    -v             verbose: verifier logs, attach messages\n"
 	      "    -B MODE        output flushing: line (default), full, none\n"
 	      "    -q             accepted and ignored (bt-fmt's option)\n"
-	      "    --usdt-file-activation  activate USDT semaphores in all processes\n"
+	      "    --usdt-file-activation  accepted: the kernel's uprobe reference\n"
+	      "                   counters activate USDT semaphores of every process\n"
+	      "                   mapping the binary already\n"
 	      "    --no-warnings  do not print warnings\n"
 	      "    --info         print system and feature information (stderr)\n"
 	      "    -h, --help     this help\n", f);

@@ -660,6 +660,20 @@ BEGIN { @x = 1; \$i = 0; while (\$i < 2) { print(@x); \$i++; } }
 	[[ "$output" == *'map: @ :: type[sum, ctx: 0]'* ]]
 }
 
+@test "types: a pointer cast takes the probe's address space; none in BEGIN/interval" {
+	# bpftrace reads through such pointers with the legacy probe_read when
+	# the probe has no address space (json-output.helper_error expects it)
+	run -0 typed 'struct foo { int a; } BEGIN { $p = (struct foo *)0; $a = $p->a; }'
+	[[ "$output" == *'variable: $p :: type[struct foo *, ctx: 0]'* ]]
+	[[ "$output" != *'AS(kernel)'* ]]
+	run -0 typed 'struct foo { int a; } interval:s:1 { $p = (struct foo *)0; }'
+	[[ "$output" == *'variable: $p :: type[struct foo *, ctx: 0]'* ]]
+	run -0 typed 'struct foo { int a; } tracepoint:sched:sched_switch { $p = (struct foo *)0; }'
+	[[ "$output" == *'variable: $p :: type[struct foo *, ctx: 0, AS(kernel)]'* ]]
+	run -0 typed 'BEGIN { $t = (struct task_struct *)curtask; }'
+	[[ "$output" == *'variable: $t :: type[struct task_struct *, ctx: 0, AS(kernel)]'* ]]
+}
+
 @test "types: a map used before its assignment in source order (fixpoint)" {
 	run -0 typed 'BEGIN { @y = @x + 1; $s = str(@p); } END { @x = 5; @p = 0; }'
 	[[ "$output" == *'map: @y :: type[int64, ctx: 0]'* ]]

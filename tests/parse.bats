@@ -1184,6 +1184,43 @@ Program
 EOF
 }
 
+@test "#define: only defines of the taken #if/#ifdef/#else groups count; #undef" {
+	# BPFTRACE_HAVE_BTF is defined (BTF is how kernel types are known)
+	run bt-parse --dump-plain -e '#ifdef BPFTRACE_HAVE_BTF
+#define A 1
+#else
+#define A 2
+#endif
+#if defined(A) && A == 1
+#define B 10
+#elif 1
+#define B 20
+#endif
+#ifndef A
+#define C 1
+#else
+#define C 2
+#endif
+#define D 5
+#undef D
+#ifdef D
+#define E 1
+#else
+#define E 7
+#endif
+#if 0
+#if 1
+#define F 1
+#endif
+#else
+#define F 3
+#endif
+BEGIN { @ = (A, B, C, E, F) }'
+	[ "$status" -eq 0 ]
+	got=$(printf '%s\n' "$output" | sed -n '/^ *int: /s/^ *int: //p' | tr '\n' ' ')
+	[ "$got" = "1 10 2 7 3 " ]
+}
+
 @test "#define: self-referencing macros stop at the recursion limit" {
 	run bt-parse -e '#define A (A+1)
 BEGIN { A }'
