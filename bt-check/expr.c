@@ -606,7 +606,7 @@ static void visit_ternary(struct check *c, struct node *n)
 	else if (lt->kind == TY_NONE)
 		n->type = type_none();
 	else {
-		err(c, n->loc, "Ternary return type unsupported %s", type_str(lt));
+		err(c, n->loc, "Ternary return type unsupported %s", kind_str(lt));
 		n->type = type_none();
 	}
 }

@@ -834,7 +834,7 @@ irdump() {
 }
 
 @test "error: ternary of tuples" {
-	err_at 'BEGIN { @ = pid ? (1, 2) : (3, 4) }' 13 34 'Ternary return type unsupported (int64,int64)'
+	err_at 'BEGIN { @ = pid ? (1, 2) : (3, 4) }' 13 34 'Ternary return type unsupported tuple'
 }
 
 @test "error: if() condition (location of an if is 1:1-1)" {

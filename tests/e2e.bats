@@ -204,6 +204,55 @@ a% d|100%|5|%y" ]
 	[[ "$line" == "@c["*"unified:$cg"*"]: 1" || "$line" == "@c["*":$cg"*"]: 1" ]]
 }
 
+# ---- language behaviour found wrong by end-to-end checks (qa-lang) ----
+
+@test "print() of a tracepoint's whole args record loads and prints every field" {
+	run --separate-stderr timeout 20 "$DRV" -e 'tracepoint:syscalls:sys_enter_openat /comm == "cat"/ { print(args); $a = args; printf("%d\n", $a.flags == args.flags); exit(); }' -c "cat /dev/null"
+	[ "$status" -eq 0 ]
+	[[ "${lines[1]}" == "{ .common_type = "*", .filename = 0x"*", .flags = "*", .mode = "*" }" ]]
+	[ "${lines[2]}" = "1" ]
+}
+
+@test "a keyless count() map always has its entry: 0 until counted, zeroed by clear()/delete()" {
+	run --separate-stderr "$DRV" -e 'BEGIN { if (pid == 0) { @a = count(); } @b = count(); clear(@b); @c = count(); @c = count(); delete(@c); @d[1] = count(); clear(@d); print(len(@a)); exit(); }'
+	[ "$status" -eq 0 ]
+	[ "$output" = "Attaching 1 probe...
+1
+
+
+@a: 0
+@b: 0
+@c: 0" ]
+	run --separate-stderr "$DRV" -f json -e 'BEGIN { @ = count(); clear(@); exit(); }'
+	[[ "$output" == *'{"type": "map", "data": {"@": 0}}'* ]]
+}
+
+@test "exit() stops the trace promptly even while printf output is pending" {
+	run --separate-stderr timeout 20 "$DRV" -e 'interval:ms:1 { @n++; printf("tick\n"); if (@n == 3) { exit(); } }'
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ @n:\ ([0-9]+) ]]
+	# the probe fires every millisecond until detached; without an
+	# immediate wakeup the exit record waited for the 20 ms poll
+	[ "${BASH_REMATCH[1]}" -lt 12 ]
+}
+
+@test "the BPFTRACE_HAVE_BTF idiom: #ifdef/#else pick the script's #defines" {
+	run --separate-stderr "$DRV" -e '#ifdef BPFTRACE_HAVE_BTF
+#define X 1
+#else
+#define X 2
+#endif
+BEGIN { printf("%d\n", X); exit(); }'
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "1" ]
+}
+
+@test "-kk: a NULL struct pointer read in BEGIN fails in probe_read with -14 (as bpftrace)" {
+	run --separate-stderr "$DRV" -kk -q -f json -e 'struct foo {int a;}; BEGIN { $tmp = ((struct foo*) 0)->a; exit(); }'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'{"type": "helper_error", "msg": "Bad address", "helper": "probe_read", "retcode": -14, "line": 1, "col": 37}'* ]]
+}
+
 # Program ids some live process holds (a program fd, or a link to it):
 # those belong to a run in progress (other suites may run meanwhile).
 held_prog_ids() {

@@ -80,6 +80,8 @@ def tracing_rss(b):
 
 def main():
     b = sys.argv[1]
+    # 1,000 probe blocks are 1,000 BPF programs: above bpftrace's default cap
+    os.environ["BPFTRACE_MAX_BPF_PROGS"] = "4096"
     with tempfile.TemporaryDirectory() as tmp:
         rows = []
         rows += stage_times(b, "probes1000", gen_probes(1000), tmp)
