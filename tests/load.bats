@@ -99,8 +99,11 @@ fmt() { "$BT/bt-fmt" "$@"; }
 	run "$BT/bt-load" "$LT/trunc.obj"
 	[ "$status" -eq 1 ]
 	[[ "$output" == "bt-load: ERROR: truncated obj stream"* ]]
-	# an out stream is not an obj stream
-	"$BT/bt-load" "$LT/ok.obj" > "$LT/ok.out"
+	# an out stream is not an obj stream (BEGIN exits: the run ends)
+	mk okexit <<-'EOF'
+	probe BEGIN exit_rtp BEGIN
+	EOF
+	timeout 20 "$BT/bt-load" "$LT/okexit.obj" > "$LT/ok.out"
 	run "$BT/bt-load" "$LT/ok.out"
 	[ "$status" -eq 1 ]
 	[[ "$output" == "bt-load: ERROR: expected a 'obj' stream, got 'out'" ]]
