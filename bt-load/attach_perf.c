@@ -16,46 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "load.h"
-
-struct perf_ev {
-	const char *name, *alias;
-	uint64_t config, period;
-};
-
-static const struct perf_ev sw_events[] = {
-	{ "alignment-faults", NULL, PERF_COUNT_SW_ALIGNMENT_FAULTS, 1 },
-	{ "bpf-output", NULL, PERF_COUNT_SW_BPF_OUTPUT, 1 },
-	{ "context-switches", "cs", PERF_COUNT_SW_CONTEXT_SWITCHES, 1000 },
-	{ "cpu-clock", "cpu", PERF_COUNT_SW_CPU_CLOCK, 1000000 },
-	{ "cpu-migrations", NULL, PERF_COUNT_SW_CPU_MIGRATIONS, 1 },
-	{ "dummy", NULL, PERF_COUNT_SW_DUMMY, 1 },
-	{ "emulation-faults", NULL, PERF_COUNT_SW_EMULATION_FAULTS, 1 },
-	{ "major-faults", NULL, PERF_COUNT_SW_PAGE_FAULTS_MAJ, 1 },
-	{ "minor-faults", NULL, PERF_COUNT_SW_PAGE_FAULTS_MIN, 100 },
-	{ "page-faults", "faults", PERF_COUNT_SW_PAGE_FAULTS, 100 },
-	{ "task-clock", NULL, PERF_COUNT_SW_TASK_CLOCK, 1 },
-};
-
-static const struct perf_ev hw_events[] = {
-	{ "backend-stalls", NULL, PERF_COUNT_HW_STALLED_CYCLES_BACKEND, 1000000 },
-	{ "branch-instructions", "branches", PERF_COUNT_HW_BRANCH_INSTRUCTIONS, 100000 },
-	{ "branch-misses", NULL, PERF_COUNT_HW_BRANCH_MISSES, 100000 },
-	{ "bus-cycles", NULL, PERF_COUNT_HW_BUS_CYCLES, 100000 },
-	{ "cache-misses", NULL, PERF_COUNT_HW_CACHE_MISSES, 1000000 },
-	{ "cache-references", NULL, PERF_COUNT_HW_CACHE_REFERENCES, 1000000 },
-	{ "cpu-cycles", "cycles", PERF_COUNT_HW_CPU_CYCLES, 1000000 },
-	{ "frontend-stalls", NULL, PERF_COUNT_HW_STALLED_CYCLES_FRONTEND, 1000000 },
-	{ "instructions", NULL, PERF_COUNT_HW_INSTRUCTIONS, 1000000 },
-	{ "ref-cycles", NULL, PERF_COUNT_HW_REF_CPU_CYCLES, 1000000 },
-};
-
-static const struct perf_ev *find_ev(const struct perf_ev *t, size_t n, const char *name)
-{
-	for (size_t i = 0; name && i < n; i++)
-		if (!strcmp(t[i].name, name) || (t[i].alias && !strcmp(t[i].alias, name)))
-			return &t[i];
-	return NULL;
-}
+#include "perf_events.h"
 
 /* Online CPUs from sysfs ("0-3,5"). */
 static int online_cpus(int *cpus, int max)
@@ -140,13 +101,13 @@ int attach_perf(struct bt *bt, uint32_t p, uint32_t a)
 	} else {
 		bool hw = mp->type == PT_HARDWARE;
 		const char *ev = ap->target && *ap->target ? ap->target : ap->func;
-		const struct perf_ev *e = hw ? find_ev(hw_events, sizeof hw_events / sizeof *hw_events, ev)
-					     : find_ev(sw_events, sizeof sw_events / sizeof *sw_events, ev);
+		const struct perf_event_def *e =
+			perf_event_find(hw ? PT_HARDWARE : PT_SOFTWARE, ev);
 		if (!e)
 			return -1;
 		attr.type = hw ? PERF_TYPE_HARDWARE : PERF_TYPE_SOFTWARE;
 		attr.config = e->config;
-		attr.sample_period = ap->freq ? ap->freq : e->period;
+		attr.sample_period = ap->freq ? ap->freq : e->default_period;
 	}
 	int cpus[4096];
 	int ncpu = one_cpu ? 1 : online_cpus(cpus, 4096);
