@@ -2,7 +2,8 @@
  * and enum declarations, typedefs, and the preprocessor lines the script
  * wrote (#define, #if/#ifdef/#ifndef/#else/#endif with BPFTRACE_HAVE_BTF
  * defined; #include'd kernel headers are served by BTF through
- * lookup_named_type, so they need no parsing here).
+ * lookup_named_type, so they need no parsing here, but the declarations
+ * of the user's own headers are taken from the preprocessor's output).
  *
  * Produces records with C layout (natural alignment, SysV bitfields:
  * offset = the storage unit's byte offset, bit_offset within it, as
@@ -746,11 +747,68 @@ static void parse_top(struct cparser *p)
 	}
 }
 
+/* One declaration of a user header, kept when it parses. */
+static void parse_header_decl(struct check *c, const char *text)
+{
+	size_t nrec = c->records.n, ntd = c->typedefs.n, nen = c->enum_names.n;
+	const char *raw = c->raw_stderr;
+	struct cparser p = { .c = c };
+	tokenize(&p, text);
+	parse_top(&p);
+	if (p.error || c->raw_stderr != raw) {
+		c->records.n = nrec;
+		c->typedefs.n = c->typedef_names.n = ntd;
+		c->enum_names.n = c->enum_values.n = nen;
+		c->raw_stderr = raw;
+	}
+}
+
+/* The struct/union/enum/typedef declarations of the user's headers count,
+ * each on its own: what this parser does not know (prototypes, inline
+ * functions, ...) is left out, as clang would not let it matter. */
+static void parse_header_decls(struct check *c, const char *text)
+{
+	const char *start = text;
+	int depth = 0;
+	bool paren_before_brace = false;
+	for (const char *s = text; *s; s++) {
+		bool end = false;
+		if (*s == '(' && depth == 0)
+			paren_before_brace = true;
+		else if (*s == '{')
+			depth++;
+		else if (*s == '}' && depth > 0)
+			end = --depth == 0 && paren_before_brace;  /* a function body */
+		else if (*s == ';' && depth == 0)
+			end = true;
+		if (!end)
+			continue;
+		const char *b = start;
+		while (isspace((unsigned char)*b))
+			b++;
+		size_t n = (size_t)(s + 1 - b);
+		if (!paren_before_brace || strncmp(b, "typedef", 7) == 0) {
+			static const char *const kw[] = { "struct", "union", "enum", "typedef" };
+			for (size_t k = 0; k < 4; k++)
+				if (strncmp(b, kw[k], strlen(kw[k])) == 0 &&
+				    !isalnum((unsigned char)b[strlen(kw[k])]) && b[strlen(kw[k])] != '_') {
+					parse_header_decl(c, arena_strndup(b, n));
+					break;
+				}
+		}
+		start = s + 1;
+		paren_before_brace = false;
+	}
+}
+
 bool cdefs_parse(struct check *c, const char *text)
 {
 	struct cparser p = { .c = c };
-	if ((strstr(text, "#include") || c->o->include_files.n) && !cpp_macros(c, text))
-		return false;
+	if (strstr(text, "#include") || c->o->include_files.n) {
+		if (!cpp_macros(c, text))
+			return false;
+		parse_header_decls(c, cpp_user_decls(c, text));
+	}
 	tokenize(&p, text);
 	parse_top(&p);
 	if (c->raw_stderr)

@@ -186,6 +186,7 @@ void config_type_values(struct node *program);
 /* ---- cdefs.c, cpp.c ---- */
 bool cdefs_parse(struct check *c, const char *text);
 bool cpp_macros(struct check *c, const char *text);
+const char *cpp_user_decls(struct check *c, const char *text);
 /* An enum constant or object-like macro as an integer constant. */
 bool macro_int(struct check *c, const char *name, int64_t *v, int depth);
 

@@ -120,12 +120,13 @@ static const char *clang_style(const char *line)
 			    (int)(p - loc), loc, (int)(q - file), file);
 }
 
-bool cpp_macros(struct check *c, const char *text)
+/* cpp [-dM] -E -DBPFTRACE_HAVE_BTF -I.. -include.. - */
+static int cpp_argv(struct check *c, const char **argv, bool macros)
 {
-	const char *argv[64];
 	int n = 0;
 	argv[n++] = "cpp";
-	argv[n++] = "-dM";
+	if (macros)
+		argv[n++] = "-dM";
 	argv[n++] = "-E";
 	argv[n++] = "-DBPFTRACE_HAVE_BTF";
 	for (size_t i = 0; i < c->o->include_dirs.n && n < 56; i++) {
@@ -138,6 +139,45 @@ bool cpp_macros(struct check *c, const char *text)
 	}
 	argv[n++] = "-";
 	argv[n] = NULL;
+	return n;
+}
+
+/* The text the preprocessor took from the user's own headers (quoted
+ * includes, -I directories, --include files; not system headers, not the
+ * script itself): their struct, union, enum and typedef declarations are
+ * the script's too, as with clang.  Empty when there are none or cpp fails
+ * (cpp_macros reports that). */
+const char *cpp_user_decls(struct check *c, const char *text)
+{
+	const char *argv[64];
+	cpp_argv(c, argv, false);
+	struct buf out = { 0 }, errb = { 0 }, keep = { 0 };
+	if (run((char *const *)argv, text, &out, &errb) != 0 || !out.p)
+		return "";
+	bool take = false;
+	for (char *line = out.p; line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = 0;
+		if (line[0] == '#' && line[1] == ' ' && isdigit((unsigned char)line[2])) {
+			/* # LINE "FILE" FLAGS: flag 3 marks a system header */
+			char *f = strchr(line, '"');
+			char *e = f ? strrchr(f + 1, '"') : NULL;
+			take = f && e && f[1] != '<' && strncmp(f + 1, "<stdin>", 7) &&
+			       !strstr(e, " 3");
+		} else if (take) {
+			buf_add(&keep, line, strlen(line));
+			buf_add(&keep, "\n", 1);
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return keep.p ? keep.p : "";
+}
+
+bool cpp_macros(struct check *c, const char *text)
+{
+	const char *argv[64];
+	cpp_argv(c, argv, true);
 	struct buf out = { 0 }, errb = { 0 };
 	int rc = run((char *const *)argv, text, &out, &errb);
 	if (rc != 0) {

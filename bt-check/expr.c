@@ -292,10 +292,12 @@ static void visit_builtin(struct check *c, struct node *n)
 			enum probe_type t = ORIG_AP(p, i)->provider;
 			if (t != PT_TRACEPOINT && t != PT_KFUNC && t != PT_KRETFUNC &&
 			    t != PT_UPROBE) {
+				/* bpftrace names the probe *type* here, and
+				 * BEGIN and END are both of type "special" */
 				err(c, n->loc,
 				    "The args builtin can only be used with "
 				    "tracepoint/kfunc/uprobeprobes (%s used here)",
-				    probe_type_name(t));
+				    t == PT_BEGIN || t == PT_END ? "special" : probe_type_name(t));
 				return;
 			}
 		}
@@ -767,11 +769,13 @@ static void visit_cast(struct check *c, struct node *n)
 			err(c, n->loc, "Cannot cast from \"%s\" type", type_str(rhs));
 		return;
 	}
-	if (to->kind == TY_RECORD) {
-		struct type *full = resolve_record(c, to);
-		if (!full && c->final)
-			err(c, n->loc, "Cannot resolve unknown type \"%s\"", to->name);
-	}
+	/* the target (or what it points to) must be a known type, first */
+	const struct type *inner = to;
+	while (inner->kind == TY_PTR && inner->elem)
+		inner = inner->elem;
+	if (inner->kind == TY_RECORD && !(inner->name && !strcmp(inner->name, "void")) &&
+	    !resolve_record(c, (struct type *)inner))
+		err(c, n->loc, "Cannot resolve unknown type \"%s\"", inner->name);
 	bool int_array = to->kind == TY_ARRAY && to->elem->kind == TY_INT;
 	if (to->kind != TY_INT && to->kind != TY_PTR && !int_array) {
 		err(c, n->loc, "Cannot cast to \"%s\"", type_str(to));

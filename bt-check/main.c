@@ -288,6 +288,7 @@ int main(int argc, char **argv)
 	meta_config_defaults(&meta.cfg);
 	meta.cfg.unsafe = o.unsafe;
 	meta.cfg.helper_check_level = o.helper_check;
+	meta.cfg.no_warnings = o.no_warnings;
 	struct check chk = {
 		.o = &o, .d = &d, .src = &src, .meta = &meta,
 		.params = params, .nparams = nparams,

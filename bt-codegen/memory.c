@@ -256,9 +256,21 @@ void cg_store_int_al(struct cg *cg, LLVMValueRef p, LLVMValueRef v, uint32_t siz
 
 /* ---- reads from kernel / user memory ---- */
 
+/* A read from an address of no known address space uses the legacy
+ * helpers, which bpftrace points out once (brief §3.2). */
+static void warn_no_addrspace(struct cg *cg, uint8_t as)
+{
+	static bool warned;
+	if (as != AS_NONE || warned || cg->meta->cfg.no_warnings)
+		return;
+	warned = true;
+	fputs("WARNING: Addrspace is not set\n", stderr);
+}
+
 LLVMValueRef cg_probe_read(struct cg *cg, LLVMValueRef dst, LLVMValueRef size,
 			   LLVMValueRef addr, uint8_t as)
 {
+	warn_no_addrspace(cg, as);
 	int id = as == AS_USER ? BPF_FUNC_probe_read_user
 		 : as == AS_KERNEL ? BPF_FUNC_probe_read_kernel : BPF_FUNC_probe_read;
 	const char *name = as == AS_USER ? "probe_read_user"
@@ -274,6 +286,7 @@ LLVMValueRef cg_probe_read(struct cg *cg, LLVMValueRef dst, LLVMValueRef size,
 LLVMValueRef cg_probe_read_str(struct cg *cg, LLVMValueRef dst, LLVMValueRef size,
 			       LLVMValueRef addr, uint8_t as)
 {
+	warn_no_addrspace(cg, as);
 	int id = as == AS_USER ? BPF_FUNC_probe_read_user_str
 		 : as == AS_KERNEL ? BPF_FUNC_probe_read_kernel_str : BPF_FUNC_probe_read_str;
 	const char *name = as == AS_USER ? "probe_read_user_str"

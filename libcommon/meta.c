@@ -74,7 +74,7 @@ static void put_fmts(struct codec_enc *e, msgpack_packer *pk, const char *key,
 
 static void put_config(msgpack_packer *pk, const struct meta_config *c)
 {
-	msgpack_pack_map(pk, 13);
+	msgpack_pack_map(pk, 14);
 	mp_kv_uint(pk, "max_strlen", c->max_strlen);
 	mp_kv_str(pk, "str_trunc_trailer", c->str_trunc_trailer);
 	mp_kv_uint(pk, "stack_mode", c->stack_mode);
@@ -88,6 +88,7 @@ static void put_config(msgpack_packer *pk, const struct meta_config *c)
 	mp_kv_str(pk, "cache_user_symbols", c->cache_user_symbols);
 	mp_kv_bool(pk, "unsafe", c->unsafe);
 	mp_kv_int(pk, "helper_check_level", c->helper_check_level);
+	mp_kv_bool(pk, "no_warnings", c->no_warnings);
 }
 
 void meta_encode(struct codec_enc *e, msgpack_packer *pk, const struct meta *m)
@@ -306,6 +307,7 @@ bool meta_decode(struct codec_dec *d, const msgpack_object *o, struct meta *m)
 		cfg->cache_user_symbols = mp_get_str(err, c, "cache_user_symbols");
 		cfg->unsafe = mp_get_bool(err, c, "unsafe");
 		cfg->helper_check_level = (int)mp_get_int(err, c, "helper_check_level");
+		cfg->no_warnings = mp_get_bool(err, c, "no_warnings");
 	}
 	return !err->set;
 }

@@ -95,6 +95,7 @@ struct meta_config {
 	const char *cache_user_symbols; /* "PER_PID" / "PER_PROGRAM" / "NONE" */
 	bool unsafe;                /* --unsafe given */
 	int helper_check_level;     /* -k: 1, -kk: 2 */
+	bool no_warnings;           /* --no-warnings: later stages stay quiet too */
 };
 
 struct meta {

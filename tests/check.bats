@@ -172,7 +172,7 @@ $marker" "$@"
 }
 
 @test "error: args outside tracepoint/kfunc/uprobe" {
-	err_at 'BEGIN { @ = args; }' 13 17 'The args builtin can only be used with tracepoint/kfunc/uprobeprobes (BEGIN used here)'
+	err_at 'BEGIN { @ = args; }' 13 17 'The args builtin can only be used with tracepoint/kfunc/uprobeprobes (special used here)'
 }
 
 @test "error: ctx in a tracepoint" {
@@ -502,6 +502,17 @@ BEGIN { @ = str($1 + 9); }
 @test "error: casts" {
 	err_at 'BEGIN { @ = (int8[])"abcdefg"; }' 13 21 'Cannot cast from "string[8]" to "int8[8]"'
 	err_at 'BEGIN { @ = (bool[2])1; }' 13 22 'Bit arrays are not supported'
+}
+
+@test "error: a cast to an unknown struct (or a pointer to one) cannot resolve its type" {
+	err_at 'BEGIN { (struct faketype *)0 }' 9 28 'Cannot resolve unknown type "struct faketype"'
+	err_is 'BEGIN { (faketype)0 }' 'stdin:1:9-19: ERROR: Cannot resolve unknown type "faketype"
+BEGIN { (faketype)0 }
+        ~~~~~~~~~~
+stdin:1:9-19: ERROR: Cannot cast to "faketype"
+BEGIN { (faketype)0 }
+        ~~~~~~~~~~'
+	chk 'struct Foo { int a; } BEGIN { $p = (struct Foo **)0; $t = (struct task_struct *)0; }'
 }
 
 # ---- attach points (§3.9 98-108) ----
@@ -926,6 +937,32 @@ BEGIN { @e = EPERM; @h = HAVE; }'
 	bt-check "$TMP/in.ast" > "$TMP/out.ir"
 	run -0 irdump
 	[[ "$output" == *'"k": "int", "loc": [7, 14, 7, 19], "num": 1'* ]]
+}
+
+@test "cdefs: the user's own headers (-I, quoted, --include) declare structs, enums, typedefs" {
+	mkdir -p "$TMP/inc"
+	cat > "$TMP/inc/mine.h" <<'EOF'
+#include <stdint.h>
+#define MINE 42
+int a_prototype(int a, char *b);
+typedef unsigned long myulong;
+struct mine { uint32_t a; myulong b; char c[8]; };
+enum mine_e { M1 = 3, M2 };
+EOF
+	cdef_prog '#include <mine.h>
+BEGIN { @s = sizeof(struct mine); @o = offsetof(struct mine, c); @e = M2; @m = MINE; @t = sizeof(myulong); }'
+	bt-check -I "$TMP/inc" "$TMP/in.ast" > "$TMP/out.ir"
+	run -0 irdump
+	[[ "$output" == *'"num": 24'* ]]
+	[[ "$output" == *'"num": 16'* ]]
+	[[ "$output" == *'"num": 4'* ]]
+	[[ "$output" == *'"num": 42'* ]]
+	# the same through --include
+	cdef_prog 'BEGIN { @s = sizeof(struct mine); @e = M1; }'
+	bt-check --include "$TMP/inc/mine.h" "$TMP/in.ast" > "$TMP/out.ir"
+	run -0 irdump
+	[[ "$output" == *'"num": 24'* ]]
+	[[ "$output" == *'"num": 3'* ]]
 }
 
 @test "cdefs: a missing header is reported like clang" {
