@@ -1,11 +1,8 @@
-/* clone.h - subtree copies and traversal (clone.c). */
+/* clone.h - subtree traversal (clone.c); copies: node_clone (node.h). */
 #ifndef BT_CHECK_CLONE_H
 #define BT_CHECK_CLONE_H
 
 #include "node.h"
-
-/* Deep copy of a subtree (types/attach points shared). */
-struct node *node_clone(struct node *n);
 
 /* Pre-order visit of every node of a subtree. */
 typedef void (*node_fn)(struct node *n, void *arg);

@@ -17,28 +17,8 @@
 
 #include "check.h"
 
-struct buf {
-	char *p;
-	size_t n, cap;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = (b->cap + n) * 2 + 256;
-		char *np = arena_alloc(cap);
-		if (b->n)
-			memcpy(np, b->p, b->n);
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = 0;
-}
-
 /* Run argv with `in` on stdin; collect stdout and stderr. Exit status or -1. */
-static int run(char *const argv[], const char *in, struct buf *out, struct buf *errb)
+static int run(char *const argv[], const char *in, struct astr *out, struct astr *errb)
 {
 	int pin[2], pout[2], perr[2];
 	if (pipe(pin) < 0 || pipe(pout) < 0 || pipe(perr) < 0)
@@ -91,7 +71,7 @@ static int run(char *const argv[], const char *in, struct buf *out, struct buf *
 				continue;
 			ssize_t r = read(fds[i].fd, tmp, sizeof tmp);
 			if (r > 0) {
-				buf_add(i == 1 ? out : errb, tmp, (size_t)r);
+				astr_add(i == 1 ? out : errb, tmp, (size_t)r);
 			} else {
 				close(fds[i].fd);
 				fds[i].fd = -1;
@@ -151,11 +131,11 @@ const char *cpp_user_decls(struct check *c, const char *text)
 {
 	const char *argv[64];
 	cpp_argv(c, argv, false);
-	struct buf out = { 0 }, errb = { 0 }, keep = { 0 };
-	if (run((char *const *)argv, text, &out, &errb) != 0 || !out.p)
+	struct astr out = { 0 }, errb = { 0 }, keep = { 0 };
+	if (run((char *const *)argv, text, &out, &errb) != 0 || !out.s)
 		return "";
 	bool take = false;
-	for (char *line = out.p; line && *line;) {
+	for (char *line = out.s; line && *line;) {
 		char *nl = strchr(line, '\n');
 		if (nl)
 			*nl = 0;
@@ -166,34 +146,34 @@ const char *cpp_user_decls(struct check *c, const char *text)
 			take = f && e && f[1] != '<' && strncmp(f + 1, "<stdin>", 7) &&
 			       !strstr(e, " 3");
 		} else if (take) {
-			buf_add(&keep, line, strlen(line));
-			buf_add(&keep, "\n", 1);
+			astr_add(&keep, line, strlen(line));
+			astr_add(&keep, "\n", 1);
 		}
 		line = nl ? nl + 1 : NULL;
 	}
-	return keep.p ? keep.p : "";
+	return keep.s ? keep.s : "";
 }
 
 bool cpp_macros(struct check *c, const char *text)
 {
 	const char *argv[64];
 	cpp_argv(c, argv, true);
-	struct buf out = { 0 }, errb = { 0 };
+	struct astr out = { 0 }, errb = { 0 };
 	int rc = run((char *const *)argv, text, &out, &errb);
 	if (rc != 0) {
 		const char *msg = NULL;
-		if (errb.p) {
-			char *nl = strchr(errb.p, '\n');
+		if (errb.s) {
+			char *nl = strchr(errb.s, '\n');
 			if (nl)
 				*nl = 0;
-			msg = clang_style(errb.p);
+			msg = clang_style(errb.s);
 			if (!msg)
-				msg = errb.p;
+				msg = errb.s;
 		}
 		c->raw_stderr = msg ? msg : "definitions.h: the C preprocessor failed";
 		return false;
 	}
-	for (char *line = out.p; line && *line;) {
+	for (char *line = out.s; line && *line;) {
 		char *nl = strchr(line, '\n');
 		if (nl)
 			*nl = 0;

@@ -182,22 +182,6 @@ void cg_aggregate(struct cg *cg, struct node *map, struct node *call)
 	}
 }
 
-static LLVMValueRef slot_read(struct cg *cg, struct cg_map *m, LLVMValueRef key)
-{
-	LLVMValueRef p = cg_map_lookup(cg, m, key);
-	LLVMBasicBlockRef from = LLVMGetInsertBlock(cg->b);
-	LLVMBasicBlockRef found = cg_block(cg, "agg_rd"), done = cg_block(cg, "agg_rd_done");
-	LLVMBuildCondBr(cg->b, LLVMBuildIsNull(cg->b, p, ""), done, found);
-	LLVMPositionBuilderAtEnd(cg->b, found);
-	LLVMValueRef v = LLVMBuildLoad2(cg->b, cg->t_i64, p, "");
-	LLVMBuildBr(cg->b, done);
-	LLVMPositionBuilderAtEnd(cg->b, done);
-	LLVMValueRef phi = LLVMBuildPhi(cg->b, cg->t_i64, "");
-	LLVMValueRef vals[2] = { cg_const(cg, 0), v };
-	LLVMBasicBlockRef bbs[2] = { from, found };
-	LLVMAddIncoming(phi, vals, bbs, 2);
-	return phi;
-}
 
 /* Reading an aggregation in BPF sees this CPU's slot only (as bpftrace);
  * avg/stats give total/count, hist/lhist 0. */
@@ -212,9 +196,9 @@ struct val cg_agg_read(struct cg *cg, struct node *map)
 	case TY_STATS: {
 		LLVMValueRef key = cg_map_key(cg, map, true);
 		store_bucket(cg, key, ks, cg_const(cg, 0));
-		LLVMValueRef cnt = slot_read(cg, m, key);
+		LLVMValueRef cnt = cg_map_read_u64(cg, m, key);
 		store_bucket(cg, key, ks, cg_const(cg, 1));
-		LLVMValueRef tot = slot_read(cg, m, key);
+		LLVMValueRef tot = cg_map_read_u64(cg, m, key);
 		LLVMValueRef zero = LLVMBuildICmp(cg->b, LLVMIntEQ, cnt, cg_const(cg, 0), "");
 		/* signed total / count; BPF before v4 has no signed division */
 		LLVMValueRef neg = LLVMBuildICmp(cg->b, LLVMIntSLT, tot, cg_const(cg, 0), "");
@@ -227,6 +211,6 @@ struct val cg_agg_read(struct cg *cg, struct node *map)
 	case TY_LHIST:
 		return val_int(cg_const(cg, 0), t);
 	default:
-		return val_int(slot_read(cg, m, cg_map_key(cg, map, false)), t);
+		return val_int(cg_map_read_u64(cg, m, cg_map_key(cg, map, false)), t);
 	}
 }

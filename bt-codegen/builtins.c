@@ -118,19 +118,7 @@ static LLVMValueRef runtime_value(struct cg *cg, struct cg_map *m)
 {
 	LLVMValueRef key = cg_alloc(cg, 8);
 	cg_store_int(cg, key, cg_const(cg, 0), 4);
-	LLVMValueRef p = cg_map_lookup(cg, m, key);
-	LLVMBasicBlockRef from = LLVMGetInsertBlock(cg->b);
-	LLVMBasicBlockRef found = cg_block(cg, "rt_found"), done = cg_block(cg, "rt_done");
-	LLVMBuildCondBr(cg->b, LLVMBuildIsNull(cg->b, p, ""), done, found);
-	LLVMPositionBuilderAtEnd(cg->b, found);
-	LLVMValueRef v = LLVMBuildLoad2(cg->b, cg->t_i64, p, "");
-	LLVMBuildBr(cg->b, done);
-	LLVMPositionBuilderAtEnd(cg->b, done);
-	LLVMValueRef phi = LLVMBuildPhi(cg->b, cg->t_i64, "");
-	LLVMValueRef vals[2] = { cg_const(cg, 0), v };
-	LLVMBasicBlockRef bbs[2] = { from, found };
-	LLVMAddIncoming(phi, vals, bbs, 2);
-	return phi;
+	return cg_map_read_u64(cg, m, key);
 }
 
 static LLVMValueRef func_ip(struct cg *cg)

@@ -297,6 +297,8 @@ struct cg_map *cg_map_new(struct cg *cg, const char *name, uint32_t type,
 struct cg_map *cg_stack_map(struct cg *cg, uint16_t limit);
 /* Lookup; returns the value pointer (may be null, check it). */
 LLVMValueRef cg_map_lookup(struct cg *cg, struct cg_map *m, LLVMValueRef key);
+/* The u64 value at key, 0 when the key is absent. */
+LLVMValueRef cg_map_read_u64(struct cg *cg, struct cg_map *m, LLVMValueRef key);
 LLVMValueRef cg_map_update(struct cg *cg, struct cg_map *m, LLVMValueRef key,
 			   LLVMValueRef val, uint64_t flags);
 LLVMValueRef cg_map_delete(struct cg *cg, struct cg_map *m, LLVMValueRef key);

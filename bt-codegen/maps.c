@@ -139,6 +139,23 @@ LLVMValueRef cg_map_lookup(struct cg *cg, struct cg_map *m, LLVMValueRef key)
 	return cg_helper(cg, BPF_FUNC_map_lookup_elem, cg->t_ptr, args, 2);
 }
 
+LLVMValueRef cg_map_read_u64(struct cg *cg, struct cg_map *m, LLVMValueRef key)
+{
+	LLVMValueRef p = cg_map_lookup(cg, m, key);
+	LLVMBasicBlockRef from = LLVMGetInsertBlock(cg->b);
+	LLVMBasicBlockRef found = cg_block(cg, "rd_found"), done = cg_block(cg, "rd_done");
+	LLVMBuildCondBr(cg->b, LLVMBuildIsNull(cg->b, p, ""), done, found);
+	LLVMPositionBuilderAtEnd(cg->b, found);
+	LLVMValueRef v = LLVMBuildLoad2(cg->b, cg->t_i64, p, "");
+	LLVMBuildBr(cg->b, done);
+	LLVMPositionBuilderAtEnd(cg->b, done);
+	LLVMValueRef phi = LLVMBuildPhi(cg->b, cg->t_i64, "");
+	LLVMValueRef vals[2] = { cg_const(cg, 0), v };
+	LLVMBasicBlockRef bbs[2] = { from, found };
+	LLVMAddIncoming(phi, vals, bbs, 2);
+	return phi;
+}
+
 LLVMValueRef cg_map_update(struct cg *cg, struct cg_map *m, LLVMValueRef key, LLVMValueRef val,
 			   uint64_t flags)
 {

@@ -267,36 +267,43 @@ static void warn_no_addrspace(struct cg *cg, uint8_t as)
 	fputs("WARNING: Addrspace is not set\n", stderr);
 }
 
-LLVMValueRef cg_probe_read(struct cg *cg, LLVMValueRef dst, LLVMValueRef size,
-			   LLVMValueRef addr, uint8_t as)
+/* The read helper by address space (none, kernel, user) and kind. */
+static const struct {
+	int id;
+	const char *name;
+} read_helpers[2][3] = {
+	{ { BPF_FUNC_probe_read, "probe_read" },
+	  { BPF_FUNC_probe_read_kernel, "probe_read_kernel" },
+	  { BPF_FUNC_probe_read_user, "probe_read_user" } },
+	{ { BPF_FUNC_probe_read_str, "probe_read_str" },
+	  { BPF_FUNC_probe_read_kernel_str, "probe_read_kernel_str" },
+	  { BPF_FUNC_probe_read_user_str, "probe_read_user_str" } },
+};
+
+static LLVMValueRef probe_read(struct cg *cg, LLVMValueRef dst, LLVMValueRef size,
+			       LLVMValueRef addr, uint8_t as, bool str)
 {
 	warn_no_addrspace(cg, as);
-	int id = as == AS_USER ? BPF_FUNC_probe_read_user
-		 : as == AS_KERNEL ? BPF_FUNC_probe_read_kernel : BPF_FUNC_probe_read;
-	const char *name = as == AS_USER ? "probe_read_user"
-			   : as == AS_KERNEL ? "probe_read_kernel" : "probe_read";
+	unsigned a = as == AS_USER ? 2 : as == AS_KERNEL ? 1 : 0;
 	if (LLVMTypeOf(size) != cg->t_i32)
 		size = LLVMBuildTrunc(cg->b, size, cg->t_i32, "");
 	if (LLVMTypeOf(addr) != cg->t_ptr)
 		addr = LLVMBuildIntToPtr(cg->b, addr, cg->t_ptr, "");
 	LLVMValueRef args[3] = { dst, size, addr };
-	return cg_helper_checked(cg, id, name, 2, args, 3);
+	return cg_helper_checked(cg, read_helpers[str][a].id, read_helpers[str][a].name, 2,
+				 args, 3);
+}
+
+LLVMValueRef cg_probe_read(struct cg *cg, LLVMValueRef dst, LLVMValueRef size,
+			   LLVMValueRef addr, uint8_t as)
+{
+	return probe_read(cg, dst, size, addr, as, false);
 }
 
 LLVMValueRef cg_probe_read_str(struct cg *cg, LLVMValueRef dst, LLVMValueRef size,
 			       LLVMValueRef addr, uint8_t as)
 {
-	warn_no_addrspace(cg, as);
-	int id = as == AS_USER ? BPF_FUNC_probe_read_user_str
-		 : as == AS_KERNEL ? BPF_FUNC_probe_read_kernel_str : BPF_FUNC_probe_read_str;
-	const char *name = as == AS_USER ? "probe_read_user_str"
-			   : as == AS_KERNEL ? "probe_read_kernel_str" : "probe_read_str";
-	if (LLVMTypeOf(size) != cg->t_i32)
-		size = LLVMBuildTrunc(cg->b, size, cg->t_i32, "");
-	if (LLVMTypeOf(addr) != cg->t_ptr)
-		addr = LLVMBuildIntToPtr(cg->b, addr, cg->t_ptr, "");
-	LLVMValueRef args[3] = { dst, size, addr };
-	return cg_helper_checked(cg, id, name, 2, args, 3);
+	return probe_read(cg, dst, size, addr, as, true);
 }
 
 static bool is_scalar(const struct type *t)

@@ -202,6 +202,22 @@ LLVMValueRef cg_strncmp(struct cg *cg, struct node *call)
 
 /* strcontains(haystack, needle) for a literal needle: unrolled match at
  * every start position before the haystack's NUL. */
+/* Join the open blocks `yes` and `no` at `done`: 1 from yes, 0 from no. */
+static LLVMValueRef yes_no_result(struct cg *cg, LLVMBasicBlockRef yes, LLVMBasicBlockRef no,
+				  LLVMBasicBlockRef done)
+{
+	LLVMPositionBuilderAtEnd(cg->b, yes);
+	LLVMBuildBr(cg->b, done);
+	LLVMPositionBuilderAtEnd(cg->b, no);
+	LLVMBuildBr(cg->b, done);
+	LLVMPositionBuilderAtEnd(cg->b, done);
+	LLVMValueRef phi = LLVMBuildPhi(cg->b, cg->t_i64, "");
+	LLVMValueRef vals[2] = { cg_const(cg, 1), cg_const(cg, 0) };
+	LLVMBasicBlockRef bbs[2] = { yes, no };
+	LLVMAddIncoming(phi, vals, bbs, 2);
+	return phi;
+}
+
 static LLVMValueRef contains_literal(struct cg *cg, struct operand *h, struct node *lit)
 {
 	uint32_t nlen = (uint32_t)strnlen(lit->str, lit->len);
@@ -217,7 +233,7 @@ static LLVMValueRef contains_literal(struct cg *cg, struct operand *h, struct no
 			LLVMBuildCondBr(cg->b,
 					LLVMBuildICmp(cg->b, LLVMIntEQ, c,
 						      cg_const(cg, (uint8_t)lit->str[j]), ""),
-					cont, j == 0 ? next : next);
+					cont, next);
 			LLVMPositionBuilderAtEnd(cg->b, cont);
 		}
 		LLVMBuildBr(cg->b, yes);
@@ -229,16 +245,7 @@ static LLVMValueRef contains_literal(struct cg *cg, struct operand *h, struct no
 		LLVMPositionBuilderAtEnd(cg->b, go);
 	}
 	LLVMBuildBr(cg->b, no);
-	LLVMPositionBuilderAtEnd(cg->b, yes);
-	LLVMBuildBr(cg->b, done);
-	LLVMPositionBuilderAtEnd(cg->b, no);
-	LLVMBuildBr(cg->b, done);
-	LLVMPositionBuilderAtEnd(cg->b, done);
-	LLVMValueRef phi = LLVMBuildPhi(cg->b, cg->t_i64, "");
-	LLVMValueRef vals[2] = { cg_const(cg, 1), cg_const(cg, 0) };
-	LLVMBasicBlockRef bbs[2] = { yes, no };
-	LLVMAddIncoming(phi, vals, bbs, 2);
-	return phi;
+	return yes_no_result(cg, yes, no, done);
 }
 
 /* A loop counter kept in a volatile stack slot, so LLVM leaves it a plain
@@ -310,16 +317,7 @@ static LLVMValueRef contains_loop(struct cg *cg, struct operand *h, struct opera
 	vstore(cg, ic, LLVMBuildAdd(cg->b, i5, cg_const(cg, 1), ""));
 	LLVMBuildBr(cg->b, outer);
 
-	LLVMPositionBuilderAtEnd(cg->b, yes);
-	LLVMBuildBr(cg->b, done);
-	LLVMPositionBuilderAtEnd(cg->b, no);
-	LLVMBuildBr(cg->b, done);
-	LLVMPositionBuilderAtEnd(cg->b, done);
-	LLVMValueRef phi = LLVMBuildPhi(cg->b, cg->t_i64, "");
-	LLVMValueRef vals[2] = { cg_const(cg, 1), cg_const(cg, 0) };
-	LLVMBasicBlockRef bbs[2] = { yes, no };
-	LLVMAddIncoming(phi, vals, bbs, 2);
-	return phi;
+	return yes_no_result(cg, yes, no, done);
 }
 
 LLVMValueRef cg_strcontains(struct cg *cg, struct node *call)

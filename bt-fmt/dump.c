@@ -264,7 +264,7 @@ int dump_stream(int fd, const char *name, char *err, size_t errlen)
 	dump_object(o, h, format);
 	const msgpack_object *r;
 	uint32_t n = 0;
-	while ((r = in_next(&in, NULL, NULL))) {
+	while ((r = mp_in_next(&in))) {
 		const msgpack_object *t = mp_get(r, "t");
 		fputs("record ", o);
 		fprintf(o, "%u", n++);

@@ -205,7 +205,5 @@ void dispatch(struct fmt *f, const msgpack_object *rec);
 int dump_stream(int fd, const char *name, char *err, size_t errlen);
 
 /* ---- input.c ---- */
-/* Like mp_in_next, but calls before_block(arg) before a read that may block. */
-const msgpack_object *in_next(struct mp_in *in, void (*before_block)(void *), void *arg);
 
 #endif

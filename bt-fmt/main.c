@@ -154,7 +154,9 @@ static int run(struct fmt *f, int fd)
 		return 1;
 	}
 	const msgpack_object *r;
-	while (!f->err[0] && (r = in_next(&in, before_block, f))) {
+	in.before_block = before_block;
+	in.before_block_arg = f;
+	while (!f->err[0] && (r = mp_in_next(&in))) {
 		dispatch(f, r);
 		out_record_done(&f->out);
 	}

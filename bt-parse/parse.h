@@ -46,11 +46,6 @@ struct nlist {
 };
 
 /* An attach point's text as the grammar glues it together. */
-struct sbuf {
-	char *s;
-	size_t len, cap;
-};
-
 struct tokqueue;
 
 struct macro {
@@ -68,7 +63,7 @@ struct pstate {
 	/* lexer */
 	void *scanner;
 	YYLTYPE loc;             /* running location (bpftrace's `loc`) */
-	struct sbuf buf;         /* string literal / struct text being built */
+	struct astr buf;         /* string literal / struct text being built */
 	const char *struct_kw;   /* "struct", "union", "enum" */
 	int brace_depth;         /* inside a struct definition */
 	bool struct_body;        /* saw the '{' of a struct definition */
@@ -93,13 +88,8 @@ int bt_parse(struct pstate *ps);
 
 /* Helpers used by the grammar actions (parse_util.c). */
 struct loc yyloc_to_loc(YYLTYPE l);
-void sbuf_add(struct sbuf *b, const char *s, size_t n);
-void sbuf_addc(struct sbuf *b, char c);
-void sbuf_adds(struct sbuf *b, const char *s);
-const char *sbuf_str(struct sbuf *b);       /* arena copy, NUL-terminated */
 void ps_error(struct pstate *ps, YYLTYPE l, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-struct node *node_clone(const struct node *n);
 
 /* Integer literal conversion, brief §1.4 (libcommon/ap_parse.c). */
 #include "ap_parse.h"

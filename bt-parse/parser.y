@@ -120,7 +120,7 @@ static struct type *typedef_type(const char *name, int ptrs);
 	struct nlist *nl;
 	nodevec *vec;
 	struct type *type;
-	struct sbuf *sb;
+	struct astr *sb;
 }
 
 %token
@@ -229,11 +229,11 @@ static struct type *typedef_type(const char *name, int ptrs);
 
 program:
 		c_definitions config probes END {
-			struct sbuf b = { 0 };
+			struct astr b = { 0 };
 			for (struct slist *s = $1; s; s = s->next)
-				sbuf_adds(&b, s->s);
+				astr_adds(&b, s->s);
 			struct node *p = node_new(N_PROGRAM, NOLOC);
-			p->str = b.len ? sbuf_str(&b) : NULL;
+			p->str = b.len ? astr_str(&b) : NULL;
 			p->c = $2;
 			p->args = *$3;
 			ps->root = p;
@@ -324,39 +324,39 @@ attach_points:
 		;
 
 attach_point:
-		attach_point_def         { $$ = mkstr(N_ATTACH_POINT, sbuf_str($1), L(@$)); }
+		attach_point_def         { $$ = mkstr(N_ATTACH_POINT, astr_str($1), L(@$)); }
 		;
 
 attach_point_def:
-		attach_point_def ident    { $$ = $1; sbuf_adds($$, $2); }
+		attach_point_def ident    { $$ = $1; astr_adds($$, $2); }
 	|	attach_point_def STRING   {
 			/* re-quoted for the attach point splitter */
 			$$ = $1;
-			sbuf_addc($$, '"');
+			astr_addc($$, '"');
 			for (uint32_t i = 0; i < $2.len; i++) {
 				if ($2.s[i] == '"')
-					sbuf_addc($$, '\\');
-				sbuf_addc($$, $2.s[i]);
+					astr_addc($$, '\\');
+				astr_addc($$, $2.s[i]);
 			}
-			sbuf_addc($$, '"');
+			astr_addc($$, '"');
 		}
-	|	attach_point_def PATH     { $$ = $1; sbuf_adds($$, $2); }
-	|	attach_point_def INT      { $$ = $1; sbuf_adds($$, arena_printf("%" PRId64, $2)); }
-	|	attach_point_def COLON    { $$ = $1; sbuf_addc($$, ':'); }
-	|	attach_point_def DOT      { $$ = $1; sbuf_addc($$, '.'); }
-	|	attach_point_def PLUS     { $$ = $1; sbuf_addc($$, '+'); }
-	|	attach_point_def MUL      { $$ = $1; sbuf_addc($$, '*'); }
-	|	attach_point_def LBRACKET { $$ = $1; sbuf_addc($$, '['); }
-	|	attach_point_def RBRACKET { $$ = $1; sbuf_addc($$, ']'); }
+	|	attach_point_def PATH     { $$ = $1; astr_adds($$, $2); }
+	|	attach_point_def INT      { $$ = $1; astr_adds($$, arena_printf("%" PRId64, $2)); }
+	|	attach_point_def COLON    { $$ = $1; astr_addc($$, ':'); }
+	|	attach_point_def DOT      { $$ = $1; astr_addc($$, '.'); }
+	|	attach_point_def PLUS     { $$ = $1; astr_addc($$, '+'); }
+	|	attach_point_def MUL      { $$ = $1; astr_addc($$, '*'); }
+	|	attach_point_def LBRACKET { $$ = $1; astr_addc($$, '['); }
+	|	attach_point_def RBRACKET { $$ = $1; astr_addc($$, ']'); }
 	|	attach_point_def param {
 			if ($2->kind != N_PARAM) {
 				ps_error(ps, @$, "Not a positional parameter");
 				YYERROR;
 			}
 			$$ = $1;
-			sbuf_adds($$, arena_printf("$%" PRId64, $2->num));
+			astr_adds($$, arena_printf("$%" PRId64, $2->num));
 		}
-	|	%empty                    { $$ = ARENA_NEW(struct sbuf); }
+	|	%empty                    { $$ = ARENA_NEW(struct astr); }
 		;
 
 pred:

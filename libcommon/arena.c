@@ -92,3 +92,36 @@ void arena_free_all(void)
 		head = n;
 	}
 }
+
+void astr_add(struct astr *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *ns = arena_alloc(cap);
+		if (b->len)
+			memcpy(ns, b->s, b->len);
+		b->s = ns;
+		b->cap = cap;
+	}
+	if (n)
+		memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = 0;
+}
+
+void astr_addc(struct astr *b, char c)
+{
+	astr_add(b, &c, 1);
+}
+
+void astr_adds(struct astr *b, const char *s)
+{
+	astr_add(b, s, strlen(s));
+}
+
+const char *astr_str(const struct astr *b)
+{
+	return arena_strndup(b->s ? b->s : "", b->len);
+}

@@ -38,4 +38,14 @@ void arena_free_all(void);
 		(vec)->v[(vec)->n++] = (item);                                 \
 	} while (0)
 
+/* An arena-backed growable string, NUL-terminated once anything was added. */
+struct astr {
+	char *s;
+	size_t len, cap;
+};
+void astr_add(struct astr *b, const char *s, size_t n);
+void astr_addc(struct astr *b, char c);
+void astr_adds(struct astr *b, const char *s);
+const char *astr_str(const struct astr *b);   /* arena copy; "" when empty */
+
 #endif

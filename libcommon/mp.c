@@ -255,11 +255,13 @@ static const msgpack_object *next_object(struct mp_in *in)
 				 in->format);
 			return NULL;
 		}
-		if (!msgpack_unpacker_reserve_buffer(&in->unp, 1 << 16)) {
+		if (!msgpack_unpacker_reserve_buffer(&in->unp, 1 << 18)) {
 			snprintf(in->errmsg, sizeof in->errmsg, "out of memory reading %s stream",
 				 in->format);
 			return NULL;
 		}
+		if (in->before_block)
+			in->before_block(in->before_block_arg);
 		ssize_t n;
 		do
 			n = read(in->fd, msgpack_unpacker_buffer(&in->unp),

@@ -65,6 +65,11 @@ struct mp_in {
 	msgpack_unpacker unp;
 	msgpack_unpacked res;
 	const char *format;   /* expected format name */
+	/* optional, set after mp_in_open: called before a read() that may
+	 * block (bt-fmt flushes its output there, so live output is prompt
+	 * without a flush per record) */
+	void (*before_block)(void *arg);
+	void *before_block_arg;
 	char errmsg[512];
 };
 

@@ -86,6 +86,29 @@ struct node *node_unop(enum op op, struct node *a, bool postfix, struct loc loc)
 	return n;
 }
 
+static void clone_list(nodevec *dst, const nodevec *src)
+{
+	nodevec v = { 0 };
+	for (size_t i = 0; i < src->n; i++)
+		VEC_PUSH(&v, node_clone(src->v[i]));
+	*dst = v;
+}
+
+struct node *node_clone(const struct node *n)
+{
+	if (!n)
+		return NULL;
+	struct node *c = ARENA_NEW(struct node);
+	*c = *n;
+	c->a = node_clone(n->a);
+	c->b = node_clone(n->b);
+	c->c = node_clone(n->c);
+	clone_list(&c->args, &n->args);
+	clone_list(&c->body, &n->body);
+	clone_list(&c->orelse, &n->orelse);
+	return c;
+}
+
 const char *probe_name(const struct node *probe)
 {
 	size_t total = 1;

@@ -109,6 +109,10 @@ struct node *node_str(const char *s, uint32_t len, struct loc loc);
 struct node *node_binop(enum op op, struct node *a, struct node *b, struct loc loc);
 struct node *node_unop(enum op op, struct node *a, bool postfix, struct loc loc);
 
+/* Deep copy of a subtree: nodes are copied, types and attach points
+ * (immutable) are shared. */
+struct node *node_clone(const struct node *n);
+
 const char *node_kind_name(enum node_kind k);
 /* Operator spelling as bpftrace prints it ("==", "dereference", "return"). */
 const char *op_str(enum op op);

@@ -192,72 +192,54 @@ bool type_equal(const struct type *a, const struct type *b)
 	}
 }
 
-static void type_print(char **buf, size_t *len, size_t *cap, const struct type *t);
-
-static void put(char **buf, size_t *len, size_t *cap, const char *s)
-{
-	size_t n = strlen(s);
-	if (*len + n + 1 > *cap) {
-		size_t c = (*cap ? *cap * 2 : 64) + n;
-		char *nb = arena_alloc(c);
-		if (*len)
-			memcpy(nb, *buf, *len);
-		*buf = nb;
-		*cap = c;
-	}
-	memcpy(*buf + *len, s, n + 1);
-	*len += n;
-}
-
-static void type_print(char **buf, size_t *len, size_t *cap, const struct type *t)
+static void type_print(struct astr *b, const struct type *t)
 {
 	char tmp[64];
 	if (!t) {
-		put(buf, len, cap, "none");
+		astr_adds(b, "none");
 		return;
 	}
 	switch (t->kind) {
 	case TY_INT:
 		snprintf(tmp, sizeof tmp, "%sint%d", t->is_signed ? "" : "unsigned ",
 			 t->bits == 1 ? 0 : t->bits);
-		put(buf, len, cap, tmp);
+		astr_adds(b, tmp);
 		break;
 	case TY_PTR:
 		if (t->ctx)
-			put(buf, len, cap, "(ctx) ");
-		type_print(buf, len, cap, t->elem);
-		put(buf, len, cap, " *");
+			astr_adds(b, "(ctx) ");
+		type_print(b, t->elem);
+		astr_adds(b, " *");
 		break;
 	case TY_ARRAY:
-		type_print(buf, len, cap, t->elem);
+		type_print(b, t->elem);
 		snprintf(tmp, sizeof tmp, "[%u]", t->count);
-		put(buf, len, cap, tmp);
+		astr_adds(b, tmp);
 		break;
 	case TY_STRING: case TY_BUFFER:
 		snprintf(tmp, sizeof tmp, "%s[%u]", kind_names[t->kind], t->size);
-		put(buf, len, cap, tmp);
+		astr_adds(b, tmp);
 		break;
 	case TY_RECORD:
-		put(buf, len, cap, t->name ? t->name : "record");
+		astr_adds(b, t->name ? t->name : "record");
 		break;
 	case TY_TUPLE:
-		put(buf, len, cap, "(");
+		astr_adds(b, "(");
 		for (uint32_t i = 0; i < t->nfields; i++) {
 			if (i)
-				put(buf, len, cap, ",");
-			type_print(buf, len, cap, t->fields[i].type);
+				astr_adds(b, ",");
+			type_print(b, t->fields[i].type);
 		}
-		put(buf, len, cap, ")");
+		astr_adds(b, ")");
 		break;
 	default:
-		put(buf, len, cap, type_kind_name(t->kind));
+		astr_adds(b, type_kind_name(t->kind));
 	}
 }
 
 const char *type_str(const struct type *t)
 {
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	type_print(&buf, &len, &cap, t);
-	return buf;
+	struct astr b = { 0 };
+	type_print(&b, t);
+	return b.s ? b.s : "";
 }
