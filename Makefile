@@ -99,9 +99,10 @@ deps:
 	  { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; }; \
 	fi
 
+# a test that hangs fails after 2 minutes instead of stalling the run
 check: deps
 	$(MAKE) all
-	bats tests/
+	BATS_TEST_TIMEOUT=120 bats tests/
 
 run: deps
 	$(MAKE) all

@@ -681,7 +681,7 @@ echo "bt-check runs as \$(id -u)" >&2
 exec "$W/prefix/bin/bt-check.real" "\$@"
 EOF
 	chmod 755 "$W/prefix/bin/bt-check"
-	run --separate-stderr "$W/prefix/bin/bpftrace" -e 'tracepoint:syscalls:sys_enter_openat { exit(); } BEGIN { printf("ok\n"); }'
+	run --separate-stderr "$W/prefix/bin/bpftrace" -e 'tracepoint:syscalls:sys_enter_openat { exit(); } BEGIN { printf("ok\n"); }' -c 'cat /dev/null'
 	[ "$status" -eq 0 ]
 	[ "${lines[1]}" = "ok" ]
 	[ "$stderr" = "bt-check runs as 65534" ]
@@ -1018,11 +1018,11 @@ i:s:1 { print(1, 2); }
 	BPFTRACE_MAX_CAT_BYTES=3 run --separate-stderr "$DRV" -e 'BEGIN { cat("/proc/self/comm"); exit(); }'
 	[ "${lines[1]}" = "bpf" ]
 	# raw stacks are bare hex addresses; the default mode has symbols
-	BPFTRACE_STACK_MODE=raw run --separate-stderr timeout 20 "$DRV" -e 'tracepoint:syscalls:sys_enter_openat { print(kstack()); exit(); }'
+	BPFTRACE_STACK_MODE=raw run --separate-stderr timeout 20 "$DRV" -e 'tracepoint:syscalls:sys_enter_openat { print(kstack()); exit(); }' -c 'cat /dev/null'
 	[ "$status" -eq 0 ]
 	frames=$(grep -cE '^[0-9a-f]{8,}$' <<< "$output")
 	[ "$frames" -ge 1 ]
-	run --separate-stderr timeout 20 "$DRV" -e 'tracepoint:syscalls:sys_enter_openat { print(kstack()); exit(); }'
+	run --separate-stderr timeout 20 "$DRV" -e 'tracepoint:syscalls:sys_enter_openat { print(kstack()); exit(); }' -c 'cat /dev/null'
 	[ "$(grep -cE '^[0-9a-f]{8,}$' <<< "$output")" -eq 0 ]
 	[ "$(grep -cE '^ +[A-Za-z_][A-Za-z0-9_.]*\+[0-9]+$' <<< "$output")" -ge 1 ]
 	BPFTRACE_PERF_RB_PAGES=8 BPFTRACE_LOG_SIZE=100000000 BPFTRACE_MAX_BPF_PROGS=10 \

@@ -178,8 +178,9 @@ fmt() { "$BT/bt-fmt" "$@"; }
 	map @c count
 	EOF
 	(for i in $(seq 100); do "$TP/syscall" nanosleep 1 >/dev/null; sleep 0.01; done) &
+	bg=$!
 	run bash -c "$BT/bt-load $LT/tp.obj | $BT/bt-fmt"
-	wait
+	wait "$bg" || true
 	[ "$status" -eq 0 ]
 	[[ "$output" =~ @c:\ [1-9] ]]
 	mk rtp <<-'EOF'
@@ -201,8 +202,9 @@ fmt() { "$BT/bt-fmt" "$@"; }
 	map @c count
 	EOF
 	(timeout 1 sh -c 'while :; do :; done') &
+	bg=$!
 	run bash -c "$BT/bt-load $LT/perf.obj | $BT/bt-fmt"
-	wait
+	wait "$bg" || true
 	[ "$status" -eq 0 ]
 	[[ "$output" =~ @c:\ [1-9] ]]
 	[[ "$output" == *tick* ]]
@@ -376,8 +378,9 @@ fmt() { "$BT/bt-fmt" "$@"; }
 	map @c count
 	EOF
 	(timeout 1 sh -c 'while :; do :; done') &
+	bg=$!
 	run bash -c "$BT/bt-load $LT/print.obj | $BT/bt-fmt"
-	wait
+	wait "$bg" || true
 	[ "$status" -eq 0 ]
 	[ "$(grep -c '^@c: ' <<<"$output")" -ge 3 ]
 }
@@ -391,8 +394,9 @@ fmt() { "$BT/bt-fmt" "$@"; }
 	map @u count username
 	EOF
 	(timeout 1 sh -c 'while :; do :; done') &
+	bg=$!
 	"$BT/bt-load" "$LT/stk.obj" > "$LT/stk.out"
-	wait
+	wait "$bg" || true
 	run "$BT/bt-fmt" --dump "$LT/stk.out"
 	[[ "$output" == *'(stack)'* || "$output" == *'t: "stack"'* ]]
 	[[ "$output" == *'t: "username"'* ]]
@@ -612,8 +616,9 @@ chain() {
 @test "chain: kstack/ustack/usym map keys are resolved into the saved stream" {
 	chain stk 'profile:hz:997 { @k[kstack] = count(); @u[ustack] = count(); @s[usym(reg("ip"))] = count(); } interval:ms:300 { exit(); }'
 	(timeout 1 sh -c 'while :; do :; done') &
+	bg=$!
 	"$BT/bt-load" "$LT/stk.obj" > "$LT/stk.out"
-	wait
+	wait "$bg" || true
 	# formatted later, elsewhere: bt-fmt only has the saved stream
 	run fmt "$LT/stk.out"
 	[ "$status" -eq 0 ]
