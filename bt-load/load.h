@@ -161,6 +161,8 @@ void out_error(struct bt *bt, const char *msg);
 void out_simple(struct bt *bt, const char *t); /* {"t": t} */
 void out_child(struct bt *bt);
 void out_end(struct bt *bt);
+void out_hold(struct bt *bt);                /* keep records back ... */
+void out_release(struct bt *bt);             /* ... until this */
 void out_record_done(struct bt *bt);         /* maybe flush (-B none) */
 void out_batch_done(struct bt *bt);          /* after a poll round */
 int out_flush(struct bt *bt);

@@ -196,28 +196,37 @@ static int run(struct bt *bt)
 		child_kill(bt);
 		return 1;
 	}
-	if (load_object(bt) < 0 || events_open(bt) < 0 || run_special(bt, PT_BEGIN) < 0) {
+	if (load_object(bt) < 0 || events_open(bt) < 0) {
+		out_end(bt);
+		child_kill(bt);
+		return 255;
+	}
+	/* BEGIN runs before anything else is attached; what it prints
+	 * comes out after the attach notification, as with bpftrace. */
+	out_hold(bt);
+	if (run_special(bt, PT_BEGIN) < 0) {
 		out_end(bt);
 		child_kill(bt);
 		return 255;
 	}
 	/* exit() in BEGIN: skip attaching (nothing may fire after it anyway). */
 	events_poll(bt, 0);
-	/* bt-fmt is started next to us (the driver's process substitution):
-	 * let it be running before probes can see it start */
-	out_wait_reader(bt);
 	if (!bt->finalize && !sig_stop && attach_all(bt) < 0) {
 		detach_all(bt);
 		child_kill(bt);
 		out_end(bt);
 		return 255;
 	}
+	/* bt-fmt is started next to us (the driver's process substitution):
+	 * let it have printed "Attaching N probes..." first */
+	out_wait_reader(bt);
+	notify_attached();
+	out_release(bt);
 	if (bt->child && child_release(bt) < 0) {
 		finish(bt, false);
 		out_end(bt);
 		return 255;
 	}
-	notify_attached();
 	if (meta_uses_ksyms(&bt->meta))
 		ksyms_preload();
 	if (!bt->finalize)

@@ -16,6 +16,8 @@
 #include "load.h"
 
 static uint64_t g_last_flush_ms;
+static msgpack_sbuffer g_held;   /* records kept back by out_hold() */
+static bool g_holding;
 
 static uint64_t now_ms(void)
 {
@@ -144,8 +146,35 @@ void out_child(struct bt *bt)
 	out_record_done(bt);
 }
 
+/* Keep records back (in memory, unbounded) instead of writing them:
+ * BEGIN's output waits until every probe is attached and the attach
+ * notification is out, as bpftrace prints it. */
+void out_hold(struct bt *bt)
+{
+	out_flush(bt);
+	msgpack_sbuffer_init(&g_held);
+	msgpack_packer_init(&bt->out->pk, &g_held, msgpack_sbuffer_write);
+	g_holding = true;
+}
+
+/* Write what out_hold() kept back, and go on writing directly. */
+void out_release(struct bt *bt)
+{
+	if (!g_holding)
+		return;
+	g_holding = false;
+	struct mp_out *o = bt->out;
+	bool failed = o->failed;
+	mp_out_init(o, o->fd);
+	o->failed = failed;
+	put_raw(bt, g_held.data, g_held.size);
+	msgpack_sbuffer_destroy(&g_held);
+	out_flush(bt);
+}
+
 void out_end(struct bt *bt)
 {
+	out_release(bt);
 	mp_write_end(bt->out);
 	out_flush(bt);
 }
