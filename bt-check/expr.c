@@ -378,6 +378,18 @@ static void binop_int(struct check *c, struct node *n)
 	}
 }
 
+/* The address space an integer result inherits: the left operand's,
+ * else the right one's; two different ones give none (and a warning). */
+static enum addrspace binop_as(struct check *c, struct node *n)
+{
+	enum addrspace l = (enum addrspace)n->a->type->as, r = (enum addrspace)n->b->type->as;
+	if (l != r && l != AS_NONE && r != AS_NONE) {
+		warn_final(c, n->loc, "Addrspace mismatch");
+		return AS_NONE;
+	}
+	return l != AS_NONE ? l : r;
+}
+
 static void binop_array(struct check *c, struct node *n)
 {
 	struct type *l = n->a->type, *r = n->b->type;
@@ -476,6 +488,7 @@ static void visit_binop(struct check *c, struct node *n)
 	}
 	if (lt->kind == TY_INT && rt->kind == TY_INT) {
 		binop_int(c, n);
+		n->type = type_with_as(n->type, binop_as(c, n));
 	} else if (lt->kind == TY_ARRAY && rt->kind == TY_ARRAY) {
 		binop_array(c, n);
 	} else if (lt->kind == TY_PTR || rt->kind == TY_PTR) {

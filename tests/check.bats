@@ -590,6 +590,20 @@ BEGIN { (faketype)0 }
 
 # ---- warnings (§3.10) ----
 
+@test "warning: integers from two address spaces mix into one without" {
+	# syscall args are user memory, curtask's fields kernel memory
+	warn_is 'tracepoint:syscalls:sys_enter_openat { @ = args.flags + curtask->pid; }' "stdin:1:55-56: WARNING: Addrspace mismatch
+tracepoint:syscalls:sys_enter_openat { @ = args.flags + curtask->pid; }
+                                                      ~"
+	warn_is 'tracepoint:syscalls:sys_enter_openat { @ = args.mode + args.mode; }' ''
+	# the sum keeps the one address space, or has none after a mismatch
+	run -0 typed 'tracepoint:syscalls:sys_enter_openat { $p = (int8 *)(args.flags + args.mode); @ = *$p; }'
+	[[ "$output" == *'+ :: type[unsigned int64, ctx: 0, AS(user)]'* ]]
+	[[ "$output" == *'variable: $p :: type[int8 *, ctx: 0, AS(user)]'* ]]
+	run -0 typed 'tracepoint:syscalls:sys_enter_openat { $p = (int8 *)(args.flags + curtask->pid); @ = *$p; }'
+	[[ "$output" == *'+ :: type[int64, ctx: 0]'* ]]
+}
+
 @test "warning: sign mismatches and signed division" {
 	warn_is 'BEGIN { $a = (uint32)1; $b = (int32)-1; @ = $a < $b; }' "stdin:1:48-49: WARNING: comparison of integers of different signs: 'unsigned int32' and 'int32' can lead to undefined behavior
 BEGIN { \$a = (uint32)1; \$b = (int32)-1; @ = \$a < \$b; }
