@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,13 +201,27 @@ void action_system(struct bt *bt, const struct meta_fmt *f, const uint8_t *d, si
 		return;
 	}
 	out_flush(bt);
-	pid_t pid = fork();
-	if (pid == 0) {
-		signals_child_defaults();
-		dup2(p[1], 1);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
+	/* posix_spawn (a vfork in glibc): the command's execve reads its
+	 * arguments from our memory, where probes on it can read them too
+	 * (a forked child's untouched pages would fail bpf_probe_read_user) */
+	char sh_path[] = "/bin/sh", sh[] = "sh", dash_c[] = "-c";
+	char *argv[] = { sh, dash_c, cmd, NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+	posix_spawnattr_init(&at);
+	sigset_t defaults, none;
+	signals_child_set(&defaults);
+	sigemptyset(&none);
+	posix_spawnattr_setsigdefault(&at, &defaults);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	pid_t pid;
+	if (posix_spawn(&pid, sh_path, &fa, &at, argv, environ) != 0)
+		pid = -1;
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
 	close(p[1]);
 	char buf[65536];
 	ssize_t r;

@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include "meta.h"
@@ -236,6 +237,7 @@ extern volatile int sig_usr1;
 extern volatile int sig_chld;
 void signals_init(void);
 void signals_child_defaults(void);           /* in forked children */
+void signals_child_set(sigset_t *set);       /* ... the signals it resets */
 
 /* ---- info.c ---- */
 int print_info(void);

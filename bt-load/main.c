@@ -211,15 +211,16 @@ static int run(struct bt *bt)
 	}
 	/* exit() in BEGIN: skip attaching (nothing may fire after it anyway). */
 	events_poll(bt, 0);
+	/* bt-fmt is started next to us (the driver's process substitution):
+	 * let it be running (its exec seen by no probe) and have printed
+	 * "Attaching N probes..." */
+	out_wait_reader(bt);
 	if (!bt->finalize && !sig_stop && attach_all(bt) < 0) {
 		detach_all(bt);
 		child_kill(bt);
 		out_end(bt);
 		return 255;
 	}
-	/* bt-fmt is started next to us (the driver's process substitution):
-	 * let it have printed "Attaching N probes..." first */
-	out_wait_reader(bt);
 	notify_attached();
 	out_release(bt);
 	if (bt->child && child_release(bt) < 0) {

@@ -283,3 +283,11 @@ held_prog_ids() {
 	done
 	[ -z "$left" ] || { bpftool prog list | grep -A3 -E "^($(echo $left | tr ' ' '|')):"; false; }
 }
+
+@test "system(): probes on the command's execve can read its arguments" {
+	require_root
+	run --separate-stderr timeout 20 "$DRV" --unsafe -e 'interval:ms:50 { system("echo _B_"); }
+		tracepoint:syscalls:sys_enter_execve /comm == "bpftrace"/ { join(args.argv); exit(); }'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"sh -c echo _B_"* ]]
+}
