@@ -2,8 +2,8 @@
  *
  * Configuration before load: ring buffer size (config.perf_rb_pages), the
  * `bt_cpid` constant (-c child pid), verifier log buffers (-v); after
- * load: the `cpid` and `elapsed` maps.  libbpf's
- * own messages are captured: shown with -vv, and searched for the program
+ * load: the `cpid` and `elapsed` maps; debugfs is mounted for debugf()
+ * when it is not.  libbpf's own messages are captured: shown with -vv, and searched for the program
  * that failed to load so the error names the probe like bpftrace does.
  */
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -254,8 +255,29 @@ int open_object(struct bt *bt)
 	return configure(bt);
 }
 
+/* debugf() writes to the kernel's trace buffer, read at
+ * /sys/kernel/debug/tracing/trace(_pipe): mount debugfs there when a
+ * program calls bpf_trace_printk and it is not mounted (we are root). */
+static void debugfs_for_trace_printk(struct bt *bt)
+{
+	if (access("/sys/kernel/debug/tracing", F_OK) == 0)
+		return;
+	struct bpf_program *p;
+	bpf_object__for_each_program(p, bt->obj) {
+		const struct bpf_insn *in = bpf_program__insns(p);
+		size_t n = bpf_program__insn_cnt(p);
+		for (size_t i = 0; i < n; i++)
+			if (in[i].code == (BPF_JMP | BPF_CALL) && in[i].src_reg == 0 &&
+			    in[i].imm == BPF_FUNC_trace_printk) {
+				mount("none", "/sys/kernel/debug", "debugfs", 0, NULL);
+				return;
+			}
+	}
+}
+
 int load_object(struct bt *bt)
 {
+	debugfs_for_trace_printk(bt);
 	int err = bpf_object__load(bt->obj);
 	if (err) {
 		report_load_error(bt, err);

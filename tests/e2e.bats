@@ -291,3 +291,11 @@ held_prog_ids() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"sh -c echo _B_"* ]]
 }
+
+@test "debugf(): its line reaches /sys/kernel/debug/tracing/trace (debugfs mounted if need be)" {
+	require_root
+	run --separate-stderr timeout 20 "$DRV" -e 'interval:ms:1 { debugf("e2e-debugf %s %d %x", "a", 1, 16); exit(); }'
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"WARNING: The debugf() builtin is not recommended for production use."* ]]
+	grep -q 'bpf_trace_printk: e2e-debugf a 1 10' /sys/kernel/debug/tracing/trace
+}
