@@ -18,7 +18,8 @@ LDFLAGS ?=
 
 DEB_PACKAGES := llvm-16-dev clang-16 libbpf-dev libelf-dev libdw-dev \
 	libmsgpack-dev bison flex bats systemtap-sdt-dev zlib1g-dev \
-	libzstd-dev libncurses-dev libxml2-dev libedit-dev libffi-dev bpftool
+	libzstd-dev libncurses-dev libxml2-dev libedit-dev libffi-dev bpftool \
+	strace procps
 
 TOOLS := bt-parse bt-check bt-codegen bt-load bt-fmt
 BINS := $(addprefix $(B)/,$(TOOLS))

@@ -187,6 +187,11 @@ bool cg_lower(struct cg *cg);
 /* Optimise and emit; elf and len receive an arena copy of the object.
  * Dumps (--dump, --emit-llvm) happen here. */
 bool cg_emit(struct cg *cg, FILE *dump_out, const void **elf, size_t *len);
+
+/* maps_section.c: the maps are emitted in MAPS_PLACEHOLDER (same length
+ * as ".maps"), renamed in the object afterwards */
+#define MAPS_PLACEHOLDER "#maps"
+bool cg_name_maps_section(uint8_t *elf, size_t len);
 void cg_dispose(struct cg *cg);
 LLVMMetadataRef cg_di_int_array_ptr(struct cg *cg, uint64_t n);
 

@@ -1,6 +1,7 @@
 /* maps.c - BTF-defined maps and the user-map operations.
  *
- * A map is a zero-initialised global in section .maps whose debug-info
+ * A map is a zero-initialised global in section .maps (named so after
+ * emission: maps_section.c) whose debug-info
  * type is a struct of `int (*)[N]` members (type, max_entries, key_size,
  * value_size): the shape libbpf reads from BTF (FACTS.md).  User maps are
  * named AT_<name> (ir-spec/obj.md): aggregations are per-CPU hashes with
@@ -27,7 +28,7 @@ struct cg_map *cg_map_new(struct cg *cg, const char *name, uint32_t type, uint32
 	LLVMTypeRef st = LLVMStructTypeInContext(cg->ctx, fields, n, 0);
 	m->g = LLVMAddGlobal(cg->mod, st, name);
 	LLVMSetInitializer(m->g, LLVMConstNull(st));
-	LLVMSetSection(m->g, ".maps");
+	LLVMSetSection(m->g, MAPS_PLACEHOLDER);
 	LLVMSetAlignment(m->g, 8);
 	LLVMSetLinkage(m->g, LLVMExternalLinkage);
 	VEC_PUSH(&cg->all_maps, m);

@@ -243,8 +243,13 @@ bool cg_emit(struct cg *cg, FILE *dump_out, const void **elf, size_t *len)
 		return false;
 	}
 	*len = LLVMGetBufferSize(buf);
-	*elf = arena_memdup(LLVMGetBufferStart(buf), *len);
+	uint8_t *obj = arena_memdup(LLVMGetBufferStart(buf), *len);
 	LLVMDisposeMemoryBuffer(buf);
+	if (!cg_name_maps_section(obj, *len)) {
+		cg_fail(cg, "BPF code emission failed: cannot name the maps section .maps");
+		return false;
+	}
+	*elf = obj;
 	return true;
 }
 

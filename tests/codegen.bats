@@ -300,6 +300,21 @@ compile() {
 	[ "$ok" -ge 80 ]
 }
 
+@test "maps: the maps of 200 probes are VARs of one .maps DATASEC (no placeholder left)" {
+	have_chain
+	# 200 probes with a map each: every map a VAR of the .maps DATASEC
+	prog=$(for i in $(seq 200); do printf 'interval:ms:%d { @m%d[pid] = count(); }\n' "$i" "$i"; done)
+	BPFTRACE_MAX_BPF_PROGS=1000 BPFTRACE_MAX_PROBES=1000 compile "$prog"
+	run llvm-readelf-16 -S "$BATS_TEST_TMPDIR/p.o"
+	[[ "$output" == *" .maps "* ]]
+	[[ "$output" != *"#maps"* ]]
+	run bpftool btf dump file "$BATS_TEST_TMPDIR/p.o"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c "DATASEC '.maps'" <<< "$output")" -eq 1 ]
+	[ "$(grep -c "^\[[0-9]*\] VAR 'AT_m" <<< "$output")" -eq 200 ]
+	[[ "$output" != *"#maps"* ]]
+}
+
 @test "syscalls:sys_enter_* with @[probe] compiles to one raw tracepoint program" {
 	have_chain
 	compile 'tracepoint:syscalls:sys_enter_* { @[probe] = count(); }'
