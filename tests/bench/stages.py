@@ -4,10 +4,10 @@
 usage: stages.py BUILD_DIR [REFERENCE_BPFTRACE]
 
 Times bt-parse, bt-check and bt-codegen separately (best of 5) on generated
-scripts, and measures the resident memory of bt-load + bt-fmt during a
-trace. With a reference bpftrace, also times its dry run (-d would print;
---dry-run is not in 0.17, so its full compile is measured with -e and an
-immediate exit) for a ratio.
+scripts and (best of 3) on every program of the reference guide and the
+tutorial (tests/fixtures/guide_programs: median, slowest), and measures
+the resident memory of bt-load + bt-fmt during a trace.  (bpftrace 0.17
+has no dry run to time its compile stages alone, so these have no ratio.)
 """
 import os, subprocess, sys, tempfile, time, signal
 
@@ -37,6 +37,33 @@ def stage_times(b, name, prog, tmp):
                             ("codegen", [f"{b}/bt-codegen", ir], None)):
         t, err = best(cmd, inp)
         rows.append((f"{name}.{stage}_ms", t * 1000, err))
+    return rows
+
+
+def guide_times(b, tmp):
+    """Per-stage median and slowest time over the guide's programs."""
+    d = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "guide_programs")
+    per = {"parse": [], "check": [], "codegen": []}
+    failed = 0
+    for name in sorted(os.listdir(d)):
+        src = os.path.join(d, name)
+        ast, ir = os.path.join(tmp, "g.ast"), os.path.join(tmp, "g.ir")
+        if (subprocess.run([f"{b}/bt-parse", "-o", ast, src], stderr=subprocess.DEVNULL).returncode or
+                subprocess.run([f"{b}/bt-check", "-o", ir, ast], stderr=subprocess.DEVNULL).returncode):
+            failed += 1   # needs what this machine lacks (kprobe names, headers...)
+            continue
+        for stage, cmd in (("parse", [f"{b}/bt-parse", src]), ("check", [f"{b}/bt-check", ast]),
+                           ("codegen", [f"{b}/bt-codegen", ir])):
+            t, err = best(cmd, n=3)
+            if err is None:
+                per[stage].append((t, name))
+    rows = []
+    for stage, ts in per.items():
+        ts.sort()
+        if ts:
+            rows.append((f"guide.{stage}_median_ms", ts[len(ts) // 2][0] * 1000, None))
+            rows.append((f"guide.{stage}_max_ms", ts[-1][0] * 1000, [ts[-1][1]]))
+    rows.append((f"guide.programs_timed", len(per["codegen"]), [f"{failed} not checkable here"]))
     return rows
 
 
@@ -87,6 +114,7 @@ def main():
         rows += stage_times(b, "probes1000", gen_probes(1000), tmp)
         rows += stage_times(b, "lines10000", gen_lines(10000), tmp)
         rows += stage_times(b, "hello", 'BEGIN { printf("hello\\n"); exit(); }', tmp)
+        rows += guide_times(b, tmp)
         for name, v, err in rows:
             print(f"{name:28s} {v:10.2f}" + (f"  ({err[0]})" if err else ""))
         if os.geteuid() == 0:
