@@ -167,19 +167,7 @@ static LLVMValueRef nsecs_call(struct cg *cg, struct node *call)
 			*slot = cg_map_new(cg, "sw_tai", BPF_MAP_TYPE_ARRAY, 4, 8, 1);
 		LLVMValueRef key = cg_alloc(cg, 8);
 		cg_store_int(cg, key, cg_const(cg, 0), 4);
-		LLVMValueRef p = cg_map_lookup(cg, *slot, key);
-		LLVMBasicBlockRef from = LLVMGetInsertBlock(cg->b);
-		LLVMBasicBlockRef found = cg_block(cg, "tai_found"), done = cg_block(cg, "tai_done");
-		LLVMBuildCondBr(cg->b, LLVMBuildIsNull(cg->b, p, ""), done, found);
-		LLVMPositionBuilderAtEnd(cg->b, found);
-		LLVMValueRef d = LLVMBuildLoad2(cg->b, cg->t_i64, p, "");
-		LLVMBuildBr(cg->b, done);
-		LLVMPositionBuilderAtEnd(cg->b, done);
-		LLVMValueRef phi = LLVMBuildPhi(cg->b, cg->t_i64, "");
-		LLVMValueRef vals[2] = { cg_const(cg, 0), d };
-		LLVMBasicBlockRef bbs[2] = { from, found };
-		LLVMAddIncoming(phi, vals, bbs, 2);
-		v = LLVMBuildAdd(cg->b, v, phi, "");
+		v = LLVMBuildAdd(cg->b, v, cg_map_read_u64(cg, *slot, key), "");
 	}
 	return v;
 }

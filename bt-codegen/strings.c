@@ -132,6 +132,23 @@ static LLVMValueRef byte_at(struct cg *cg, struct operand *o, uint32_t i)
 	return cg_load_n(cg, cg_gep(cg, o->p, i), 1, false);
 }
 
+/* Join the open blocks `yes` and `no` at `done`: 1 from yes, 0 from no,
+ * of type ty. */
+static LLVMValueRef yes_no_result(struct cg *cg, LLVMTypeRef ty, LLVMBasicBlockRef yes,
+				  LLVMBasicBlockRef no, LLVMBasicBlockRef done)
+{
+	LLVMPositionBuilderAtEnd(cg->b, yes);
+	LLVMBuildBr(cg->b, done);
+	LLVMPositionBuilderAtEnd(cg->b, no);
+	LLVMBuildBr(cg->b, done);
+	LLVMPositionBuilderAtEnd(cg->b, done);
+	LLVMValueRef phi = LLVMBuildPhi(cg->b, ty, "");
+	LLVMValueRef vals[2] = { LLVMConstInt(ty, 1, 0), LLVMConstInt(ty, 0, 0) };
+	LLVMBasicBlockRef bbs[2] = { yes, no };
+	LLVMAddIncoming(phi, vals, bbs, 2);
+	return phi;
+}
+
 /* 1 (i1) when the first n bytes are equal, stopping at a shared NUL
  * (stop_nul) or comparing every byte (arrays). */
 static LLVMValueRef bytes_equal(struct cg *cg, struct operand *l, struct operand *r, uint32_t n,
@@ -161,16 +178,7 @@ static LLVMValueRef bytes_equal(struct cg *cg, struct operand *l, struct operand
 	}
 	if (!cg_terminated(cg))
 		LLVMBuildBr(cg->b, eq);
-	LLVMPositionBuilderAtEnd(cg->b, eq);
-	LLVMBuildBr(cg->b, done);
-	LLVMPositionBuilderAtEnd(cg->b, ne);
-	LLVMBuildBr(cg->b, done);
-	LLVMPositionBuilderAtEnd(cg->b, done);
-	LLVMValueRef phi = LLVMBuildPhi(cg->b, cg->t_i1, "");
-	LLVMValueRef vals[2] = { LLVMConstInt(cg->t_i1, 1, 0), LLVMConstInt(cg->t_i1, 0, 0) };
-	LLVMBasicBlockRef bbs[2] = { eq, ne };
-	LLVMAddIncoming(phi, vals, bbs, 2);
-	return phi;
+	return yes_no_result(cg, cg->t_i1, eq, ne, done);
 }
 
 LLVMValueRef cg_str_cmp(struct cg *cg, struct node *l, struct node *r, bool eq)
@@ -202,22 +210,6 @@ LLVMValueRef cg_strncmp(struct cg *cg, struct node *call)
 
 /* strcontains(haystack, needle) for a literal needle: unrolled match at
  * every start position before the haystack's NUL. */
-/* Join the open blocks `yes` and `no` at `done`: 1 from yes, 0 from no. */
-static LLVMValueRef yes_no_result(struct cg *cg, LLVMBasicBlockRef yes, LLVMBasicBlockRef no,
-				  LLVMBasicBlockRef done)
-{
-	LLVMPositionBuilderAtEnd(cg->b, yes);
-	LLVMBuildBr(cg->b, done);
-	LLVMPositionBuilderAtEnd(cg->b, no);
-	LLVMBuildBr(cg->b, done);
-	LLVMPositionBuilderAtEnd(cg->b, done);
-	LLVMValueRef phi = LLVMBuildPhi(cg->b, cg->t_i64, "");
-	LLVMValueRef vals[2] = { cg_const(cg, 1), cg_const(cg, 0) };
-	LLVMBasicBlockRef bbs[2] = { yes, no };
-	LLVMAddIncoming(phi, vals, bbs, 2);
-	return phi;
-}
-
 static LLVMValueRef contains_literal(struct cg *cg, struct operand *h, struct node *lit)
 {
 	uint32_t nlen = (uint32_t)strnlen(lit->str, lit->len);
@@ -245,7 +237,7 @@ static LLVMValueRef contains_literal(struct cg *cg, struct operand *h, struct no
 		LLVMPositionBuilderAtEnd(cg->b, go);
 	}
 	LLVMBuildBr(cg->b, no);
-	return yes_no_result(cg, yes, no, done);
+	return yes_no_result(cg, cg->t_i64, yes, no, done);
 }
 
 /* A loop counter kept in a volatile stack slot, so LLVM leaves it a plain
@@ -317,7 +309,7 @@ static LLVMValueRef contains_loop(struct cg *cg, struct operand *h, struct opera
 	vstore(cg, ic, LLVMBuildAdd(cg->b, i5, cg_const(cg, 1), ""));
 	LLVMBuildBr(cg->b, outer);
 
-	return yes_no_result(cg, yes, no, done);
+	return yes_no_result(cg, cg->t_i64, yes, no, done);
 }
 
 LLVMValueRef cg_strcontains(struct cg *cg, struct node *call)
