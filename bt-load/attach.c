@@ -167,15 +167,24 @@ static int attach_probe(struct bt *bt, uint32_t i)
 	return 0;
 }
 
+/* Has a probe attached so far called exit() (or a signal come)?  Then
+ * attaching the rest is pointless, and under an event flood (a 10 us
+ * cpu-clock on every CPU) attaching it would starve us. */
+bool attach_should_stop(struct bt *bt)
+{
+	events_poll(bt, 0);
+	return bt->finalize || sig_stop;
+}
+
 int attach_all(struct bt *bt)
 {
 	size_t n = bt->meta.probes.n;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !attach_should_stop(bt); i++) {
 		enum probe_type t = bt->meta.probes.v[i].type;
 		if (!is_special(t) && first_pass(t) && attach_probe(bt, (uint32_t)i) < 0)
 			return -1;
 	}
-	for (size_t i = n; i-- > 0;) {
+	for (size_t i = n; i-- > 0 && !attach_should_stop(bt);) {
 		enum probe_type t = bt->meta.probes.v[i].type;
 		if (!is_special(t) && !first_pass(t) && attach_probe(bt, (uint32_t)i) < 0)
 			return -1;

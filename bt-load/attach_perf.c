@@ -114,7 +114,7 @@ int attach_perf(struct bt *bt, uint32_t p, uint32_t a)
 	if (one_cpu)
 		cpus[0] = 0;
 	struct bpf_program *prog = prog_of(bt, p);
-	for (int i = 0; i < ncpu; i++) {
+	for (int i = 0; i < ncpu && (i == 0 || !attach_should_stop(bt)); i++) {
 		int r = open_attach(bt, p, prog, &attr, -1, cpus[i], m->cookie, 0);
 		if (r < 0)
 			return -1;

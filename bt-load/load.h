@@ -119,6 +119,7 @@ const char *prog_section(struct bt *bt, uint32_t probe);
 /* ---- attach.c ---- */
 uint32_t count_probes(struct bt *bt);
 int attach_all(struct bt *bt);               /* 0 or -1 (already reported) */
+bool attach_should_stop(struct bt *bt);      /* exit() or a signal so far */
 void detach_all(struct bt *bt);
 /* Stop the perf events we opened at once (exit(): no more firings while
  * the slower detach is still to come). */

@@ -299,3 +299,12 @@ held_prog_ids() {
 	[[ "$stderr" == *"WARNING: The debugf() builtin is not recommended for production use."* ]]
 	grep -q 'bpf_trace_printk: e2e-debugf a 1 10' /sys/kernel/debug/tracing/trace
 }
+
+@test "exit() under an event flood (10 us cpu-clock on every CPU) ends the run at once" {
+	require_root
+	# the first CPU's first event exits: the other CPUs are not attached
+	run --separate-stderr timeout -k 5 30 "$DRV" -e 'software:cpu:1 { print(probe); exit(); }'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "Attaching 1 probe..." ]
+	[ "$(grep -c '^software:cpu:1$' <<< "$output")" -eq 1 ]
+}
