@@ -769,6 +769,22 @@ static bool castable_map_type(const struct type *t)
 	       t->kind == TY_MAX || t->kind == TY_AVG;
 }
 
+/* A pointer type whose (innermost) record pointee is the full definition,
+ * not the name-only stub a cast names: p + n scales by its size. */
+static struct type *with_resolved_pointee(struct check *c, struct type *to)
+{
+	if (to->kind != TY_PTR || !to->elem)
+		return to;
+	struct type *elem = to->elem;
+	struct type *full = elem->kind == TY_PTR ? with_resolved_pointee(c, elem)
+						  : resolve_record(c, elem);
+	if (!full || full == elem)
+		return to;
+	struct type *t = type_clone(to);
+	t->elem = full;
+	return t;
+}
+
 static void visit_cast(struct check *c, struct node *n)
 {
 	visit_expr(c, n->a);
@@ -819,7 +835,7 @@ static void visit_cast(struct check *c, struct node *n)
 		err(c, n->loc, "Cannot cast from \"%s\" to \"%s\"", type_str(rhs), type_str(to));
 		return;
 	}
-	struct type *t = type_clone(to);
+	struct type *t = type_clone(with_resolved_pointee(c, to));
 	if (rhs->ctx && to->kind != TY_INT)
 		t->ctx = true;
 	enum addrspace as = (enum addrspace)rhs->as;

@@ -308,3 +308,13 @@ held_prog_ids() {
 	[ "${lines[0]}" = "Attaching 1 probe..." ]
 	[ "$(grep -c '^software:cpu:1$' <<< "$output")" -eq 1 ]
 }
+
+@test "pointer arithmetic on a cast to a struct pointer steps by the struct's size" {
+	require_root
+	run --separate-stderr "$DRV" -e 'struct A { int32_t a; int32_t b; char c[28] };
+		BEGIN { $a = (struct A *)1024; printf("%lu %lu %lu\n", $a - 5, $a + 1, sizeof(struct A));
+		$k = (struct task_struct *)0; $k++; printf("%d\n", (uint64)$k == sizeof(struct task_struct)); exit(); }'
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "844 1060 36" ]
+	[ "${lines[2]}" = "1" ]
+}
