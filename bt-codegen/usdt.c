@@ -151,7 +151,7 @@ static LLVMValueRef lower_arg(struct cg *cg, const struct usdt_arg *a)
 {
 	switch (a->kind) {
 	case UA_CONST:
-		return cg_const(cg, (uint64_t)a->value);
+		return extend(cg, cg_const(cg, (uint64_t)a->value), a->size, a->is_signed);
 	case UA_REG: {
 		LLVMValueRef v = cg_reg(cg, a->base);
 		if (a->base_shift)

@@ -122,6 +122,10 @@ int attach_usdt(struct bt *bt, uint32_t p, uint32_t a)
 		uint64_t sem = locs[i].semaphore ? elfsyms_file_offset(es, locs[i].semaphore) : 0;
 		if (off == (uint64_t)-1 || sem == (uint64_t)-1)
 			continue;
+		/* bt-check made one attach point per location: only its own
+		 * (its program reads the arguments as that location has them) */
+		if (ap->usdt_offset && off != ap->usdt_offset)
+			continue;
 		LIBBPF_OPTS(bpf_uprobe_opts, o, .ref_ctr_offset = (size_t)sem,
 			    .bpf_cookie = m->cookie);
 		struct bpf_link *l = bpf_program__attach_uprobe_opts(prog_of(bt, p), uprobe_pid(bt),

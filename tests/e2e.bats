@@ -318,3 +318,21 @@ held_prog_ids() {
 	[ "${lines[1]}" = "844 1060 36" ]
 	[ "${lines[2]}" = "1" ]
 }
+
+@test "usdt: constant arguments take their note's size and signedness" {
+	require_root
+	cd "$BT/testprogs"
+	run --separate-stderr timeout 20 "$DRV" -e 'usdt:./usdt_args:usdt_args:const_* { printf("%lld ", arg0); }' -c ./usdt_args
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"-579005069656919568 -579005069656919568 4092785136 -202182160 61936 -3600 240 -16"* ]]
+}
+
+@test "usdt: each location of a probe runs only its own program (arguments differ per site)" {
+	require_root
+	cd "$BT/testprogs"
+	run --separate-stderr timeout 20 "$DRV" -e 'usdt:./usdt_inlined:tracetest:testprobe { printf("%d\n", arg1); @a += 1; if (@a >= 2) { exit(); } }' -c ./usdt_inlined
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "Attaching 2 probes..." ]
+	[ "${lines[1]}" = "999" ]
+	[ "${lines[2]}" = "100" ]
+}
