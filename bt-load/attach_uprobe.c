@@ -28,6 +28,25 @@ static const char *target_path(struct bt *bt, const char *path, char *buf, size_
 	return path && *path ? path : target_binary(bt, buf, n);
 }
 
+/* Safe mode: function+offset must be the start of an instruction. */
+static int check_boundary(struct bt *bt, uint32_t p, uint32_t a, struct elfsyms *es,
+			  const char *path, const char *sym, uint64_t sym_addr, uint64_t off)
+{
+	if (off == 0)
+		return 0;
+	uint64_t file_off = elfsyms_file_offset(es, sym_addr);
+	enum insn_place at = file_off == (uint64_t)-1 ? INSN_UNKNOWN
+						       : insn_place(path, file_off, off);
+	if (at == INSN_MIDDLE)
+		return attach_fail(bt, p, a, "Could not add uprobe into middle of instruction: %s:%s+%llu",
+				   path, sym, (unsigned long long)off);
+	if (at == INSN_UNKNOWN)
+		return attach_fail(bt, p, a, "Failed to check if uprobe is in proper place: %s:%s+%llu. "
+				   "Use --unsafe to force attachment.", path, sym,
+				   (unsigned long long)off);
+	return 0;
+}
+
 /* bpftrace's safe-mode checks (brief §7.7): without --unsafe a uprobe must
  * land inside a function whose bounds are known. */
 static int check_placement(struct bt *bt, uint32_t p, uint32_t a, struct elfsyms *es,
@@ -53,7 +72,8 @@ static int check_placement(struct bt *bt, uint32_t p, uint32_t a, struct elfsyms
 			return attach_fail(bt, p, a,
 					   "Offset outside the function bounds ('%s' size is %llu)",
 					   ap->func, (unsigned long long)size);
-		return 0;
+		return safe ? check_boundary(bt, p, a, es, path, ap->func, sym_addr,
+					     ap->func_offset) : 0;
 	}
 	uint64_t off = 0;
 	const char *sym = elfsyms_addr(es, vaddr, &off);
@@ -64,7 +84,7 @@ static int check_placement(struct bt *bt, uint32_t p, uint32_t a, struct elfsyms
 		return attach_fail(bt, p, a,
 				   "uretprobes cannot be attached at function offset. "
 				   "(address resolved to: %s+%llu)", sym, (unsigned long long)off);
-	return 0;
+	return sym && safe ? check_boundary(bt, p, a, es, path, sym, vaddr - off, off) : 0;
 }
 
 int attach_uprobe(struct bt *bt, uint32_t p, uint32_t a)

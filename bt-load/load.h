@@ -116,6 +116,11 @@ void load_close(struct bt *bt);
 struct bpf_program *prog_of(struct bt *bt, uint32_t probe);
 const char *prog_section(struct bt *bt, uint32_t probe);
 
+/* ---- insn_boundary.c ---- */
+enum insn_place { INSN_START, INSN_MIDDLE, INSN_UNKNOWN };
+/* Where offset bytes into the function at file_off of path falls. */
+enum insn_place insn_place(const char *path, uint64_t file_off, uint64_t offset);
+
 /* ---- attach.c ---- */
 uint32_t count_probes(struct bt *bt);
 int attach_all(struct bt *bt);               /* 0 or -1 (already reported) */

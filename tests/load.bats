@@ -662,5 +662,21 @@ chain() {
 	run "$BT/bt-load" "$LT/addr.obj"
 	[ "$status" -eq 255 ]
 	[[ "$output" == *"ERROR: Could not resolve address: /bin/bash:0xa"* ]]
+	# the first instruction's length from objdump: +1 is inside it (when it
+	# is longer than a byte), +len is the next instruction
+	local start len
+	start=$(nm -D /bin/bash | awk '$3 == "echo_builtin" { print $1 }')
+	len=$(objdump -d --start-address=0x$start /bin/bash | awk -F'\t' '/^ *[0-9a-f]+:\t/ { print (NF > 2 ? split($2, b, " ") : 0); exit }')
+	[ "$len" -gt 1 ] || skip "echo_builtin starts with a 1-byte instruction"
+	chain mid "uprobe:/bin/bash:echo_builtin+1 { exit(); } interval:ms:50 { exit(); }"
+	run "$BT/bt-load" "$LT/mid.obj"
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"ERROR: Could not add uprobe into middle of instruction: /bin/bash:echo_builtin+1"* ]]
+	chain next "uprobe:/bin/bash:echo_builtin+$len { exit(); } interval:ms:50 { exit(); }"
+	run "$BT/bt-load" "$LT/next.obj"
+	[ "$status" -eq 0 ]
+	chain unsafe "uprobe:/bin/bash:echo_builtin+1 { exit(); } interval:ms:50 { exit(); }" --unsafe
+	run "$BT/bt-load" "$LT/unsafe.obj"
+	[ "$status" -eq 0 ]
 	no_leak
 }
