@@ -10,13 +10,12 @@
  * Wakeups: waking the consumer for every record costs more than the rest
  * of a printf (an irq_work and a context switch per event once bt-load
  * keeps up).  Bulk records (printf and other output) are written with
- * BPF_RB_NO_WAKEUP except the one that makes an eighth of the ring
- * pending (BPF_RB_FORCE_WAKEUP); bt-load also polls on a short timer, so
- * a lone event is still printed promptly, and after a wakeup it drains
- * the ring.  Control records (exit, watchpoint attach) wake the consumer
- * whenever no more than an eighth is pending (the kernel's adaptive
- * wakeup would stay silent when bulk records are already pending); above
- * that bt-load is behind and sees them on its next poll (wakeup_flags).
+ * BPF_RB_NO_WAKEUP until an eighth of the ring is pending, then with
+ * BPF_RB_FORCE_WAKEUP; bt-load also polls on a short timer, so a lone
+ * event is still printed promptly.  Control records (exit, watchpoint
+ * attach) wake the consumer while no more than an eighth is pending (the
+ * kernel's adaptive wakeup would stay silent when bulk records are
+ * already pending); above that the bulk records wake it (wakeup_flags).
  */
 #include <linux/bpf.h>
 #include <string.h>
@@ -35,24 +34,17 @@ LLVMValueRef cg_key0(struct cg *cg)
 	return cg->fn->key0;
 }
 
-/* Wake the consumer for a bulk record only when it makes the pending data
- * cross an eighth of the ring, for a control record only while no more
- * than that is pending.  Past that bt-load is behind (it is draining, or
- * not polling yet while it attaches): forcing a wakeup per event there
- * would raise an irq_work per event, which under an event flood (e.g. a
- * 10 us cpu-clock on every CPU of a VM) starves everything else. */
-static LLVMValueRef wakeup_flags(struct cg *cg, uint32_t size, bool bulk)
+/* Wake the consumer for a bulk record once an eighth of the ring is
+ * pending, for a control record only while no more than that is pending:
+ * above it bt-load is already being woken by the bulk records, or is not
+ * polling yet (it is attaching), and a wakeup per control record would
+ * raise an irq_work per event under an event flood. */
+static LLVMValueRef wakeup_flags(struct cg *cg, bool bulk)
 {
 	LLVMValueRef qargs[2] = { cg->ringbuf->g, cg_const(cg, BPF_RB_AVAIL_DATA) };
 	LLVMValueRef avail = cg_helper(cg, BPF_FUNC_ringbuf_query, cg->t_i64, qargs, 2);
 	LLVMValueRef eighth = cg_const(cg, cg->ringbuf->max_entries / 8);
-	LLVMValueRef below = LLVMBuildICmp(cg->b, LLVMIntULE, avail, eighth, "");
-	LLVMValueRef wake = below;
-	if (bulk) {
-		LLVMValueRef after = LLVMBuildAdd(cg->b, avail, cg_const(cg, size), "");
-		wake = LLVMBuildAnd(cg->b, below,
-				    LLVMBuildICmp(cg->b, LLVMIntUGT, after, eighth, ""), "");
-	}
+	LLVMValueRef wake = LLVMBuildICmp(cg->b, bulk ? LLVMIntUGT : LLVMIntULE, avail, eighth, "");
 	return LLVMBuildSelect(cg->b, wake, cg_const(cg, BPF_RB_FORCE_WAKEUP),
 			       cg_const(cg, BPF_RB_NO_WAKEUP), "rb_flags");
 }
@@ -64,7 +56,7 @@ void cg_output(struct cg *cg, LLVMValueRef p, uint32_t size)
 
 void cg_output_ex(struct cg *cg, LLVMValueRef p, uint32_t size, bool bulk)
 {
-	LLVMValueRef flags = wakeup_flags(cg, size, bulk);
+	LLVMValueRef flags = wakeup_flags(cg, bulk);
 	LLVMValueRef args[4] = { cg->ringbuf->g, p, cg_const(cg, size), flags };
 	LLVMValueRef r = cg_helper(cg, BPF_FUNC_ringbuf_output, cg->t_i64, args, 4);
 	LLVMBasicBlockRef lost = cg_block(cg, "rb_lost"), lost2 = cg_block(cg, "rb_lost_cnt"),
