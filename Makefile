@@ -74,7 +74,7 @@ $(B)/bt-codegen: $(CODEGEN_OBJ) $(B)/libcommon.a
 # ---- bt-load ----
 LOAD_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-load/*.c))
 $(B)/bt-load: $(LOAD_OBJ) $(B)/libcommon.a
-	$(CC) $(LDFLAGS) -o $@.tmp $(LOAD_OBJ) $(COMMON_LIBS) -lbpf -lelf -lz -lcapstone && mv $@.tmp $@
+	$(CC) $(LDFLAGS) -o $@.tmp $(LOAD_OBJ) $(COMMON_LIBS) -lbpf -lelf -lz -ldl && mv $@.tmp $@
 
 # ---- bt-fmt ----
 FMT_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-fmt/*.c))
