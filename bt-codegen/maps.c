@@ -140,14 +140,14 @@ LLVMValueRef cg_map_lookup(struct cg *cg, struct cg_map *m, LLVMValueRef key)
 	return cg_helper(cg, BPF_FUNC_map_lookup_elem, cg->t_ptr, args, 2);
 }
 
-LLVMValueRef cg_map_read_u64(struct cg *cg, struct cg_map *m, LLVMValueRef key)
+/* The integer at p (a map value; u64 when vt is NULL), or 0 when p is NULL. */
+static LLVMValueRef load_or_zero(struct cg *cg, LLVMValueRef p, struct type *vt)
 {
-	LLVMValueRef p = cg_map_lookup(cg, m, key);
 	LLVMBasicBlockRef from = LLVMGetInsertBlock(cg->b);
-	LLVMBasicBlockRef found = cg_block(cg, "rd_found"), done = cg_block(cg, "rd_done");
+	LLVMBasicBlockRef found = cg_block(cg, "map_found"), done = cg_block(cg, "map_done");
 	LLVMBuildCondBr(cg->b, LLVMBuildIsNull(cg->b, p, ""), done, found);
 	LLVMPositionBuilderAtEnd(cg->b, found);
-	LLVMValueRef v = LLVMBuildLoad2(cg->b, cg->t_i64, p, "");
+	LLVMValueRef v = vt ? cg_load_int(cg, p, vt) : LLVMBuildLoad2(cg->b, cg->t_i64, p, "");
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, done);
 	LLVMValueRef phi = LLVMBuildPhi(cg->b, cg->t_i64, "");
@@ -155,6 +155,11 @@ LLVMValueRef cg_map_read_u64(struct cg *cg, struct cg_map *m, LLVMValueRef key)
 	LLVMBasicBlockRef bbs[2] = { from, found };
 	LLVMAddIncoming(phi, vals, bbs, 2);
 	return phi;
+}
+
+LLVMValueRef cg_map_read_u64(struct cg *cg, struct cg_map *m, LLVMValueRef key)
+{
+	return load_or_zero(cg, cg_map_lookup(cg, m, key), NULL);
 }
 
 LLVMValueRef cg_map_update(struct cg *cg, struct cg_map *m, LLVMValueRef key, LLVMValueRef val,
@@ -255,20 +260,9 @@ struct val cg_map_read(struct cg *cg, struct node *map)
 	if (cg->meta->cfg.helper_check_level >= 2)
 		cg_helper_error(cg, "map_lookup_elem", p);
 	struct type *vt = mm->value;
-	LLVMBasicBlockRef from = LLVMGetInsertBlock(cg->b);
+	if (scalar_value(vt))
+		return val_int(load_or_zero(cg, p, vt), map->type ? map->type : vt);
 	LLVMBasicBlockRef found = cg_block(cg, "map_found"), done = cg_block(cg, "map_done");
-	if (scalar_value(vt)) {
-		LLVMBuildCondBr(cg->b, LLVMBuildIsNull(cg->b, p, ""), done, found);
-		LLVMPositionBuilderAtEnd(cg->b, found);
-		LLVMValueRef v = cg_load_int(cg, p, vt);
-		LLVMBuildBr(cg->b, done);
-		LLVMPositionBuilderAtEnd(cg->b, done);
-		LLVMValueRef phi = LLVMBuildPhi(cg->b, cg->t_i64, "");
-		LLVMValueRef vals[2] = { cg_const(cg, 0), v };
-		LLVMBasicBlockRef bbs[2] = { from, found };
-		LLVMAddIncoming(phi, vals, bbs, 2);
-		return val_int(phi, map->type ? map->type : vt);
-	}
 	LLVMValueRef res = cg_alloc(cg, vt->size);
 	cg_memset0_al(cg, res, (vt->size + 7) & ~7u, 8);
 	LLVMBuildCondBr(cg->b, LLVMBuildIsNull(cg->b, p, ""), done, found);
