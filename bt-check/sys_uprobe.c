@@ -438,13 +438,11 @@ bool sys_expand_uprobe(struct sys *s, const struct attach_point *ap,
 		return true;
 	}
 	if (!ap_has_wildcard(func) && !ap_has_wildcard(target) && !cpp) {
-		/* a missing symbol simply matches nothing, as in bpftrace */
-		struct elf_info *e = sys_elf(s, targets.v[0]);
-		if (e && sys_elf_find(e, func)) {
-			struct attach_point *c = sys_ap_copy(ap);
-			c->target = targets.v[0];
-			VEC_PUSH(out, c);
-		}
+		/* taken as written, as bpftrace v0.20 does: a missing symbol is
+		 * bt-load's "Could not resolve symbol" when it attaches */
+		struct attach_point *c = sys_ap_copy(ap);
+		c->target = targets.v[0];
+		VEC_PUSH(out, c);
 		return true;
 	}
 	const char *tpat = ap_has_wildcard(target) ? target : targets.v[0];

@@ -28,27 +28,34 @@ static const char *target_path(struct bt *bt, const char *path, char *buf, size_
 	return path && *path ? path : target_binary(bt, buf, n);
 }
 
-/* Safe mode: function+offset must be the start of an instruction. */
+/* function+offset must be the start of an instruction: refused in safe
+ * mode, a warning with --unsafe. */
 static int check_boundary(struct bt *bt, uint32_t p, uint32_t a, struct elfsyms *es,
 			  const char *path, const char *sym, uint64_t sym_addr, uint64_t off)
 {
 	if (off == 0)
 		return 0;
+	bool safe = !bt->meta.cfg.unsafe;
 	uint64_t file_off = elfsyms_file_offset(es, sym_addr);
 	enum insn_place at = file_off == (uint64_t)-1 ? INSN_UNKNOWN
 						       : insn_place(path, file_off, off);
-	if (at == INSN_MIDDLE)
+	unsigned long long o = (unsigned long long)off;
+	if (at == INSN_MIDDLE && safe)
 		return attach_fail(bt, p, a, "Could not add uprobe into middle of instruction: %s:%s+%llu",
-				   path, sym, (unsigned long long)off);
+				   path, sym, o);
+	if (at == INSN_MIDDLE)
+		bt_warn(bt, "Unsafe uprobe in the middle of the instruction: %s:%s+%llu", path, sym, o);
+	if (at == INSN_UNKNOWN && safe)
+		return attach_fail(bt, p, a, "Failed to check if uprobe is in proper place: %s:%s+%llu",
+				   path, sym, o);
 	if (at == INSN_UNKNOWN)
-		return attach_fail(bt, p, a, "Failed to check if uprobe is in proper place: %s:%s+%llu. "
-				   "Use --unsafe to force attachment.", path, sym,
-				   (unsigned long long)off);
+		bt_warn(bt, "Unchecked uprobe: %s:%s+%llu", path, sym, o);
 	return 0;
 }
 
-/* bpftrace's safe-mode checks (brief §7.7): without --unsafe a uprobe must
- * land inside a function whose bounds are known. */
+/* bpftrace's placement checks (brief §7.7): without --unsafe a uprobe must
+ * land inside a function whose bounds are known; with it, only warnings,
+ * but an offset beyond a known size is refused either way. */
 static int check_placement(struct bt *bt, uint32_t p, uint32_t a, struct elfsyms *es,
 			   const char *path, uint64_t vaddr)
 {
@@ -64,27 +71,37 @@ static int check_placement(struct bt *bt, uint32_t p, uint32_t a, struct elfsyms
 					   "uretprobes cannot be attached at function offset. "
 					   "(address resolved to: %s+%llu)", ap->func,
 					   (unsigned long long)ap->func_offset);
-		if (safe && size == 0)
-			return attach_fail(bt, p, a,
-					   "Could not determine boundary for %s (symbol has size 0). "
-					   "Use --unsafe to force attachment.", ap->func);
-		if (safe && ap->func_offset >= size)
+		if (size == 0 && ap->func_offset == 0) {
+			if (!safe)
+				return 0;
+			if (!from_wildcard(mp, a))
+				return attach_fail(bt, p, a,
+						   "Could not determine boundary for %s (symbol has "
+						   "size 0). Use --unsafe to force attachment.", ap->func);
+			bt_warn(bt, "Could not determine boundary for %s (symbol has size 0). "
+				"Skipping attachment (use --unsafe to force attachment).", ap->func);
+			return -2;
+		}
+		if (ap->func_offset >= size)
 			return attach_fail(bt, p, a,
 					   "Offset outside the function bounds ('%s' size is %llu)",
 					   ap->func, (unsigned long long)size);
-		return safe ? check_boundary(bt, p, a, es, path, ap->func, sym_addr,
-					     ap->func_offset) : 0;
+		return check_boundary(bt, p, a, es, path, ap->func, sym_addr, ap->func_offset);
 	}
 	uint64_t off = 0;
 	const char *sym = elfsyms_addr(es, vaddr, &off);
 	if (!sym && safe)
 		return attach_fail(bt, p, a, "Could not resolve address: %s:0x%llx", path,
 				   (unsigned long long)vaddr);
+	if (!sym)
+		bt_warn(bt, "Could not determine instruction boundary for %s (binary appears "
+			"stripped). Misaligned probes can lead to tracee crashes!",
+			ap->raw ? ap->raw : mp->name);
 	if (sym && ret && off)
 		return attach_fail(bt, p, a,
 				   "uretprobes cannot be attached at function offset. "
 				   "(address resolved to: %s+%llu)", sym, (unsigned long long)off);
-	return sym && safe ? check_boundary(bt, p, a, es, path, sym, vaddr - off, off) : 0;
+	return sym ? check_boundary(bt, p, a, es, path, sym, vaddr - off, off) : 0;
 }
 
 int attach_uprobe(struct bt *bt, uint32_t p, uint32_t a)

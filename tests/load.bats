@@ -662,6 +662,10 @@ chain() {
 	run "$BT/bt-load" "$LT/addr.obj"
 	[ "$status" -eq 255 ]
 	[[ "$output" == *"ERROR: Could not resolve address: /bin/bash:0xa"* ]]
+	chain nosym 'uprobe:/bin/bash:no_such_function_here { exit(); }'
+	run "$BT/bt-load" "$LT/nosym.obj"
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"ERROR: Could not resolve symbol: /bin/bash:no_such_function_here"* ]]
 	# the first instruction's length from objdump: +1 is inside it (when it
 	# is longer than a byte), +len is the next instruction
 	local start len
@@ -678,5 +682,10 @@ chain() {
 	chain unsafe "uprobe:/bin/bash:echo_builtin+1 { exit(); } interval:ms:50 { exit(); }" --unsafe
 	run "$BT/bt-load" "$LT/unsafe.obj"
 	[ "$status" -eq 0 ]
+	[[ "$output" == *"WARNING: Unsafe uprobe in the middle of the instruction: /bin/bash:echo_builtin+1"* ]]
+	chain unsafe_out 'uprobe:/bin/bash:echo_builtin+1000000 { exit(); }' --unsafe
+	run "$BT/bt-load" "$LT/unsafe_out.obj"
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"ERROR: Offset outside the function bounds ('echo_builtin' size is "* ]]
 	no_leak
 }
