@@ -167,7 +167,8 @@ void out_release(struct bt *bt)
 	bool failed = o->failed;
 	mp_out_init(o, o->fd);
 	o->failed = failed;
-	put_raw(bt, g_held.data, g_held.size);
+	if (g_held.size)
+		put_raw(bt, g_held.data, g_held.size);
 	msgpack_sbuffer_destroy(&g_held);
 	out_flush(bt);
 }

@@ -238,10 +238,84 @@ uint32_t mp_array(struct mp_err *e, const msgpack_object *o, const char *what,
 
 /* ---- reading streams ---- */
 
+static uint64_t be(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* Is a whole msgpack object at p[0..n)?  1 (its length in *len), 0 (more
+ * bytes needed), -1 (not msgpack).  msgpack-c allocates an array or map
+ * as soon as it reads its header, trusting the element count: a corrupt
+ * count of 2^30 would allocate 24 GiB.  Handing it only complete objects
+ * bounds what it allocates by what was actually read. */
+static int object_extent(const uint8_t *p, size_t n, size_t *len)
+{
+	size_t at = 0;
+	uint64_t pending = 1;
+	while (pending) {
+		if (pending > n - at)   /* every object takes a byte at least */
+			return 0;
+		uint8_t b = p[at];
+		uint64_t hdr = 1, body = 0, kids = 0;
+		int lw = 0;             /* width of a length that follows b */
+		if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
+		} else if (b <= 0x8f) {
+			kids = 2 * (uint64_t)(b & 0x0f);
+		} else if (b <= 0x9f) {
+			kids = b & 0x0f;
+		} else if (b <= 0xbf) {
+			body = b & 0x1f;
+		} else if (b == 0xc1) {
+			return -1;
+		} else if (b >= 0xc4 && b <= 0xc6) {       /* bin 8/16/32 */
+			lw = 1 << (b - 0xc4);
+		} else if (b >= 0xc7 && b <= 0xc9) {       /* ext 8/16/32, type */
+			lw = 1 << (b - 0xc7);
+			hdr = 2;                           /* b and the type byte */
+		} else if (b == 0xca || b == 0xcb) {       /* float 32/64 */
+			hdr = b == 0xca ? 5 : 9;
+		} else if (b >= 0xcc && b <= 0xd3) {       /* (u)int 8..64 */
+			hdr = 1 + (1u << ((b - 0xcc) & 3));
+		} else if (b >= 0xd4 && b <= 0xd8) {       /* fixext 1..16 + type */
+			hdr = 2 + (1u << (b - 0xd4));
+		} else if (b >= 0xd9 && b <= 0xdb) {       /* str 8/16/32 */
+			lw = 1 << (b - 0xd9);
+		} else {                                   /* array/map 16/32 */
+			lw = b == 0xdc || b == 0xde ? 2 : 4;
+		}
+		if (lw) {                                  /* the length follows b */
+			if ((uint64_t)lw + hdr > n - at)
+				return 0;
+			uint64_t v = be(p + at + 1, lw);
+			hdr += (uint64_t)lw;
+			if (b >= 0xdc && b <= 0xdd)
+				kids = v;
+			else if (b >= 0xde)
+				kids = 2 * v;
+			else
+				body = v;
+		}
+		if (hdr > n - at || body > n - at - hdr)
+			return 0;
+		at += hdr + body;
+		pending = pending - 1 + kids;
+	}
+	*len = at;
+	return 1;
+}
+
 static const msgpack_object *next_object(struct mp_in *in)
 {
 	for (;;) {
-		msgpack_unpack_return r = msgpack_unpacker_next(&in->unp, &in->res);
+		size_t len;
+		int whole = object_extent((const uint8_t *)in->unp.buffer + in->unp.off,
+					  in->unp.used - in->unp.off, &len);
+		msgpack_unpack_return r = whole < 0 ? MSGPACK_UNPACK_PARSE_ERROR
+				      : whole == 0 ? MSGPACK_UNPACK_CONTINUE
+						   : msgpack_unpacker_next(&in->unp, &in->res);
 		if (r == MSGPACK_UNPACK_SUCCESS)
 			return &in->res.data;
 		if (r != MSGPACK_UNPACK_CONTINUE) {

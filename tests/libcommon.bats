@@ -62,3 +62,22 @@ teardown() {
 	[ "$status" -eq 1 ]
 	[ "$output" = "codec_test: ERROR: unsupported ir stream version 7 (this tool reads version 1)" ]
 }
+
+@test "stream: every msgpack encoding is read, whole or arriving in 7-byte pieces" {
+	"$BT/unit/codec_test" write-types > "$TMP/types.ir"
+	run "$BT/unit/codec_test" read-types < "$TMP/types.ir"
+	[ "$status" -eq 0 ]
+	[ "$output" = "ok" ]
+	run bash -c "dd if='$TMP/types.ir' bs=7 status=none | '$BT/unit/codec_test' read-types"
+	[ "$status" -eq 0 ]
+	[ "$output" = "ok" ]
+}
+
+@test "stream: a corrupt element count is a truncation, not a giant allocation" {
+	# an array header claiming 2^30 elements, then two: msgpack-c alone
+	# would allocate 24 GiB for it (refused here by the address-space limit)
+	printf '\x82\xa6format\xa2ir\xa7version\x01\xdd\x40\x00\x00\x00\x01\x02' > "$TMP/big.ir"
+	run bash -c "ulimit -v 400000; '$BT/unit/codec_test' read-types < '$TMP/big.ir'"
+	[ "$status" -eq 1 ]
+	[ "$output" = "codec_test: ERROR: truncated ir stream (input ended before the end record)" ]
+}

@@ -1,6 +1,7 @@
 /* codec_test.c - round-trips nodes, types and metadata through the msgpack
  * codec and checks the stream reader's refusals (run by tests/libcommon.bats).
- * Usage: codec_test roundtrip | codec_test write > f; codec_test read < f */
+ * Usage: codec_test write > f; codec_test read < f;
+ * codec_test write-types > f; codec_test read-types < f */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,14 +134,100 @@ static int read_stream(int fd)
 	return 0;
 }
 
+/* Every msgpack encoding (each width of ints, strings, bins, exts, arrays
+ * and maps) in one record: the reader finds each object's end itself. */
+static const size_t sizes[] = { 0, 5, 31, 40, 300, 70000 };
+#define NSIZES (sizeof sizes / sizeof sizes[0])
+
+static void write_types(int fd)
+{
+	struct mp_out o;
+	mp_out_init(&o, fd);
+	struct source src = { "stdin", "" };
+	mp_write_header(&o, "ir", 1, &src, 0);
+	msgpack_packer *pk = &o.pk;
+	static char blob[70000];
+	memset(blob, 'x', sizeof blob);
+	msgpack_pack_map(pk, 2);
+	mp_kv_str(pk, "t", "types");
+	mp_put_str(pk, "v");
+	msgpack_pack_array(pk, 2 + 4 * NSIZES);
+	msgpack_pack_array(pk, 15);
+	const uint64_t u[] = { 7, 200, 60000, 4000000000u, 1000000000000ull };
+	for (int i = 0; i < 5; i++)
+		msgpack_pack_uint64(pk, u[i]);
+	const int64_t n[] = { -7, -100, -30000, -2000000000, -1000000000000ll };
+	for (int i = 0; i < 5; i++)
+		msgpack_pack_int64(pk, n[i]);
+	msgpack_pack_float(pk, 1.5f);
+	msgpack_pack_double(pk, 2.5);
+	msgpack_pack_nil(pk);
+	msgpack_pack_true(pk);
+	msgpack_pack_false(pk);
+	static const size_t ext[] = { 1, 2, 4, 8, 16, 3, 300 };
+	msgpack_pack_array(pk, 7);
+	for (int i = 0; i < 7; i++) {
+		msgpack_pack_ext(pk, ext[i], 5);
+		msgpack_pack_ext_body(pk, blob, ext[i]);
+	}
+	for (size_t i = 0; i < NSIZES; i++) {
+		msgpack_pack_str(pk, sizes[i]);
+		msgpack_pack_str_body(pk, blob, sizes[i]);
+		msgpack_pack_bin(pk, sizes[i]);
+		msgpack_pack_bin_body(pk, blob, sizes[i]);
+		msgpack_pack_array(pk, (uint32_t)sizes[i]);
+		for (size_t k = 0; k < sizes[i]; k++)
+			msgpack_pack_uint8(pk, 1);
+		msgpack_pack_map(pk, (uint32_t)sizes[i]);
+		for (size_t k = 0; k < sizes[i]; k++) {
+			msgpack_pack_uint32(pk, (uint32_t)k);
+			msgpack_pack_nil(pk);
+		}
+	}
+	mp_write_end(&o);
+	CHECK(mp_out_flush(&o) == 0);
+}
+
+static int read_types(int fd)
+{
+	struct mp_in in;
+	struct source src;
+	const msgpack_object *r = mp_in_open(&in, fd, "ir", 1, &src) ? mp_in_next(&in) : NULL;
+	if (!r) {
+		fprintf(stderr, "codec_test: ERROR: %s\n", in.errmsg);
+		return 1;
+	}
+	r = mp_get(r, "v");
+	CHECK(r && r->type == MSGPACK_OBJECT_ARRAY && r->via.array.size == 2 + 4 * NSIZES);
+	const msgpack_object *v = r->via.array.ptr;
+	CHECK(v[0].via.array.size == 15 && v[0].via.array.ptr[4].via.u64 == 1000000000000ull);
+	CHECK(v[0].via.array.ptr[9].via.i64 == -1000000000000ll);
+	CHECK(v[1].via.array.size == 7 && v[1].via.array.ptr[6].via.ext.size == 300);
+	for (size_t i = 0; i < NSIZES; i++) {
+		CHECK(v[2 + 4 * i].via.str.size == sizes[i]);
+		CHECK(v[3 + 4 * i].via.bin.size == sizes[i]);
+		CHECK(v[4 + 4 * i].via.array.size == sizes[i]);
+		CHECK(v[5 + 4 * i].via.map.size == sizes[i]);
+	}
+	CHECK(mp_in_next(&in) == NULL && in.errmsg[0] == 0);
+	printf("ok\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "write-types") == 0) {
+		write_types(1);
+		return 0;
+	}
+	if (argc > 1 && strcmp(argv[1], "read-types") == 0)
+		return read_types(0);
 	if (argc > 1 && strcmp(argv[1], "write") == 0) {
 		write_stream(1);
 		return 0;
 	}
 	if (argc > 1 && strcmp(argv[1], "read") == 0)
 		return read_stream(0);
-	fprintf(stderr, "usage: codec_test write|read\n");
+	fprintf(stderr, "usage: codec_test write|read|write-types|read-types\n");
 	return 2;
 }
