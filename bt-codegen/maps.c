@@ -107,7 +107,8 @@ void cg_maps_declare(struct cg *cg)
 	uint64_t pages = m->cfg.perf_rb_pages ? m->cfg.perf_rb_pages : 64;
 	cg->ringbuf = cg_map_new(cg, "ringbuf", BPF_MAP_TYPE_RINGBUF, 0, 0,
 				 (uint32_t)pow2_at_least(pages * 4096));
-	cg->ringbuf_loss = cg_map_new(cg, "ringbuf_loss", BPF_MAP_TYPE_ARRAY, 4, 8, 1);
+	/* [0] events lost, [1] non-zero once a probe has called exit() */
+	cg->ringbuf_loss = cg_map_new(cg, "ringbuf_loss", BPF_MAP_TYPE_ARRAY, 4, 8, 2);
 }
 
 void cg_maps_finish(struct cg *cg)

@@ -34,17 +34,41 @@ LLVMValueRef cg_key0(struct cg *cg)
 	return cg->fn->key0;
 }
 
+/* ringbuf_loss[1]: non-zero once a probe has called exit(). */
+static LLVMValueRef exit_flag_key(struct cg *cg)
+{
+	LLVMValueRef key = cg_entry_alloca(cg, cg->t_i32, "exit_key");
+	LLVMBuildStore(cg->b, cg_const32(cg, 1), key);
+	return key;
+}
+
 /* Wake the consumer for a bulk record once an eighth of the ring is
- * pending, for a control record only while no more than that is pending:
- * above it bt-load is already being woken by the bulk records, or is not
- * polling yet (it is attaching), and a wakeup per control record would
- * raise an irq_work per event under an event flood. */
+ * pending, unless a probe has called exit() (bt-load then stops reading:
+ * under an event flood a wakeup per event, an irq_work each, starves the
+ * machine); for a control record only while no more than an eighth is
+ * pending (above it the bulk records wake it). */
 static LLVMValueRef wakeup_flags(struct cg *cg, bool bulk)
 {
 	LLVMValueRef qargs[2] = { cg->ringbuf->g, cg_const(cg, BPF_RB_AVAIL_DATA) };
 	LLVMValueRef avail = cg_helper(cg, BPF_FUNC_ringbuf_query, cg->t_i64, qargs, 2);
 	LLVMValueRef eighth = cg_const(cg, cg->ringbuf->max_entries / 8);
 	LLVMValueRef wake = LLVMBuildICmp(cg->b, bulk ? LLVMIntUGT : LLVMIntULE, avail, eighth, "");
+	if (bulk) {
+		LLVMBasicBlockRef from = LLVMGetInsertBlock(cg->b);
+		LLVMBasicBlockRef chk = cg_block(cg, "rb_exit_chk"), join = cg_block(cg, "rb_wake");
+		LLVMBuildCondBr(cg->b, wake, chk, join);
+		LLVMPositionBuilderAtEnd(cg->b, chk);
+		LLVMValueRef flag = cg_map_read_u64(cg, cg->ringbuf_loss, exit_flag_key(cg));
+		LLVMValueRef running = LLVMBuildICmp(cg->b, LLVMIntEQ, flag, cg_const(cg, 0), "");
+		LLVMBasicBlockRef chk_end = LLVMGetInsertBlock(cg->b);
+		LLVMBuildBr(cg->b, join);
+		LLVMPositionBuilderAtEnd(cg->b, join);
+		LLVMValueRef phi = LLVMBuildPhi(cg->b, cg->t_i1, "");
+		LLVMValueRef vals[2] = { LLVMConstInt(cg->t_i1, 0, 0), running };
+		LLVMBasicBlockRef bbs[2] = { from, chk_end };
+		LLVMAddIncoming(phi, vals, bbs, 2);
+		wake = phi;
+	}
 	return LLVMBuildSelect(cg->b, wake, cg_const(cg, BPF_RB_FORCE_WAKEUP),
 			       cg_const(cg, BPF_RB_NO_WAKEUP), "rb_flags");
 }
@@ -100,6 +124,13 @@ static void format_event(struct cg *cg, struct node *call, uint64_t base, struct
 
 static void exit_event(struct cg *cg)
 {
+	LLVMValueRef flag = cg_map_lookup(cg, cg->ringbuf_loss, exit_flag_key(cg));
+	LLVMBasicBlockRef set = cg_block(cg, "exit_flag"), go = cg_block(cg, "exit_record");
+	LLVMBuildCondBr(cg->b, LLVMBuildIsNull(cg->b, flag, ""), go, set);
+	LLVMPositionBuilderAtEnd(cg->b, set);
+	LLVMBuildStore(cg->b, cg_const(cg, 1), flag);
+	LLVMBuildBr(cg->b, go);
+	LLVMPositionBuilderAtEnd(cg->b, go);
 	LLVMValueRef rec = record(cg, 8, ASYNC_EXIT);
 	cg_output_ex(cg, rec, 8, false);
 	cg_return(cg);
