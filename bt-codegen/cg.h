@@ -130,9 +130,9 @@ struct cg_fn {
 	 * (RAW_SYS_ENTER/EXIT); probe_id is then the dispatched probe id */
 	int raw_syscall;
 	LLVMValueRef probe_id;
-	/* shared entry allocas: u32 key 0 (ring buffer loss counter) and the
-	 * volatile loop counters of strcontains */
-	LLVMValueRef key0, loop_i, loop_j;
+	/* shared entry allocas: u32 keys 0 and 1 (ringbuf_loss's loss counter
+	 * and exit flag) and the volatile loop counters of strcontains */
+	LLVMValueRef key0, key1, loop_i, loop_j;
 };
 
 enum { RAW_SYS_NONE, RAW_SYS_ENTER, RAW_SYS_EXIT };

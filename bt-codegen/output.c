@@ -25,21 +25,25 @@
 #define JOIN_SLOTS 16
 #define JOIN_SLOT_SIZE 1024
 
+/* A u32 key slot holding v, made once per program in its entry block. */
+static LLVMValueRef key_slot(struct cg *cg, LLVMValueRef *slot, uint32_t v, const char *name)
+{
+	if (!*slot) {
+		*slot = cg_entry_alloca(cg, cg->t_i32, name);
+		LLVMBuildStore(cg->fn->ab, cg_const32(cg, v), *slot);
+	}
+	return *slot;
+}
+
 LLVMValueRef cg_key0(struct cg *cg)
 {
-	if (!cg->fn->key0) {
-		cg->fn->key0 = cg_entry_alloca(cg, cg->t_i32, "key0");
-		LLVMBuildStore(cg->fn->ab, cg_const32(cg, 0), cg->fn->key0);
-	}
-	return cg->fn->key0;
+	return key_slot(cg, &cg->fn->key0, 0, "key0");
 }
 
 /* ringbuf_loss[1]: non-zero once a probe has called exit(). */
 static LLVMValueRef exit_flag_key(struct cg *cg)
 {
-	LLVMValueRef key = cg_entry_alloca(cg, cg->t_i32, "exit_key");
-	LLVMBuildStore(cg->b, cg_const32(cg, 1), key);
-	return key;
+	return key_slot(cg, &cg->fn->key1, 1, "key1");
 }
 
 /* Wake the consumer for a bulk record once an eighth of the ring is
