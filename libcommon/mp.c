@@ -246,18 +246,23 @@ static uint64_t be(const uint8_t *p, int n)
 	return v;
 }
 
-/* Is a whole msgpack object at p[0..n)?  1 (its length in *len), 0 (more
- * bytes needed), -1 (not msgpack).  msgpack-c allocates an array or map
- * as soon as it reads its header, trusting the element count: a corrupt
- * count of 2^30 would allocate 24 GiB.  Handing it only complete objects
- * bounds what it allocates by what was actually read. */
-static int object_extent(const uint8_t *p, size_t n, size_t *len)
+/* Is a whole msgpack object at p[0..n)?  1 yes, 0 more bytes needed, -1
+ * not msgpack.  msgpack-c allocates an array or map as soon as it reads
+ * its header, trusting the element count: a corrupt count of 2^30 would
+ * allocate 24 GiB.  Handing it only complete objects bounds what it
+ * allocates by what was actually read.  The scan resumes where the last
+ * call stopped (in->scan_at / scan_pending, relative to the object's
+ * start), so a large object arriving in pieces is scanned once. */
+static int object_complete(struct mp_in *in, const uint8_t *p, size_t n)
 {
-	size_t at = 0;
-	uint64_t pending = 1;
+	size_t at = in->scan_at;
+	uint64_t pending = in->scan_pending ? in->scan_pending : 1;
+	int r = 1;
 	while (pending) {
-		if (pending > n - at)   /* every object takes a byte at least */
-			return 0;
+		if (pending > n - at) {  /* every object takes a byte at least */
+			r = 0;
+			break;
+		}
 		uint8_t b = p[at];
 		uint64_t hdr = 1, body = 0, kids = 0;
 		int lw = 0;             /* width of a length that follows b */
@@ -286,9 +291,11 @@ static int object_extent(const uint8_t *p, size_t n, size_t *len)
 		} else {                                   /* array/map 16/32 */
 			lw = b == 0xdc || b == 0xde ? 2 : 4;
 		}
+		if (lw && (uint64_t)lw + hdr > n - at) {
+			r = 0;
+			break;
+		}
 		if (lw) {                                  /* the length follows b */
-			if ((uint64_t)lw + hdr > n - at)
-				return 0;
 			uint64_t v = be(p + at + 1, lw);
 			hdr += (uint64_t)lw;
 			if (b >= 0xdc && b <= 0xdd)
@@ -298,21 +305,24 @@ static int object_extent(const uint8_t *p, size_t n, size_t *len)
 			else
 				body = v;
 		}
-		if (hdr > n - at || body > n - at - hdr)
-			return 0;
+		if (hdr > n - at || body > n - at - hdr) {
+			r = 0;
+			break;
+		}
 		at += hdr + body;
 		pending = pending - 1 + kids;
 	}
-	*len = at;
-	return 1;
+	/* resume at the first object not yet known to be whole */
+	in->scan_at = r ? 0 : at;
+	in->scan_pending = r ? 0 : pending;
+	return r;
 }
 
 static const msgpack_object *next_object(struct mp_in *in)
 {
 	for (;;) {
-		size_t len;
-		int whole = object_extent((const uint8_t *)in->unp.buffer + in->unp.off,
-					  in->unp.used - in->unp.off, &len);
+		int whole = object_complete(in, (const uint8_t *)in->unp.buffer + in->unp.off,
+					    in->unp.used - in->unp.off);
 		msgpack_unpack_return r = whole < 0 ? MSGPACK_UNPACK_PARSE_ERROR
 				      : whole == 0 ? MSGPACK_UNPACK_CONTINUE
 						   : msgpack_unpacker_next(&in->unp, &in->res);

@@ -70,6 +70,8 @@ struct mp_in {
 	 * without a flush per record) */
 	void (*before_block)(void *arg);
 	void *before_block_arg;
+	size_t scan_at;          /* next_object's completeness scan, resumed */
+	uint64_t scan_pending;
 	char errmsg[512];
 };
 
