@@ -36,9 +36,13 @@ static int check_boundary(struct bt *bt, uint32_t p, uint32_t a, struct elfsyms 
 	if (off == 0)
 		return 0;
 	bool safe = !bt->meta.cfg.unsafe;
-	uint64_t file_off = elfsyms_file_offset(es, sym_addr);
-	enum insn_place at = file_off == (uint64_t)-1 ? INSN_UNKNOWN
-						       : insn_place(path, file_off, off);
+	/* the function's bytes up to the instruction that holds off */
+	enum insn_place at = INSN_UNKNOWN;
+	uint8_t *code = off <= (1u << 24) ? malloc((size_t)off + 16) : NULL;
+	ssize_t got = code ? elfsyms_read(es, sym_addr, code, (size_t)off + 16) : -1;
+	if (got > 0)
+		at = insn_place(code, (size_t)got, off);
+	free(code);
 	unsigned long long o = (unsigned long long)off;
 	if (at == INSN_MIDDLE && safe)
 		return attach_fail(bt, p, a, "Could not add uprobe into middle of instruction: %s:%s+%llu",

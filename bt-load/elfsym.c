@@ -330,6 +330,20 @@ uint64_t elfsyms_file_offset(struct elfsyms *s, uint64_t vaddr)
 	return (uint64_t)-1;
 }
 
+/* Up to n bytes of the file at virtual address vaddr; bytes read, or -1. */
+ssize_t elfsyms_read(struct elfsyms *s, uint64_t vaddr, void *buf, size_t n)
+{
+	uint64_t off = elfsyms_file_offset(s, vaddr);
+	if (off == (uint64_t)-1)
+		return -1;
+	int fd = open(s->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t got = pread(fd, buf, n, (off_t)off);
+	close(fd);
+	return got;
+}
+
 uint64_t elfsyms_vaddr_of_offset(struct elfsyms *s, uint64_t off)
 {
 	for (size_t i = 0; s && i < s->nsegs; i++) {

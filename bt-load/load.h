@@ -118,8 +118,8 @@ const char *prog_section(struct bt *bt, uint32_t probe);
 
 /* ---- insn_boundary.c ---- */
 enum insn_place { INSN_START, INSN_MIDDLE, INSN_UNKNOWN };
-/* Where offset bytes into the function at file_off of path falls. */
-enum insn_place insn_place(const char *path, uint64_t file_off, uint64_t offset);
+/* Where offset falls in code[0..n), the function's bytes from its start. */
+enum insn_place insn_place(const uint8_t *code, size_t n, uint64_t offset);
 
 /* ---- attach.c ---- */
 uint32_t count_probes(struct bt *bt);
@@ -218,6 +218,8 @@ bool elfsyms_name(struct elfsyms *s, const char *name, uint64_t *vaddr, uint64_t
 uint64_t elfsyms_file_offset(struct elfsyms *s, uint64_t vaddr);
 /* Virtual address of a file offset (PT_LOAD), or (uint64_t)-1. */
 uint64_t elfsyms_vaddr_of_offset(struct elfsyms *s, uint64_t off);
+/* Up to n bytes of the file at virtual address vaddr; bytes read, or -1. */
+ssize_t elfsyms_read(struct elfsyms *s, uint64_t vaddr, void *buf, size_t n);
 bool elfsyms_is_pie(struct elfsyms *s);
 /* USDT notes: find provider:name; idx-th location (pc==want when want!=0). */
 struct usdt_loc {
