@@ -146,8 +146,8 @@ const char *cpp_user_decls(struct check *c, const char *text)
 			take = f && e && f[1] != '<' && strncmp(f + 1, "<stdin>", 7) &&
 			       !strstr(e, " 3");
 		} else if (take) {
-			astr_add(&keep, line, strlen(line));
-			astr_add(&keep, "\n", 1);
+			astr_adds(&keep, line);
+			astr_addc(&keep, '\n');
 		}
 		line = nl ? nl + 1 : NULL;
 	}
