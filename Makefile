@@ -1,6 +1,8 @@
 # One top-level, non-recursive Makefile for every tool, test and benchmark.
 #   make            build all tools into build/
 #   make check      install missing packages, build, run every test suite
+#   make check-kernel  the kernel-only suites (tests/kernel/) under Debian's
+#                   stock 6.1 and 6.12 kernels, booted in QEMU
 #   make run        build and trace syscalls by process for a second
 #   make bench      benchmarks (side by side with the system bpftrace)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -24,7 +26,7 @@ DEB_PACKAGES := llvm-16-dev clang-16 libbpf-dev libelf-dev libdw-dev \
 TOOLS := bt-parse bt-check bt-codegen bt-load bt-fmt
 BINS := $(addprefix $(B)/,$(TOOLS))
 
-.PHONY: all check run bench install clean deps test fuzz fuzz-parse conformance testprogs
+.PHONY: all check check-kernel run bench install clean deps test fuzz fuzz-parse conformance testprogs
 all: $(BINS) $(B)/bpftrace testprogs
 
 # ---- shared library ----
@@ -104,6 +106,17 @@ deps:
 check: deps
 	$(MAKE) all
 	BATS_TEST_TIMEOUT=120 bats tests/
+
+# kprobe, kfunc, kprobe_multi, module BTF: features the host kernel may lack,
+# tested under each of KERNELS (tests/kernel/vm: prepare once, boot per run)
+KERNELS ?= 6.1 6.12
+check-kernel: deps
+	$(MAKE) all
+	@failed=""; for k in $(KERNELS); do \
+	  echo "== tests/kernel under Debian's $$k kernel"; \
+	  tests/kernel/vm/prepare $$k && \
+	  tests/kernel/vm/boot $$k env BATS_TEST_TIMEOUT=120 bats tests/kernel/ || failed="$$failed $$k"; \
+	done; [ -z "$$failed" ] || { echo "check-kernel failed under:$$failed"; exit 1; }
 
 run: deps
 	$(MAKE) all
