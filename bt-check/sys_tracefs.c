@@ -5,36 +5,22 @@
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ap_parse.h"
 #include "arena.h"
 #include "sys_int.h"
+#include "tracefs.h"
 
-static bool is_dir(const char *p)
-{
-	struct stat st;
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* The live tracefs root.  tracefs is mounted at /sys/kernel/tracing when
- * neither usual place has it (we run as root on the target anyway). */
+/* The live tracefs root.  Mounting it needs privileges bt-check does not
+ * have when the driver runs it: the driver has bt-load mount it first. */
 const char *sys_tracefs(struct sys *s)
 {
-	if (s->tracefs_probed)
-		return s->tracefs;
-	s->tracefs_probed = true;
-	static const char *const roots[] = { "/sys/kernel/tracing",
-					     "/sys/kernel/debug/tracing" };
-	for (size_t i = 0; i < 2; i++)
-		if (is_dir(arena_printf("%s/events", roots[i])))
-			return s->tracefs = roots[i];
-	if (mount("nodev", roots[0], "tracefs", 0, NULL) == 0 &&
-	    is_dir(arena_printf("%s/events", roots[0])))
-		return s->tracefs = roots[0];
-	return NULL;
+	if (!s->tracefs_probed) {
+		s->tracefs_probed = true;
+		s->tracefs = tracefs_root(geteuid() == 0);
+	}
+	return s->tracefs;
 }
 
 /* available_events, sorted.  Only the lines used are recorded (by the

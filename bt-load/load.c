@@ -2,8 +2,8 @@
  *
  * Configuration before load: ring buffer size (config.perf_rb_pages), the
  * `bt_cpid` constant (-c child pid), verifier log buffers (-v); after
- * load: the `cpid` and `elapsed` maps; debugfs is mounted for debugf()
- * when it is not.  libbpf's own messages are captured: shown with -vv, and searched for the program
+ * load: the `cpid` and `elapsed` maps; debugfs is mounted for debugf(),
+ * and tracefs for tracepoints, when they are not.  libbpf's own messages are captured: shown with -vv, and searched for the program
  * that failed to load so the error names the probe like bpftrace does.
  */
 #include <errno.h>
@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +19,7 @@
 #include <bpf/libbpf.h>
 
 #include "load.h"
+#include "tracefs.h"
 
 /* The last libbpf messages (a failed load explains itself there). */
 static char g_libbpf_log[16384];
@@ -260,8 +260,6 @@ int open_object(struct bt *bt)
  * program calls bpf_trace_printk and it is not mounted (we are root). */
 static void debugfs_for_trace_printk(struct bt *bt)
 {
-	if (access("/sys/kernel/debug/tracing", F_OK) == 0)
-		return;
 	struct bpf_program *p;
 	bpf_object__for_each_program(p, bt->obj) {
 		const struct bpf_insn *in = bpf_program__insns(p);
@@ -269,15 +267,28 @@ static void debugfs_for_trace_printk(struct bt *bt)
 		for (size_t i = 0; i < n; i++)
 			if (in[i].code == (BPF_JMP | BPF_CALL) && in[i].src_reg == 0 &&
 			    in[i].imm == BPF_FUNC_trace_printk) {
-				mount("none", "/sys/kernel/debug", "debugfs", 0, NULL);
+				debugfs_ensure();
 				return;
 			}
 	}
 }
 
+/* Tracepoints are attached by their tracefs id: mount tracefs when a
+ * program has one and it is not mounted (bt-load run alone on a fresh
+ * machine; the driver has mounted it before compiling). */
+static void tracefs_for_tracepoints(struct bt *bt)
+{
+	for (uint32_t i = 0; i < bt->meta.probes.n; i++)
+		if (bt->meta.probes.v[i].type == PT_TRACEPOINT) {
+			tracefs_root(true);
+			return;
+		}
+}
+
 int load_object(struct bt *bt)
 {
 	debugfs_for_trace_printk(bt);
+	tracefs_for_tracepoints(bt);
 	int err = bpf_object__load(bt->obj);
 	if (err) {
 		report_load_error(bt, err);

@@ -30,6 +30,7 @@
 #include "arena.h"
 #include "codec.h"
 #include "load.h"
+#include "tracefs.h"
 
 static struct mp_out g_out;
 static msgpack_sbuffer g_hdr_types, g_hdr_meta;
@@ -86,6 +87,8 @@ static void usage(FILE *f)
 	      "                   mapping the binary already\n"
 	      "    --no-warnings  do not print warnings\n"
 	      "    --info         print system and feature information (stderr)\n"
+	      "    --mount-tracefs  mount tracefs when it is not mounted, then exit\n"
+	      "                   (the driver, before compiling unprivileged)\n"
 	      "    -h, --help     this help\n", f);
 }
 
@@ -240,12 +243,13 @@ static int run(struct bt *bt)
 
 int main(int argc, char **argv)
 {
-	enum { O_INFO = 256, O_USDT_FA, O_NO_WARN };
+	enum { O_INFO = 256, O_USDT_FA, O_NO_WARN, O_MOUNT_TRACEFS };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "info", no_argument, NULL, O_INFO },
 		{ "usdt-file-activation", no_argument, NULL, O_USDT_FA },
 		{ "no-warnings", no_argument, NULL, O_NO_WARN },
+		{ "mount-tracefs", no_argument, NULL, O_MOUNT_TRACEFS },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct bt bt;
@@ -278,6 +282,7 @@ int main(int argc, char **argv)
 		case 'q': break;
 		case 'h': usage(stdout); return 0;
 		case O_INFO: return print_info();
+		case O_MOUNT_TRACEFS: return tracefs_root(true) ? 0 : 1;
 		case O_USDT_FA: bt.o.usdt_file_activation = true; break;
 		case O_NO_WARN: bt.o.no_warnings = true; break;
 		default: usage(stderr); return 1;

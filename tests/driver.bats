@@ -48,6 +48,7 @@ esac
 case " $* " in
 *" --list "*) echo "listing: $*"; exit "${STUB_RC:-0}" ;;
 *" --info "*) echo "info" >&2; exit 0 ;;
+*" --mount-tracefs "*) exit 0 ;;
 esac
 if [[ -n $want ]]; then
 	in=$(cat)
@@ -687,6 +688,36 @@ EOF
 	[ "$stderr" = "bt-check runs as 65534" ]
 	BT_NO_PRIVDROP=1 run --separate-stderr "$W/prefix/bin/bpftrace" -e 'BEGIN { exit(); }'
 	[ "$stderr" = "bt-check runs as 0" ]
+}
+
+@test "real: on a fresh machine (no tracefs, no debugfs) the README's one-liner runs" {
+	require_root
+	command -v unshare >/dev/null || skip "needs unshare (util-linux)"
+	local host_before host_after
+	host_before=$(findmnt -rn -o TARGET,FSTYPE | grep -E 'tracefs|debugfs' || true)
+	# A private mount namespace: the host's mounts are left alone.
+	run unshare --mount --propagation private bash -c '
+		unmount_all() {
+			for m in /sys/kernel/debug/tracing /sys/kernel/debug /sys/kernel/tracing; do
+				while mountpoint -q "$m" 2>/dev/null; do umount -l "$m" || exit 3; done
+			done
+			[ -d /sys/kernel/tracing/events ] && { echo "tracefs still mounted"; exit 4; }
+		}
+		unmount_all
+		"$0" -e "tracepoint:raw_syscalls:sys_enter { @[comm] = count(); } interval:s:1 { exit(); }"
+		echo "rc=$?"
+		[ -d /sys/kernel/tracing/events ] && echo "tracefs mounted"
+		unmount_all
+		"$0" -l "tracepoint:raw_syscalls:*"' "$BT/bpftrace"
+	host_after=$(findmnt -rn -o TARGET,FSTYPE | grep -E 'tracefs|debugfs' || true)
+	echo "$output"
+	[[ $output == *"Attaching 2 probes..."* ]]
+	[[ $output == *"@["*"]: "[0-9]* ]]
+	[[ $output != *ERROR* ]]
+	[[ $output == *"rc=0"* ]]
+	[[ $output == *"tracefs mounted"* ]]
+	[[ $output == *"tracepoint:raw_syscalls:sys_enter"* ]]
+	[ "$host_before" = "$host_after" ]
 }
 
 @test "real: a script file, stdin (-), and the #! interpreter line" {
