@@ -1,6 +1,7 @@
 /* agg.c - aggregation map functions (brief §4.1, §6): count, sum, min,
- * max, avg, stats, hist, lhist on per-CPU hash maps with 8-byte values.
- * Each CPU updates its own slot without atomics; bt-load combines them.
+ * max, avg, stats, hist, lhist on per-CPU hash maps with 8-byte values
+ * (min/max: 16, a value and a set flag).  Each CPU updates its own slot
+ * without atomics; bt-load combines them.
  * avg/stats keep {bucket 0: count, bucket 1: total}; hist/lhist one slot
  * per bucket index, computed here (log2 §6.1, linear §6.2).
  */
@@ -33,26 +34,38 @@ static void slot_add(struct cg *cg, struct cg_map *m, LLVMValueRef key, LLVMValu
 	LLVMPositionBuilderAtEnd(cg->b, done);
 }
 
-/* min/max: keep x when the key is new or x beats the slot (signed). */
+/* min/max slots are {i64 value; u64 set}: a per-CPU hash gives every CPU
+ * a zeroed slot when one CPU inserts a key, and the flag tells bt-load
+ * which slots were really written.  Store x when the key is new, this
+ * CPU's slot is unset, or x beats it (signed or not as the map's value). */
 static void slot_minmax(struct cg *cg, struct cg_map *m, LLVMValueRef key, LLVMValueRef x,
-			bool is_min)
+			bool is_min, bool is_signed)
 {
 	LLVMValueRef p = cg_map_lookup(cg, m, key);
-	LLVMBasicBlockRef found = cg_block(cg, "mm_found"), store = cg_block(cg, "mm_store"),
-			  miss = cg_block(cg, "mm_new"), done = cg_block(cg, "mm_done");
+	LLVMBasicBlockRef found = cg_block(cg, "mm_found"), cmp = cg_block(cg, "mm_cmp"),
+			  store = cg_block(cg, "mm_store"), miss = cg_block(cg, "mm_new"),
+			  done = cg_block(cg, "mm_done");
 	LLVMBuildCondBr(cg->b, LLVMBuildIsNull(cg->b, p, ""), miss, found);
 	LLVMPositionBuilderAtEnd(cg->b, found);
+	LLVMValueRef flag = cg_gep(cg, p, 8);
+	LLVMValueRef set = LLVMBuildLoad2(cg->b, cg->t_i64, flag, "");
+	LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, set, cg_const(cg, 0), ""), store,
+			cmp);
+	LLVMPositionBuilderAtEnd(cg->b, cmp);
 	LLVMValueRef cur = LLVMBuildLoad2(cg->b, cg->t_i64, p, "");
-	LLVMValueRef better = is_min ? LLVMBuildICmp(cg->b, LLVMIntSGE, cur, x, "")
-				     : LLVMBuildICmp(cg->b, LLVMIntSGE, x, cur, "");
+	LLVMIntPredicate lt = is_signed ? LLVMIntSLT : LLVMIntULT;
+	LLVMValueRef better = is_min ? LLVMBuildICmp(cg->b, lt, x, cur, "")
+				     : LLVMBuildICmp(cg->b, lt, cur, x, "");
 	LLVMBuildCondBr(cg->b, better, store, done);
 	LLVMPositionBuilderAtEnd(cg->b, store);
 	LLVMBuildStore(cg->b, x, p);
+	LLVMBuildStore(cg->b, cg_const(cg, 1), flag);
 	LLVMBuildBr(cg->b, done);
 	LLVMPositionBuilderAtEnd(cg->b, miss);
 	struct cg_mark mk = cg_mark(cg);
-	LLVMValueRef buf = cg_alloc(cg, 8);
+	LLVMValueRef buf = cg_alloc(cg, 16);
 	cg_store_int(cg, buf, x, 8);
+	cg_store_int(cg, cg_gep(cg, buf, 8), cg_const(cg, 1), 8);
 	cg_map_update(cg, m, key, buf, BPF_ANY);
 	cg_release(cg, mk);
 	LLVMBuildBr(cg->b, done);
@@ -147,7 +160,8 @@ void cg_aggregate(struct cg *cg, struct node *map, struct node *call)
 		break;
 	case F_MIN:
 	case F_MAX:
-		slot_minmax(cg, m, cg_map_key(cg, map, false), x, call->id == F_MIN);
+		slot_minmax(cg, m, cg_map_key(cg, map, false), x, call->id == F_MIN,
+			    mm->value->is_signed);
 		break;
 	case F_AVG:
 	case F_STATS: {

@@ -5,7 +5,8 @@
  * type is a struct of `int (*)[N]` members (type, max_entries, key_size,
  * value_size): the shape libbpf reads from BTF (FACTS.md).  User maps are
  * named AT_<name> (ir-spec/obj.md): aggregations are per-CPU hashes with
- * 8-byte values (hist/lhist/avg/stats keys carry a u64 bucket suffix),
+ * 8-byte values (min/max: 16, agg.c; hist/lhist/avg/stats keys carry a
+ * u64 bucket suffix),
  * everything else a hash of value.sz bytes.  Keys are the key components
  * packed back to back (keyless maps: a u64 0).
  */
@@ -69,6 +70,11 @@ static bool has_bucket(const struct type *t)
 		     t->kind == TY_STATS);
 }
 
+static bool is_minmax(const struct type *t)
+{
+	return t && (t->kind == TY_MIN || t->kind == TY_MAX);
+}
+
 static uint64_t pow2_at_least(uint64_t n)
 {
 	uint64_t p = 4096;
@@ -98,7 +104,8 @@ void cg_maps_declare(struct cg *cg)
 			cg->user_maps[i] = cg_map_new(cg, name, BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1);
 		else if (type_is_aggregation(mm->value))
 			cg->user_maps[i] = cg_map_new(cg, name, BPF_MAP_TYPE_PERCPU_HASH,
-						      ks + (has_bucket(mm->value) ? 8 : 0), 8, max);
+						      ks + (has_bucket(mm->value) ? 8 : 0),
+						      is_minmax(mm->value) ? 16 : 8, max);
 		else
 			cg->user_maps[i] = cg_map_new(cg, name, BPF_MAP_TYPE_HASH, ks,
 						      mm->value && mm->value->size ? mm->value->size : 8,

@@ -47,8 +47,8 @@ static int cmp_i64(int64_t a, int64_t b) { return a < b ? -1 : a > b; }
 static bool value_signed(const struct type *t)
 {
 	switch (t->kind) {
-	case TY_INT: case TY_SUM: return t->is_signed;
-	case TY_MIN: case TY_AVG: case TY_STATS: return true;
+	case TY_INT: case TY_SUM: case TY_MIN: case TY_MAX: return t->is_signed;
+	case TY_AVG: case TY_STATS: return true;
 	default: return false;
 	}
 }

@@ -296,12 +296,12 @@ void val_fmt(struct fmt *f, struct sbuf *b, const struct type *t, const uint8_t 
 		}
 		break;
 	case TY_COUNT:
-	case TY_MAX:
 		sb_u64(b, read_u64(p) / div);
 		break;
 	case TY_SUM:
 	case TY_MIN:
-		if (t->is_signed || t->kind == TY_MIN)
+	case TY_MAX:
+		if (t->is_signed)
 			sb_i64(b, (int64_t)read_u64(p) / (int64_t)div);
 		else
 			sb_u64(b, read_u64(p) / div);

@@ -2,9 +2,8 @@
  *
  * A `map` record carries the entries in kernel iteration order with
  * per-CPU values already combined (ir-spec/out.md): 8-byte sums for
- * count/sum/avg/stats/hist/lhist, the largest signed slot floored at 0
- * for min, the largest unsigned slot for max (brief §4.6).  Sorting,
- * top and div are bt-fmt's.
+ * count/sum/avg/stats/hist/lhist, the least/greatest of the slots a CPU
+ * set for min/max.  Sorting, top and div are bt-fmt's.
  *
  * Programs print, clear and zero maps every millisecond if they like, so
  * a map is read with the kernel's batch operations (one syscall for many
@@ -138,41 +137,55 @@ static void read_all(const struct map_view *v, struct snap *s, bool values, bool
 	}
 }
 
-static int64_t slot_i64(const uint8_t *p) { int64_t x; memcpy(&x, p, 8); return x; }
 static uint64_t slot_u64(const uint8_t *p) { uint64_t x; memcpy(&x, p, 8); return x; }
 
-/* Combine per-CPU slots into out (vsz bytes). */
+static bool less(const struct type *t, uint64_t a, uint64_t b)
+{
+	return t->is_signed ? (int64_t)a < (int64_t)b : a < b;
+}
+
+/* min/max over the slots that were set (16-byte {value, set flag} slots;
+ * objects from before the flag have 8-byte slots, all of which count),
+ * compared signed or not as the map's value; 0 when none was set. */
+static uint64_t combine_minmax(const struct type *vt, const struct map_view *v,
+			       const uint8_t *vals)
+{
+	bool is_min = vt->kind == TY_MIN, any = false;
+	uint64_t r = 0;
+	for (int c = 0; c < v->nvals; c++) {
+		const uint8_t *slot = vals + (size_t)c * v->vstride;
+		if (v->vsz >= 16 && slot_u64(slot + 8) == 0)
+			continue;
+		uint64_t x = slot_u64(slot);
+		if (!any || (is_min ? less(vt, x, r) : less(vt, r, x)))
+			r = x;
+		any = true;
+	}
+	return r;
+}
+
+/* Bytes of one combined value: 8 for per-CPU aggregation slots (8 bytes,
+ * min/max 16), else the value as it is. */
+static uint32_t combined_size(const struct type *vt, const struct map_view *v)
+{
+	bool minmax = vt->kind == TY_MIN || vt->kind == TY_MAX;
+	return v->percpu && (v->vsz == 8 || (minmax && v->vsz == 16)) ? 8 : v->vsz;
+}
+
+/* Combine per-CPU slots into out (combined_size bytes). */
 static void combine(const struct type *vt, const struct map_view *v, const uint8_t *vals,
 		    uint8_t *out)
 {
-	if (!v->percpu || v->vsz != 8) {   /* not an aggregation slot: as is */
-		memcpy(out, vals, v->vsz);
+	if (combined_size(vt, v) != 8 || !v->percpu) {
+		memcpy(out, vals, v->vsz);   /* not an aggregation slot: as is */
 		return;
 	}
 	uint64_t r = 0;
-	switch (vt->kind) {
-	case TY_MIN: {
-		int64_t best = 0;
-		for (int c = 0; c < v->nvals; c++) {
-			int64_t x = slot_i64(vals + (size_t)c * v->vstride);
-			if (x > best)
-				best = x;
-		}
-		r = (uint64_t)best;
-		break;
-	}
-	case TY_MAX:
-		for (int c = 0; c < v->nvals; c++) {
-			uint64_t x = slot_u64(vals + (size_t)c * v->vstride);
-			if (x > r)
-				r = x;
-		}
-		break;
-	default:
+	if (vt->kind == TY_MIN || vt->kind == TY_MAX)
+		r = combine_minmax(vt, v, vals);
+	else
 		for (int c = 0; c < v->nvals; c++)
 			r += slot_u64(vals + (size_t)c * v->vstride);
-		break;
-	}
 	memcpy(out, &r, 8);
 }
 
@@ -223,13 +236,14 @@ int map_print(struct bt *bt, uint32_t id, uint32_t top, uint32_t div)
 	bool syms = type_needs_syms(mm->value);
 	for (uint32_t k = 0; k < mm->nkeys; k++)
 		syms |= type_needs_syms(mm->keys[k]);
-	/* combine in place: entry i's value moves to i * vsz */
+	/* combine in place: entry i's value moves to i * osz */
+	uint32_t osz = combined_size(mm->value, &v);
 	uint8_t *tmp = malloc(v.vsz + 8);
 	for (size_t i = 0; tmp && i < s.n; i++) {
 		combine(mm->value, &v, s.vals + i * v.vbytes, tmp);
-		memcpy(s.vals + i * v.vsz, tmp, v.vsz);
+		memcpy(s.vals + i * osz, tmp, osz);
 		if (syms)
-			prepare_entry(bt, mm, s.keys + i * v.ksz, v.ksz, s.vals + i * v.vsz, v.vsz);
+			prepare_entry(bt, mm, s.keys + i * v.ksz, v.ksz, s.vals + i * osz, osz);
 	}
 	free(tmp);
 	write_header(bt, id, top, div, s.n);
@@ -237,7 +251,7 @@ int map_print(struct bt *bt, uint32_t id, uint32_t top, uint32_t div)
 	for (size_t i = 0; i < s.n; i++) {
 		msgpack_pack_array(pk, 2);
 		mp_put_bin(pk, s.keys + i * v.ksz, v.ksz);
-		mp_put_bin(pk, s.vals + i * v.vsz, v.vsz);
+		mp_put_bin(pk, s.vals + i * osz, osz);
 	}
 	out_record_done(bt);
 	snap_free(&s);

@@ -204,6 +204,39 @@ a% d|100%|5|%y" ]
 	[[ "$line" == "@c["*"unified:$cg"*"]: 1" || "$line" == "@c["*":$cg"*"]: 1" ]]
 }
 
+
+@test "deviation: min()/max() combine only the CPU slots that were set, signed as their argument" {
+	run --separate-stderr "$DRV" -e 'BEGIN { @m = min(4); @m = min(-2); @M = max(-10); @u = max((uint64)-1);
+		@k[1] = min(-5); @k[2] = min(3); @k[3] = min(-10); print(@k); exit(); }'
+	[ "$status" -eq 0 ]
+	[ "$output" = "Attaching 1 probe...
+@k[3]: -10
+@k[1]: -5
+@k[2]: 3
+
+
+@M: -10
+@k[3]: -10
+@k[1]: -5
+@k[2]: 3
+@m: -2
+@u: 18446744073709551615" ]
+	run --separate-stderr "$DRV" -f json -e 'BEGIN { @m = min(4); @M = max(-10); exit(); }'
+	grep -qxF '{"type": "map", "data": {"@M": -10}}' <<< "$output"
+	grep -qxF '{"type": "map", "data": {"@m": 4}}' <<< "$output"
+	# a saved stream formats the same
+	bt-parse -e 'BEGIN { @m = min(4); @M = max(-10); exit(); }' | bt-check | bt-codegen > mm.obj
+	bt-load mm.obj > mm.out
+	[ "$(bt-fmt mm.out)" = "$(printf 'Attaching 1 probe...\n\n\n@M: -10\n@m: 4')" ]
+	# two CPUs: each sets its own slot; a slot left at 0 must not count
+	[ "$(nproc)" -ge 2 ] || skip "needs two CPUs"
+	run --separate-stderr "$DRV" -e 'profile:hz:99 { @mn = min(cpu == 0 ? 10 : 3); @mx = max(cpu == 0 ? -10 : -3);
+		@cpus[cpu] = 1; } interval:ms:500 { exit(); }'
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^@cpus\[' <<< "$output")" -ge 2 ]
+	grep -qxF '@mn: 3' <<< "$output"
+	grep -qxF '@mx: -3' <<< "$output"
+}
 # ---- language behaviour found wrong by end-to-end checks (qa-lang) ----
 
 @test "print() of a tracepoint's whole args record loads and prints every field" {

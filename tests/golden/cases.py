@@ -207,7 +207,7 @@ def case_maps_plain():
     s.map(a, [(cstr("curl", 16), u64(5)), (cstr("bash", 16), u64(2)),
               (cstr("zsh", 16), u64(10))])
     s.map(b, [(u64(0), i64(-10))])
-    s.map(c, [(u64(0), i64(-5))])
+    s.map(c, [(u64(0), i64(-5))])      # signed max prints signed (man: DIFFERENCES)
     s.map(d, [(u64(0), u64(0))])
     s.map(e, [(i64(-1), i64(3)), (i64(5), i64(1)), (i64(2), i64(2))])
     s.map(f, [(i64(2), cstr("b", 64)), (i64(-1), cstr("z", 64)), (i64(1), cstr("a", 64))])
