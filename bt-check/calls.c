@@ -758,7 +758,9 @@ static void fn_macaddr(struct call *k)
 			    type_str(t));
 		return;
 	}
-	if (t->kind == TY_ARRAY && t->size != 6)
+	/* byte arrays too, as bpftrace v0.20: a char[N] member is a string of
+	 * N bytes, and buf(x, 6) is 7 (its length byte) and refused */
+	if ((t->kind == TY_ARRAY || type_is_byte_array(t)) && t->size != 6)
 		err(c, k->n->loc, "macaddr() argument must be 6 bytes in size");
 	if (t->kind == TY_STRING && a->kind == N_STR)
 		err(c, k->n->loc, "macaddr() does not support literal string arguments");

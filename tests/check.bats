@@ -380,8 +380,21 @@ BEGIN { @ = str($1 + 9); }
 }
 
 @test "error: macaddr() arguments" {
-	err_at 'BEGIN { @ = macaddr("abcdef"); }' 13 30 'macaddr() does not support literal string arguments'
+	# a literal is string[7] (its NUL counts): both errors, as v0.20
+	err_is 'BEGIN { @ = macaddr("abcdef"); }' 'stdin:1:13-30: ERROR: macaddr() argument must be 6 bytes in size
+BEGIN { @ = macaddr("abcdef"); }
+            ~~~~~~~~~~~~~~~~~
+stdin:1:13-30: ERROR: macaddr() does not support literal string arguments
+BEGIN { @ = macaddr("abcdef"); }
+            ~~~~~~~~~~~~~~~~~'
 	err_at 'BEGIN { @ = macaddr(kstack); }' 13 28 'macaddr() only supports array or pointer arguments (kstack provided)'
+}
+
+@test "error: macaddr() of a byte array that is not 6 bytes (char[16] member, buf(x, 6) with its length byte)" {
+	err_at 'struct s { char a[16]; } BEGIN { @ = macaddr(((struct s *)0)->a); }' 38 65 'macaddr() argument must be 6 bytes in size'
+	err_at 'BEGIN { @ = macaddr(buf("\x01\x02\x03\x04\x05\x06", 6)); }' 13 56 'macaddr() argument must be 6 bytes in size'
+	err_at 'BEGIN { $s = str(0); @ = macaddr($s); }' 26 37 'macaddr() argument must be 6 bytes in size'
+	chk 'struct s { char a[6]; } BEGIN { @ = macaddr(((struct s *)0)->a); }'
 }
 
 @test "error: bswap() argument" {
