@@ -312,10 +312,12 @@ static void fn_len(struct call *k)
 	k->n->type = type_int(64, true);
 }
 
+/* A value print() can serialise: not a pointer into (or a record of) the
+ * BPF context, except a kfunc/uprobe args record, which is copied. */
 static bool printable(const struct type *t)
 {
 	return t->kind != TY_NONE && t->kind != TY_STACK_MODE && t->kind != TY_TS_MODE &&
-	       !type_is_aggregation(t);
+	       !type_is_aggregation(t) && (!t->ctx || t->is_funcarg);
 }
 
 static void fn_print(struct call *k)
@@ -461,7 +463,7 @@ static void fn_str(struct call *k)
 		return;
 	}
 	struct type *t = a->type;
-	if (t->kind != TY_INT && t->kind != TY_PTR && t->kind != TY_NONE) {
+	if (t->kind != TY_INT && t->kind != TY_PTR && (c->final || t->kind != TY_NONE)) {
 		err(c, k->n->loc, "str() expects an integer or a pointer type as first argument (%s provided)",
 		    type_str(t));
 		return;

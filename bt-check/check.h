@@ -108,6 +108,7 @@ struct check {
 	bool in_print_arg0;        /* printf-like format: long literal allowed */
 	bool compile_time_func;    /* cgroupid etc: long literal allowed */
 	bool skip_key_check;       /* map argument of print/clear/zero/len/delete */
+	int undefined_errors;      /* "Undefined map" errors reported so far */
 
 
 	const char *raw_stderr;    /* printed as is before diagnostics (cpp) */
@@ -122,6 +123,12 @@ struct sys *check_sys(struct check *c);
 void visit_stmts(struct check *c, nodevec *stmts);
 struct var *var_lookup(struct check *c, const char *name);
 void mark_changed(struct check *c);
+/* Errors so far that stop bpftrace before its last pass.  An undefined
+ * map is reported only in that pass, with the statement's other errors
+ * (Undefined variable, Invalid expression for assignment), so it is not
+ * counted: compare before and after an expression to know whether to
+ * report those. */
+int errors_before_last_pass(const struct check *c);
 /* Errors always reported / only in the final pass; warnings final only. */
 void err(struct check *c, struct loc loc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

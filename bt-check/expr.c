@@ -166,11 +166,14 @@ static bool builtin_allowed(struct check *c, struct node *n, enum builtin group)
 	return true;
 }
 
+/* The BPF program type bpftrace v0.20 assigns a probe type when it checks
+ * `ctx`.  BEGIN and END count as raw tracepoints there (whatever they are
+ * loaded as), so `ctx` is refused in them. */
 static const char *prog_type_name(enum probe_type t)
 {
 	switch (t) {
 	case PT_KPROBE: case PT_KRETPROBE: case PT_UPROBE: case PT_URETPROBE:
-	case PT_USDT: case PT_BEGIN: case PT_END:
+	case PT_USDT:
 		return "BPF_PROG_TYPE_KPROBE";
 	case PT_TRACEPOINT:
 		return "BPF_PROG_TYPE_TRACEPOINT";
@@ -179,7 +182,7 @@ static const char *prog_type_name(enum probe_type t)
 		return "BPF_PROG_TYPE_PERF_EVENT";
 	case PT_KFUNC: case PT_KRETFUNC: case PT_ITER:
 		return "BPF_PROG_TYPE_TRACING";
-	case PT_RAWTRACEPOINT:
+	case PT_RAWTRACEPOINT: case PT_BEGIN: case PT_END:
 		return "BPF_PROG_TYPE_RAW_TRACEPOINT";
 	default:
 		return "BPF_PROG_TYPE_UNSPEC";
@@ -481,9 +484,24 @@ static void visit_binop(struct check *c, struct node *n)
 	n->type = type_int(64, is_signed);
 	if (lt->kind == TY_NONE || rt->kind == TY_NONE) {
 		/* unknown yet (a map typed later): no type, no map defined */
-		n->type = type_none();
-		if (c->final && (lt->kind == TY_PTR || rt->kind == TY_PTR))
+		if (!c->final) {
+			n->type = type_none();
+			return;
+		}
+		if (lt->kind == TY_PTR || rt->kind == TY_PTR) {
+			n->type = type_none();
 			binop_ptr(c, n);
+			return;
+		}
+		/* still none (exit(), an undefined map): bpftrace's mismatch
+		 * error; the result stays an integer, as in bpftrace */
+		if (lt->kind != rt->kind)
+			err(c, loc_span(n->a->loc, n->b->loc),
+			    "Type mismatch for '%s': comparing '%s' with '%s'",
+			    op_str(n->op), type_str(lt), type_str(rt));
+		else
+			err(c, n->loc, "The %s operator can not be used on expressions of types %s, %s",
+			    op_str(n->op), type_str(lt), type_str(rt));
 		return;
 	}
 	if (lt->kind == TY_INT && rt->kind == TY_INT) {
@@ -551,6 +569,12 @@ static void visit_unop(struct check *c, struct node *n)
 	bool ptr_ok = incdec || n->op == OP_DEREF;
 	if (t->kind == TY_NONE) {
 		n->type = type_none();
+		if (c->final) {
+			err(c, n->loc, "The %s operator can not be used on expressions of type '%s'",
+			    op_str(n->op), type_str(t));
+			if (n->op != OP_DEREF)
+				n->type = type_int(64, false);
+		}
 		return;
 	}
 	bool deref_record = n->op == OP_DEREF && t->kind == TY_RECORD;

@@ -147,7 +147,10 @@ void visit_map(struct check *c, struct node *n)
 		n->type = m->value;
 	} else {
 		n->type = type_none();
-		err_final(c, n->loc, "Undefined map: %s", n->str);
+		if (c->final) {
+			err(c, n->loc, "Undefined map: %s", n->str);
+			c->undefined_errors++;
+		}
 	}
 }
 
@@ -248,15 +251,20 @@ void visit_assign_map(struct check *c, struct node *s)
 		m->assigned = true;
 		mark_changed(c);
 	}
-	int before = c->d->errors;
+	int before = errors_before_last_pass(c);
 	if (val->kind == N_CALL)
 		visit_call(c, val, CALL_MAP_RHS, map);
 	else
 		visit_expr(c, val);
 	struct type *t = val->type;
 	if (t->kind == TY_NONE) {
-		if (c->final && c->d->errors == before)
+		if (c->final && errors_before_last_pass(c) == before) {
+			if (!m->value) {
+				err(c, map->loc, "Undefined map: %s", map->str);
+				c->undefined_errors++;
+			}
 			err(c, val->loc, "Invalid expression for assignment: %s", type_str(t));
+		}
 		map->type = m->value ? m->value : type_none();
 		return;
 	}

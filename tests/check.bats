@@ -179,6 +179,18 @@ $marker" "$@"
 	err_at 'tracepoint:syscalls:sys_enter_read { @ = ctx; }' 42 45 'Use args instead of ctx in tracepoint'
 }
 
+# bpftrace v0.20 gives BEGIN/END the raw-tracepoint program type when it
+# checks ctx, and print() refuses values that point into the context
+# (a kfunc/uprobe args record is copied, so it prints).
+@test "error: ctx in BEGIN/END, print() of ctx or tracepoint args" {
+	err_at 'BEGIN { print(ctx); }' 9 18 'invalid program type'
+	err_at 'END { $c = ctx; }' 12 15 'invalid program type'
+	err_at 'interval:s:1 { print(ctx); }' 16 26 '(ctx) struct bpf_perf_event_data * type passed to print() is not printable'
+	err_at 'tracepoint:myfs:myfs_open { print(args); }' 29 40 \
+		'struct _tracepoint_myfs_myfs_open type passed to print() is not printable' \
+		--sysroot "$ROOT/tests/fixtures/snapshot-kernel"
+}
+
 @test "error: \$N used numerically with a string" {
 	bt-parse -e 'BEGIN { @ = $1 + 1; }' -- hello > "$TMP/in.ast"
 	run -1 bt-check "$TMP/in.ast"
@@ -882,6 +894,38 @@ BEGIN { if ("a") { } }'
 	[ "$(bt-check "$TMP/in.ast" 2>&1 >/dev/null | wc -l)" -eq 3 ]
 }
 
+# A call without a value (exit(), delete(), print(), ...) used as a
+# condition is refused by the checker, with bpftrace's wording, never
+# left to fail in bt-codegen.
+@test "error: a call without a value as an if() condition" {
+	local call prog
+	for call in 'exit()' 'delete(@a[1])' 'print(1)' 'clear(@a)' 'zero(@a)' 'time()' 'cat("/x")'; do
+		prog="BEGIN { @a[1] = 1; if ($call) { } }"
+		err_is "$prog" "stdin:1:1-1: ERROR: Invalid condition in if(): none
+$prog"
+	done
+}
+
+@test "error: a call without a value as an operand or predicate" {
+	err_at 'BEGIN { if (exit() == 1) { } }' 12 24 "Type mismatch for '==': comparing 'none' with 'int64'"
+	err_at 'BEGIN { $x = !exit(); }' 14 15 "The ! operator can not be used on expressions of type 'none'"
+	err_at 'BEGIN { $x = str(exit()); }' 14 25 'str() expects an integer or a pointer type as first argument (none provided)'
+	err_at 'BEGIN /exit()/ { }' 7 15 'Invalid type for predicate: none'
+}
+
+# bpftrace reports every error of its last pass, not only the first.
+@test "error: an undefined map read into a variable reports all three errors" {
+	err_is 'BEGIN { $x = @y[1]; }' 'stdin:1:14-19: ERROR: Undefined map: @y
+BEGIN { $x = @y[1]; }
+             ~~~~~
+stdin:1:12-13: ERROR: Undefined variable: $x
+BEGIN { $x = @y[1]; }
+           ~
+stdin:1:14-19: ERROR: Invalid expression for assignment: none
+BEGIN { $x = @y[1]; }
+             ~~~~~'
+}
+
 @test "error: index of a void pointer" {
 	err_at 'BEGIN { $x = (void *)0; @ = $x[1]; }' 29 34 'The array index operator [] cannot be used on a pointer to an unsized type (void *).'
 }
@@ -891,7 +935,7 @@ BEGIN { if ("a") { } }'
 }
 
 @test "error: context assigned to a map" {
-	err_at 'BEGIN { @ = ctx; }' 11 12 'context cannot be assigned to a map'
+	err_at 'interval:s:1 { @ = ctx; }' 18 19 'context cannot be assigned to a map'
 }
 
 @test "error: ctx across program types / in a raw tracepoint" {

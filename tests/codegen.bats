@@ -276,6 +276,29 @@ compile() {
 	[ "$n" -gt 100 ]
 }
 
+# What bt-check passes, bt-codegen compiles: calls without a value in
+# every place a value is read are refused by the checker (one clean error),
+# never by codegen.
+@test "calls without a value: refused by bt-check or compiled, never a codegen error" {
+	have_chain
+	local call ctx prog n=0
+	for call in 'exit()' 'delete(@a[1])' 'print(1)' 'clear(@a)' 'zero(@a)' 'time()' 'cat("/x")' 'printf("x")' 'join(0)'; do
+		for ctx in 'if (X) { }' 'while (X) { }' '$v = X;' '@m = X;' '@m[X] = 1;' '$v = X ? 1 : 2;' \
+			'$v = 1 ? X : 2;' '$v = X + 1;' '$v = 1 == X;' '$v = !X;' '$v = -X;' '$v = (uint8)X;' \
+			'$v = str(X);' '$v = (X, 1);' 'printf("%d", X);' '@h = hist(X);' '$v = ksym(X);' \
+			'$v = X && 1;' '$v = X[0];' '$v = X.a;' '$v = *X;' 'print(X);'; do
+			prog="BEGIN { @a[1] = 1; ${ctx//X/$call} }"
+			bt-parse -e "$prog" > "$BATS_TEST_TMPDIR/n.ast" || continue
+			if bt-check --unsafe "$BATS_TEST_TMPDIR/n.ast" > "$BATS_TEST_TMPDIR/n.ir" 2>/dev/null; then
+				run bt-codegen "$BATS_TEST_TMPDIR/n.ir"
+				[ "$status" -eq 0 ] || { echo "codegen failed on: $prog"; echo "$output"; return 1; }
+			fi
+			n=$((n + 1))
+		done
+	done
+	[ "$n" -gt 150 ]
+}
+
 # ---- whole pipeline: the reference guide and the tutorial ----
 
 @test "every guide and tutorial program: deterministic and accepted by the verifier" {

@@ -239,11 +239,15 @@ a% d|100%|5|%y" ]
 }
 # ---- language behaviour found wrong by end-to-end checks (qa-lang) ----
 
-@test "print() of a tracepoint's whole args record loads and prints every field" {
-	run --separate-stderr timeout 20 "$DRV" -e 'tracepoint:syscalls:sys_enter_openat /comm == "cat"/ { print(args); $a = args; printf("%d\n", $a.flags == args.flags); exit(); }' -c "cat /dev/null"
+# A tracepoint's args record points into the BPF context: bpftrace v0.20
+# refuses to print() it (only kfunc/uprobe args are copied and printable).
+@test "a tracepoint's args record: copied into a variable, refused by print()" {
+	run --separate-stderr timeout 20 "$DRV" -e 'tracepoint:syscalls:sys_enter_openat /comm == "cat"/ { $a = args; printf("%d\n", $a.flags == args.flags); exit(); }' -c "cat /dev/null"
 	[ "$status" -eq 0 ]
-	[[ "${lines[1]}" == "{ .common_type = "*", .filename = 0x"*", .flags = "*", .mode = "*" }" ]]
-	[ "${lines[2]}" = "1" ]
+	[ "${lines[1]}" = "1" ]
+	run --separate-stderr "$DRV" -e 'tracepoint:syscalls:sys_enter_openat { print(args); }'
+	[ "$status" -eq 1 ]
+	[ "${stderr_lines[0]}" = "stdin:1:40-51: ERROR: struct _tracepoint_syscalls_sys_enter_openat type passed to print() is not printable" ]
 }
 
 @test "a keyless count() map always has its entry: 0 until counted, zeroed by clear()/delete()" {
