@@ -726,12 +726,14 @@ static void fn_pton(struct call *k)
 	const char *s = k->args[0]->str;
 	unsigned char buf[16];
 	int af, len;
-	if (strchr(s, ':')) {
-		af = AF_INET6;
-		len = 16;
-	} else if (strchr(s, '.')) {
+	/* bpftrace picks the family by a '.' first, so an IPv4-mapped IPv6
+	 * address ("::ffff:1.2.3.4") is parsed as IPv4 and refused */
+	if (strchr(s, '.')) {
 		af = AF_INET;
 		len = 4;
+	} else if (strchr(s, ':')) {
+		af = AF_INET6;
+		len = 16;
 	} else {
 		err(c, k->n->loc,
 		    "pton() expects an string argument of an IPv4/IPv6 address, got %s", s);

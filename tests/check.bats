@@ -321,6 +321,8 @@ BEGIN { @ = str($1 + 9); }
 @test "error: pton() arguments" {
 	err_at 'BEGIN { @ = pton("abc"); }' 13 24 'pton() expects an string argument of an IPv4/IPv6 address, got abc'
 	err_at 'BEGIN { @ = pton("1.2.3.400"); }' 13 30 'pton() expects a valid IPv4/IPv6 address, got 1.2.3.400'
+	# the family is chosen by a '.' first: an IPv4-mapped IPv6 address is refused
+	err_at 'BEGIN { $a = ntop(10, pton("::ffff:1.2.3.4")); }' 23 45 'pton() expects a valid IPv4/IPv6 address, got ::ffff:1.2.3.4'
 }
 
 @test "error: join() argument" {
