@@ -409,14 +409,27 @@ static enum res p_watchpoint(struct ctx *c)
 		if (!ap_to_uint(where, &ap->address, &err))
 			return fail(c, arena_printf("%s\nInvalid function/address argument", err));
 	} else {
-		const char *arg = plus + 1;
+		/* FUNC+argN: split on '+' without empty pieces, exactly two */
+		const char *piece[3];
+		size_t len[3], np = 0;
+		for (const char *p = where; *p; ) {
+			size_t n = strcspn(p, "+");
+			if (n && np < 3) {
+				piece[np] = p;
+				len[np++] = n;
+			}
+			p += n + (p[n] == '+');
+		}
+		if (np != 2)
+			return fail(c, "Invalid function/address argument");
+		const char *arg = arena_strndup(piece[1], len[1]);
 		char *end;
 		if (strncmp(arg, "arg", 3) != 0 || !isdigit((unsigned char)arg[3]))
 			return fail(c, "Invalid function argument");
 		long n = strtol(arg + 3, &end, 10);
 		if (*end || n < 0)
 			return fail(c, "Invalid function argument");
-		ap->func = arena_strndup(where, (size_t)(plus - where));
+		ap->func = arena_strndup(piece[0], len[0]);
 		ap->arg_num = (int)n;
 		if (ap_has_wildcard(ap->func))
 			ap->need_expansion = true;

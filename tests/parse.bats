@@ -313,6 +313,17 @@ stdin:1:1-21: ERROR: Invalid function argument
 watchpoint:f+foo:8:w { }
 ~~~~~~~~~~~~~~~~~~~~
 EOF
+	# FUNC+argN is split on '+' without empty pieces: exactly two pieces
+	err 'watchpoint:+arg0:8:rw { 1 }' <<'EOF'
+stdin:1:1-22: ERROR: Invalid function/address argument
+watchpoint:+arg0:8:rw { 1 }
+~~~~~~~~~~~~~~~~~~~~~
+EOF
+	err 'watchpoint:f+arg0+x:8:w { }' <<'EOF'
+stdin:1:1-24: ERROR: Invalid function/address argument
+watchpoint:f+arg0+x:8:w { }
+~~~~~~~~~~~~~~~~~~~~~~~
+EOF
 	err 'watchpoint:0x1000:z:w { }' <<'EOF'
 stdin:1:1-22: ERROR: stoull
 Invalid length argument
