@@ -4,7 +4,8 @@
  * block, attached to all its attach points (the program tells them apart
  * with bpf_get_attach_cookie); a block is cloned per attach point only
  * when its types differ between them (tracepoint/kfunc/uprobe args,
- * usdt argument locations).  Also meta.probes and the `probe` names.
+ * usdt argument locations), and per repetition of an attach point.  Also
+ * meta.probes and the `probe` names.
  */
 #include <ctype.h>
 #include <string.h>
@@ -268,8 +269,40 @@ static struct node *ap_node(struct node *probe, struct attach_point *ap)
 	return apn;
 }
 
+/* How many times each attach point of grp was named before in it (0 for
+ * a first mention); *nrep = the largest count + 1.  An attach point named
+ * twice (`tracepoint:a:b, tracepoint:a:b`, overlapping wildcards) must be
+ * attached twice, as bpftrace's program per attach point is, but the
+ * kernel attaches a program to a tracepoint only once (EEXIST): each
+ * repetition gets a program of its own. */
+static uint32_t *repetitions(apvec *grp, uint32_t *nrep)
+{
+	size_t cap = 16;
+	while (cap < grp->n * 2)
+		cap *= 2;
+	struct slot { const char *name; uint32_t seen; } *tab = ARENA_ARRAY(struct slot, cap);
+	memset(tab, 0, cap * sizeof *tab);
+	uint32_t *rep = ARENA_ARRAY(uint32_t, grp->n + 1);
+	*nrep = 1;
+	for (size_t k = 0; k < grp->n; k++) {
+		const char *name = attach_point_name(grp->v[k], true);
+		uint64_t h = 1469598103934665603ULL;
+		for (const char *q = name; *q; q++)
+			h = (h ^ (unsigned char)*q) * 1099511628211ULL;
+		size_t i = h & (cap - 1);
+		while (tab[i].name && strcmp(tab[i].name, name) != 0)
+			i = (i + 1) & (cap - 1);
+		tab[i].name = name;
+		rep[k] = tab[i].seen++;
+		if (rep[k] + 1 > *nrep)
+			*nrep = rep[k] + 1;
+	}
+	return rep;
+}
+
 /* One program per provider (a program has one type and section; BEGIN
- * and END run separately), and per attach point where types differ. */
+ * and END run separately), per attach point where types differ, and per
+ * repetition of an attach point (repetitions above). */
 static void split_programs(struct check *c, struct node *probe, apvec *all)
 {
 	enum probe_type seen[PT__COUNT];
@@ -298,19 +331,25 @@ static void split_programs(struct check *c, struct node *probe, apvec *all)
 			}
 			continue;
 		}
-		struct node *body = probe;
-		if (nseen > 1) {
-			body = node_clone(probe);
-			body->args = (nodevec){ 0 };
-			for (size_t j = 0; j < probe->args.n; j++)
-				if (probe->args.v[j]->ap->provider == t)
-					VEC_PUSH(&body->args, probe->args.v[j]);
-			if (!body->args.n)
-				VEC_PUSH(&body->args, ap_node(probe, grp.v[0]));
+		uint32_t nrep = 1, *rep = NULL;
+		if (probe->args.n > 1)   /* one attach point as written cannot repeat */
+			rep = repetitions(&grp, &nrep);
+		for (uint32_t r = 0; r < nrep; r++) {
+			struct node *body = probe;
+			if (nseen > 1 || r > 0) {
+				body = node_clone(probe);
+				body->args = (nodevec){ 0 };
+				for (size_t j = 0; j < probe->args.n; j++)
+					if (probe->args.v[j]->ap->provider == t)
+						VEC_PUSH(&body->args, probe->args.v[j]);
+				if (!body->args.n)
+					VEC_PUSH(&body->args, ap_node(probe, grp.v[0]));
+			}
+			struct prog *p = new_prog(c, body, probe);
+			for (size_t k = 0; k < grp.n; k++)
+				if (!rep || rep[k] == r)
+					VEC_PUSH(&p->aps, grp.v[k]);
 		}
-		struct prog *p = new_prog(c, body, probe);
-		for (size_t k = 0; k < grp.n; k++)
-			VEC_PUSH(&p->aps, grp.v[k]);
 	}
 }
 

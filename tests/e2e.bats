@@ -373,3 +373,18 @@ held_prog_ids() {
 	[ "${lines[1]}" = "999" ]
 	[ "${lines[2]}" = "100" ]
 }
+
+@test "an attach point named twice in a block (or matched by two wildcards) is attached twice and runs twice" {
+	require_root
+	run --separate-stderr timeout 20 "$DRV" -e 'tracepoint:syscalls:sys_enter_nanosleep, tracepoint:syscalls:sys_enter_nanosleep
+		/pid == cpid/ { @ = count(); }' -c "$BT/testprogs/syscall nanosleep"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "Attaching 2 probes..." ]
+	[ "${lines[-1]}" = "@: 2" ]
+	[ -z "$stderr" ]
+	run --separate-stderr timeout 20 "$DRV" -e 'tracepoint:syscalls:sys_enter_nanos*, tracepoint:syscalls:sys_enter_nano*
+		/pid == cpid/ { @[probe] = count(); }' -c "$BT/testprogs/syscall nanosleep"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "@[tracepoint:syscalls:sys_enter_nanosleep]: 2" ]
+	[ -z "$stderr" ]
+}
