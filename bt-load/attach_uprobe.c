@@ -282,11 +282,16 @@ int attach_uprobe_multi(struct bt *bt, uint32_t p)
 				attach_fail(bt, p, k, "Could not open %s", path);
 				continue;
 			}
+			/* bpftrace's multi-uprobe path only resolves the names: no
+			 * placement checks, so size-0 functions (_init, frame_dummy)
+			 * are attached without warnings */
 			uint64_t vaddr = ap->address, size;
-			if (check_placement(bt, p, k, es, path, vaddr) < 0)
-				continue;
 			if (ap->func && *ap->func) {
-				elfsyms_name(es, ap->func, &vaddr, &size);
+				if (!elfsyms_name(es, ap->func, &vaddr, &size)) {
+					attach_fail(bt, p, k, "Could not resolve symbol: %s:%s", path,
+						    ap->func);
+					continue;
+				}
 				vaddr += ap->func_offset;
 			}
 			uint64_t off = elfsyms_file_offset(es, vaddr);

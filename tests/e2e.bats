@@ -388,3 +388,15 @@ held_prog_ids() {
 	[ "${lines[-1]}" = "@[tracepoint:syscalls:sys_enter_nanosleep]: 2" ]
 	[ -z "$stderr" ]
 }
+
+@test "uprobe wildcard (one uprobe_multi link, as bpftrace): size-0 functions attach without warnings" {
+	require_root
+	run --separate-stderr timeout 20 "$DRV" -e "uprobe:$BT/testprogs/bitfield_test:* { @[probe] = count(); }" \
+		-c "$BT/testprogs/bitfield_test"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "Attaching 1 probe..." ] || skip "this kernel has no uprobe_multi links"
+	[ -z "$stderr" ]
+	grep -qxF "@[uprobe:$BT/testprogs/bitfield_test:_init]: 1" <<< "$output"
+	grep -qxF "@[uprobe:$BT/testprogs/bitfield_test:frame_dummy]: 1" <<< "$output"
+	grep -qxF "@[uprobe:$BT/testprogs/bitfield_test:main]: 1" <<< "$output"
+}
