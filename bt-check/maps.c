@@ -154,11 +154,13 @@ void visit_map(struct check *c, struct node *n)
 	}
 }
 
-/* The type a map stores for a value of type t (ints widen to 64 bits). */
+/* The type a map stores for a value of type t (ints widen to 64 bits and
+ * keep their address space: a uprobe's arg0 read back in a uretprobe is
+ * still a user address). */
 static struct type *stored_type(struct type *t)
 {
 	if (t->kind == TY_INT)
-		return type_int(64, t->is_signed);
+		return type_with_as(type_int(64, t->is_signed), (enum addrspace)t->as);
 	if (t->ctx) {
 		t = type_clone(t);
 		t->ctx = false;

@@ -302,6 +302,17 @@ BEGIN { printf("%d\n", X); exit(); }'
 	[ -z "$stderr" ]
 }
 
+@test "an address stored in a map keeps its address space (gethostlatency: uprobe arg0, str() in the uretprobe)" {
+	require_root
+	command -v getent >/dev/null || skip "no getent"
+	run --separate-stderr timeout 20 "$DRV" -e 'uprobe:libc:getaddrinfo /pid == cpid/ { @name[tid] = arg0; }
+		uretprobe:libc:getaddrinfo /@name[tid]/ { printf("host %s\n", str(@name[tid])); delete(@name[tid]); }' \
+		-c 'getent ahosts localhost'
+	[ "$status" -eq 0 ]
+	grep -qxF 'host localhost' <<< "$output"
+	[ -z "$stderr" ]
+}
+
 # Program ids some live process holds (a program fd, or a link to it):
 # those belong to a run in progress (other suites may run meanwhile).
 held_prog_ids() {
