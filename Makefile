@@ -21,7 +21,7 @@ LDFLAGS ?=
 DEB_PACKAGES := llvm-16-dev clang-16 libbpf-dev libelf-dev libdw-dev \
 	libmsgpack-dev bison flex bats systemtap-sdt-dev zlib1g-dev \
 	libzstd-dev libncurses-dev libxml2-dev libedit-dev libffi-dev bpftool \
-	strace procps libcapstone-dev
+	strace procps libcapstone-dev libxml2-utils chromium
 
 TOOLS := bt-parse bt-check bt-codegen bt-load bt-fmt
 BINS := $(addprefix $(B)/,$(TOOLS))
@@ -81,7 +81,7 @@ $(B)/bt-load: $(LOAD_OBJ) $(B)/libcommon.a
 # ---- bt-fmt ----
 FMT_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-fmt/*.c))
 $(B)/bt-fmt: $(FMT_OBJ) $(B)/libcommon.a
-	$(CC) $(LDFLAGS) -o $@.tmp $(FMT_OBJ) $(COMMON_LIBS) && mv $@.tmp $@
+	$(CC) $(LDFLAGS) -o $@.tmp $(FMT_OBJ) $(COMMON_LIBS) -lm && mv $@.tmp $@
 
 # ---- driver ----
 $(B)/bpftrace: bpftrace

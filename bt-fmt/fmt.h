@@ -104,8 +104,17 @@ const struct stack *tab_stack(struct tables *t, bool user, uint64_t pid,
 const char *tab_user(struct tables *t, uint64_t uid);
 const char *tab_cgroup(struct tables *t, uint64_t id, uint64_t filter);
 
+/* what -f folded, --flamegraph and --plot were asked for */
+struct picture_opts {
+	const char *flamegraph;   /* SVG path, or NULL */
+	const char *plot;         /* SVG path of the histogram plot, or NULL */
+	bool icicle;              /* flame graph drawn top-down */
+	bool offsets;             /* keep +offset in frame names */
+	const char *diff_base;    /* differential: the earlier run's stream */
+};
+
 /* ---- the session ---- */
-enum out_format { FMT_TEXT, FMT_JSON };
+enum out_format { FMT_TEXT, FMT_JSON, FMT_FOLDED, FMT_PICTURE };
 
 struct pf;  /* prepared printf format (printf.c) */
 
@@ -122,6 +131,9 @@ struct fmt {
 	struct pf **printfs;      /* prepared lazily, by printf id */
 	struct sbuf tmp, tmp2;    /* scratch (escaping, strings) */
 	char err[256];            /* first input error; empty if none */
+	struct picture_opts pic;  /* -f folded, --flamegraph, --plot */
+	bool in_base;             /* reading the --diff base stream */
+	char title[160];          /* program and host, for pictures */
 };
 
 void fmt_fail(struct fmt *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -197,6 +209,39 @@ struct emitter {
 };
 extern const struct emitter text_emitter, json_emitter;
 const struct emitter *fmt_emitter(const struct fmt *f);
+
+/* ---- stacks.c: maps keyed by stacks, as frame lists root first ---- */
+enum frame_kind { FRAME_KEY, FRAME_USER, FRAME_KERNEL, FRAME_UNKNOWN, FRAME_MERGED, FRAME_ROOT };
+struct stack_frame {
+	size_t off, len;       /* the name, in stack_frames.text */
+	enum frame_kind kind;
+};
+struct stack_frames {
+	struct sbuf text;
+	struct stack_frame *f;
+	uint32_t n, cap;
+};
+bool map_has_stack(const struct meta_map *m);
+/* fn(ctx, frames, count) for every entry of a count() map keyed by a stack;
+ * false (and f->err set) for other values. */
+bool map_stacks(struct fmt *f, const struct map_view *v, bool offsets,
+		void (*fn)(void *ctx, const struct stack_frames *s, uint64_t count), void *ctx);
+
+/* ---- folded.c, flamegraph.c, plot.c: pictures and their raw material ---- */
+extern const struct emitter folded_emitter, picture_emitter;
+/* Between input files: maps keep their last printed state per file. */
+void picture_file_done(struct fmt *f);
+int picture_write(struct fmt *f, char *err, size_t errlen);
+void flamegraph_add(const struct stack_frames *s, uint64_t count, bool base);
+int flamegraph_write(const char *path, const char *title, bool icicle, bool diff,
+		     char *err, size_t errlen);
+struct plot_panel;
+void plot_add(const char *map, const char *key, const uint64_t *buckets, uint32_t n,
+	      const struct meta_map *m, uint64_t div);
+int plot_write(const char *path, const char *title, char *err, size_t errlen);
+/* bucket i's range as hist/lhist text prints it: "[4, 8)" */
+int hist_bucket_label(char *buf, size_t sz, uint32_t i, int k);
+int lhist_bucket_label(char *buf, size_t sz, uint32_t i, int64_t min, int64_t max, int64_t step);
 
 /* ---- records.c ---- */
 void dispatch(struct fmt *f, const msgpack_object *rec);

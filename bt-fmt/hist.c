@@ -74,26 +74,28 @@ static uint64_t hist_value(uint32_t idx, int k)
 	return (1ULL << power) * (n + interval);
 }
 
+int hist_bucket_label(char *buf, size_t sz, uint32_t i, int k)
+{
+	uint32_t nsingle = 2u << k;  /* buckets 1..2n hold one value each */
+	if (i == 0)
+		return snprintf(buf, sz, "(..., 0)");
+	if (i <= nsingle)
+		return snprintf(buf, sz, "[%u]", i - 1);
+	char a[24], c[24];
+	hist_label(a, sizeof a, i - 1, k);
+	hist_label(c, sizeof c, i, k);
+	return snprintf(buf, sz, "[%s, %s)", a, c);
+}
+
 void hist_text(struct sbuf *b, const uint64_t *v, uint32_t n, uint64_t div, int k)
 {
 	uint32_t lo = 0, hi = 0;
 	uint64_t max;
 	if (!trim(v, n, &lo, &hi, &max))
 		return;
-	uint32_t nsingle = 2u << k;  /* buckets 1..2n hold one value each */
 	for (uint32_t i = lo; i <= hi; i++) {
 		char hdr[64];
-		int hl;
-		if (i == 0) {
-			hl = snprintf(hdr, sizeof hdr, "(..., 0)");
-		} else if (i <= nsingle) {
-			hl = snprintf(hdr, sizeof hdr, "[%u]", i - 1);
-		} else {
-			char a[24], c[24];
-			hist_label(a, sizeof a, i - 1, k);
-			hist_label(c, sizeof c, i, k);
-			hl = snprintf(hdr, sizeof hdr, "[%s, %s)", a, c);
-		}
+		int hl = hist_bucket_label(hdr, sizeof hdr, i, k);
 		hist_line(b, hdr, (size_t)hl, v[i] / div, v[i], max);
 	}
 }
@@ -143,6 +145,22 @@ static uint32_t lhist_buckets(int64_t min, int64_t max, int64_t step)
 	return (uint32_t)((max - min) / step);
 }
 
+int lhist_bucket_label(char *buf, size_t sz, uint32_t i, int64_t min, int64_t max, int64_t step)
+{
+	char a[32], c[32];
+	if (i == 0) {
+		lhist_label(a, sizeof a, min);
+		return snprintf(buf, sz, "(..., %s)", a);
+	}
+	if (i == lhist_buckets(min, max, step) + 1) {
+		lhist_label(a, sizeof a, max);
+		return snprintf(buf, sz, "[%s, ...)", a);
+	}
+	lhist_label(a, sizeof a, (int64_t)(i - 1) * step + min);
+	lhist_label(c, sizeof c, (int64_t)i * step + min);
+	return snprintf(buf, sz, "[%s, %s)", a, c);
+}
+
 void lhist_text(struct sbuf *b, const uint64_t *v, uint32_t n, int64_t min, int64_t max,
 		int64_t step)
 {
@@ -154,19 +172,8 @@ void lhist_text(struct sbuf *b, const uint64_t *v, uint32_t n, int64_t min, int6
 	if (!trim(v, n, &lo, &hi, &mx))
 		return;
 	for (uint32_t i = lo; i <= hi; i++) {
-		char hdr[96], a[32], c[32];
-		int hl;
-		if (i == 0) {
-			lhist_label(a, sizeof a, min);
-			hl = snprintf(hdr, sizeof hdr, "(..., %s)", a);
-		} else if (i == nb + 1) {
-			lhist_label(a, sizeof a, max);
-			hl = snprintf(hdr, sizeof hdr, "[%s, ...)", a);
-		} else {
-			lhist_label(a, sizeof a, (int64_t)(i - 1) * step + min);
-			lhist_label(c, sizeof c, (int64_t)i * step + min);
-			hl = snprintf(hdr, sizeof hdr, "[%s, %s)", a, c);
-		}
+		char hdr[96];
+		int hl = lhist_bucket_label(hdr, sizeof hdr, i, min, max, step);
 		hist_line(b, hdr, (size_t)hl, v[i], v[i], mx);
 	}
 }

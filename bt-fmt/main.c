@@ -1,12 +1,15 @@
 /* main.c - bt-fmt: format an `out` stream as bpftrace v0.20 prints it.
  *
- *   bt-fmt [-f text|json] [-o FILE] [-q] [-B line|full|none] [--live] [--dump] [FILE|-]
+ *   bt-fmt [-f text|json|folded] [-o FILE] [-q] [-B line|full|none] [--live] [--dump] [FILE|-]
+ *   bt-fmt --flamegraph SVG [--icicle] [--offsets] [--diff BASE] [--plot SVG] FILE...
  *
  * Reads the stream (ir-spec/out.md) from FILE or stdin: the header carries
  * the program's metadata (maps, formats, config); records are printed in
  * order by the emitter of the chosen format (text.c, json.c).  Symbol,
  * stack, user and cgroup records only fill tables used by later records.
  * Never touches the live system.  --dump prints any stage's stream.
+ * -f folded, --flamegraph and --plot draw the maps instead (folded.c,
+ * picture.c); pictures may be made from several streams at once.
  *
  * Exit status: 0; 1 on usage errors and bad input (wrong stream, truncated,
  * corrupt, inconsistent records: one line `bt-fmt: ERROR: ...` on stderr,
@@ -38,16 +41,29 @@ void fmt_fail(struct fmt *f, const char *fmt, ...)
 
 const struct emitter *fmt_emitter(const struct fmt *f)
 {
-	return f->format == FMT_JSON ? &json_emitter : &text_emitter;
+	switch (f->format) {
+	case FMT_JSON: return &json_emitter;
+	case FMT_FOLDED: return &folded_emitter;
+	case FMT_PICTURE: return &picture_emitter;
+	default: return &text_emitter;
+	}
 }
 
 static void usage(FILE *o)
 {
-	fputs("usage: bt-fmt [-f text|json] [-o FILE] [-q] [-B line|full|none] [--live] [--dump] [-h] [FILE|-]\n"
+	fputs("usage: bt-fmt [-f text|json|folded] [-o FILE] [-q] [-B line|full|none] [--live] [--dump] [-h] [FILE|-]\n"
+	      "       bt-fmt [--flamegraph SVG [--icicle] [--diff BASE]] [--plot SVG] [--offsets] FILE...\n"
 	      "Format an 'out' stream (written by bt-load) exactly as bpftrace prints it.\n"
 	      "Reads FILE, or stdin when FILE is '-' or absent.\n"
 	      "\n"
-	      "    -f FORMAT      output format: text (default) or json\n"
+	      "    -f FORMAT      output format: text (default), json, or folded (maps keyed\n"
+	      "                   by kstack/ustack as 'frame;frame;frame count' lines)\n"
+	      "    --offsets      keep +offset in folded and flame graph frame names\n"
+	      "    --flamegraph SVG  draw the stack maps as an interactive flame graph\n"
+	      "    --icicle       draw the flame graph top down\n"
+	      "    --diff BASE    differential flame graph: colours show the change from\n"
+	      "                   the run saved in BASE\n"
+	      "    --plot SVG     draw the hist()/lhist() maps as bar charts\n"
 	      "    -o FILE        write the output to FILE (the blank lines before the\n"
 	      "                   final map dump still go to stdout, as in bpftrace)\n"
 	      "    -q             quiet: omit \"Attaching N probes...\"\n"
@@ -119,6 +135,26 @@ static bool check_types(struct fmt *f, const struct codec_dec *d)
 	return true;
 }
 
+/* Pictures are titled with the program (its file, or the first line of
+ * -e) and the host that ran it. */
+static void make_title(struct fmt *f, const msgpack_object *host)
+{
+	const char *prog = f->src.filename ? f->src.filename : "";
+	int plen = (int)strlen(prog);
+	if (strcmp(prog, "stdin") == 0 && f->src.text) {
+		prog = f->src.text;
+		plen = (int)strcspn(prog, "\n");
+		if (plen > 70)
+			plen = 70;
+	}
+	const msgpack_object *name = host ? mp_get(host, "name") : NULL;
+	if (name && name->type == MSGPACK_OBJECT_STR && name->via.str.size)
+		snprintf(f->title, sizeof f->title, "%.*s on %.*s", plen, prog,
+			 (int)(name->via.str.size > 64 ? 64 : name->via.str.size), name->via.str.ptr);
+	else
+		snprintf(f->title, sizeof f->title, "%.*s", plen, prog);
+}
+
 /* Decode the header's types and metadata. */
 static bool read_header(struct fmt *f, const msgpack_object *h)
 {
@@ -136,6 +172,8 @@ static bool read_header(struct fmt *f, const msgpack_object *h)
 	}
 	if (!check_types(f, &d))
 		return false;
+	if (!f->title[0])
+		make_title(f, mp_get(h, "host"));
 	f->printfs = ARENA_ARRAY(struct pf *, f->meta.printfs.n + 1);
 	return true;
 }
@@ -162,8 +200,74 @@ static int run(struct fmt *f, int fd)
 	}
 	if (!f->err[0] && in.errmsg[0])
 		fmt_fail(f, "%s", in.errmsg);
+	if (!f->err[0] && f->format == FMT_PICTURE)
+		picture_file_done(f);
 	mp_in_close(&in);
 	return f->err[0] ? 1 : 0;
+}
+
+static int open_input(const char *path)
+{
+	if (strcmp(path, "-") == 0)
+		return 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fprintf(stderr, "bt-fmt: ERROR: cannot open '%s': %s\n", path, strerror(errno));
+	return fd;
+}
+
+/* One stream of a picture: its own header, tables and formats. */
+static int run_picture_input(struct fmt *f, const char *path)
+{
+	int fd = open_input(path);
+	if (fd < 0)
+		return 1;
+	memset(&f->meta, 0, sizeof f->meta);
+	f->tab = tables_new();
+	int rc = run(f, fd);
+	if (fd)
+		close(fd);
+	if (rc)
+		fprintf(stderr, "bt-fmt: ERROR: %s: %s\n", path, f->err);
+	return rc;
+}
+
+/* --flamegraph / --plot: every stream's maps, then the pictures. */
+static int run_pictures(struct fmt *f, char **inputs, int n, enum buf_mode bmode)
+{
+	static char *stdin_only[] = { "-" };
+	if (!n) {
+		inputs = stdin_only;
+		n = 1;
+	}
+	f->format = FMT_PICTURE;
+	if (f->live) {
+		signal(SIGINT, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+	}
+	out_init(&f->out, 1, bmode);
+	f->std = &f->out;
+	if (f->pic.diff_base) {
+		f->in_base = true;
+		if (run_picture_input(f, f->pic.diff_base))
+			return 1;
+		f->in_base = false;
+		f->title[0] = '\0';
+	}
+	for (int i = 0; i < n; i++)
+		if (run_picture_input(f, inputs[i]))
+			return 1;
+	char err[512] = "";
+	int w = out_flush(&f->out);
+	if (w < 0) {
+		fprintf(stderr, "bt-fmt: ERROR: writing output: %s\n", strerror(-w));
+		return 1;
+	}
+	if (picture_write(f, err, sizeof err)) {
+		fprintf(stderr, "bt-fmt: ERROR: %s\n", err);
+		return 1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -172,6 +276,11 @@ int main(int argc, char **argv)
 		{ "live", no_argument, NULL, 'L' },
 		{ "dump", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "flamegraph", required_argument, NULL, 'G' },
+		{ "plot", required_argument, NULL, 'P' },
+		{ "icicle", no_argument, NULL, 'I' },
+		{ "offsets", no_argument, NULL, 'O' },
+		{ "diff", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct fmt f;
@@ -187,8 +296,10 @@ int main(int argc, char **argv)
 				f.format = FMT_TEXT;
 			else if (strcmp(optarg, "json") == 0)
 				f.format = FMT_JSON;
+			else if (strcmp(optarg, "folded") == 0)
+				f.format = FMT_FOLDED;
 			else {
-				fprintf(stderr, "bt-fmt: ERROR: unknown output format '%s' (text or json)\n",
+				fprintf(stderr, "bt-fmt: ERROR: unknown output format '%s' (text, json or folded)\n",
 					optarg);
 				return 1;
 			}
@@ -209,21 +320,35 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'L': f.live = true; break;
+		case 'G': f.pic.flamegraph = optarg; break;
+		case 'P': f.pic.plot = optarg; break;
+		case 'I': f.pic.icicle = true; break;
+		case 'O': f.pic.offsets = true; break;
+		case 'd': f.pic.diff_base = optarg; break;
 		case 'D': dump = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 1;
 		}
 	}
+	bool picture = f.pic.flamegraph || f.pic.plot;
+	if ((f.pic.icicle || f.pic.diff_base) && !f.pic.flamegraph) {
+		fprintf(stderr, "bt-fmt: ERROR: --icicle and --diff go with --flamegraph\n");
+		return 1;
+	}
+	if (picture && (dump || f.format != FMT_TEXT || outfile)) {
+		fprintf(stderr, "bt-fmt: ERROR: --flamegraph and --plot cannot be combined with -f, -o or --dump\n");
+		return 1;
+	}
+	if (picture)
+		return run_pictures(&f, argv + optind, argc - optind, bmode);
 	if (argc - optind > 1) {
 		usage(stderr);
 		return 1;
 	}
 	const char *input = optind < argc ? argv[optind] : "-";
-	int fd = 0;
-	if (strcmp(input, "-") != 0 && (fd = open(input, O_RDONLY | O_CLOEXEC)) < 0) {
-		fprintf(stderr, "bt-fmt: ERROR: cannot open '%s': %s\n", input, strerror(errno));
+	int fd = open_input(input);
+	if (fd < 0)
 		return 1;
-	}
 	if (dump) {
 		char err[512] = "";
 		int rc = dump_stream(fd, input, err, sizeof err);

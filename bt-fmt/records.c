@@ -104,9 +104,9 @@ static void rec_event(struct fmt *f, const msgpack_object *r)
 	size_t n = o->via.bin.size;
 	uint64_t id = read_u64(d);
 	if (id < ASYNC_SYSTEM_BASE) {
-		if (f->format == FMT_TEXT) {
+		if (f->format == FMT_TEXT || f->format == FMT_PICTURE) {
 			printf_fmt(f, &f->out.b, (uint32_t)id, d, n);
-		} else {
+		} else if (f->format == FMT_JSON) {
 			f->tmp.len = 0;
 			printf_fmt(f, &f->tmp, (uint32_t)id, d, n);
 			json_emitter.message(f, MSG_PRINTF, f->tmp.p, f->tmp.len);
@@ -176,7 +176,10 @@ static void rec_lost(struct fmt *f, const msgpack_object *r)
 
 static void rec_final(struct fmt *f, const msgpack_object *r)
 {
-	/* always on stdout, even with -o or JSON (brief §4.5) */
+	/* always on stdout, even with -o or JSON (brief §4.5); folded output
+	 * is only stacks */
+	if (f->format == FMT_FOLDED)
+		return;
 	sb_puts(&f->std->b, "\n\n");
 	if (f->std != &f->out)
 		out_flush(f->std);

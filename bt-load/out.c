@@ -7,7 +7,9 @@
  * marks the stream broken; the run then stops and cleans up.
  */
 #include <stdlib.h>
+#include <stdio.h>
 #include <sys/ioctl.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <string.h>
@@ -47,10 +49,32 @@ static void check_failed(struct bt *bt)
 	}
 }
 
+/* Which machine the trace ran on: names it in pictures, and tells the runs
+ * of a fleet apart (same boot id = same boot of the same machine). */
+static void put_host(msgpack_packer *pk)
+{
+	struct utsname u;
+	char boot_id[64] = "";
+	if (uname(&u) != 0)
+		memset(&u, 0, sizeof u);
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	if (f) {
+		if (!fgets(boot_id, sizeof boot_id, f))
+			boot_id[0] = '\0';
+		boot_id[strcspn(boot_id, "\n")] = '\0';
+		fclose(f);
+	}
+	mp_key(pk, "host");
+	msgpack_pack_map(pk, 3);
+	mp_kv_str(pk, "name", u.nodename);
+	mp_kv_str(pk, "release", u.release);
+	mp_kv_str(pk, "boot_id", boot_id);
+}
+
 void out_begin(struct bt *bt)
 {
 	msgpack_packer *pk = &bt->out->pk;
-	mp_write_header(bt->out, "out", 1, &bt->src, 5);
+	mp_write_header(bt->out, "out", 1, &bt->src, 6);
 	size_t n;
 	const void *p;
 	mp_key(pk, "types");
@@ -77,6 +101,7 @@ void out_begin(struct bt *bt)
 	msgpack_pack_map(pk, 2);
 	mp_kv_int(pk, "gmtoff", tm.tm_gmtoff);
 	mp_kv_str(pk, "name", tm.tm_zone ? tm.tm_zone : "UTC");
+	put_host(pk);
 	out_record_done(bt);
 }
 

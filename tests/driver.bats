@@ -238,7 +238,7 @@ stage_line() {
 	run --separate-stderr "$DRV" -q -f jsonx -e 'BEGIN { @scalar = 5; exit(); }'
 	[ "$status" -eq 1 ]
 	[ "${stderr_lines[0]}" = 'ERROR: Invalid output format "jsonx"' ]
-	[ "${stderr_lines[1]}" = "Valid formats: 'text', 'json'" ]
+	[ "${stderr_lines[1]}" = "Valid formats: 'text', 'json', 'folded'" ]
 }
 
 @test "usage: -o FILE that cannot be opened" {

@@ -37,7 +37,7 @@ check_case() {
 @test "bt-fmt -h prints usage" {
 	run bt-fmt -h
 	[ "$status" -eq 0 ]
-	[[ "${lines[0]}" == "usage: bt-fmt [-f text|json] [-o FILE] [-q] [-B line|full|none] [--live] [--dump] [-h] [FILE|-]" ]]
+	[[ "${lines[0]}" == "usage: bt-fmt [-f text|json|folded] [-o FILE] [-q] [-B line|full|none] [--live] [--dump] [-h] [FILE|-]" ]]
 }
 
 @test "golden: printf basics and attach count" { check_case printf_basic; }

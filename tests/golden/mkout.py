@@ -274,10 +274,7 @@ class Stream:
                "source": Bin(self.source.encode()), "types": self.T.table,
                "meta": self.meta.encode()}
         hdr.update(self.header_extra)
-        out = pack(hdr)
-        for r in self.records:
-            out += pack(r)
-        return out + pack({"t": "end"})
+        return b"".join([pack(hdr)] + [pack(r) for r in self.records] + [pack({"t": "end"})])
 
 
 def bench_stream(n):
