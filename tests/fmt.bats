@@ -246,7 +246,7 @@ sys.stdout.buffer.write(s.bytes())' > "$BATS_TEST_TMPDIR/e"
 @test "bad options" {
 	run bt-fmt -f xml "$FIX/stats.out"
 	[ "$status" -eq 1 ]
-	[[ "$output" == "bt-fmt: ERROR: unknown output format 'xml' (text or json)" ]]
+	[[ "$output" == "bt-fmt: ERROR: unknown output format 'xml' (text, json or folded)" ]]
 	run bt-fmt -B sometimes "$FIX/stats.out"
 	[ "$status" -eq 1 ]
 	run bt-fmt --bogus
