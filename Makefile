@@ -21,7 +21,7 @@ LDFLAGS ?=
 DEB_PACKAGES := llvm-16-dev clang-16 libbpf-dev libelf-dev libdw-dev \
 	libmsgpack-dev bison flex bats systemtap-sdt-dev zlib1g-dev \
 	libzstd-dev libncurses-dev libxml2-dev libedit-dev libffi-dev bpftool \
-	strace procps libcapstone-dev libxml2-utils chromium
+	strace procps libcapstone-dev libxml2-utils chromium libclang-16-dev
 
 TOOLS := bt-parse bt-check bt-codegen bt-load bt-fmt
 BINS := $(addprefix $(B)/,$(TOOLS))
@@ -59,8 +59,14 @@ $(B)/bt-parse: $(PARSE_OBJ) $(B)/libcommon.a
 
 # ---- bt-check ----
 CHECK_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-check/*.c))
+# libclang is opened with dlopen (bt-check/libclang.h): only its headers
+# are needed here, and clang's builtin headers directory for -isystem.
+CLANG_RESOURCE_INCLUDE := $(shell $(LLVM_CONFIG) --libdir 2>/dev/null)/clang/$(shell $(LLVM_CONFIG) --version 2>/dev/null | cut -d. -f1)/include
+$(B)/obj/bt-check/cdefs.o $(B)/obj/bt-check/libclang.o: ALL_CFLAGS += \
+	-I$(shell $(LLVM_CONFIG) --includedir 2>/dev/null) \
+	-DCLANG_RESOURCE_INCLUDE='"$(CLANG_RESOURCE_INCLUDE)"'
 $(B)/bt-check: $(CHECK_OBJ) $(B)/libcommon.a
-	$(CC) $(LDFLAGS) -o $@.tmp $(CHECK_OBJ) $(COMMON_LIBS) -lbpf -ldw -lelf -lz && mv $@.tmp $@
+	$(CC) $(LDFLAGS) -o $@.tmp $(CHECK_OBJ) $(COMMON_LIBS) -lbpf -ldw -lelf -lz -ldl && mv $@.tmp $@
 
 # ---- bt-codegen (LLVM, statically linked: see FACTS.md) ----
 LLVM_CFLAGS := $(shell $(LLVM_CONFIG) --cflags 2>/dev/null | sed 's/-std=[^ ]*//')

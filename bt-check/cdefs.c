@@ -1,1018 +1,620 @@
-/* cdefs.c - the script's C definitions (brief §1.7, §1.8): struct, union
- * and enum declarations, typedefs, and the preprocessor lines the script
- * wrote (#define, #if/#ifdef/#ifndef/#else/#endif with BPFTRACE_HAVE_BTF
- * defined; #include'd kernel headers are served by BTF through
- * lookup_named_type, so they need no parsing here, but the declarations
- * of the user's own headers are taken from the preprocessor's output).
+/* cdefs.c - the script's C definitions and the headers it includes,
+ * compiled by libclang the way bpftrace v0.20 compiles them.
  *
- * Produces records with C layout (natural alignment, SysV bitfields:
- * offset = the storage unit's byte offset, bit_offset within it, as
- * sys_btf.c does), enum constants and object-like macros.  Only parsed
- * when the script has definitions.
+ * Input: the definitions text bt-parse collected (struct/union/enum
+ * definitions and preprocessor lines, in source order).  It becomes a
+ * virtual file "definitions.h" whose first line is
+ * `#include <__btf_generated_header.h>` (so the script's line N is the
+ * file's line N+1, as clang reports it), compiled with bpftrace's flags:
+ * `-isystem /bpftrace/include` (our virtual headers), clang's builtin and
+ * the system include directories, the kernel's flags when its headers are
+ * found (kheaders.c), `-include clang_workarounds.h`, each `-I DIR` and
+ * `--include FILE`, and with BTF `-D_LINUX_TYPES_H -D__CLANG_WORKAROUNDS_H
+ * -DBPFTRACE_HAVE_BTF`.
+ *
+ * With BTF, names the compile misses (`unknown type name`, `use of
+ * undeclared identifier`, `field has incomplete type`) are looked up in
+ * BTF and their definitions (libbpf's btf_dump, an enumerator bringing its
+ * enum) written into the generated header; the compile is repeated until
+ * no new name turns up.  When BTF's definitions clash with the script's or
+ * its headers' (a `redefinition` diagnostic), or the script itself defines
+ * a kernel type, BTF is left out and the BTF flags are dropped for the
+ * final compile (bpftrace's "redefinition conflict"); without BTF the
+ * virtual clang_workarounds.h brings <linux/types.h>.
+ *
+ * Output, asked for lazily by name: records with clang's layout (sizes,
+ * offsets, bit-fields, packed/aligned attributes, anonymous members
+ * flattened), typedefs, enum types; and the integer value of every
+ * identifier of the program that is an enum constant or an object-like
+ * macro (each such macro is evaluated by clang as the initializer of a
+ * variable appended after the definitions; diagnostics located there are
+ * not the script's and are dropped).  Record members whose type came from
+ * the generated header are BTF's own types.
+ *
+ * Errors: clang's diagnostics, formatted as clang formats them
+ * (`definitions.h:2:21: error: unknown type name 'unknown_t'`), then
+ * bpftrace's extra line: a redefinition warning or the hint to include
+ * headers or install BTF.
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "check.h"
+#include "libclang.h"
 
-/* ---- tokens ---- */
+#define MAIN_FILE "definitions.h"
+#define VIRTUAL_DIR "/bpftrace/include"
+#define BTF_HEADER VIRTUAL_DIR "/__btf_generated_header.h"
+#define WORKAROUNDS_HEADER "clang_workarounds.h"
+#define MACRO_VAR_PREFIX "__bt_macro_"
+#define MAX_BTF_ROUNDS 32
 
-enum tok_kind { T_EOF, T_IDENT, T_NUM, T_PUNCT };
+/* Included first when there is no BTF: kernel types then start from
+ * <linux/types.h>.  Two kernel macros expand to asm forms clang does not
+ * parse; they are given forms it does (nothing is ever run). */
+static const char workarounds_text[] =
+	"#ifndef __CLANG_WORKAROUNDS_H\n"
+	"#define __CLANG_WORKAROUNDS_H\n"
+	"#include <linux/types.h>\n"
+	"#ifdef asm_volatile_goto\n"
+	"#undef asm_volatile_goto\n"
+	"#define asm_volatile_goto(x...) asm volatile(\"asm goto is not parsed\")\n"
+	"#endif\n"
+	"#ifdef asm_inline\n"
+	"#undef asm_inline\n"
+	"#define asm_inline asm\n"
+	"#endif\n"
+	"#endif\n";
 
-struct tok {
-	enum tok_kind kind;
-	const char *s;    /* ident / punct text */
-	int64_t num;
-	int line, col;    /* in the definitions text, 1-based */
+struct named_decl {
+	const char *name;    /* "struct foo", "enum e", typedef name */
+	CXCursor cursor;
+	struct type *type;   /* converted on first lookup */
 };
 
-struct cparser {
+struct cdefs {
+	const struct libclang *cx;
 	struct check *c;
-	VEC(struct tok) toks;
-	size_t pos;
-	const char *error;
-	/* macros seen (name -> value) for #if */
-	VEC(const char *) defined;
-	bool plain_char;  /* the last base type was plain `char` */
-	int line;         /* line being tokenized */
-	const char *line_start;
-	bool conflict_checked, conflict;
+	CXIndex index;
+	CXTranslationUnit tu;
+	strvec idents;                   /* identifiers the program uses */
+	strvec btf_types;                /* declared in the generated header */
+	VEC(struct named_decl) decls;
+	VEC(const char *) const_names;   /* enum constants and macros */
+	VEC(int64_t) const_values;
+	VEC(struct type *) records;      /* converted records, by name */
 };
 
-static void add_tok(struct cparser *p, enum tok_kind k, const char *s, int64_t num,
-		    const char *at)
+/* ---- small helpers over libclang ---- */
+
+static const char *cx_str(const struct libclang *cx, CXString s)
 {
-	struct tok t = { k, s, num, p->line,
-			 at && p->line_start ? (int)(at - p->line_start) + 1 : 0 };
-	VEC_PUSH(&p->toks, t);
+	const char *p = cx->clang_getCString(s);
+	char *copy = arena_strdup(p ? p : "");
+	cx->clang_disposeString(s);
+	return copy;
 }
 
-static const char *skip_ws(const char *s)
+static const char *file_of(const struct libclang *cx, CXSourceLocation loc,
+			   unsigned *line)
 {
-	for (;;) {
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (s[0] == '/' && s[1] == '*') {
-			const char *e = strstr(s + 2, "*/");
-			s = e ? e + 2 : s + strlen(s);
-			continue;
-		}
-		return s;
-	}
+	CXFile f;
+	unsigned l = 0, col, off;
+	cx->clang_getFileLocation(loc, &f, &l, &col, &off);
+	if (line)
+		*line = l;
+	return f ? cx_str(cx, cx->clang_getFileName(f)) : "";
 }
 
-static bool is_defined(struct cparser *p, const char *name)
+static bool in_btf_header(struct cdefs *cd, CXCursor decl)
 {
-	if (strcmp(name, "BPFTRACE_HAVE_BTF") == 0)
-		return true;
-	for (size_t i = 0; i < p->defined.n; i++)
-		if (strcmp(p->defined.v[i], name) == 0)
+	return !strcmp(file_of(cd->cx, cd->cx->clang_getCursorLocation(decl), NULL),
+		       BTF_HEADER);
+}
+
+static bool has(const strvec *v, const char *s)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (!strcmp(v->v[i], s))
 			return true;
 	return false;
 }
 
-/* The value of a #if expression: 0/1 literals, defined(X), !, && and ||
- * over those; anything else counts as false. */
-static bool pp_if(struct cparser *p, const char *e)
-{
-	bool result = false, have = false;
-	int op = 0; /* 0 none, 1 &&, 2 || */
-	while (*(e = skip_ws(e))) {
-		bool neg = false;
-		while (*e == '!') {
-			neg = !neg;
-			e = skip_ws(e + 1);
-		}
-		bool v = false;
-		if (strncmp(e, "defined", 7) == 0) {
-			e = skip_ws(e + 7);
-			bool paren = *e == '(';
-			if (paren)
-				e = skip_ws(e + 1);
-			const char *b = e;
-			while (isalnum((unsigned char)*e) || *e == '_')
-				e++;
-			v = is_defined(p, arena_strndup(b, (size_t)(e - b)));
-			e = skip_ws(e);
-			if (paren && *e == ')')
-				e++;
-		} else if (isdigit((unsigned char)*e)) {
-			v = strtoll(e, (char **)&e, 0) != 0;
-		} else {
-			while (*e && !isspace((unsigned char)*e) && *e != '&' && *e != '|')
-				e++;
-		}
-		if (neg)
-			v = !v;
-		result = !have ? v : op == 1 ? (result && v) : (result || v);
-		have = true;
-		e = skip_ws(e);
-		if (e[0] == '&' && e[1] == '&') {
-			op = 1;
-			e += 2;
-		} else if (e[0] == '|' && e[1] == '|') {
-			op = 2;
-			e += 2;
-		} else if (*e) {
-			e++;
-		}
-	}
-	return result;
-}
+/* ---- the program's identifiers (macro and enum candidates) ---- */
 
-/* #define NAME value: the value's tokens concatenated without separators. */
-static void pp_define(struct cparser *p, const char *s)
+static void collect_idents(struct node *n, strvec *out)
 {
-	s = skip_ws(s);
-	const char *b = s;
-	while (isalnum((unsigned char)*s) || *s == '_')
-		s++;
-	if (s == b)
+	if (!n)
 		return;
-	const char *name = arena_strndup(b, (size_t)(s - b));
-	VEC_PUSH(&p->defined, name);
-	if (*s == '(')
-		return; /* function-like: not usable */
-	char *val = arena_alloc(strlen(s) + 1);
-	size_t n = 0;
-	for (; *s; s++)
-		if (!isspace((unsigned char)*s))
-			val[n++] = *s;
-	val[n] = 0;
-	VEC_PUSH(&p->c->macro_names, name);
-	VEC_PUSH(&p->c->macro_values, val);
+	if (n->kind == N_IDENT && n->str && !has(out, n->str))
+		VEC_PUSH(out, n->str);
+	collect_idents(n->a, out);
+	collect_idents(n->b, out);
+	collect_idents(n->c, out);
+	nodevec *lists[] = { &n->args, &n->body, &n->orelse };
+	for (size_t l = 0; l < 3; l++)
+		for (size_t i = 0; i < lists[l]->n; i++)
+			collect_idents(lists[l]->v[i], out);
 }
 
-static const char *const puncts[] = { "{", "}", ";", ",", "*", "[", "]", "(", ")",
-				      ":", "=", "-", "+", "<<", ">>", "|", "&", "~" };
+/* ---- the generated header: BTF's definitions of what clang missed ---- */
 
-static void tokenize_line(struct cparser *p, const char *s)
+static const char *btf_header_text(struct cdefs *cd)
 {
-	while (*(s = skip_ws(s))) {
-		if (s[0] == '/' && s[1] == '/')
-			return;
-		if (isalpha((unsigned char)*s) || *s == '_') {
-			const char *b = s;
-			while (isalnum((unsigned char)*s) || *s == '_')
-				s++;
-			add_tok(p, T_IDENT, arena_strndup(b, (size_t)(s - b)), 0, b);
-			continue;
-		}
-		if (isdigit((unsigned char)*s)) {
-			char *end;
-			const char *b = s;
-			int64_t v = (int64_t)strtoull(s, &end, 0);
-			s = end;
-			while (isalpha((unsigned char)*s))
-				s++; /* suffixes */
-			add_tok(p, T_NUM, NULL, v, b);
-			continue;
-		}
-		const char *found = NULL;
-		for (size_t i = 0; i < sizeof puncts / sizeof puncts[0]; i++)
-			if (strncmp(s, puncts[i], strlen(puncts[i])) == 0 &&
-			    (!found || strlen(puncts[i]) > strlen(found)))
-				found = puncts[i];
-		if (found) {
-			add_tok(p, T_PUNCT, found, 0, s);
-			s += strlen(found);
-		} else {
-			s++; /* ignored character */
-		}
-	}
+	struct sys *s = check_sys(cd->c);
+	return s ? sys_btf_c_defs(s, cd->btf_types.v, cd->btf_types.n) : "";
 }
 
-static void tokenize(struct cparser *p, const char *text)
-{
-	bool active[64] = { true };
-	bool taken[64] = { true };
-	int depth = 0;
-	const char *line = text;
-	bool in_comment = false;
-	while (*line) {
-		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) : strlen(line);
-		char *l = arena_strndup(line, len);
-		line = end ? end + 1 : line + len;
-		p->line++;
-		p->line_start = l;
-		if (in_comment) {
-			char *e = strstr(l, "*/");
-			if (!e)
-				continue;
-			in_comment = false;
-			l = e + 2;
-		}
-		const char *s = skip_ws(l);
-		if (*s == '#') {
-			s = skip_ws(s + 1);
-			bool on = active[depth];
-			if (strncmp(s, "ifdef", 5) == 0 || strncmp(s, "ifndef", 6) == 0) {
-				bool neg = s[2] == 'n';
-				const char *n = skip_ws(s + (neg ? 6 : 5));
-				const char *b = n;
-				while (isalnum((unsigned char)*n) || *n == '_')
-					n++;
-				bool v = is_defined(p, arena_strndup(b, (size_t)(n - b)));
-				if (depth < 63) {
-					depth++;
-					active[depth] = on && (neg ? !v : v);
-					taken[depth] = neg ? !v : v;
-				}
-			} else if (strncmp(s, "if", 2) == 0) {
-				bool v = pp_if(p, s + 2);
-				if (depth < 63) {
-					depth++;
-					active[depth] = on && v;
-					taken[depth] = v;
-				}
-			} else if (strncmp(s, "elif", 4) == 0 && depth) {
-				bool v = !taken[depth] && pp_if(p, s + 4);
-				active[depth] = active[depth - 1] && v;
-				taken[depth] |= v;
-			} else if (strncmp(s, "else", 4) == 0 && depth) {
-				active[depth] = active[depth - 1] && !taken[depth];
-				taken[depth] = true;
-			} else if (strncmp(s, "endif", 5) == 0 && depth) {
-				depth--;
-			} else if (on && strncmp(s, "define", 6) == 0) {
-				pp_define(p, s + 6);
-			} else if (on && strncmp(s, "undef", 5) == 0) {
-				const char *n = skip_ws(s + 5), *b = n;
-				while (isalnum((unsigned char)*n) || *n == '_')
-					n++;
-				for (size_t i = 0; i < p->defined.n; i++)
-					if (strlen(p->defined.v[i]) == (size_t)(n - b) &&
-					    !strncmp(p->defined.v[i], b, (size_t)(n - b)))
-						p->defined.v[i] = "";
-			}
-			continue;
-		}
-		if (!active[depth])
-			continue;
-		char *open = strstr(l, "/*");
-		if (open && !strstr(open, "*/")) {
-			*open = 0;
-			in_comment = true;
-		}
-		tokenize_line(p, l);
-	}
-	add_tok(p, T_EOF, NULL, 0, NULL);
-}
+/* ---- one compile ---- */
 
-/* ---- parsing ---- */
-
-static struct tok *peek(struct cparser *p)
-{
-	return &p->toks.v[p->pos];
-}
-
-static bool take(struct cparser *p, const char *punct)
-{
-	struct tok *t = peek(p);
-	if ((t->kind == T_PUNCT || t->kind == T_IDENT) && strcmp(t->s, punct) == 0) {
-		p->pos++;
-		return true;
-	}
-	return false;
-}
-
-static void fail(struct cparser *p, const char *why)
-{
-	if (!p->error)
-		p->error = why;
-	while (peek(p)->kind != T_EOF)
-		p->pos++;
-}
-
-static struct type *find_record(struct check *c, const char *name)
-{
-	for (size_t i = 0; i < c->records.n; i++)
-		if (strcmp(c->records.v[i]->name, name) == 0)
-			return c->records.v[i];
-	return NULL;
-}
-
-static struct type *find_typedef(struct check *c, const char *name)
-{
-	for (size_t i = 0; i < c->typedefs.n; i++)
-		if (strcmp(c->typedef_names.v[i], name) == 0)
-			return c->typedefs.v[i];
-	return NULL;
-}
-
-static struct type *parse_record_body(struct cparser *p, struct type *r, bool is_union);
-static int64_t parse_const(struct cparser *p);
-
-/* Common C type names without a header. */
-static struct type *builtin_typedef(const char *n)
-{
-	static const struct { const char *n; int bits; bool sgn; } t[] = {
-		{ "uint8_t", 8, false }, { "uint16_t", 16, false }, { "uint32_t", 32, false },
-		{ "uint64_t", 64, false }, { "int8_t", 8, true }, { "int16_t", 16, true },
-		{ "int32_t", 32, true }, { "int64_t", 64, true }, { "u8", 8, false },
-		{ "u16", 16, false }, { "u32", 32, false }, { "u64", 64, false },
-		{ "s8", 8, true }, { "s16", 16, true }, { "s32", 32, true }, { "s64", 64, true },
-		{ "__u8", 8, false }, { "__u16", 16, false }, { "__u32", 32, false },
-		{ "__u64", 64, false }, { "__s8", 8, true }, { "__s16", 16, true },
-		{ "__s32", 32, true }, { "__s64", 64, true }, { "size_t", 64, false },
-		{ "ssize_t", 64, true }, { "pid_t", 32, true }, { "uid_t", 32, false },
-		{ "gid_t", 32, false }, { "bool", 8, false }, { "_Bool", 8, false },
-		{ "uintptr_t", 64, false }, { "intptr_t", 64, true }, { "off_t", 64, true },
-		{ "loff_t", 64, true }, { "umode_t", 16, false }, { "dev_t", 32, false },
-	};
-	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-		if (strcmp(t[i].n, n) == 0)
-			return type_int(t[i].bits, t[i].sgn);
-	return NULL;
-}
-
-/* Base type (specifiers) of a declaration; NULL on error. */
-static struct type *parse_base(struct cparser *p, bool *is_typedef)
-{
-	struct check *c = p->c;
-	int longs = 0, sgn = 0; /* sgn: 1 signed, -1 unsigned */
-	bool have_int = false, have_char = false, have_short = false, have_void = false;
-	struct type *t = NULL;
-	for (;;) {
-		struct tok *k = peek(p);
-		if (k->kind != T_IDENT)
-			break;
-		const char *s = k->s;
-		if (!strcmp(s, "typedef") && is_typedef) {
-			*is_typedef = true;
-		} else if (!strcmp(s, "const") || !strcmp(s, "volatile") || !strcmp(s, "static") ||
-			   !strcmp(s, "extern") || !strcmp(s, "register") || !strcmp(s, "inline") ||
-			   !strcmp(s, "__restrict") || !strcmp(s, "restrict")) {
-		} else if (!strcmp(s, "unsigned")) {
-			sgn = -1;
-		} else if (!strcmp(s, "signed")) {
-			sgn = 1;
-		} else if (!strcmp(s, "long")) {
-			longs++;
-		} else if (!strcmp(s, "short")) {
-			have_short = true;
-		} else if (!strcmp(s, "int")) {
-			have_int = true;
-		} else if (!strcmp(s, "char")) {
-			have_char = true;
-		} else if (!strcmp(s, "void") || !strcmp(s, "float") || !strcmp(s, "double")) {
-			have_void = true;
-		} else if (!strcmp(s, "struct") || !strcmp(s, "union") || !strcmp(s, "enum")) {
-			if (t || have_int || have_char || longs || have_short)
-				break;
-			p->pos++;
-			bool is_union = s[0] == 'u', is_enum = s[0] == 'e';
-			const char *tag = NULL;
-			if (peek(p)->kind == T_IDENT) {
-				tag = peek(p)->s;
-				p->pos++;
-			}
-			if (is_enum) {
-				if (take(p, "{")) {
-					int64_t v = 0;
-					while (peek(p)->kind == T_IDENT) {
-						const char *n = peek(p)->s;
-						p->pos++;
-						if (take(p, "="))
-							v = parse_const(p);
-						VEC_PUSH(&c->enum_names, n);
-						VEC_PUSH(&c->enum_values, v);
-						v++;
-						if (!take(p, ","))
-							break;
-					}
-					if (!take(p, "}"))
-						fail(p, "bad enum");
-				}
-				t = type_int(32, false);
-				continue;
-			}
-			const char *name = tag ? arena_printf("%s %s", is_union ? "union" : "struct", tag)
-					       : arena_printf("%s (anonymous)", is_union ? "union" : "struct");
-			if (peek(p)->kind == T_PUNCT && !strcmp(peek(p)->s, "{")) {
-				p->pos++;
-				struct type *r = tag ? find_record(c, name) : NULL;
-				if (!r) {
-					r = type_record(name);
-					if (tag)
-						VEC_PUSH(&c->records, r);
-				}
-				t = parse_record_body(p, r, is_union);
-			} else {
-				t = find_record(c, name);
-				if (!t)
-					t = type_record(name); /* resolved later (BTF) */
-			}
-			continue;
-		} else if (!t && !have_int && !have_char && !longs && !have_short && !sgn &&
-			   !have_void) {
-			struct type *td = find_typedef(c, s);
-			if (!td)
-				td = builtin_typedef(s);
-			if (!td) {
-				/* a kernel typedef, known to BTF */
-				struct sys *sy = check_sys(c);
-				td = sy ? sys_kernel_type(sy, s) : NULL;
-			}
-			if (!td)
-				break;
-			t = td;
-		} else {
-			break;
-		}
-		p->pos++;
-	}
-	p->plain_char = !t && have_char && sgn == 0;
-	if (t)
-		return t;
-	if (have_void)
-		return type_none();
-	if (have_char)
-		return type_int(8, sgn != -1);
-	if (have_short)
-		return type_int(16, sgn != -1);
-	if (longs)
-		return type_int(64, sgn != -1);
-	if (have_int || sgn)
-		return type_int(32, sgn != -1);
-	return NULL;
-}
-
-/* Constant expressions in array sizes / enum values / bitfields. */
-static int64_t parse_const_unary(struct cparser *p)
-{
-	if (take(p, "-"))
-		return -parse_const_unary(p);
-	if (take(p, "~"))
-		return ~parse_const_unary(p);
-	if (take(p, "(")) {
-		int64_t v = parse_const(p);
-		take(p, ")");
-		return v;
-	}
-	struct tok *t = peek(p);
-	if (t->kind == T_NUM) {
-		p->pos++;
-		return t->num;
-	}
-	if (t->kind == T_IDENT) {
-		p->pos++;
-		for (size_t i = 0; i < p->c->enum_names.n; i++)
-			if (!strcmp(p->c->enum_names.v[i], t->s))
-				return p->c->enum_values.v[i];
-		for (size_t i = 0; i < p->c->macro_names.n; i++)
-			if (!strcmp(p->c->macro_names.v[i], t->s))
-				return strtoll(p->c->macro_values.v[i], NULL, 0);
-		return 0;
-	}
-	fail(p, "bad constant");
-	return 0;
-}
-
-static int64_t parse_const(struct cparser *p)
-{
-	int64_t v = parse_const_unary(p);
-	for (;;) {
-		if (take(p, "+"))
-			v += parse_const_unary(p);
-		else if (take(p, "-"))
-			v -= parse_const_unary(p);
-		else if (take(p, "*"))
-			v *= parse_const_unary(p);
-		else if (take(p, "<<"))
-			v <<= parse_const_unary(p);
-		else if (take(p, ">>"))
-			v >>= parse_const_unary(p);
-		else if (take(p, "|"))
-			v |= parse_const_unary(p);
-		else if (take(p, "&"))
-			v &= parse_const_unary(p);
-		else
-			return v;
-	}
-}
-
-/* Declarator: pointers, name, array dimensions; function pointers. */
-static struct type *parse_declarator(struct cparser *p, struct type *base, const char **name)
-{
-	struct type *t = base;
-	bool plain_char = p->plain_char; /* only `char` arrays are strings */
-	*name = NULL;
-	while (take(p, "*")) {
-		t = type_ptr(t, AS_KERNEL);
-		while (peek(p)->kind == T_IDENT && (!strcmp(peek(p)->s, "const") ||
-						      !strcmp(peek(p)->s, "volatile")))
-			p->pos++;
-	}
-	if (take(p, "(")) {
-		/* function pointer: (*name)(params) */
-		while (take(p, "*"))
-			;
-		if (peek(p)->kind == T_IDENT) {
-			*name = peek(p)->s;
-			p->pos++;
-		}
-		take(p, ")");
-		if (take(p, "(")) {
-			int depth = 1;
-			while (depth && peek(p)->kind != T_EOF) {
-				if (take(p, "("))
-					depth++;
-				else if (take(p, ")"))
-					depth--;
-				else
-					p->pos++;
-			}
-		}
-		return type_ptr(type_none(), AS_KERNEL);
-	}
-	if (peek(p)->kind == T_IDENT) {
-		*name = peek(p)->s;
-		p->pos++;
-	}
-	/* dimensions, innermost last: int a[2][3] is array 2 of array 3 */
-	int64_t dims[8];
-	int nd = 0;
-	while (take(p, "[")) {
-		int64_t n = peek(p)->kind == T_PUNCT && !strcmp(peek(p)->s, "]") ? 0 : parse_const(p);
-		if (!take(p, "]"))
-			fail(p, "bad array");
-		if (nd < 8)
-			dims[nd++] = n < 0 ? 0 : n;
-	}
-	for (int i = nd - 1; i >= 0; i--) {
-		if (i == nd - 1 && t == base && plain_char)
-			t = type_string((uint32_t)dims[i]);
-		else
-			t = type_array(t, (uint32_t)dims[i]);
-	}
-	return t;
-}
-
-static uint32_t align_of(struct type *t)
-{
-	if (t->kind == TY_STRING)
-		return 1;
-	if (t->kind == TY_ARRAY)
-		return align_of(t->elem);
-	if (t->kind == TY_RECORD)
-		return t->align ? t->align : 1;
-	return t->size ? (t->size > 8 ? 8 : t->size) : 1;
-}
-
-struct layout {
-	VEC(struct field) fields;
-	uint64_t bits;      /* next free bit (structs) */
-	uint32_t size, align;
-	bool is_union;
+struct compile {
+	bool failed;              /* an error or fatal error in the script's part */
+	struct astr text;         /* the diagnostics, clang's format */
+	strvec missing;           /* type names BTF may know */
+	bool redefinition, unknown_type;
 };
 
-static void place(struct layout *l, const char *name, struct type *t, int width)
+/* "...'NAME'..." after prefix: NAME, or the aka'd type when present. */
+static const char *quoted_after(const char *msg, const char *prefix)
 {
-	uint32_t a = align_of(t);
-	if (a > l->align)
-		l->align = a;
-	struct field f = { .name = name, .type = t };
-	if (l->is_union) {
-		f.offset = 0;
-		if (width >= 0)
-			f.bit_width = (uint16_t)width;
-		if (t->size > l->size)
-			l->size = t->size;
-		VEC_PUSH(&l->fields, f);
-		return;
+	const char *p = strstr(msg, prefix);
+	if (!p)
+		return NULL;
+	p += strlen(prefix);
+	const char *e = strchr(p, '\'');
+	if (!e)
+		return NULL;
+	const char *aka = strstr(e, "(aka '");
+	if (aka) {
+		p = aka + 6;
+		e = strchr(p, '\'');
+		if (!e)
+			return NULL;
 	}
-	if (width >= 0) {
-		uint32_t unit = t->size ? t->size * 8 : 8;
-		if (width == 0) {
-			l->bits = (l->bits + unit - 1) / unit * unit;
+	return arena_strndup(p, (size_t)(e - p));
+}
+
+/* A diagnostic and its notes, one line each, as clang prints them. */
+static void add_formatted(const struct libclang *cx, CXDiagnostic d, struct astr *text)
+{
+	astr_adds(text, cx_str(cx, cx->clang_formatDiagnostic(
+		d, cx->clang_defaultDiagnosticDisplayOptions())));
+	astr_addc(text, '\n');
+	CXDiagnosticSet notes = cx->clang_getChildDiagnostics(d);
+	unsigned n = notes ? cx->clang_getNumDiagnosticsInSet(notes) : 0;
+	for (unsigned i = 0; i < n; i++)
+		add_formatted(cx, cx->clang_getDiagnosticInSet(notes, i), text);
+}
+
+static void read_diagnostics(struct cdefs *cd, unsigned script_lines, struct compile *out)
+{
+	const struct libclang *cx = cd->cx;
+	unsigned n = cx->clang_getNumDiagnostics(cd->tu);
+	for (unsigned i = 0; i < n; i++) {
+		CXDiagnostic d = cx->clang_getDiagnostic(cd->tu, i);
+		unsigned line;
+		const char *file = file_of(cx, cx->clang_getDiagnosticLocation(d), &line);
+		if (!strcmp(file, MAIN_FILE) && line > script_lines) {
+			cx->clang_disposeDiagnostic(d);
+			continue; /* the macro probes appended after the script */
+		}
+		enum CXDiagnosticSeverity sev = cx->clang_getDiagnosticSeverity(d);
+		const char *msg = cx_str(cx, cx->clang_getDiagnosticSpelling(d));
+		add_formatted(cx, d, &out->text);
+		if (sev >= CXDiagnostic_Error)
+			out->failed = true;
+		if (strstr(msg, "redefinition"))
+			out->redefinition = true;
+		const char *name = NULL;
+		if (!strncmp(msg, "unknown type name '", 19) ||
+		    !strncmp(msg, "use of undeclared identifier '", 30)) {
+			out->unknown_type = true;
+			name = quoted_after(msg, "'");
+		} else {
+			name = quoted_after(msg, "has incomplete type '");
+		}
+		if (name && !has(&out->missing, name))
+			VEC_PUSH(&out->missing, name);
+		cx->clang_disposeDiagnostic(d);
+	}
+}
+
+/* One parse of input (btf: the generated header's text). */
+static bool compile(struct cdefs *cd, const char *input, unsigned script_lines,
+		    strvec *args, const char *btf, struct compile *out)
+{
+	const struct libclang *cx = cd->cx;
+	struct CXUnsavedFile files[] = {
+		{ MAIN_FILE, input, strlen(input) },
+		{ BTF_HEADER, btf, strlen(btf) },
+		{ VIRTUAL_DIR "/" WORKAROUNDS_HEADER, workarounds_text,
+		  sizeof workarounds_text - 1 },
+	};
+	if (cd->tu)
+		cx->clang_disposeTranslationUnit(cd->tu);
+	cd->tu = NULL;
+	*out = (struct compile){ 0 };
+	enum CXErrorCode rc = cx->clang_parseTranslationUnit2(
+		cd->index, MAIN_FILE, args->v, (int)args->n, files,
+		sizeof files / sizeof files[0], CXTranslationUnit_None, &cd->tu);
+	if (rc != CXError_Success || !cd->tu) {
+		astr_adds(&out->text, "definitions.h: clang could not parse the C definitions\n");
+		out->failed = true;
+		return false;
+	}
+	read_diagnostics(cd, script_lines, out);
+	return !out->failed;
+}
+
+/* ---- what the translation unit defines ---- */
+
+static void add_decl(struct cdefs *cd, const char *name, CXCursor cur)
+{
+	for (size_t i = 0; i < cd->decls.n; i++)
+		if (!strcmp(cd->decls.v[i].name, name))
 			return;
-		}
-		if (l->bits % unit + (uint64_t)width > unit)
-			l->bits = (l->bits + unit - 1) / unit * unit;
-		uint64_t start = l->bits / unit * unit;
+	struct named_decl d = { name, cur, NULL };
+	VEC_PUSH(&cd->decls, d);
+}
+
+static void add_const(struct cdefs *cd, const char *name, int64_t v)
+{
+	VEC_PUSH(&cd->const_names, name);
+	VEC_PUSH(&cd->const_values, v);
+}
+
+static enum CXChildVisitResult visit_decl(CXCursor cur, CXCursor parent, CXClientData data)
+{
+	struct cdefs *cd = data;
+	const struct libclang *cx = cd->cx;
+	enum CXCursorKind k = cx->clang_getCursorKind(cur);
+	switch (k) {
+	case CXCursor_StructDecl: case CXCursor_UnionDecl: case CXCursor_EnumDecl:
+		if (cx->clang_isCursorDefinition(cur) && !in_btf_header(cd, cur))
+			add_decl(cd, cx_str(cx, cx->clang_getTypeSpelling(cx->clang_getCursorType(cur))),
+				 cur);
+		return CXChildVisit_Recurse; /* nested definitions, enum constants */
+	case CXCursor_TypedefDecl:
+		if (!in_btf_header(cd, cur))
+			add_decl(cd, cx_str(cx, cx->clang_getCursorSpelling(cur)), cur);
+		return CXChildVisit_Continue;
+	case CXCursor_EnumConstantDecl: {
+		const char *name = cx_str(cx, cx->clang_getCursorSpelling(cur));
+		if (has(&cd->idents, name))
+			add_const(cd, name, cx->clang_getEnumConstantDeclValue(cur));
+		return CXChildVisit_Continue;
+	}
+	case CXCursor_VarDecl: {
+		const char *name = cx_str(cx, cx->clang_getCursorSpelling(cur));
+		if (strncmp(name, MACRO_VAR_PREFIX, strlen(MACRO_VAR_PREFIX)))
+			return CXChildVisit_Continue;
+		CXEvalResult r = cx->clang_Cursor_Evaluate(cur);
+		if (r && cx->clang_EvalResult_getKind(r) == CXEval_Int)
+			add_const(cd, name + strlen(MACRO_VAR_PREFIX),
+				  cx->clang_EvalResult_isUnsignedInt(r)
+					  ? (int64_t)cx->clang_EvalResult_getAsUnsigned(r)
+					  : cx->clang_EvalResult_getAsLongLong(r));
+		if (r)
+			cx->clang_EvalResult_dispose(r);
+		return CXChildVisit_Continue;
+	}
+	default:
+		(void)parent;
+		return CXChildVisit_Continue; /* function bodies are not ours */
+	}
+}
+
+/* ---- clang types -> struct type (bpftrace's mapping) ---- */
+
+static struct type *conv(struct cdefs *cd, CXType t, bool by_value);
+
+/* Records reached only by name: resolved later through lookup_named_type. */
+static struct type *record_by_name(const char *name, long long size)
+{
+	struct type *r = type_record(name);
+	r->size = size > 0 ? (uint32_t)size : 0;
+	return r;
+}
+
+struct fields_ctx {
+	struct cdefs *cd;
+	CXType outer;                 /* the named record: offsets are in it */
+	VEC(struct field) fields;
+};
+
+static enum CXChildVisitResult visit_field(CXCursor cur, CXCursor parent, CXClientData data)
+{
+	struct fields_ctx *fc = data;
+	const struct libclang *cx = fc->cd->cx;
+	enum CXCursorKind k = cx->clang_getCursorKind(cur);
+	(void)parent;
+	if ((k == CXCursor_StructDecl || k == CXCursor_UnionDecl) &&
+	    cx->clang_Cursor_isAnonymousRecordDecl(cur)) {
+		cx->clang_visitChildren(cur, visit_field, fc); /* members are the outer's */
+		return CXChildVisit_Continue;
+	}
+	if (k != CXCursor_FieldDecl)
+		return CXChildVisit_Continue;
+	const char *name = cx_str(cx, cx->clang_getCursorSpelling(cur));
+	if (!*name)
+		return CXChildVisit_Continue; /* unnamed bit-field: padding */
+	long long bits = cx->clang_Type_getOffsetOf(fc->outer, name);
+	struct field f = { .name = name };
+	f.type = conv(fc->cd, cx->clang_getCursorType(cur), true);
+	if (bits < 0)
+		bits = 0;
+	if (cx->clang_Cursor_isBitField(cur)) {
+		/* the storage unit holding it, as BTF records are read; a
+		 * packed field that straddles units is read from its byte */
+		uint32_t width = (uint32_t)cx->clang_getFieldDeclBitWidth(cur);
+		uint32_t unit = f.type->size ? f.type->size * 8 : 8;
+		uint64_t start = (uint64_t)bits / unit * unit;
+		if ((uint64_t)bits - start + width > unit)
+			start = (uint64_t)bits / 8 * 8;
 		f.offset = (uint32_t)(start / 8);
-		f.bit_offset = (uint16_t)(l->bits - start);
+		f.bit_offset = (uint16_t)((uint64_t)bits - start);
 		f.bit_width = (uint16_t)width;
-		l->bits += (uint64_t)width;
 	} else {
-		uint64_t abits = (uint64_t)a * 8;
-		l->bits = (l->bits + abits - 1) / abits * abits;
-		f.offset = (uint32_t)(l->bits / 8);
-		l->bits += (uint64_t)t->size * 8;
+		f.offset = (uint32_t)(bits / 8);
 	}
-	if (name)
-		VEC_PUSH(&l->fields, f);
+	VEC_PUSH(&fc->fields, f);
+	return CXChildVisit_Continue;
 }
 
-static void place_anonymous(struct layout *l, struct type *rec)
+static struct type *convert_record(struct cdefs *cd, CXType t)
 {
-	uint32_t a = rec->align ? rec->align : 1;
-	if (a > l->align)
-		l->align = a;
-	uint32_t base = 0;
-	if (!l->is_union) {
-		uint64_t abits = (uint64_t)a * 8;
-		l->bits = (l->bits + abits - 1) / abits * abits;
-		base = (uint32_t)(l->bits / 8);
-		l->bits += (uint64_t)rec->size * 8;
-	} else if (rec->size > l->size) {
-		l->size = rec->size;
-	}
-	for (uint32_t i = 0; i < rec->nfields; i++) {
-		struct field f = rec->fields[i];
-		f.offset += base;
-		VEC_PUSH(&l->fields, f);
-	}
-}
-
-/* Types from BTF are not mixed with script types that redefine a kernel
- * type (bpftrace: "redefinition conflict"). */
-static bool btf_conflict(struct cparser *p)
-{
-	if (p->conflict_checked)
-		return p->conflict;
-	p->conflict_checked = true;
-	struct sys *s = check_sys(p->c);
-	for (size_t i = 0; s && i < p->c->records.n; i++)
-		if (sys_kernel_type(s, p->c->records.v[i]->name)) {
-			p->conflict = true;
-			diag_add(p->c->d, DIAG_WARNING, (struct loc){ 0 },
-				 "Cannot take type definitions from BTF since there is a "
-				 "redefinition conflict with user-defined types.");
-			break;
-		}
-	return p->conflict;
-}
-
-/* A struct member held by value whose type the script does not define. */
-static struct type *member_record(struct cparser *p, struct type *t, struct tok *at)
-{
-	struct type *full = find_record(p->c, t->name);
-	if (full && !full->incomplete)
-		return full;
-	if (!btf_conflict(p)) {
-		full = resolve_record(p->c, t);
-		if (full)
-			return full;
-	}
-	p->c->raw_stderr = arena_printf("definitions.h:%d:%d: error: field has incomplete type '%s'",
-					at->line, at->col, t->name);
-	fail(p, NULL);
-	return NULL;
-}
-
-static struct type *parse_record_body(struct cparser *p, struct type *r, bool is_union)
-{
-	struct layout l = { .align = 1, .is_union = is_union };
-	while (!take(p, "}")) {
-		if (peek(p)->kind == T_EOF) {
-			fail(p, "unterminated struct");
-			return r;
-		}
-		if (take(p, ";"))
-			continue;
-		struct type *base = parse_base(p, NULL);
-		if (!base) {
-			fail(p, "unknown type");
-			return r;
-		}
-		if (take(p, ";")) {
-			if (base->kind == TY_RECORD && base->name && strstr(base->name, "(anonymous)"))
-				place_anonymous(&l, base);
-			continue;
-		}
-		do {
-			const char *name;
-			struct tok *at = peek(p);
-			struct type *t = parse_declarator(p, base, &name);
-			if (t->kind == TY_RECORD && t->incomplete && !t->nfields) {
-				t = member_record(p, t, at);
-				if (!t)
-					return r;
-			}
-			int width = -1;
-			if (take(p, ":"))
-				width = (int)parse_const(p);
-			place(&l, name, t, width);
-		} while (take(p, ","));
-		/* clang accepts a missing ';' before '}' (with a warning) */
-		if (!take(p, ";") && !(peek(p)->kind == T_PUNCT && !strcmp(peek(p)->s, "}"))) {
-			fail(p, "expected ;");
-			return r;
-		}
-	}
-	if (!is_union)
-		l.size = (uint32_t)((l.bits + 7) / 8);
-	r->size = (l.size + l.align - 1) / l.align * l.align;
-	r->align = l.align;
-	r->fields = l.fields.v;
-	r->nfields = (uint32_t)l.fields.n;
+	const struct libclang *cx = cd->cx;
+	CXCursor decl = cx->clang_getTypeDeclaration(t);
+	const char *name = cx_str(cx, cx->clang_getTypeSpelling(cx->clang_getCursorType(decl)));
+	for (size_t i = 0; i < cd->records.n; i++)
+		if (!strcmp(cd->records.v[i]->name, name))
+			return cd->records.v[i];
+	long long size = cx->clang_Type_getSizeOf(t);
+	struct type *r = record_by_name(name, size);
+	if (size < 0)
+		return r; /* declared, never defined */
+	VEC_PUSH(&cd->records, r);
+	long long align = cx->clang_Type_getAlignOf(t);
+	r->align = align > 0 ? (uint32_t)align : 1;
+	struct fields_ctx fc = { .cd = cd, .outer = t };
+	cx->clang_visitChildren(decl, visit_field, &fc);
+	r->fields = fc.fields.v;
+	r->nfields = (uint32_t)fc.fields.n;
 	r->incomplete = false;
 	return r;
 }
 
-static void parse_top(struct cparser *p)
+/* A type the generated header declared stands for BTF's own. */
+static struct type *btf_type(struct cdefs *cd, const char *name, long long size, bool by_value)
 {
-	while (peek(p)->kind != T_EOF) {
-		if (take(p, ";"))
-			continue;
-		bool is_typedef = false;
-		struct type *base = parse_base(p, &is_typedef);
-		if (!base) {
-			fail(p, "unsupported declaration");
-			return;
+	if (!by_value)
+		return record_by_name(name, size);
+	struct sys *s = check_sys(cd->c);
+	struct type *t = s ? sys_kernel_type(s, name) : NULL;
+	return t ? t : type_none();
+}
+
+static struct type *conv(struct cdefs *cd, CXType t, bool by_value)
+{
+	const struct libclang *cx = cd->cx;
+	/* typedef sugar first: one from the generated header is BTF's */
+	for (int depth = 0; depth < 64; depth++) {
+		if (t.kind == CXType_Elaborated) {
+			t = cx->clang_Type_getNamedType(t);
+		} else if (t.kind == CXType_Typedef) {
+			CXCursor td = cx->clang_getTypeDeclaration(t);
+			if (in_btf_header(cd, td))
+				return btf_type(cd, cx_str(cx, cx->clang_getCursorSpelling(td)),
+						cx->clang_Type_getSizeOf(t), by_value);
+			t = cx->clang_getTypedefDeclUnderlyingType(td);
+		} else {
+			break;
 		}
-		while (!take(p, ";")) {
-			const char *name;
-			struct type *t = parse_declarator(p, base, &name);
-			if (is_typedef && name) {
-				VEC_PUSH(&p->c->typedef_names, name);
-				VEC_PUSH(&p->c->typedefs, t);
-			}
-			if (!take(p, ",") && peek(p)->kind != T_PUNCT) {
-				fail(p, "expected ;");
-				return;
-			}
-			if (peek(p)->kind == T_EOF)
-				return;
-			if (peek(p)->kind == T_PUNCT && strcmp(peek(p)->s, ";") && strcmp(peek(p)->s, ",") &&
-			    strcmp(peek(p)->s, "*")) {
-				fail(p, "expected ;");
-				return;
-			}
-		}
+	}
+	t = cx->clang_getCanonicalType(t);
+	long long size = cx->clang_Type_getSizeOf(t);
+	int bits = size > 0 ? (int)(size * 8) : 0;
+	switch (t.kind) {
+	case CXType_Bool: case CXType_Char_U: case CXType_UChar: case CXType_UShort:
+	case CXType_UInt: case CXType_ULong: case CXType_ULongLong: case CXType_Enum:
+		return type_int(bits, false);
+	case CXType_Char_S: case CXType_SChar: case CXType_Short: case CXType_Int:
+	case CXType_Long: case CXType_LongLong:
+		return type_int(bits, true);
+	case CXType_Pointer:
+		return type_ptr(conv(cd, cx->clang_getPointeeType(t), false), AS_KERNEL);
+	case CXType_ConstantArray: {
+		CXType elem = cx->clang_getCanonicalType(cx->clang_getArrayElementType(t));
+		long long n = cx->clang_getNumElements(t);
+		uint32_t count = n > 0 ? (uint32_t)n : 0;
+		if (elem.kind == CXType_Char_S || elem.kind == CXType_Char_U)
+			return type_string(count);
+		return type_array(conv(cd, cx->clang_getArrayElementType(t), by_value), count);
+	}
+	case CXType_Record: {
+		CXCursor decl = cx->clang_getTypeDeclaration(t);
+		const char *name = cx_str(cx, cx->clang_getTypeSpelling(cx->clang_getCursorType(decl)));
+		if (in_btf_header(cd, decl))
+			return btf_type(cd, name, size, by_value);
+		return by_value ? convert_record(cd, t) : record_by_name(name, size);
+	}
+	default:
+		/* float, double, long double, __int128, functions, flexible
+		 * arrays: no bpftrace type (their size still counts in the
+		 * layout clang computed) */
+		return type_none();
 	}
 }
 
-/* One declaration of a user header, kept when it parses. */
-static void parse_header_decl(struct check *c, const char *text)
+/* ---- the compile, with BTF filling the gaps ---- */
+
+static bool btf_available(struct cdefs *cd)
 {
-	size_t nrec = c->records.n, ntd = c->typedefs.n, nen = c->enum_names.n;
-	const char *raw = c->raw_stderr;
-	struct cparser p = { .c = c };
-	tokenize(&p, text);
-	parse_top(&p);
-	if (p.error || c->raw_stderr != raw) {
-		c->records.n = nrec;
-		c->typedefs.n = c->typedef_names.n = ntd;
-		c->enum_names.n = c->enum_values.n = nen;
-		c->raw_stderr = raw;
+	struct sys *s = check_sys(cd->c);
+	return s && sys_has_btf(s);
+}
+
+/* The script redefines a kernel type: BTF is not mixed in. */
+static bool btf_conflict(struct cdefs *cd)
+{
+	struct sys *s = check_sys(cd->c);
+	const struct libclang *cx = cd->cx;
+	for (size_t i = 0; s && i < cd->decls.n; i++) {
+		CXCursor d = cd->decls.v[i].cursor;
+		enum CXCursorKind k = cx->clang_getCursorKind(d);
+		if ((k == CXCursor_StructDecl || k == CXCursor_UnionDecl) &&
+		    cx->clang_Location_isFromMainFile(cx->clang_getCursorLocation(d)) &&
+		    sys_kernel_type(s, cd->decls.v[i].name))
+			return true;
+	}
+	return false;
+}
+
+static void system_include_args(strvec *args)
+{
+	struct utsname u;
+	uname(&u);
+	const char *arch_dir = arena_printf("/usr/include/%s-linux-gnu", u.machine);
+	const char *dirs[] = { VIRTUAL_DIR, CLANG_RESOURCE_INCLUDE, "/usr/local/include",
+			       arch_dir, "/usr/include", arch_dir };
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		VEC_PUSH(args, "-isystem");
+		VEC_PUSH(args, dirs[i]);
 	}
 }
 
-/* The struct/union/enum/typedef declarations of the user's headers count,
- * each on its own: what this parser does not know (prototypes, inline
- * functions, ...) is left out, as clang would not let it matter. */
-static void parse_header_decls(struct check *c, const char *text)
+static void finish_messages(struct cdefs *cd, const struct compile *r)
 {
-	const char *start = text;
-	int depth = 0;
-	bool paren_before_brace = false;
-	for (const char *s = text; *s; s++) {
-		bool end = false;
-		if (*s == '(' && depth == 0)
-			paren_before_brace = true;
-		else if (*s == '{')
-			depth++;
-		else if (*s == '}' && depth > 0)
-			end = --depth == 0 && paren_before_brace;  /* a function body */
-		else if (*s == ';' && depth == 0)
-			end = true;
-		if (!end)
-			continue;
-		const char *b = start;
-		while (isspace((unsigned char)*b))
-			b++;
-		size_t n = (size_t)(s + 1 - b);
-		if (!paren_before_brace || strncmp(b, "typedef", 7) == 0) {
-			static const char *const kw[] = { "struct", "union", "enum", "typedef" };
-			for (size_t k = 0; k < 4; k++)
-				if (strncmp(b, kw[k], strlen(kw[k])) == 0 &&
-				    !isalnum((unsigned char)b[strlen(kw[k])]) && b[strlen(kw[k])] != '_') {
-					parse_header_decl(c, arena_strndup(b, n));
-					break;
-				}
-		}
-		start = s + 1;
-		paren_before_brace = false;
+	struct astr out = r->text;
+	if (r->failed && r->redefinition) {
+		if (!cd->c->o->no_warnings)
+			astr_adds(&out, "WARNING: Cannot take type definitions from BTF since there "
+					"is a redefinition conflict with user-defined types.\n");
+	} else if (r->failed && r->unknown_type) {
+		astr_adds(&out, "ERROR: Include headers with missing type definitions or install "
+				"BTF information to your system.\n");
 	}
+	if (out.len && out.s[out.len - 1] == '\n')
+		out.s[--out.len] = 0;
+	if (out.len)
+		cd->c->raw_stderr = out.s;
 }
 
 bool cdefs_parse(struct check *c, const char *text)
 {
-	struct cparser p = { .c = c };
-	if (strstr(text, "#include") || c->o->include_files.n) {
-		if (!cpp_macros(c, text))
-			return false;
-		parse_header_decls(c, cpp_user_decls(c, text));
-	}
-	tokenize(&p, text);
-	parse_top(&p);
-	if (c->raw_stderr)
-		return false;
-	if (p.error) {
-		diag_add(c->d, DIAG_ERROR, (struct loc){ 0 },
-			 "definitions.h: cannot parse the C definitions (%s)", p.error);
+	const char *why = NULL;
+	const struct libclang *cx = libclang_open(&why);
+	if (!cx) {
+		diag_error(c->d, (struct loc){ 0 }, "%s", why);
 		return false;
 	}
-	return true;
-}
+	struct cdefs *cd = ARENA_NEW(struct cdefs);
+	cd->cx = cx;
+	cd->c = c;
+	c->cdefs = cd;
+	collect_idents(c->prog_node, &cd->idents);
 
-/* ---- macro values as constant expressions ---- */
+	struct astr in = { 0 };
+	astr_adds(&in, "#include <__btf_generated_header.h>\n");
+	astr_adds(&in, text);
+	if (!in.len || in.s[in.len - 1] != '\n')
+		astr_addc(&in, '\n');
+	unsigned script_lines = 0;
+	for (size_t i = 0; i < in.len; i++)
+		script_lines += in.s[i] == '\n';
+	for (size_t i = 0; i < cd->idents.n; i++)
+		astr_adds(&in, arena_printf("#ifdef %s\nstatic const __auto_type " MACRO_VAR_PREFIX
+					    "%s = (%s);\n#endif\n",
+					    cd->idents.v[i], cd->idents.v[i], cd->idents.v[i]));
 
-struct mexpr {
-	struct check *c;
-	const char *s;
-	int depth;
-	bool ok;
-};
+	strvec args = { 0 };
+	system_include_args(&args);
+	const char *ksrc, *kbuild;
+	if (kheaders_dirs(c, &ksrc, &kbuild))
+		kheaders_cflags(ksrc, kbuild, &args);
+	VEC_PUSH(&args, "-include");
+	VEC_PUSH(&args, WORKAROUNDS_HEADER);
+	for (size_t i = 0; i < c->o->include_dirs.n; i++) {
+		VEC_PUSH(&args, "-I");
+		VEC_PUSH(&args, c->o->include_dirs.v[i]);
+	}
+	for (size_t i = 0; i < c->o->include_files.n; i++) {
+		VEC_PUSH(&args, "-include");
+		VEC_PUSH(&args, c->o->include_files.v[i]);
+	}
+	bool btf = btf_available(cd);
+	if (btf) {
+		VEC_PUSH(&args, "-D_LINUX_TYPES_H");
+		VEC_PUSH(&args, "-D__CLANG_WORKAROUNDS_H");
+		VEC_PUSH(&args, "-DBPFTRACE_HAVE_BTF");
+	}
 
-static int64_t m_cond(struct mexpr *m);
-
-static void m_ws(struct mexpr *m)
-{
-	while (isspace((unsigned char)*m->s))
-		m->s++;
-}
-
-static bool m_take(struct mexpr *m, const char *op)
-{
-	m_ws(m);
-	size_t n = strlen(op);
-	if (strncmp(m->s, op, n) != 0)
-		return false;
-	/* "<" must not eat "<<", "&" not "&&", ... */
-	if (n == 1 && (op[0] == '<' || op[0] == '>' || op[0] == '&' || op[0] == '|') &&
-	    m->s[1] == op[0])
-		return false;
-	m->s += n;
-	return true;
-}
-
-static bool is_type_word(const char *w, size_t n)
-{
-	static const char *const words[] = { "unsigned", "signed", "int", "long", "short",
-					     "char", "u8", "u16", "u32", "u64", "s8", "s16",
-					     "s32", "s64", "__u8", "__u16", "__u32", "__u64",
-					     "size_t", "uint32_t", "uint64_t", "int32_t",
-					     "int64_t", "__s32", "__s64" };
-	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-		if (strlen(words[i]) == n && strncmp(words[i], w, n) == 0)
-			return true;
-	return false;
-}
-
-static int64_t m_unary(struct mexpr *m)
-{
-	m_ws(m);
-	if (m_take(m, "-"))
-		return -m_unary(m);
-	if (m_take(m, "+"))
-		return m_unary(m);
-	if (m_take(m, "~"))
-		return ~m_unary(m);
-	if (m_take(m, "!"))
-		return !m_unary(m);
-	if (*m->s == '(') {
-		/* a cast "(unsigned long)" is skipped */
-		const char *save = ++m->s;
-		bool cast = true, any = false;
-		for (;;) {
-			m_ws(m);
-			const char *w = m->s;
-			while (isalnum((unsigned char)*m->s) || *m->s == '_')
-				m->s++;
-			if (m->s == w)
+	cd->index = cx->clang_createIndex(0, 0);
+	struct compile r;
+	bool ok = compile(cd, astr_str(&in), script_lines, &args, "", &r);
+	if (!ok && btf) {
+		bool conflict = r.redefinition;
+		if (!conflict) {
+			cx->clang_visitChildren(cx->clang_getTranslationUnitCursor(cd->tu),
+						visit_decl, cd);
+			conflict = btf_conflict(cd);
+			cd->decls.n = cd->const_names.n = cd->const_values.n = 0;
+		}
+		const char *header = "";
+		for (int round = 0; !ok && !conflict && round < MAX_BTF_ROUNDS; round++) {
+			size_t before = cd->btf_types.n;
+			for (size_t i = 0; i < r.missing.n; i++)
+				if (!has(&cd->btf_types, r.missing.v[i]))
+					VEC_PUSH(&cd->btf_types, r.missing.v[i]);
+			const char *next = btf_header_text(cd);
+			if (cd->btf_types.n == before || !strcmp(next, header))
 				break;
-			any = true;
-			if (!is_type_word(w, (size_t)(m->s - w)))
-				cast = false;
+			header = next;
+			ok = compile(cd, astr_str(&in), script_lines, &args, header, &r);
+			conflict = r.redefinition;
 		}
-		m_ws(m);
-		if (cast && any && *m->s == ')') {
-			m->s++;
-			return m_unary(m);
-		}
-		m->s = save;
-		int64_t v = m_cond(m);
-		if (!m_take(m, ")"))
-			m->ok = false;
-		return v;
-	}
-	if (isdigit((unsigned char)*m->s)) {
-		char *end;
-		int64_t v = (int64_t)strtoull(m->s, &end, 0);
-		m->s = end;
-		while (*m->s == 'u' || *m->s == 'U' || *m->s == 'l' || *m->s == 'L')
-			m->s++;
-		return v;
-	}
-	if (isalpha((unsigned char)*m->s) || *m->s == '_') {
-		const char *w = m->s;
-		while (isalnum((unsigned char)*m->s) || *m->s == '_')
-			m->s++;
-		const char *name = arena_strndup(w, (size_t)(m->s - w));
-		int64_t v;
-		if (m->depth < 16 && macro_int(m->c, name, &v, m->depth + 1))
-			return v;
-		m->ok = false;
-		return 0;
-	}
-	m->ok = false;
-	return 0;
-}
-
-static int64_t m_mul(struct mexpr *m)
-{
-	int64_t v = m_unary(m);
-	for (;;) {
-		if (m_take(m, "*")) {
-			v *= m_unary(m);
-		} else if (m_take(m, "/")) {
-			int64_t d = m_unary(m);
-			v = d ? v / d : (m->ok = false, 0);
-		} else if (m_take(m, "%")) {
-			int64_t d = m_unary(m);
-			v = d ? v % d : (m->ok = false, 0);
-		} else {
-			return v;
+		if (conflict) {
+			args.n -= 3; /* the BTF flags, pushed last */
+			cd->btf_types.n = 0;
+			ok = compile(cd, astr_str(&in), script_lines, &args, "", &r);
 		}
 	}
+	finish_messages(cd, &r);
+	if (!ok)
+		return false;
+	cx->clang_visitChildren(cx->clang_getTranslationUnitCursor(cd->tu), visit_decl, cd);
+	return true;
 }
 
-static int64_t m_add(struct mexpr *m)
+struct type *cdefs_type(struct check *c, const char *name)
 {
-	int64_t v = m_mul(m);
-	for (;;) {
-		if (m_take(m, "+"))
-			v += m_mul(m);
-		else if (m_take(m, "-"))
-			v -= m_mul(m);
-		else
-			return v;
+	struct cdefs *cd = c->cdefs;
+	if (!cd)
+		return NULL;
+	const struct libclang *cx = cd->cx;
+	for (size_t i = 0; i < cd->decls.n; i++) {
+		struct named_decl *d = &cd->decls.v[i];
+		if (strcmp(d->name, name))
+			continue;
+		if (!d->type) {
+			CXType t = cx->clang_getCursorType(d->cursor);
+			if (cx->clang_getCursorKind(d->cursor) == CXCursor_TypedefDecl)
+				t = cx->clang_getTypedefDeclUnderlyingType(d->cursor);
+			d->type = conv(cd, t, true);
+		}
+		return d->type;
 	}
+	return NULL;
 }
 
-static int64_t m_shift(struct mexpr *m)
+bool cdefs_constant(struct check *c, const char *name, int64_t *v)
 {
-	int64_t v = m_add(m);
-	for (;;) {
-		if (m_take(m, "<<"))
-			v = (int64_t)((uint64_t)v << (m_add(m) & 63));
-		else if (m_take(m, ">>"))
-			v >>= m_add(m) & 63;
-		else
-			return v;
-	}
-}
-
-static int64_t m_bits(struct mexpr *m)
-{
-	int64_t v = m_shift(m);
-	for (;;) {
-		if (m_take(m, "&"))
-			v &= m_shift(m);
-		else if (m_take(m, "^"))
-			v ^= m_shift(m);
-		else if (m_take(m, "|"))
-			v |= m_shift(m);
-		else
-			return v;
-	}
-}
-
-static int64_t m_cond(struct mexpr *m)
-{
-	int64_t v = m_bits(m);
-	if (m_take(m, "?")) {
-		int64_t a = m_cond(m);
-		if (!m_take(m, ":"))
-			m->ok = false;
-		int64_t b = m_cond(m);
-		return v ? a : b;
-	}
-	return v;
-}
-
-bool macro_int(struct check *c, const char *name, int64_t *v, int depth)
-{
-	for (size_t i = 0; i < c->enum_names.n; i++)
-		if (strcmp(c->enum_names.v[i], name) == 0) {
-			*v = c->enum_values.v[i];
+	struct cdefs *cd = c->cdefs;
+	for (size_t i = 0; cd && i < cd->const_names.n; i++)
+		if (!strcmp(cd->const_names.v[i], name)) {
+			*v = cd->const_values.v[i];
 			return true;
 		}
-	for (size_t i = c->macro_names.n; i-- > 0;) {
-		if (strcmp(c->macro_names.v[i], name) != 0)
-			continue;
-		struct mexpr m = { c, c->macro_values.v[i], depth, true };
-		if (!*m.s)
-			return false;
-		*v = m_cond(&m);
-		m_ws(&m);
-		return m.ok && !*m.s;
-	}
 	return false;
 }

@@ -84,14 +84,7 @@ struct check {
 	const char *const *params;
 	int nparams;
 
-	/* C definitions */
-	VEC(struct type *) records;       /* script structs/unions */
-	VEC(const char *) typedef_names;
-	VEC(struct type *) typedefs;      /* by typedef_names index */
-	VEC(const char *) enum_names;
-	VEC(int64_t) enum_values;
-	VEC(const char *) macro_names;
-	VEC(const char *) macro_values;
+	struct cdefs *cdefs;       /* C definitions (cdefs.c); NULL if none */
 
 	VEC(struct prog *) progs;
 	nodevec orig_probes;       /* program->args as written (for --dump) */
@@ -111,7 +104,8 @@ struct check {
 	int undefined_errors;      /* "Undefined map" errors reported so far */
 
 
-	const char *raw_stderr;    /* printed as is before diagnostics (cpp) */
+	const char *raw_stderr;    /* printed as is before error diagnostics
+				    * (clang's own diagnostics) */
 
 	/* originals of folded nodes, restored for --dump */
 	VEC(struct node *) folded, folded_orig;
@@ -190,12 +184,24 @@ bool config_apply(struct check *c, struct node *program, const char **envp);
 /* Types of the config block's values (typed with the program). */
 void config_type_values(struct node *program);
 
-/* ---- cdefs.c, cpp.c ---- */
+/* ---- cdefs.c ---- */
+/* Compile the script's C definitions (and headers) with libclang; false
+ * with clang's messages in raw_stderr (or a diagnostic) on error. */
 bool cdefs_parse(struct check *c, const char *text);
-bool cpp_macros(struct check *c, const char *text);
-const char *cpp_user_decls(struct check *c, const char *text);
-/* An enum constant or object-like macro as an integer constant. */
-bool macro_int(struct check *c, const char *name, int64_t *v, int depth);
+/* A record ("struct foo"), enum type or typedef the definitions or their
+ * headers define; NULL if none. */
+struct type *cdefs_type(struct check *c, const char *name);
+/* An identifier of the program that is an enum constant or an object-like
+ * macro with an integer value. */
+bool cdefs_constant(struct check *c, const char *name, int64_t *v);
+
+/* ---- kheaders.c ---- */
+typedef VEC(const char *) strvec;
+/* The kernel source and build directories (bpftrace's search and its
+ * warning when there are none); false if none. */
+bool kheaders_dirs(struct check *c, const char **src, const char **build);
+/* clang flags that compile the kernel's headers found there. */
+void kheaders_cflags(const char *src, const char *build, strvec *args);
 
 /* ---- fold.c ---- */
 bool param_value(struct check *c, int idx, const char **s);

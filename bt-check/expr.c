@@ -75,12 +75,9 @@ enum addrspace probe_as(struct check *c)
 
 struct type *lookup_named_type(struct check *c, const char *name)
 {
-	for (size_t i = 0; i < c->records.n; i++)
-		if (strcmp(c->records.v[i]->name, name) == 0)
-			return c->records.v[i];
-	for (size_t i = 0; i < c->typedefs.n; i++)
-		if (strcmp(c->typedef_names.v[i], name) == 0)
-			return c->typedefs.v[i];
+	struct type *t = cdefs_type(c, name);
+	if (t)
+		return t;
 	struct sys *s = check_sys(c);
 	return s ? sys_kernel_type(s, name) : NULL;
 }
@@ -117,7 +114,7 @@ static void visit_string(struct check *c, struct node *n)
 static void visit_ident(struct check *c, struct node *n)
 {
 	int64_t v;
-	if (macro_int(c, n->str, &v, 0)) {
+	if (cdefs_constant(c, n->str, &v)) {
 		fold_int(c, n, v, type_int(64, false));
 		return;
 	}

@@ -103,6 +103,16 @@ bool sys_tracepoint_data_loc(struct sys *s, const struct type *args,
  * NULL if unknown. */
 struct type *sys_kernel_type(struct sys *s, const char *name);
 
+/* Is there kernel BTF (BPFTRACE_BTF, /sys/kernel/btf/vmlinux or the
+ * snapshot's)?  Live, only looks for the file; loads it when recording a
+ * snapshot, so an offline compile sees the same answer. */
+bool sys_has_btf(struct sys *s);
+
+/* C definitions (libbpf's btf_dump) of the named kernel types ("struct
+ * x", typedef names, ...) and of the enums holding the named enumerators,
+ * with every type they depend on; "" when there is no BTF. */
+const char *sys_btf_c_defs(struct sys *s, const char *const *names, size_t n);
+
 /* A kernel enum constant by name from BTF (bpftrace accepts bare enum
  * value names as uint64 constants, e.g. sizeof(BTF_VAR_STATIC) == 8).
  * Loads BTF; false if unknown. */

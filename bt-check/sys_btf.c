@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/btf.h>
 
@@ -42,6 +43,14 @@ struct btf *sys_btf(struct sys *s)
 			sys_src_note_full(s, BTF_KEY, data, len);
 	}
 	return b;
+}
+
+bool sys_has_btf(struct sys *s)
+{
+	if (s->btf_tried || s->sysroot || s->snapdir)
+		return sys_btf(s) != NULL;
+	const char *env = getenv("BPFTRACE_BTF");
+	return access(env && *env ? env : "/sys/kernel/btf/vmlinux", R_OK) == 0;
 }
 
 /* ---- BTF -> struct type ---- */
@@ -609,4 +618,63 @@ int sys_btf_list_types(struct sys *s, const char *pattern, bool verbose,
 	for (size_t i = 0; i < matches.n; i++)
 		fprintf(out, "%s\n", matches.v[i]);
 	return 0;
+}
+
+/* ---- C definitions of kernel types (for clang) ---- */
+
+/* "struct x", "union x", "enum x" or the bare name of a named BTF type. */
+static const char *full_name(struct btf *b, const struct btf_type *t)
+{
+	const char *n = btf__name_by_offset(b, t->name_off);
+	if (!n || !*n)
+		return NULL;
+	if (btf_is_struct(t))
+		return arena_printf("struct %s", n);
+	if (btf_is_union(t))
+		return arena_printf("union %s", n);
+	if (btf_is_enum(t) || btf_is_enum64(t))
+		return arena_printf("enum %s", n);
+	return n;
+}
+
+static int name_index(const char *const *names, size_t n, const bool *done, const char *s)
+{
+	for (size_t i = 0; s && i < n; i++)
+		if (!done[i] && !strcmp(names[i], s))
+			return (int)i;
+	return -1;
+}
+
+const char *sys_btf_c_defs(struct sys *s, const char *const *names, size_t n)
+{
+	struct btf *b = n ? sys_btf(s) : NULL;
+	if (!b)
+		return "";
+	struct strbuf sb = { 0 };
+	struct btf_dump *dd = btf_dump__new(b, sb_vprintf, &sb, NULL);
+	if (!dd)
+		return "";
+	bool *done = ARENA_ARRAY(bool, n);
+	size_t left = n;
+	__u32 cnt = btf__type_cnt(b);
+	for (__u32 id = 1; id < cnt && left; id++) {
+		const struct btf_type *t = btf__type_by_id(b, id);
+		int hit = -1;
+		if (btf_is_enum(t)) {
+			/* an enumerator's name brings its whole enum */
+			const struct btf_enum *e = btf_enum(t);
+			for (int i = 0; i < btf_vlen(t) && hit < 0; i++, e++)
+				hit = name_index(names, n, done,
+						 btf__name_by_offset(b, e->name_off));
+		}
+		if (hit < 0)
+			hit = name_index(names, n, done, full_name(b, t));
+		if (hit < 0)
+			continue;
+		btf_dump__dump_type(dd, id);
+		done[hit] = true;
+		left--;
+	}
+	btf_dump__free(dd);
+	return sb.buf ? sb.buf : "";
 }
