@@ -79,6 +79,7 @@ struct cdefs {
 	CXIndex index;
 	CXTranslationUnit tu;
 	strvec idents;                   /* identifiers the program uses */
+	bool *ident_unusable;            /* by idents index: its probe failed */
 	strvec btf_types;                /* declared in the generated header */
 	VEC(struct named_decl) decls;
 	VEC(const char *) const_names;   /* enum constants and macros */
@@ -175,7 +176,9 @@ static const char *quoted_after(const char *msg, const char *prefix)
 	return arena_strndup(p, (size_t)(e - p));
 }
 
-/* A diagnostic and its notes, one line each, as clang prints them. */
+/* A diagnostic and its notes, one line each, as libclang prints them to
+ * stderr for bpftrace: the include stack and macro expansions, which
+ * libclang also offers as notes, are not among them. */
 static void add_formatted(const struct libclang *cx, CXDiagnostic d, struct astr *text)
 {
 	astr_adds(text, cx_str(cx, cx->clang_formatDiagnostic(
@@ -183,8 +186,13 @@ static void add_formatted(const struct libclang *cx, CXDiagnostic d, struct astr
 	astr_addc(text, '\n');
 	CXDiagnosticSet notes = cx->clang_getChildDiagnostics(d);
 	unsigned n = notes ? cx->clang_getNumDiagnosticsInSet(notes) : 0;
-	for (unsigned i = 0; i < n; i++)
-		add_formatted(cx, cx->clang_getDiagnosticInSet(notes, i), text);
+	for (unsigned i = 0; i < n; i++) {
+		CXDiagnostic note = cx->clang_getDiagnosticInSet(notes, i);
+		const char *msg = cx_str(cx, cx->clang_getDiagnosticSpelling(note));
+		if (strncmp(msg, "in file included from", 21) &&
+		    strncmp(msg, "expanded from macro", 19))
+			add_formatted(cx, note, text);
+	}
 }
 
 static void read_diagnostics(struct cdefs *cd, unsigned script_lines, struct compile *out)
@@ -196,8 +204,12 @@ static void read_diagnostics(struct cdefs *cd, unsigned script_lines, struct com
 		unsigned line;
 		const char *file = file_of(cx, cx->clang_getDiagnosticLocation(d), &line);
 		if (!strcmp(file, MAIN_FILE) && line > script_lines) {
+			/* a macro probe (3 lines each): that macro has no value */
+			size_t probe = (line - script_lines - 1) / 3;
+			if (probe < cd->idents.n)
+				cd->ident_unusable[probe] = true;
 			cx->clang_disposeDiagnostic(d);
-			continue; /* the macro probes appended after the script */
+			continue;
 		}
 		enum CXDiagnosticSeverity sev = cx->clang_getDiagnosticSeverity(d);
 		const char *msg = cx_str(cx, cx->clang_getDiagnosticSpelling(d));
@@ -235,6 +247,7 @@ static bool compile(struct cdefs *cd, const char *input, unsigned script_lines,
 		cx->clang_disposeTranslationUnit(cd->tu);
 	cd->tu = NULL;
 	*out = (struct compile){ 0 };
+	memset(cd->ident_unusable, 0, cd->idents.n * sizeof *cd->ident_unusable);
 	enum CXErrorCode rc = cx->clang_parseTranslationUnit2(
 		cd->index, MAIN_FILE, args->v, (int)args->n, files,
 		sizeof files / sizeof files[0], CXTranslationUnit_None, &cd->tu);
@@ -287,11 +300,16 @@ static enum CXChildVisitResult visit_decl(CXCursor cur, CXCursor parent, CXClien
 	}
 	case CXCursor_VarDecl: {
 		const char *name = cx_str(cx, cx->clang_getCursorSpelling(cur));
-		if (strncmp(name, MACRO_VAR_PREFIX, strlen(MACRO_VAR_PREFIX)))
+		if (strncmp(name, MACRO_VAR_PREFIX, strlen(MACRO_VAR_PREFIX)) ||
+		    cx->clang_isInvalidDeclaration(cur))
 			return CXChildVisit_Continue;
+		name += strlen(MACRO_VAR_PREFIX);
+		for (size_t i = 0; i < cd->idents.n; i++)
+			if (!strcmp(cd->idents.v[i], name) && cd->ident_unusable[i])
+				return CXChildVisit_Continue; /* not an expression */
 		CXEvalResult r = cx->clang_Cursor_Evaluate(cur);
 		if (r && cx->clang_EvalResult_getKind(r) == CXEval_Int)
-			add_const(cd, name + strlen(MACRO_VAR_PREFIX),
+			add_const(cd, name,
 				  cx->clang_EvalResult_isUnsignedInt(r)
 					  ? (int64_t)cx->clang_EvalResult_getAsUnsigned(r)
 					  : cx->clang_EvalResult_getAsLongLong(r));
@@ -514,6 +532,7 @@ bool cdefs_parse(struct check *c, const char *text)
 	cd->c = c;
 	c->cdefs = cd;
 	collect_idents(c->prog_node, &cd->idents);
+	cd->ident_unusable = ARENA_ARRAY(bool, cd->idents.n + 1);
 
 	struct astr in = { 0 };
 	astr_adds(&in, "#include <__btf_generated_header.h>\n");
@@ -574,10 +593,19 @@ bool cdefs_parse(struct check *c, const char *text)
 			ok = compile(cd, astr_str(&in), script_lines, &args, header, &r);
 			conflict = r.redefinition;
 		}
+		args.n -= 3; /* the BTF flags, pushed last */
+		cd->btf_types.n = 0;
 		if (conflict) {
-			args.n -= 3; /* the BTF flags, pushed last */
-			cd->btf_types.n = 0;
 			ok = compile(cd, astr_str(&in), script_lines, &args, "", &r);
+		} else if (!ok) {
+			/* Headers that need what -D_LINUX_TYPES_H hides (macros
+			 * BTF cannot give, such as DECLARE_BITMAP) may still
+			 * compile alone; else the BTF attempt's errors stand. */
+			struct compile alone;
+			if (compile(cd, astr_str(&in), script_lines, &args, "", &alone)) {
+				ok = true;
+				r = alone;
+			}
 		}
 	}
 	finish_messages(cd, &r);

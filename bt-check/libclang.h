@@ -37,7 +37,7 @@
 	X(clang_Cursor_Evaluate) X(clang_EvalResult_getKind)               \
 	X(clang_EvalResult_isUnsignedInt) X(clang_EvalResult_getAsUnsigned) \
 	X(clang_EvalResult_getAsLongLong) X(clang_EvalResult_dispose)      \
-	X(clang_getInclusions) X(clang_getChildDiagnostics)                \
+	X(clang_getInclusions) X(clang_getChildDiagnostics) X(clang_isInvalidDeclaration)                \
 	X(clang_getNumDiagnosticsInSet) X(clang_getDiagnosticInSet)
 
 struct libclang {

@@ -1042,7 +1042,8 @@ BEGIN { @s = sizeof(struct mine); @o = offsetof(struct mine, c); @e = M2; @m = M
 	cdef_prog '#include <no_such_header_xyz.h>
 BEGIN { }'
 	run -1 bt-check "$TMP/in.ast"
-	[ "$output" = "definitions.h:1:10: fatal error: 'no_such_header_xyz.h' file not found" ]
+	# line 2: definitions.h starts with the generated BTF header's #include
+	[ "$(grep -v '^WARNING: Could not find kernel headers' <<< "$output")" = "definitions.h:2:10: fatal error: 'no_such_header_xyz.h' file not found" ]
 }
 
 @test "cdefs: a member without ';' before '}' is accepted (as clang does)" {
@@ -1053,8 +1054,10 @@ BEGIN { }'
 @test "cdefs: a redefined kernel type does not take members from BTF" {
 	cdef_prog 'struct task_struct { struct thread_info x; } BEGIN { @ = curtask->x.status; }'
 	run -1 bt-check "$TMP/in.ast"
-	[ "${lines[0]}" = 'WARNING: Cannot take type definitions from BTF since there is a redefinition conflict with user-defined types.' ]
-	[[ "${lines[1]}" == "definitions.h:1:"*": error: field has incomplete type 'struct thread_info'" ]]
+	# bpftrace warns about the conflict only when clang's own errors are
+	# redefinitions (cdefs.bats); here clang's error alone is printed
+	[ "$(grep -v '^WARNING: Could not find kernel headers' <<< "$output")" = "definitions.h:2:41: error: field has incomplete type 'struct thread_info'
+definitions.h:2:29: note: forward declaration of 'struct thread_info'" ]
 }
 
 @test "cdefs: kernel types held by value come from BTF" {
