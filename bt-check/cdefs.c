@@ -489,6 +489,15 @@ static bool btf_conflict(struct cdefs *cd)
 	return false;
 }
 
+/* Each header clang read, for the snapshot's copy of the kernel's. */
+static void note_header(CXFile file, CXSourceLocation *stack, unsigned depth, CXClientData data)
+{
+	struct cdefs *cd = data;
+	(void)stack;
+	(void)depth;
+	sys_note_kernel_header(check_sys(cd->c), cx_str(cd->cx, cd->cx->clang_getFileName(file)));
+}
+
 static void system_include_args(strvec *args)
 {
 	struct utsname u;
@@ -549,9 +558,10 @@ bool cdefs_parse(struct check *c, const char *text)
 
 	strvec args = { 0 };
 	system_include_args(&args);
-	const char *ksrc, *kbuild;
-	if (kheaders_dirs(c, &ksrc, &kbuild))
-		kheaders_cflags(ksrc, kbuild, &args);
+	const char *ksrc, *kbuild, *machine;
+	bool kheaders = kheaders_find(c, &ksrc, &kbuild, &machine);
+	if (kheaders)
+		kheaders_cflags(ksrc, kbuild, machine, &args);
 	VEC_PUSH(&args, "-include");
 	VEC_PUSH(&args, WORKAROUNDS_HEADER);
 	for (size_t i = 0; i < c->o->include_dirs.n; i++) {
@@ -609,6 +619,8 @@ bool cdefs_parse(struct check *c, const char *text)
 		}
 	}
 	finish_messages(cd, &r);
+	if (kheaders && cd->tu)
+		cx->clang_getInclusions(cd->tu, note_header, cd);
 	if (!ok)
 		return false;
 	cx->clang_visitChildren(cx->clang_getTranslationUnitCursor(cd->tu), visit_decl, cd);

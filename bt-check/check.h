@@ -197,11 +197,14 @@ bool cdefs_constant(struct check *c, const char *name, int64_t *v);
 
 /* ---- kheaders.c ---- */
 typedef VEC(const char *) strvec;
-/* The kernel source and build directories (bpftrace's search and its
- * warning when there are none); false if none. */
-bool kheaders_dirs(struct check *c, const char **src, const char **build);
-/* clang flags that compile the kernel's headers found there. */
-void kheaders_cflags(const char *src, const char *build, strvec *args);
+/* The kernel's header directories (sys_kernel_headers); bpftrace's
+ * warning and false when there are none. */
+bool kheaders_find(struct check *c, const char **src, const char **build,
+		   const char **machine);
+/* clang flags that compile the kernel's headers found there, for the
+ * target's `uname -m` machine. */
+void kheaders_cflags(const char *src, const char *build, const char *machine,
+		     strvec *args);
 
 /* ---- fold.c ---- */
 bool param_value(struct check *c, int idx, const char **s);

@@ -1,12 +1,6 @@
-/* kheaders.c - where the kernel's headers are, and the clang flags that
- * compile them, found as bpftrace v0.20 finds them:
- *
- *   BPFTRACE_KERNEL_SOURCE set: it is the source directory, and
- *   BPFTRACE_KERNEL_BUILD (default: the same) the build directory.
- *   Else /lib/modules/$(uname -r)/source and .../build (Debian keeps the
- *   pristine headers in the first, the generated ones in the second); when
- *   only one exists it serves as both; when neither does, a warning says
- *   how to point bt-check at headers and no kernel flags are used.
+/* kheaders.c - the clang flags that compile the kernel's headers, as
+ * bpftrace v0.20 passes them, and its warning when there are none (where
+ * the headers are is sys.h's question: sys_kernel_headers).
  *
  * The flags are Linux's own include order ($(LINUXINCLUDE) and
  * $(USERINCLUDE) of its Makefile: arch, generated, include, uapi), the
@@ -16,46 +10,25 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/utsname.h>
 
 #include "check.h"
 
-static bool is_dir(const char *path)
+bool kheaders_find(struct check *c, const char **src, const char **build,
+		   const char **machine)
 {
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-bool kheaders_dirs(struct check *c, const char **src, const char **build)
-{
-	const char *env = getenv("BPFTRACE_KERNEL_SOURCE");
-	if (env) {
-		const char *benv = getenv("BPFTRACE_KERNEL_BUILD");
-		*src = env;
-		*build = benv ? benv : env;
+	struct sys *s = check_sys(c);
+	if (s && sys_kernel_headers(s, src, build, machine))
 		return true;
-	}
-	struct utsname u;
-	uname(&u);
-	const char *s = arena_printf("/lib/modules/%s/source", u.release);
-	const char *b = arena_printf("/lib/modules/%s/build", u.release);
-	bool have_s = is_dir(s), have_b = is_dir(b);
-	if (!have_s && !have_b) {
-		/* bpftrace clears both paths before printing them, so its
-		 * message names two empty directories; kept as it is. */
-		diag_warn(c->d, (struct loc){ 0 },
-			  "Could not find kernel headers in  or . To specify a particular "
-			  "path to kernel headers, set the env variables "
-			  "BPFTRACE_KERNEL_SOURCE and, optionally, BPFTRACE_KERNEL_BUILD if "
-			  "the kernel was built in a different directory than its source. "
-			  "To create kernel headers run 'modprobe kheaders', which will "
-			  "create a tar file at /sys/kernel/kheaders.tar.xz");
-		return false;
-	}
-	*src = have_s ? s : b;
-	*build = have_b ? b : s;
-	return true;
+	/* bpftrace clears both paths before printing them, so its message
+	 * names two empty directories; kept as it is. */
+	diag_warn(c->d, (struct loc){ 0 },
+		  "Could not find kernel headers in  or . To specify a particular "
+		  "path to kernel headers, set the env variables "
+		  "BPFTRACE_KERNEL_SOURCE and, optionally, BPFTRACE_KERNEL_BUILD if "
+		  "the kernel was built in a different directory than its source. "
+		  "To create kernel headers run 'modprobe kheaders', which will "
+		  "create a tar file at /sys/kernel/kheaders.tar.xz");
+	return false;
 }
 
 /* The kernel's name for the architecture uname reports. */
@@ -75,12 +48,11 @@ static const char *kernel_arch(const char *machine)
 	return machine;
 }
 
-void kheaders_cflags(const char *src, const char *build, strvec *args)
+void kheaders_cflags(const char *src, const char *build, const char *machine,
+		     strvec *args)
 {
-	struct utsname u;
-	uname(&u);
 	const char *archenv = getenv("ARCH");
-	const char *arch = archenv ? archenv : kernel_arch(u.machine);
+	const char *arch = archenv ? archenv : kernel_arch(machine);
 	/* the kernel brings its own headers: no libc ones (clang's builtin
 	 * headers stay: the caller lists them with -isystem) */
 	VEC_PUSH(args, "-nostdinc");

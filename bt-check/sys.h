@@ -103,6 +103,16 @@ bool sys_tracepoint_data_loc(struct sys *s, const struct type *args,
  * NULL if unknown. */
 struct type *sys_kernel_type(struct sys *s, const char *name);
 
+/* The kernel's header directories, found as bpftrace v0.20 finds them
+ * (BPFTRACE_KERNEL_SOURCE and BPFTRACE_KERNEL_BUILD, else
+ * /lib/modules/$(uname -r)/source and build), or the snapshot's copy of
+ * them; machine: the target's `uname -m`.  false when there are none. */
+bool sys_kernel_headers(struct sys *s, const char **src, const char **build,
+			const char **machine);
+/* A header file clang read: recorded in the snapshot when it lies in the
+ * kernel's header directories. */
+void sys_note_kernel_header(struct sys *s, const char *path);
+
 /* Is there kernel BTF (BPFTRACE_BTF, /sys/kernel/btf/vmlinux or the
  * snapshot's)?  Live, only looks for the file; loads it when recording a
  * snapshot, so an offline compile sees the same answer. */

@@ -99,6 +99,9 @@ struct sys {
 	/* tracepoint args records built so far */
 	VEC(struct tp_record_info *) tp_infos;
 
+	/* kernel header directories in use (live), for the snapshot */
+	const char *kh_src, *kh_build;
+
 	/* snapshot being recorded */
 	VEC(struct snap_entry *) snap;
 };

@@ -391,3 +391,21 @@ BEGIN { @ = AF_INET6; }' > "$TMP/in.ast"
 	[[ "$output" == *"fatal error: '$TMP/none/include/linux/kconfig.h' file not found"* ]]
 	BPFTRACE_KERNEL_SOURCE="$KSRC" BPFTRACE_KERNEL_BUILD="$KBUILD" run -0 bt-check "$TMP/in.ast" -o /dev/null
 }
+
+@test "kernel headers: --snapshot keeps the headers clang read; --sysroot compiles from them alone" {
+	kernel_headers
+	bt-parse -e '#include <linux/sched.h>
+BEGIN { @a = TASK_RUNNING; @b = TASK_COMM_LEN; @c = offsetof(struct task_struct, pid); }' > "$TMP/in.ast"
+	BPFTRACE_KERNEL_SOURCE="$KSRC" BPFTRACE_KERNEL_BUILD="$KBUILD" \
+		bt-check --snapshot "$TMP/snap" "$TMP/in.ast" > "$TMP/live.ir" 2>/dev/null
+	[ "$(cat "$TMP/snap/kheaders/machine")" = "$(uname -m)" ]
+	cmp "$TMP/snap/kheaders/source/include/linux/sched.h" "$KSRC/include/linux/sched.h"
+	[ -f "$TMP/snap/kheaders/build/include/generated/autoconf.h" ]
+	# the live machine's headers (none here, or wrong ones) play no part
+	BPFTRACE_KERNEL_SOURCE="$TMP/nowhere" bt-check --sysroot "$TMP/snap" "$TMP/in.ast" > "$TMP/offline.ir" 2>/dev/null
+	cmp "$TMP/live.ir" "$TMP/offline.ir"
+	# a snapshot without kernel headers has none
+	bt-check --snapshot "$TMP/snap2" -o /dev/null "$TMP/in.ast" 2>/dev/null || true
+	BPFTRACE_KERNEL_SOURCE="$KSRC" BPFTRACE_KERNEL_BUILD="$KBUILD" run -1 bt-check --sysroot "$TMP/snap2" "$TMP/in.ast"
+	[[ "$output" == "WARNING: Could not find kernel headers in  or . To specify"* ]]
+}
