@@ -297,7 +297,11 @@ bool check_program(struct check *c, struct node *program)
 	c->prog_node = program;
 	config_type_values(program);
 	const char *defs = program->str ? program->str : "";
-	if ((defs[0] || c->o->include_files.n) && !cdefs_parse(c, defs))
+	/* --include alone still needs a compile; bpftrace then compiles a
+	 * placeholder definition */
+	if (!defs[0] && c->o->include_files.n)
+		defs = "#define __BPFTRACE_DUMMY__\n";
+	if (defs[0] && !cdefs_parse(c, defs))
 		return false;
 	if (!probes_expand(c, program))
 		return false;

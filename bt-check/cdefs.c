@@ -31,10 +31,11 @@
  * not the script's and are dropped).  Record members whose type came from
  * the generated header are BTF's own types.
  *
- * Errors: clang's diagnostics, formatted as clang formats them
+ * Errors: when the compile has errors, all its diagnostics (warnings and
+ * notes too), formatted as libclang prints them for bpftrace
  * (`definitions.h:2:21: error: unknown type name 'unknown_t'`), then
  * bpftrace's extra line: a redefinition warning or the hint to include
- * headers or install BTF.
+ * headers or install BTF.  A compile without errors prints nothing.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -511,8 +512,12 @@ static void system_include_args(strvec *args)
 	}
 }
 
+/* libclang shows a compile's diagnostics (warnings too) only when it had
+ * errors; bpftrace then adds its line. */
 static void finish_messages(struct cdefs *cd, const struct compile *r)
 {
+	if (!r->failed)
+		return;
 	struct astr out = r->text;
 	if (r->failed && r->redefinition) {
 		if (!cd->c->o->no_warnings)

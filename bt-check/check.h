@@ -3,7 +3,8 @@
  * Pass order (check_program in analyse.c):
  *   1. config   config block + BPFTRACE_* env -> meta.cfg (max_strlen is
  *               needed by every string type below, so it runs first)
- *   2. cdefs    C definitions of the script (structs/unions/enums/#define)
+ *   2. cdefs    C definitions of the script and the headers they include,
+ *               compiled by libclang (only when there are any)
  *   3. probes   attach point checks, expansion through sys.h, one program
  *               per probe block (cloned per attach point only when types
  *               differ between attach points, e.g. tracepoint args)

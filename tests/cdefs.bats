@@ -270,6 +270,17 @@ definitions.h:2:8: note: previous definition is here
 WARNING: Cannot take type definitions from BTF since there is a redefinition conflict with user-defined types." ]
 }
 
+@test "messages: clang's warnings show only along with an error (as libclang shows them to bpftrace)" {
+	bt-parse -e 'struct x { unsigned long x }; BEGIN { }' > "$TMP/in.ast"
+	run --separate-stderr -0 bt-check "$TMP/in.ast" -o /dev/null
+	[ "$(drop_kheaders_warning <<< "$stderr")" = "" ]
+	bt-parse -e 'struct x { unsigned long x }; struct y { unknown_t z; }; BEGIN { }' > "$TMP/in.ast"
+	run -1 bt-check "$TMP/in.ast"
+	[ "$(drop_kheaders_warning <<< "$output")" = "definitions.h:2:27: warning: expected ';' at end of declaration list
+definitions.h:3:12: error: unknown type name 'unknown_t'
+ERROR: Include headers with missing type definitions or install BTF information to your system." ]
+}
+
 @test "messages: __attribute__ is accepted, a declaration clang refuses is an error (never dropped)" {
 	bt-parse -e '#pragma pack(1)
 struct A { char c; int x __attribute__((aligned(8))); char y __attribute__((aligned(4))); long z __attribute__((packed)); }
