@@ -273,10 +273,12 @@ static void visit_builtin(struct check *c, struct node *n)
 		if (t == PT_KRETPROBE || t == PT_URETPROBE) {
 			n->type = type_int(64, false);
 		} else if (t == PT_KFUNC || t == PT_KRETFUNC) {
-			const struct field *f = p->args ? type_field(p->args, "retval") : NULL;
-			if (f)
+			const struct field *f = p->args ? type_field(p->args, KFUNC_RETVAL) : NULL;
+			if (f) {
+				/* ir: num = the slot's offset in the context */
 				n->type = f->type;
-			else
+				n->num = f->offset;
+			} else
 				err(c, n->loc, "Can't find a field $retval");
 		} else {
 			err(c, n->loc,

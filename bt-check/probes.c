@@ -223,7 +223,8 @@ static void load_args(struct check *c, struct prog *p)
 		p->args = sys_tracepoint_args(s, empty(ap->target), empty(ap->func));
 		break;
 	case PT_KFUNC: case PT_KRETFUNC:
-		p->args = sys_kfunc_args(s, ap->target, empty(ap->func));
+		p->args = sys_kfunc_args(s, ap->target, empty(ap->func),
+					 ap->provider == PT_KRETFUNC);
 		break;
 	case PT_UPROBE:
 		p->args = sys_uprobe_args(s, empty(ap->target), empty(ap->func));

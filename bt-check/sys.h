@@ -128,11 +128,15 @@ const char *sys_btf_c_defs(struct sys *s, const char *const *names, size_t n);
  * Loads BTF; false if unknown. */
 bool sys_kernel_enum_value(struct sys *s, const char *name, uint64_t *value);
 
-/* kfunc/kretfunc args from BTF: record "struct kfunc:<module>:<func>_args",
- * is_funcarg, AS_KERNEL; each parameter at offset 8 * its first u64 slot
- * (a parameter takes ceil(size/8) slots), then "retval" (non-void
- * functions) in the next slot; size = 8 * slots.  NULL if unknown. */
-struct type *sys_kfunc_args(struct sys *s, const char *module, const char *func);
+/* kfunc/kretfunc args from BTF: record "struct kfunc:<module>:<func>_args"
+ * (kretfunc: "struct kretfunc:..."), is_funcarg, AS_KERNEL; each parameter
+ * at offset 8 * its first u64 slot (a parameter takes ceil(size/8) slots);
+ * with ret (kretfunc) and a non-void function, then "$retval" (the
+ * `retval` builtin; the name cannot be written as a field) in the next
+ * slot: an fentry program may not read past the arguments.  size = 8 *
+ * slots.  NULL if unknown. */
+#define KFUNC_RETVAL "$retval"
+struct type *sys_kfunc_args(struct sys *s, const char *module, const char *func, bool ret);
 
 /* uprobe args from DWARF of binary `path` for function `func`: record
  * "struct uprobe:<path>:<func>_args", is_funcarg, AS_USER, parameter i at

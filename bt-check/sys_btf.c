@@ -340,13 +340,14 @@ static const struct btf_type *find_func(struct btf *b, const char *name,
 	return f;
 }
 
-struct type *sys_kfunc_args(struct sys *s, const char *module, const char *func)
+struct type *sys_kfunc_args(struct sys *s, const char *module, const char *func, bool ret)
 {
 	struct btf_conv *c = conv_module(s, module);
 	const struct btf_type *proto;
 	if (!c || !find_func(c->btf, func, &proto))
 		return NULL;
-	struct type *r = type_record(arena_printf("struct kfunc:%s:%s_args",
+	struct type *r = type_record(arena_printf("struct %s:%s:%s_args",
+						   ret ? "kretfunc" : "kfunc",
 						   module ? module : "vmlinux",
 						   func));
 	VEC(struct field) fields = { 0 };
@@ -363,8 +364,8 @@ struct type *sys_kfunc_args(struct sys *s, const char *module, const char *func)
 		slot += f.type->size > 8 ? (f.type->size + 7) / 8 : 1;
 		VEC_PUSH(&fields, f);
 	}
-	if (proto->type) {
-		struct field f = { .name = "retval", .offset = slot * 8,
+	if (ret && proto->type) {
+		struct field f = { .name = KFUNC_RETVAL, .offset = slot * 8,
 				   .type = conv_type(c, proto->type, 0, true) };
 		slot++;
 		VEC_PUSH(&fields, f);

@@ -1,8 +1,8 @@
-/* attach_kernel.c - kprobe/kretprobe, kfunc/kretfunc and iter probes.
+/* attach_kernel.c - kprobe/kretprobe and iter probes (kfunc/kretfunc:
+ * attach_kfunc.c).
  *
- * This machine has no kprobes and refuses fentry/fexit; the attach calls
- * are still real, so the errors are the kernel's, reported as bpftrace
- * does.  iter probes: the iterator is created after attaching and read to
+ * This machine has no kprobes; the attach calls are still real, so the
+ * errors are the kernel's, reported as bpftrace does.  iter probes: the iterator is created after attaching and read to
  * its end (its output becomes `text` records of kind `iter`), or its link
  * is pinned when the attach point names a pin path.
  */
@@ -39,17 +39,6 @@ int attach_kprobe(struct bt *bt, uint32_t p, uint32_t a)
 	LIBBPF_OPTS(bpf_kprobe_opts, o, .offset = (size_t)ap->func_offset, .retprobe = ret,
 		    .bpf_cookie = m->cookie);
 	struct bpf_link *l = bpf_program__attach_kprobe_opts(prog_of(bt, p), ap->func, &o);
-	if (!l)
-		return -1;
-	hold_link(bt, p, l);
-	return 0;
-}
-
-int attach_kfunc(struct bt *bt, uint32_t p, uint32_t a)
-{
-	(void)a;
-	/* fentry/fexit programs carry their target from load time */
-	struct bpf_link *l = bpf_program__attach_trace(prog_of(bt, p));
 	if (!l)
 		return -1;
 	hold_link(bt, p, l);

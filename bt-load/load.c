@@ -205,9 +205,15 @@ static void report_load_error(struct bt *bt, int err)
 		if (p >= 0 && bt->meta.probes.v[p].nattach == 1)
 			pname = bt->meta.probes.v[p].attach[0].name;
 		if (bt->o.verbose) {
+			/* our log buffer (configure()) has it, else libbpf's */
+			struct bpf_program *prog = p >= 0 ? prog_of(bt, (uint32_t)p) : NULL;
+			size_t len = 0;
+			const char *own = prog ? bpf_program__log_buf(prog, &len) : NULL;
 			const char *b = strstr(g_libbpf_log, "-- BEGIN PROG LOAD LOG --");
 			const char *e = b ? strstr(b, "-- END PROG LOAD LOG --") : NULL;
-			if (b && e) {
+			if (own && *own) {
+				fprintf(stderr, "\nThe verifier log:\n%s\n", own);
+			} else if (b && e) {
 				b += strlen("-- BEGIN PROG LOAD LOG --\n");
 				fprintf(stderr, "\nThe verifier log:\n%.*s\n", (int)(e - b), b);
 			}

@@ -9,7 +9,7 @@
  *                 rawtracepoint), attach_uprobe.c (uprobe, uretprobe,
  *                 uprobe_multi, usdt), attach_perf.c (profile, interval,
  *                 software, hardware, watchpoints), attach_kernel.c
- *                 (kprobe, kfunc, iter)
+ *                 (kprobe, iter), attach_kfunc.c (kfunc, kretfunc)
  *   ringbuf.c     event loop: poll ring buffer, dispatch async events
  *   out.c         the `out` stream writer (ir-spec/out.md), flush policy
  *   maps_dump.c   read/clear/zero user maps, write `map` records

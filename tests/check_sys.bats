@@ -96,9 +96,9 @@ int main(int argc, char **argv)
 	} else if (!strcmp(cmd, "ktype")) {
 		typed = true;
 		t = sys_kernel_type(s, argv[a]);
-	} else if (!strcmp(cmd, "kfargs") && a + 1 < argc) {
+	} else if ((!strcmp(cmd, "kfargs") || !strcmp(cmd, "kretfargs")) && a + 1 < argc) {
 		typed = true;
-		t = sys_kfunc_args(s, argv[a], argv[a + 1]);
+		t = sys_kfunc_args(s, argv[a], argv[a + 1], !strcmp(cmd, "kretfargs"));
 	} else if (!strcmp(cmd, "uargs") && a + 1 < argc) {
 		typed = true;
 		t = sys_uprobe_args(s, argv[a], argv[a + 1]);
@@ -556,12 +556,19 @@ kfunc:vmlinux:vfs_readv" ]
 	run "$Q" --sysroot "$FIX" expand 'kprobe:nope'
 	[ "${lines[1]}" = 'WARNING: nope is not traceable (either non-existing, inlined, or marked as "notrace"); attaching to it will likely fail' ]
 	run "$Q" --sysroot "$FIX" kfargs vmlinux vfs_read
-	[ "$output" = "record struct kfunc:vmlinux:vfs_read_args size=40 as=1 funcarg
+	[ "$output" = "record struct kfunc:vmlinux:vfs_read_args size=32 as=1 funcarg
+  file: struct file * @0
+  buf: int8 * @8
+  count: unsigned int64 @16
+  pos: int64 * @24" ]
+	# kretfunc: the return value's slot follows the arguments
+	run "$Q" --sysroot "$FIX" kretfargs vmlinux vfs_read
+	[ "$output" = "record struct kretfunc:vmlinux:vfs_read_args size=40 as=1 funcarg
   file: struct file * @0
   buf: int8 * @8
   count: unsigned int64 @16
   pos: int64 * @24
-  retval: int64 @32" ]
+  \$retval: int64 @32" ]
 	run bt-check --sysroot "$FIX" --list -v 'kfunc:vmlinux:tcp_sendmsg'
 	[ "$output" = "kfunc:vmlinux:tcp_sendmsg
     struct sock * sk
