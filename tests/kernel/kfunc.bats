@@ -1,0 +1,108 @@
+#!/usr/bin/env bats
+# kfunc.bats - kfunc/kretfunc (fentry/fexit) probes, module BTF, path() and
+# skboutput() under a stock kernel.  Expectations are bpftrace v0.20's.
+
+load helpers
+
+setup() {
+	[ -r /sys/kernel/btf/vmlinux ] || skip "this kernel has no BTF"
+	[ "$(kernel_config CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS)" = y ] ||
+		skip "this kernel has no fentry/fexit (CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS)"
+}
+
+# BPF programs of type tracing loaded right now.
+tracing_progs() {
+	bpftool prog show 2>/dev/null | grep -c ': tracing ' || true
+}
+
+# ---- retval ----
+
+@test "kretfunc: retval is the return value, read after the arguments" {
+	# __sys_bpf(int cmd, bpfptr_t uattr (16 bytes), unsigned int size):
+	# the return value is in the fifth u64 slot; the probe fires on E2BIG
+	run bpftrace -e 'kretfunc:__sys_bpf /args.cmd == 1111/ {
+		printf("cmd %d size %d ret %d\n", args.cmd, args.size, (int64)retval); exit(); }' \
+		-c "$TP/kfunc_args 1111 2222"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"cmd 1111 size 2222 ret -7"* ]]
+}
+
+@test "kretfunc: retval of vfs_read tells data from end of file" {
+	# cat reads the file's bytes (> 0) then hits its end (0)
+	run bpftrace -e 'kretfunc:vfs_read /pid == cpid/ { @[retval > 0] = count(); }' \
+		-c 'cat /etc/hostname'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"@[0]: "* ]]
+	[[ "$output" == *"@[1]: "* ]]
+}
+
+@test "kfunc: retval is refused where there is none, as v0.20" {
+	run bpftrace -e 'kfunc:vfs_read { @ = retval; }'
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"ERROR: Can't find a field \$retval"* ]]
+}
+
+# ---- one block, several targets ----
+
+@test "kfunc: one block on two functions fires on both, probe and func per target" {
+	run bpftrace -e 'kfunc:vfs_read, kfunc:vfs_open /pid == cpid/ { @[probe, func] = count(); }' \
+		-c 'cat /etc/hostname'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Attaching 2 probes..."* ]]
+	[[ "$output" == *"@[kfunc:vmlinux:vfs_open, vfs_open]: "* ]]
+	[[ "$output" == *"@[kfunc:vmlinux:vfs_read, vfs_read]: "* ]]
+}
+
+@test "kretfunc: a wildcard attaches every match and leaves no program behind" {
+	local before
+	before=$(tracing_progs)
+	run bpftrace -e 'kretfunc:vfs_read* /pid == cpid/ { @[probe] = count(); }' -c 'cat /etc/hostname'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	local n
+	n=$(bpftrace -l 'kretfunc:vmlinux:vfs_read*' | wc -l)
+	[ "$n" -ge 2 ]
+	[[ "$output" == *"Attaching $n probes..."* ]]
+	[[ "$output" == *"@[kretfunc:vmlinux:vfs_read]: "* ]]
+	[[ "$output" != *ERROR* ]]
+	[ "$(tracing_progs)" -eq "$before" ]
+}
+
+@test "kfunc: blocks sharing targets each run (v0.20's multiple-attach-point case)" {
+	run bpftrace -e 'BEGIN { @a = 2; @b = 1; @c = 1 } i:s:1 { exit() }
+		kfunc:vfs_read, kfunc:vfs_open /@a != 0/ { @a -= 1 }
+		kfunc:vfs_read /@b == 1/ { @b = 0 }
+		kfunc:vfs_open /@c == 1/ { @c = 0 }' -c "$TP/syscall open"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"@a: 0
+@b: 0
+@c: 0"* ]]
+}
+
+# ---- args as a value ----
+
+@test "kfunc: args stored in a map, printed, and as a map key" {
+	run bpftrace -e 'kfunc:vfs_open /pid == cpid/ { @ = args; exit(); }' -c "$TP/syscall open"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ "@: { .path = 0x"[0-9a-f]+", .file = 0x"[0-9a-f]+" }" ]]
+	run bpftrace -e 'kfunc:vfs_open /pid == cpid/ { print(args); exit(); }' -c "$TP/syscall open"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ "{ .path = 0x"[0-9a-f]+", .file = 0x"[0-9a-f]+" }" ]]
+	run bpftrace -e 'kfunc:vfs_open /pid == cpid/ { @[args] = 1; exit(); }' -c "$TP/syscall open"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ "@[{.path=0x"[0-9a-f]+",.file=0x"[0-9a-f]+"}]: 1" ]]
+}
+
+@test "kretfunc: args printed with the return value" {
+	run bpftrace -e 'kretfunc:vfs_read /pid == cpid/ { print(args); exit(); }' -c 'cat /etc/hostname'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ "{ .file = 0x"[0-9a-f]+", .buf = 0x"[0-9a-f]+", .count = "[0-9]+", .pos = 0x"[0-9a-f]+", .\$retval = "[0-9]+" }" ]]
+}
