@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -667,9 +668,11 @@ static void fn_cgroupid(struct call *k)
 	const char *path = k->args[0]->str;
 	uint64_t id;
 	struct sys *s = check_sys(c);
-	if (!s || !sys_cgroup_id(s, path, &id)) {
+	int e = s ? sys_cgroup_id(s, path, &id) : ENOENT;
+	if (e) {
 		diag_add(c->d, DIAG_ERROR, (struct loc){ 0 },
-			 "Failed to compile: Failed to resolve cgroup id of: %s", path);
+			 "Failed to compile: Failed to get `cgroupid` for path: \"%s\": %s",
+			 path, strerror(e));
 		return;
 	}
 	fold_int(c, k->n, (int64_t)id, type_int(64, false));

@@ -151,8 +151,10 @@ bool sys_user_symbol(struct sys *s, const char *path, const char *name,
 		     uint64_t *addr, uint64_t *size);
 
 /* cgroupid("path"): the cgroup id (kernfs file handle = inode number) of
- * the cgroup2 directory at path.  false if it does not exist. */
-bool sys_cgroup_id(struct sys *s, const char *path, uint64_t *id);
+ * the cgroup2 directory at path.  0, or the errno of the failure: the
+ * path does not exist (ENOENT), or its file system's handle is not 8
+ * bytes long (EOVERFLOW: not a cgroup). */
+int sys_cgroup_id(struct sys *s, const char *path, uint64_t *id);
 
 /* Can kfunc/kretfunc programs be loaded here?  Live: a test fentry
  * program is loaded (as bpftrace does); with a sysroot: the snapshot's

@@ -81,9 +81,10 @@ bool sys_expand(struct sys *s, const struct attach_point *ap, apvec *out,
 	return expanders[ap->provider](s, ap, out, d, loc, flags);
 }
 
-/* cgroupid("path"): the cgroup id is the kernfs file handle of the cgroup2
- * directory (8 bytes), which equals its inode number. */
-bool sys_cgroup_id(struct sys *s, const char *path, uint64_t *id)
+/* cgroupid("path"): the cgroup id is the kernfs file handle of the cgroup
+ * directory, 8 bytes.  As bpftrace, the handle is asked for with room for
+ * exactly 8 bytes, so any other file system fails (EOVERFLOW). */
+int sys_cgroup_id(struct sys *s, const char *path, uint64_t *id)
 {
 	const char *key = "cgroups";
 	if (s->sysroot) {
@@ -95,28 +96,22 @@ bool sys_cgroup_id(struct sys *s, const char *path, uint64_t *id)
 			if (tab && (size_t)(tab - lines.v[i]) == plen &&
 			    strncmp(lines.v[i], path, plen) == 0) {
 				*id = strtoull(tab + 1, NULL, 10);
-				return true;
+				return 0;
 			}
 		}
-		return false;
+		return ENOENT;
 	}
 	struct {
 		struct file_handle fh;
-		unsigned char buf[64];
+		uint64_t cgid;
 	} h;
 	int mount_id;
-	h.fh.handle_bytes = sizeof h.buf;
-	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0) == 0 &&
-	    h.fh.handle_bytes == 8) {
-		memcpy(id, h.fh.f_handle, 8);
-	} else {
-		struct stat st;
-		if (stat(path, &st) < 0)
-			return false;
-		*id = (uint64_t)st.st_ino;
-	}
+	h.fh.handle_bytes = sizeof h.cgid;
+	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0) < 0)
+		return errno;
+	*id = h.cgid;
 	sys_src_note_line(s, key,
 			  arena_printf("%s\t%llu", path,
 				       (unsigned long long)*id));
-	return true;
+	return 0;
 }

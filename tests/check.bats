@@ -320,6 +320,18 @@ BEGIN { @ = str($1 + 9); }
 	err_at 'BEGIN { @ = ntop(2, kstack); }' 13 28 'ntop() expects an integer or array argument, got kstack'
 }
 
+@test "error: cgroupid() of a path that is not a cgroup (bpftrace's wording)" {
+	bt-parse -e 'BEGIN { @ = cgroupid("/nonexistent/cg"); }' > "$TMP/in.ast"
+	run -1 bt-check "$TMP/in.ast"
+	[ "$output" = 'ERROR: Failed to compile: Failed to get `cgroupid` for path: "/nonexistent/cg": No such file or directory' ]
+	local tmpfs
+	tmpfs=$(findmnt -n -t tmpfs -o TARGET | head -1)
+	[ -n "$tmpfs" ] || skip "no tmpfs mounted"
+	bt-parse -e "BEGIN { @ = cgroupid(\"$tmpfs\"); }" > "$TMP/in.ast"
+	run -1 bt-check "$TMP/in.ast"
+	[ "$output" = "ERROR: Failed to compile: Failed to get \`cgroupid\` for path: \"$tmpfs\": Value too large for defined data type" ]
+}
+
 @test "error: pton() arguments" {
 	err_at 'BEGIN { @ = pton("abc"); }' 13 24 'pton() expects an string argument of an IPv4/IPv6 address, got abc'
 	err_at 'BEGIN { @ = pton("1.2.3.400"); }' 13 30 'pton() expects a valid IPv4/IPv6 address, got 1.2.3.400'

@@ -123,10 +123,11 @@ int main(int argc, char **argv)
 			rc = 1;
 	} else if (!strcmp(cmd, "cgroupid")) {
 		uint64_t id;
-		if (sys_cgroup_id(s, argv[a], &id))
+		int e = sys_cgroup_id(s, argv[a], &id);
+		if (!e)
 			printf("%llu\n", (unsigned long long)id);
 		else
-			rc = 1;
+			printf("%s\n", strerror(e)), rc = 1;
 	} else {
 		return 2;
 	}
@@ -422,10 +423,23 @@ usdt:$prog:tracetest:testprobe2" ]
 	[ "$output" = "$want" ]
 	run "$Q" ksym no_such_symbol_xyz
 	[ "$status" -eq 1 ]
-	[ -d /sys/fs/cgroup ] || skip "no cgroup2"
-	run "$Q" cgroupid /sys/fs/cgroup
+	run "$Q" cgroupid /nonexistent/cgroup
+	[ "$status" -eq 1 ]
+	[ "$output" = "No such file or directory" ]
+	# only a cgroup file system has 8-byte file handles (bpftrace asks for
+	# exactly that): a tmpfs directory is refused, not given its inode
+	local tmpfs cg
+	tmpfs=$(findmnt -n -t tmpfs -o TARGET | head -1)
+	if [ -n "$tmpfs" ]; then
+		run "$Q" cgroupid "$tmpfs"
+		[ "$status" -eq 1 ]
+		[ "$output" = "Value too large for defined data type" ]
+	fi
+	cg=$(findmnt -n -t cgroup2 -o TARGET | head -1)
+	[ -n "$cg" ] || skip "no cgroup2 mounted"
+	run "$Q" cgroupid "$cg"
 	[ "$status" -eq 0 ]
-	[ "$output" = "$(stat -c %i /sys/fs/cgroup)" ]
+	[ "$output" = "$(stat -c %i "$cg")" ]
 }
 
 @test "kernel types from BTF: records, flattened anonymous members, bitfields" {
