@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "dump.h"
 
 #define MAX_PASSES 100
 
@@ -111,6 +112,7 @@ static void coerce_int(struct check *c, struct node **slot, struct type *to)
 	if (t->bits == to->bits && t->is_signed == to->is_signed)
 		return;
 	*slot = wrap_cast(*slot, to);
+	(*slot)->flags |= NF_CHECK_IMPLICIT;
 }
 
 static void visit_assign_var(struct check *c, struct node *n)
@@ -320,6 +322,16 @@ bool check_program(struct check *c, struct node *program)
 	c->final = true;
 	if (!run_pass(c))
 		return false;
+	uint64_t nodes = count_nodes(c, program);
+	if (c->o->verbose)
+		diag_add(c->d, DIAG_INFO, (struct loc){ 0 }, "node count: %llu",
+			 (unsigned long long)nodes);
+	if (c->max_ast_nodes && nodes >= c->max_ast_nodes) {
+		diag_add(c->d, DIAG_ERROR, (struct loc){ 0 },
+			 "node count (%llu) exceeds the limit (%llu)",
+			 (unsigned long long)nodes, (unsigned long long)c->max_ast_nodes);
+		return false;
+	}
 	maps_build_meta(c);
 	probes_build_meta(c);
 	return c->d->errors == 0;

@@ -11,7 +11,9 @@
  *   4. types    semantic passes until no type changes (a real fixpoint:
  *               maps can be used before their definition in source order),
  *               then one final pass that reports errors and rewrites
- *   5. meta     maps sorted by name, ids, formats, probe table
+ *   5. count    the nodes, as bpftrace's NodeCounter after its semantic
+ *               pass (-v prints it; BPFTRACE_MAX_AST_NODES limits it)
+ *   6. meta     maps sorted by name, ids, formats, probe table
  * Errors of a step stop the pipeline before the next one.
  */
 #ifndef BT_CHECK_H
@@ -103,6 +105,7 @@ struct check {
 	bool compile_time_func;    /* cgroupid etc: long literal allowed */
 	bool skip_key_check;       /* map argument of print/clear/zero/len/delete */
 	int undefined_errors;      /* "Undefined map" errors reported so far */
+	uint64_t max_ast_nodes;    /* BPFTRACE_MAX_AST_NODES (0: no limit) */
 
 
 	const char *raw_stderr;    /* printed as is before error diagnostics
@@ -136,6 +139,10 @@ void fold_record(struct check *c, struct node *n);
 /* Node flag private to bt-check: a literal produced by folding keeps the
  * type folding gave it.  Cleared before the ir is written. */
 #define NF_CHECK_FOLDED (1u << 30)
+
+/* Node flag private to bt-check: a conversion bpftrace's tree does not
+ * have (bpftrace's NodeCounter does not count it).  Cleared likewise. */
+#define NF_CHECK_IMPLICIT (1u << 29)
 
 /* The probe's attach points as written (bpftrace checks builtins and
  * functions against these, not against the expanded ones). */

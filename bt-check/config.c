@@ -1,8 +1,8 @@
 /* config.c - meta.cfg from the BPFTRACE_* environment and the script's
  * `config = { ... }` block (brief §8.7).  An environment variable always
  * wins over the block (silently); block errors carry the assignment's
- * location, environment errors none.  Also bpftrace's NodeCounter limit
- * (BPFTRACE_MAX_AST_NODES).
+ * location, environment errors none.  BPFTRACE_MAX_AST_NODES is kept for
+ * the node count after the semantic pass (check_program).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -276,11 +276,6 @@ void config_type_values(struct node *program)
 		node_walk(program->c, type_literal, NULL);
 }
 
-static void count_node(struct node *n, void *arg)
-{
-	(*(uint64_t *)arg)++;
-}
-
 bool config_apply(struct check *c, struct node *program, const char **envp)
 {
 	struct cfg_state st = { .c = c };
@@ -297,15 +292,6 @@ bool config_apply(struct check *c, struct node *program, const char **envp)
 		return false;
 	if (program->c && !apply_block(&st, program->c))
 		return false;
-	if (st.max_ast_nodes) {
-		uint64_t count = 0;
-		node_walk(program, count_node, &count);
-		if (count >= st.max_ast_nodes) {
-			diag_add(c->d, DIAG_ERROR, (struct loc){ 0 },
-				 "node count (%llu) exceeds the limit (%llu)",
-				 (unsigned long long)count, (unsigned long long)st.max_ast_nodes);
-			return false;
-		}
-	}
+	c->max_ast_nodes = st.max_ast_nodes;
 	return true;
 }

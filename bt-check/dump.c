@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "ast_print.h"
+#include "clone.h"
 #include "dump.h"
 
 static void swap_one(struct check *c, size_t i)
@@ -52,6 +53,21 @@ static struct node *as_written(struct check *c, struct node *program)
 		VEC_PUSH(&p->args, shown);
 	}
 	return p;
+}
+
+static void count_node(struct node *n, void *arg)
+{
+	if (!(n->flags & NF_CHECK_IMPLICIT))
+		(*(uint64_t *)arg)++;
+}
+
+uint64_t count_nodes(struct check *c, struct node *program)
+{
+	uint64_t n = 0;
+	show_originals(c);
+	node_walk(as_written(c, program), count_node, &n);
+	show_folded(c);
+	return n;
 }
 
 void dump_pass(struct check *c, struct node *program, const char *pass)

@@ -41,7 +41,7 @@ static void usage(FILE *out)
 	      "    --sysroot DIR    use an offline snapshot instead of this system\n"
 	      "    --snapshot DIR   record what the program used into DIR\n"
 	      "    --list [PATTERN] list probes (bpftrace -l); with -v also their arguments\n"
-	      "    -v               verbose listing\n"
+	      "    -v               verbose: the node count; with --list, the arguments\n"
 	      "    --dump           print the AST after each pass (bpftrace -d), no ir\n"
 	      "    -h, --help       this help\n", out);
 }

@@ -284,7 +284,10 @@ void visit_assign_map(struct check *c, struct node *s)
 	map->type = m->value ? m->value : type_none();
 	if (c->final && t->kind == TY_INT && m->value && m->value->kind == TY_INT &&
 	    t->bits != 64)
+	{
 		s->b = wrap_cast(val, type_int(64, t->is_signed));
+		s->b->flags |= NF_CHECK_IMPLICIT;
+	}
 }
 
 static int cmp_map(const void *a, const void *b)

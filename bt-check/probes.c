@@ -508,7 +508,7 @@ static void set_probe_builtin(struct node *n, void *arg)
 /* Clear flags private to bt-check. */
 static void clear_private(struct node *n, void *arg)
 {
-	n->flags &= ~NF_CHECK_FOLDED;
+	n->flags &= ~(NF_CHECK_FOLDED | NF_CHECK_IMPLICIT);
 }
 
 void probes_build_meta(struct check *c)

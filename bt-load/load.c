@@ -215,7 +215,7 @@ static void report_load_error(struct bt *bt, int err)
 				fprintf(stderr, "\nThe verifier log:\n%s\n", own);
 			} else if (b && e) {
 				b += strlen("-- BEGIN PROG LOAD LOG --\n");
-				fprintf(stderr, "\nThe verifier log:\n%.*s\n", (int)(e - b), b);
+				fprintf(stderr, "\nError log: \n%.*s\n", (int)(e - b), b);
 			}
 		}
 		if (pname) {
@@ -227,14 +227,30 @@ static void report_load_error(struct bt *bt, int err)
 	bt_error("Error loading program: %s%s", strerror(-err), bt->o.verbose ? "" : " (try -v)");
 }
 
+/* -v: each program's id and verifier log, on stdout after "Attaching N
+ * probes..." as bpftrace prints them (message records of the out stream). */
 static void print_verifier_logs(struct bt *bt)
 {
+	static const char head[] = "\nThe verifier log: \n";
 	struct bpf_program *p;
 	bpf_object__for_each_program(p, bt->obj) {
+		struct bpf_prog_info info = { 0 };
+		uint32_t len = sizeof info;
 		size_t n;
 		const char *log = bpf_program__log_buf(p, &n);
-		if (log && *log)
-			fprintf(stderr, "\nThe verifier log:\n%s\n", log);
+		if (bpf_program__fd(p) < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0) {
+			char id[40];
+			int k = snprintf(id, sizeof id, "\nProgram ID: %u\n", info.id);
+			out_text(bt, "message", id, (size_t)k);
+		}
+		size_t loglen = log ? strlen(log) : 0;
+		char *msg = arena_alloc(sizeof head + loglen + 1);
+		memcpy(msg, head, sizeof head - 1);
+		memcpy(msg + sizeof head - 1, log ? log : "", loglen);
+		msg[sizeof head - 1 + loglen] = '\n';
+		out_text(bt, "message", msg, sizeof head + loglen);
 	}
 }
 

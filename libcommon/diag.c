@@ -64,7 +64,8 @@ void diag_render(FILE *out, const struct source *src, const struct diag *dg)
 
 static void diag_render_to(FILE *out, const struct source *src, const struct diag *dg)
 {
-	const char *lvl = dg->level == DIAG_ERROR ? "ERROR" : "WARNING";
+	const char *lvl = dg->level == DIAG_ERROR ? "ERROR" :
+			  dg->level == DIAG_WARNING ? "WARNING" : "INFO";
 	const char *fname = src && src->filename ? src->filename : "stdin";
 	const struct loc *l = &dg->loc;
 	size_t mlen = strlen(dg->msg);

@@ -6,6 +6,7 @@
  *   <~~~ marker line>
  * A location spanning several lines prints only FILE:L1-L2: ERROR: message.
  * A zero location (line 0) prints "ERROR: message" alone.
+ * Levels: ERROR, WARNING (not with no_warnings), INFO (-v messages).
  */
 #ifndef BT_DIAG_H
 #define BT_DIAG_H
@@ -20,7 +21,7 @@ struct loc {
 	int line, col, end_line, end_col;
 };
 
-enum diag_level { DIAG_ERROR, DIAG_WARNING };
+enum diag_level { DIAG_ERROR, DIAG_WARNING, DIAG_INFO };
 
 struct diag {
 	enum diag_level level;

@@ -626,7 +626,31 @@ BEGIN { (faketype)0 }
 @test "config: node count limit" {
 	bt-parse -e 'BEGIN { @ = 1 + 2; }' > "$TMP/in.ast"
 	BPFTRACE_MAX_AST_NODES=3 run -1 bt-check "$TMP/in.ast"
-	[[ "$output" == 'ERROR: node count ('*') exceeds the limit (3)' ]]
+	[ "$output" = 'ERROR: node count (8) exceeds the limit (3)' ]
+	# counted after the semantic pass, as bpftrace; the limit is reached at
+	# the count itself
+	BPFTRACE_MAX_AST_NODES=8 run -1 bt-check -o /dev/null "$TMP/in.ast"
+	BPFTRACE_MAX_AST_NODES=9 run -0 bt-check -o /dev/null "$TMP/in.ast"
+}
+
+# -v: bpftrace's NodeCounter after its semantic pass counts every node it
+# visits: program, probes, attach points, predicate, config block,
+# statements and expressions, the map-key cast and hist()'s default bits
+# argument it adds (a map used twice by += counts twice); not the
+# conversions only bt-check adds.  Counts worked out by hand.
+@test "-v: INFO: node count as bpftrace's NodeCounter" {
+	local prog want
+	while IFS='|' read -r want prog; do
+		bt-parse -e "$prog" -- abc > "$TMP/in.ast"
+		run --separate-stderr -0 bt-check -v -o /dev/null "$TMP/in.ast"
+		[ "$stderr" = "INFO: node count: $want" ] || { echo "$prog: $stderr"; return 1; }
+	done <<'EOF'
+8|BEGIN { printf("hi\n"); exit(); }
+33|BEGIN { $x = 1; $x = (uint8)2; @y[(int8)1] = (int16)3; @z = hist(1); if (pid > 1) { @a += 1; } exit(); }
+15|config = { max_strlen = 10 } BEGIN /pid/ { @[str($1)] = count(); exit() }
+EOF
+	run --separate-stderr -0 bt-check -o /dev/null "$TMP/in.ast"
+	[ -z "$stderr" ]
 }
 
 # ---- warnings (§3.10) ----

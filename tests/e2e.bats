@@ -411,3 +411,23 @@ held_prog_ids() {
 	grep -qxF "@[uprobe:$BT/testprogs/bitfield_test:frame_dummy]: 1" <<< "$output"
 	grep -qxF "@[uprobe:$BT/testprogs/bitfield_test:main]: 1" <<< "$output"
 }
+
+# -v as v0.20: the node count on stderr after checking; then, after
+# "Attaching N probes...", each program's id and its verifier log on
+# stdout, before anything the probes print.
+@test "-v: INFO: node count, then Program ID and the verifier log after Attaching" {
+	run --separate-stderr timeout 20 "$DRV" -v -e 'BEGIN { printf("hi\n"); exit(); }'
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "INFO: node count: 8" ]
+	local shown
+	shown=$(sed -e 's/^Program ID: [0-9][0-9]*$/Program ID: N/' \
+		-e 's/^processed [0-9]* insns .*/processed .../' <<< "$output")
+	[ "$shown" = "Attaching 1 probe...
+
+Program ID: N
+
+The verifier log: 
+processed ...
+
+hi" ]
+}
