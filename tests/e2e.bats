@@ -431,3 +431,16 @@ processed ...
 
 hi" ]
 }
+
+# The raw tracepoint's open fails with the kernel's reason, in bpftrace's
+# words: ENOENT (no such tracepoint), EINVAL (the program reads past the
+# tracepoint's arguments: sched_switch has 4).
+@test "rawtracepoint: a missing one, or arguments past the tracepoint's" {
+	require_root
+	run --separate-stderr timeout 20 "$DRV" -e 'rawtracepoint:nonexist_xyz {}'
+	[ "$status" -ne 0 ]
+	[ "$stderr" = "ERROR: Probe does not exist: rawtracepoint:nonexist_xyz" ]
+	run --separate-stderr timeout 20 "$DRV" -e 'rawtracepoint:sched_switch { print(arg5); }'
+	[ "$status" -ne 0 ]
+	[ "$stderr" = "ERROR: Error attaching probe: rawtracepoint:sched_switch, maybe trying to access arguments beyond what's available in this tracepoint" ]
+}
