@@ -51,14 +51,10 @@ static int perf_open(struct perf_event_attr *attr, pid_t pid, int cpu)
 	return (int)syscall(SYS_perf_event_open, attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
-/* Open on one cpu (or pid) and attach prog; 0, or -errno of the open. */
-static int open_attach(struct bt *bt, uint32_t p, struct bpf_program *prog,
-		       struct perf_event_attr *attr, pid_t pid, int cpu, uint64_t cookie,
-		       uint64_t wp_addr)
+/* Attach prog to the perf event fd (closed on failure); 0 or -errno. */
+static int attach_fd(struct bt *bt, uint32_t p, struct bpf_program *prog, int fd,
+		     uint64_t cookie, uint64_t wp_addr)
 {
-	int fd = perf_open(attr, pid, cpu);
-	if (fd < 0)
-		return -errno;
 	LIBBPF_OPTS(bpf_perf_event_opts, o, .bpf_cookie = cookie);
 	struct bpf_link *l = bpf_program__attach_perf_event_opts(prog, fd, &o);
 	if (!l) {
@@ -69,6 +65,17 @@ static int open_attach(struct bt *bt, uint32_t p, struct bpf_program *prog,
 	struct held h = { .link = l, .fd = -1, .pfd = fd, .wp_addr = wp_addr, .probe = p };
 	VEC_PUSH(&bt->held, h);
 	return 0;
+}
+
+/* Open on one cpu (or pid) and attach prog; 0, or -errno of the open. */
+static int open_attach(struct bt *bt, uint32_t p, struct bpf_program *prog,
+		       struct perf_event_attr *attr, pid_t pid, int cpu, uint64_t cookie,
+		       uint64_t wp_addr)
+{
+	int fd = perf_open(attr, pid, cpu);
+	if (fd < 0)
+		return -errno;
+	return attach_fd(bt, p, prog, fd, cookie, wp_addr);
 }
 
 int attach_perf(struct bt *bt, uint32_t p, uint32_t a)
@@ -114,10 +121,19 @@ int attach_perf(struct bt *bt, uint32_t p, uint32_t a)
 	if (one_cpu)
 		cpus[0] = 0;
 	struct bpf_program *prog = prog_of(bt, p);
+	/* bpftrace's perf-event attach (bcc's) names the failing call on
+	 * stderr before its "Error attaching probe" */
 	for (int i = 0; i < ncpu && (i == 0 || !attach_should_stop(bt)); i++) {
-		int r = open_attach(bt, p, prog, &attr, -1, cpus[i], m->cookie, 0);
-		if (r < 0)
+		int fd = perf_open(&attr, -1, cpus[i]);
+		if (fd < 0) {
+			fprintf(stderr, "perf_event_open failed: %s\n", strerror(errno));
 			return -1;
+		}
+		int r = attach_fd(bt, p, prog, fd, m->cookie, 0);
+		if (r < 0) {
+			fprintf(stderr, "ioctl(PERF_EVENT_IOC_SET_BPF) failed: %s\n", strerror(-r));
+			return -1;
+		}
 	}
 	return 0;
 }

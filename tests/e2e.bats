@@ -444,3 +444,14 @@ hi" ]
 	[ "$status" -ne 0 ]
 	[ "$stderr" = "ERROR: Error attaching probe: rawtracepoint:sched_switch, maybe trying to access arguments beyond what's available in this tracepoint" ]
 }
+
+# As bpftrace (bcc's perf-event attach), the failing call is named first.
+@test "hardware: without a PMU, perf_event_open's error comes before bpftrace's" {
+	require_root
+	run --separate-stderr timeout 20 "$DRV" -e 'hardware:cache-misses:1000000 { exit(); } interval:ms:100 { exit(); }'
+	[ "$status" -ne 0 ] || skip "this machine has hardware perf events"
+	# (the errno depends on the machine: ENOENT here)
+	[[ "${stderr_lines[0]}" == "perf_event_open failed: "* ]]
+	[ "${stderr_lines[1]}" = "ERROR: Error attaching probe: hardware:cache-misses:1000000" ]
+	[ "${#stderr_lines[@]}" -eq 2 ]
+}
