@@ -455,3 +455,17 @@ hi" ]
 	[ "${stderr_lines[1]}" = "ERROR: Error attaching probe: hardware:cache-misses:1000000" ]
 	[ "${#stderr_lines[@]}" -eq 2 ]
 }
+
+# -p: a USDT probe without a location in the process expands to nothing;
+# with no probe left, bpftrace's prerun prints "No probes to attach" on
+# stdout and exits 1.
+@test "-p with a USDT probe that has no location in the process: No probes to attach" {
+	require_root
+	sleep 20 &
+	local sp=$!
+	run --separate-stderr timeout 20 "$DRV" -p "$sp" -e "usdt:$BT/testprogs/usdt_test:tracetest:testprobe { }"
+	kill "$sp"
+	[ "$status" -eq 1 ]
+	[ "$output" = "No probes to attach" ]
+	[ -z "$stderr" ]
+}
