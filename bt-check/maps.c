@@ -86,12 +86,13 @@ void check_map_keys(struct check *c, struct node *map)
 				err(c, k->loc, "Invalid expression for assignment: ");
 			continue;
 		}
+		/* (bpftrace places these two at the map, not at the key) */
 		if (t->kind == TY_TUPLE)
-			err_final(c, k->loc,
+			err_final(c, map->loc,
 				  "tuple cannot be used as a map key. Try a multi-key associative "
 				  "array instead (eg `@map[$1, $2] = ...)`.");
 		else if (t->ctx && !t->is_funcarg)
-			err_final(c, k->loc, "context cannot be used as a map key");
+			err_final(c, map->loc, "context cannot be used as a map key");
 		else if (t->kind == TY_RECORD && t->is_tparg)
 			err_final(c, k->loc, "Storing tracepoint args in maps is not supported");
 		if (c->final && t->kind == TY_INT && t->bits < 64) {

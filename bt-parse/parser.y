@@ -310,7 +310,7 @@ probe:
 		}
 	|	attach_points END {
 			if (!ps->listing) {
-				ps_error(ps, @$, "unexpected end of file, expecting {");
+				ps_error(ps, @$, "unexpected end of file, expected {");
 				YYERROR;
 			}
 			$$ = node_new(N_PROBE, NOLOC);

@@ -432,11 +432,13 @@ BEGIN { @ = macaddr("abcdef"); }
 # ---- maps, variables, assignments (§3.9 64-76) ----
 
 @test "error: context as a map key" {
-	err_at 'interval:s:1 { @[ctx] = 1; }' 16 21 'context cannot be used as a map key'
+	err_at 'interval:s:1 { @[ctx] = 1; }' 16 22 'context cannot be used as a map key'
 }
 
 @test "error: tuple as a map key" {
-	err_at 'BEGIN { @[(1, 2)] = 1; }' 9 17 'tuple cannot be used as a map key. Try a multi-key associative array instead (eg `@map[$1, $2] = ...)`.'
+	# at the map (9-18), as bpftrace, not at the tuple (9-17)
+	err_at 'BEGIN { @[(1,2)] = 1; }' 9 17 'tuple cannot be used as a map key. Try a multi-key associative array instead (eg `@map[$1, $2] = ...)`.'
+	err_at 'BEGIN { @[(1, 2)] = 1; }' 9 18 'tuple cannot be used as a map key. Try a multi-key associative array instead (eg `@map[$1, $2] = ...)`.'
 }
 
 @test "error: Undefined map" {

@@ -402,7 +402,7 @@ EOF
 	[ "$status" -eq 1 ]
 	[ "${lines[0]}" = "stdin:1:1-10: ERROR: unexpected listing query format" ]
 	err 'kprobe:f' <<'EOF'
-stdin:1:1-9: ERROR: unexpected end of file, expecting {
+stdin:1:1-9: ERROR: unexpected end of file, expected {
 kprobe:f
 ~~~~~~~~
 EOF
@@ -1288,13 +1288,13 @@ EOF
 
 @test "syntax errors: an empty program, a lone comment" {
 	err ' ' <<'EOF'
-stdin:1:1-2: ERROR: unexpected end of file, expecting {
+stdin:1:1-2: ERROR: unexpected end of file, expected {
  
 ~
 EOF
 	run bt-parse -e '// nothing'
 	[ "$status" -eq 1 ]
-	[ "${lines[0]}" = "stdin:1:1-11: ERROR: unexpected end of file, expecting {" ]
+	[ "${lines[0]}" = "stdin:1:1-11: ERROR: unexpected end of file, expected {" ]
 }
 
 # -------------------------------------------- the guide's programs
