@@ -616,8 +616,10 @@ int sys_btf_list_types(struct sys *s, const char *pattern, bool verbose,
 			VEC_PUSH(&matches, text);
 	}
 	sys_sort_unique(&matches);
+	/* bpftrace keeps a definition's last newline and prints a line
+	 * after it: a blank line follows each definition */
 	for (size_t i = 0; i < matches.n; i++)
-		fprintf(out, "%s\n", matches.v[i]);
+		fprintf(out, verbose ? "%s\n\n" : "%s\n", matches.v[i]);
 	return 0;
 }
 

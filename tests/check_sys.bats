@@ -549,6 +549,12 @@ struct task_struct" ]
 	int sk_state;
 	unsigned short sk_type;
 };" ]
+	# as bpftrace, a blank line after each definition
+	bt-check --sysroot "$FIX" --list -v 'struct sock' > "$BATS_TEST_TMPDIR/l"
+	printf 'struct sock {\n\tint sk_state;\n\tunsigned short sk_type;\n};\n\n' |
+		cmp - "$BATS_TEST_TMPDIR/l"
+	[ "$(bt-check --sysroot "$FIX" --list -v 'struct *' | grep -c '^};$')" -eq \
+	  "$(bt-check --sysroot "$FIX" --list -v 'struct *' | grep -c '^$')" ]
 }
 
 # ---- the hand-made snapshot of a kernel with kprobes and kfunc ----
