@@ -182,6 +182,9 @@ int main(int argc, char **argv)
 				       fd ? o.file : "stdin", strerror(errno)), 1;
 		if (fd)
 			close(fd);
+		/* bpftrace hands the text to its lexer as a C string: the
+		 * program ends at the first NUL byte, whatever follows */
+		len = strnlen(src.text, len);
 	}
 
 	struct parse_opts po = {

@@ -1417,6 +1417,17 @@ EOF
 	[ "$status" -eq 1 ]
 }
 
+@test "input: the program ends at a NUL byte (bpftrace's lexer reads a C string)" {
+	printf 'BEGIN { exit(); }\n\0garbage \x01 {' > "$TMP/nul"
+	run bt-parse --dump-plain "$TMP/nul"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Program
+ BEGIN
+  call: exit" ]]
+	run bt-parse --dump-plain - < "$TMP/nul"
+	[ "$status" -eq 0 ]
+}
+
 @test "bad input: unterminated string and comment at the end of a file" {
 	printf 'BEGIN { printf("abc' > "$TMP/s"
 	run bt-parse "$TMP/s"
