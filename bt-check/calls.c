@@ -363,6 +363,41 @@ static void fn_print(struct call *k)
 
 /* ---- output ---- */
 
+/* cat()'s file name is chosen at run time when it has arguments, which
+ * needs --unsafe (bt-load refuses it otherwise), unless every argument is a
+ * string literal under a plain %s: then the name is folded here into one
+ * literal (cat("/%s/%s", "proc", "uptime") is cat("/proc/uptime")). */
+static bool cat_path_fixed(struct call *k)
+{
+	struct node *call = k->n;
+	if (call->args.n < 2 || call->args.v[0]->kind != N_STR)
+		return call->args.n < 2;
+	for (size_t i = 1; i < call->args.n; i++)
+		if (call->args.v[i]->kind != N_STR)
+			return false;
+	struct astr out = { 0 };
+	size_t ai = 1;
+	for (const char *p = call->args.v[0]->str; *p; p++) {
+		if (*p != '%') {
+			astr_addc(&out, *p);
+		} else if (p[1] == '%') {
+			astr_addc(&out, '%');
+			p++;
+		} else if (p[1] == 's' && ai < call->args.n) {
+			astr_adds(&out, call->args.v[ai++]->str);
+			p++;
+		} else {
+			return false;
+		}
+	}
+	if (ai != call->args.n)
+		return false;
+	call->args.v[0]->str = astr_str(&out);
+	call->args.v[0]->len = (uint32_t)out.len;
+	call->args.n = 1;
+	return true;
+}
+
 static void fn_format(struct call *k)
 {
 	struct check *c = k->c;
@@ -374,9 +409,15 @@ static void fn_format(struct call *k)
 		warn_final(c, k->n->loc,
 			   "The debugf() builtin is not recommended for production use. For more "
 			   "information see bpf_trace_printk in bpf-helpers(7).");
+	bool run_time_path = f == F_CAT && !cat_path_fixed(k);
 	struct meta_fmt mf = { 0 };
 	if (!check_format(c, k->n, k->n->str, 1, &mf))
 		return;
+	if (run_time_path && !c->o->unsafe && c->final) {
+		err(c, k->n->loc, "cat() with a path chosen at run time is an unsafe function "
+				  "being used in safe mode");
+		return;
+	}
 	switch (f) {
 	case F_PRINTF: case F_DEBUGF:
 		META_TABLE_ADD(k, c->meta->printfs, mf);

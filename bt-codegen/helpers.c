@@ -8,7 +8,9 @@
 
 #include "cg.h"
 
-/* Helpers are called through their number, as `call imm` wants. */
+/* Helpers are called through their number, as `call imm` wants.  bt-load
+ * refuses objects calling a helper missing from its list
+ * (bt-load/obj_check.c): a helper new here goes there too. */
 LLVMValueRef cg_helper(struct cg *cg, int id, LLVMTypeRef ret, LLVMValueRef *args, unsigned n)
 {
 	LLVMTypeRef at[8];

@@ -137,7 +137,9 @@ static char *fmt_args(struct bt *bt, const struct meta_fmt *f, const uint8_t *d,
 		size_t flen = (size_t)(s - st);
 		s += strspn(s, "hlLqjzt");
 		char conv = *s ? *s++ : 'd';
-		if (flen + 3 > sizeof spec || ai >= f->nargs) {
+		/* spec gets the flags/width/precision and at most 4 more
+		 * bytes ("#llx") and a NUL */
+		if (flen + 5 > sizeof spec || ai >= f->nargs) {
 			sb_add(&b, st, (size_t)(s - st));
 			continue;
 		}
@@ -187,7 +189,9 @@ static char *fmt_args(struct bt *bt, const struct meta_fmt *f, const uint8_t *d,
 
 void action_system(struct bt *bt, const struct meta_fmt *f, const uint8_t *d, size_t n)
 {
-	if (!bt->meta.cfg.unsafe) {
+	/* obj_check refused such an object already: this guards the
+	 * records themselves (the operator's --unsafe, not the object's) */
+	if (!bt->o.unsafe) {
 		bt_error("syscall() not allowed in safe mode");
 		bt->finalize = true;
 		return;
@@ -210,6 +214,8 @@ void action_system(struct bt *bt, const struct meta_fmt *f, const uint8_t *d, si
 	posix_spawnattr_t at;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+	/* our stdin is the obj stream: the command reads nothing */
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawnattr_init(&at);
 	sigset_t defaults, none;
 	signals_child_set(&defaults);
@@ -237,6 +243,12 @@ void action_system(struct bt *bt, const struct meta_fmt *f, const uint8_t *d, si
 
 void action_cat(struct bt *bt, const struct meta_fmt *f, const uint8_t *d, size_t n)
 {
+	if (f->nargs && !bt->o.unsafe) {
+		bt_error("cat() with a path chosen at run time is an unsafe function being "
+			 "used in safe mode");
+		bt->finalize = true;
+		return;
+	}
 	char *path = fmt_args(bt, f, d, n);
 	if (!path)
 		return;

@@ -35,7 +35,7 @@ static int check_boundary(struct bt *bt, uint32_t p, uint32_t a, struct elfsyms 
 {
 	if (off == 0)
 		return 0;
-	bool safe = !bt->meta.cfg.unsafe;
+	bool safe = !bt->o.unsafe;
 	/* the function's bytes up to the instruction that holds off */
 	enum insn_place at = INSN_UNKNOWN;
 	uint8_t *code = off <= (1u << 24) ? malloc((size_t)off + 16) : NULL;
@@ -65,7 +65,7 @@ static int check_placement(struct bt *bt, uint32_t p, uint32_t a, struct elfsyms
 {
 	const struct meta_probe *mp = &bt->meta.probes.v[p];
 	const struct attach_point *ap = mp->attach[a].ap;
-	bool safe = !bt->meta.cfg.unsafe, ret = mp->type == PT_URETPROBE;
+	bool safe = !bt->o.unsafe, ret = mp->type == PT_URETPROBE;
 	uint64_t sym_addr, size;
 	if (ap->func && *ap->func) {
 		if (!elfsyms_name(es, ap->func, &sym_addr, &size))

@@ -19,45 +19,58 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "load.h"
 
+/* bpftrace's argv has 256 slots and refuses a command of 255 words or
+ * more, counting every word. */
 #define MAX_CHILD_ARGS 255
 
-/* Split on spaces (no shell, like bpftrace). */
+/* Split on spaces (no shell, like bpftrace); *argc counts every word, the
+ * vector holds at most MAX_CHILD_ARGS of them. */
 static char **split_cmd(const char *cmd, int *argc)
 {
-	char **argv = arena_alloc(sizeof(char *) * (MAX_CHILD_ARGS + 2));
+	char **argv = arena_alloc(sizeof(char *) * (MAX_CHILD_ARGS + 1));
 	char *s = arena_strdup(cmd);
 	int n = 0;
 	for (char *tok = strtok(s, " "); tok; tok = strtok(NULL, " ")) {
-		if (n == MAX_CHILD_ARGS + 1)
-			break;
-		argv[n++] = tok;
+		if (n < MAX_CHILD_ARGS)
+			argv[n] = tok;
+		n++;
 	}
-	argv[n] = NULL;
+	argv[n < MAX_CHILD_ARGS ? n : MAX_CHILD_ARGS] = NULL;
 	*argc = n;
 	return argv;
 }
 
-/* execvp's lookup, done here: the held child's /proc/PID/exe is still us. */
+static bool is_executable_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* execvp's lookup, done here (the held child's /proc/PID/exe is still us):
+ * NULL when the command is not an executable file. */
 static const char *resolve_path(const char *cmd)
 {
 	if (strchr(cmd, '/'))
-		return cmd;
+		return is_executable_file(cmd) ? cmd : NULL;
 	const char *path = getenv("PATH");
 	char buf[4096];
 	for (const char *p = path ? path : "/usr/bin:/bin"; p && *p;) {
 		size_t n = strcspn(p, ":");
 		if (snprintf(buf, sizeof buf, "%.*s/%s", (int)n, p, cmd) < (int)sizeof buf &&
-		    access(buf, X_OK) == 0)
+		    is_executable_file(buf))
 			return arena_strdup(buf);
 		p += n + (p[n] == ':');
 	}
-	return cmd;
+	/* bpftrace also takes the name relative to the working directory */
+	return is_executable_file(cmd) ? cmd : NULL;
 }
 
 const char *target_binary(struct bt *bt, char *buf, size_t n)
@@ -79,8 +92,16 @@ int child_spawn(struct bt *bt)
 		bt_error("Failed to fork child: empty command");
 		return -1;
 	}
-	if (argc > MAX_CHILD_ARGS) {
-		bt_error("Too many arguments for command (%d > %d)", argc, MAX_CHILD_ARGS);
+	/* Checked before anything is loaded, in bpftrace's order. */
+	const char *path = resolve_path(argv[0]);
+	if (!path) {
+		bt_error("Failed to fork child: path '%s' does not exist or is not executable",
+			 argv[0]);
+		return -1;
+	}
+	if (argc >= MAX_CHILD_ARGS) {
+		bt_error("Failed to fork child: Too many arguments for command (%d > %d)", argc,
+			 MAX_CHILD_ARGS);
 		return -1;
 	}
 	int go[2];
@@ -89,6 +110,7 @@ int child_spawn(struct bt *bt)
 		return -1;
 	}
 	fflush(NULL);
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		bt_error("Failed to fork child: %s", strerror(errno));
@@ -97,6 +119,11 @@ int child_spawn(struct bt *bt)
 		return -1;
 	}
 	if (pid == 0) {
+		/* The command dies with us, even when we are SIGKILLed (kept
+		 * across its exec). */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(0);
 		signals_child_defaults();
 		close(go[1]);
 		if (fcntl(3, F_GETFD) >= 0 && fcntl(4, F_GETFD) >= 0) {
@@ -122,12 +149,12 @@ int child_spawn(struct bt *bt)
 		if (r != 1)
 			_exit(0);
 		close(go[0]);
-		execvp(argv[0], argv);
+		execv(path, argv);
 		fprintf(stderr, "ERROR: failed to execute '%s': %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	close(go[0]);
-	bt->child_path = resolve_path(argv[0]);
+	bt->child_path = path;
 	bt->child = pid;
 	bt->child_go_fd = go[1];
 	bt->target_pid = pid;
@@ -208,13 +235,13 @@ bool target_alive(struct bt *bt)
 	return poll(&p, 1, 0) == 0;
 }
 
-void wait_all_children(void)
+/* Only the process named (the driver's bt-fmt, our child since the driver
+ * became us): others we may have inherited, such as the reader of a
+ * `> >(cat)` that waits for us, must not be waited for. */
+void wait_reader(pid_t pid)
 {
-	for (;;) {
-		pid_t r = waitpid(-1, NULL, 0);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			break;
-	}
+	if (pid <= 0)
+		return;
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
 }

@@ -160,6 +160,11 @@ static int configure(struct bt *bt)
 	}
 	set_cpid(bt);
 	uprobe_multi_prepare(bt);
+	/* what the metadata does not declare was not checked: never loaded */
+	struct bpf_program *prog;
+	bpf_object__for_each_program(prog, bt->obj)
+		if (!obj_prog_declared(bt, bpf_program__name(prog)))
+			bpf_program__set_autoload(prog, false);
 	if (bt->o.verbose) {
 		size_t logsz = m->cfg.log_size ? m->cfg.log_size : 1000000;
 		struct bpf_program *p;

@@ -2,6 +2,8 @@
  *
  * One struct bt (the session) is created by main.c and passed to every
  * part.  Parts, in the order a run uses them:
+ *   obj_check.c   refuse malformed, lying or (without --unsafe) unsafe
+ *                 objects before anything is loaded
  *   load.c        open the ELF with libbpf, size maps, set bt_cpid, load,
  *                 run BEGIN/END with BPF_PROG_TEST_RUN
  *   attach.c      attach every probe of meta.probes (order, counting,
@@ -50,6 +52,8 @@ struct opts {
 	enum buf_mode bufmode;    /* -B */
 	bool usdt_file_activation;
 	bool no_warnings;
+	pid_t reader_pid;         /* --reader-pid: waited for before exiting */
+	bool unsafe;              /* --unsafe: the operator allows unsafe actions */
 };
 
 /* One attachment we hold (to detach at the end). */
@@ -107,6 +111,14 @@ void bt_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * libbpf read out of bounds. */
 bool btf_check(const void *elf, size_t size, char *why, size_t whylen);
 void bt_warn(struct bt *bt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- obj_check.c ---- */
+/* Refuse a malformed object, one whose metadata does not match its code,
+ * or one using an unsafe capability without --unsafe (reported). */
+int obj_check(struct bt *bt);
+/* A program of the metadata (a probe's, or a watchpoint's setup program):
+ * only those are loaded. */
+bool obj_prog_declared(struct bt *bt, const char *name);
 
 /* ---- load.c ---- */
 int open_object(struct bt *bt);              /* open, configure (sizes, cpid...) */
@@ -237,7 +249,7 @@ bool target_alive(struct bt *bt);            /* -p process still there */
 /* The binary of the traced process (the -c command or /proc/PID/exe for
  * -p), for probes whose attach point names none; NULL if neither. */
 const char *target_binary(struct bt *bt, char *buf, size_t n);
-void wait_all_children(void);
+void wait_reader(pid_t pid);
 
 /* ---- signals.c ---- */
 extern volatile int sig_stop;                /* SIGINT/SIGTERM received */

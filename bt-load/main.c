@@ -86,9 +86,13 @@ static void usage(FILE *f)
 	      "                   counters activate USDT semaphores of every process\n"
 	      "                   mapping the binary already\n"
 	      "    --no-warnings  do not print warnings\n"
+	      "    --unsafe       allow unsafe actions (system, signal, override, user\n"
+	      "                   memory writes, cat of a path chosen at run time)\n"
 	      "    --info         print system and feature information (stderr)\n"
 	      "    --mount-tracefs  mount tracefs when it is not mounted, then exit\n"
 	      "                   (the driver, before compiling unprivileged)\n"
+	      "    --reader-pid PID  wait for PID, our child reading our output\n"
+	      "                   (the driver's bt-fmt), before exiting\n"
 	      "    -h, --help     this help\n", f);
 }
 
@@ -241,15 +245,37 @@ static int run(struct bt *bt)
 	return bt->exit_code;
 }
 
+static bool parse_pid(const char *arg, pid_t *pid)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+	if (*arg == '\0' || *end || v < 1 || v > 4194304) {
+		fprintf(stderr, "bt-load: ERROR: bad pid '%s'\n", arg);
+		return false;
+	}
+	*pid = (pid_t)v;
+	return true;
+}
+
+/* Descriptors we inherited and do not use are closed: one may be the write
+ * end of a pipe whose reader waits for it (`bpftrace ... > >(cat)`).  With
+ * -c, 3 and 4 are the command's stdin and stdout. */
+static void close_inherited(bool child_fds)
+{
+	close_range(child_fds ? 5 : 3, ~0U, 0);
+}
+
 int main(int argc, char **argv)
 {
-	enum { O_INFO = 256, O_USDT_FA, O_NO_WARN, O_MOUNT_TRACEFS };
+	enum { O_INFO = 256, O_USDT_FA, O_NO_WARN, O_MOUNT_TRACEFS, O_READER_PID, O_UNSAFE };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "info", no_argument, NULL, O_INFO },
 		{ "usdt-file-activation", no_argument, NULL, O_USDT_FA },
 		{ "no-warnings", no_argument, NULL, O_NO_WARN },
 		{ "mount-tracefs", no_argument, NULL, O_MOUNT_TRACEFS },
+		{ "reader-pid", required_argument, NULL, O_READER_PID },
+		{ "unsafe", no_argument, NULL, O_UNSAFE },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct bt bt;
@@ -259,16 +285,14 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "c:p:vB:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': bt.o.child_cmd = optarg; break;
-		case 'p': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end || v < 1 || v > 4194304) {
-				fprintf(stderr, "bt-load: ERROR: bad pid '%s'\n", optarg);
+		case 'p':
+			if (!parse_pid(optarg, &bt.o.pid))
 				return 1;
-			}
-			bt.o.pid = (pid_t)v;
 			break;
-		}
+		case O_READER_PID:
+			if (!parse_pid(optarg, &bt.o.reader_pid))
+				return 1;
+			break;
 		case 'v': bt.o.verbose++; break;
 		case 'B':
 			if (!strcmp(optarg, "line")) bt.o.bufmode = BUF_LINE;
@@ -285,6 +309,7 @@ int main(int argc, char **argv)
 		case O_MOUNT_TRACEFS: return tracefs_root(true) ? 0 : 1;
 		case O_USDT_FA: bt.o.usdt_file_activation = true; break;
 		case O_NO_WARN: bt.o.no_warnings = true; break;
+		case O_UNSAFE: bt.o.unsafe = true; break;
 		default: usage(stderr); return 1;
 		}
 	}
@@ -296,6 +321,7 @@ int main(int argc, char **argv)
 		fputs("bt-load: ERROR: Cannot use both -c and -p.\n", stderr);
 		return 1;
 	}
+	close_inherited(bt.o.child_cmd != NULL);
 	bt.o.input = optind < argc ? argv[optind] : "-";
 	int fd = 0;
 	if (strcmp(bt.o.input, "-") != 0) {
@@ -306,7 +332,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (read_obj(&bt, fd) < 0)
+	if (read_obj(&bt, fd) < 0 || obj_check(&bt) < 0)
 		return 1;
 	if (fd != 0)
 		close(fd);
@@ -324,6 +350,6 @@ int main(int argc, char **argv)
 	close(1);
 	child_kill(&bt);
 	load_close(&bt);
-	wait_all_children();
+	wait_reader(bt.o.reader_pid);
 	return rc;
 }

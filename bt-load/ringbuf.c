@@ -27,19 +27,36 @@ static int g_epfd = -1;
 static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static uint64_t rd64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
+/* A record the metadata does not declare: the object is not what it
+ * claims to be (obj_check.c checked what it could before loading); stop. */
+static void undeclared(struct bt *bt, uint64_t id)
+{
+	bt_error("the program emitted a record its metadata does not declare (id %llu); "
+		 "stopping", (unsigned long long)id);
+	bt->exit_code = 1;
+	bt->finalize = true;
+}
+
 static void handle_fmt(struct bt *bt, const uint8_t *d, size_t n, uint64_t id)
 {
 	struct meta *m = &bt->meta;
 	if (id < ASYNC_SYSTEM_BASE) {
-		if (id >= m->printfs.n)
+		if (id >= m->printfs.n) {
+			undeclared(bt, id);
 			return;
+		}
 		sym_prepare_fmt(bt, &m->printfs.v[id], d, n);
 		out_event(bt, d, n);
 	} else if (id < ASYNC_CAT_BASE) {
-		if (id - ASYNC_SYSTEM_BASE < m->systems.n)
-			action_system(bt, &m->systems.v[id - ASYNC_SYSTEM_BASE], d, n);
+		if (id - ASYNC_SYSTEM_BASE >= m->systems.n) {
+			undeclared(bt, id);
+			return;
+		}
+		action_system(bt, &m->systems.v[id - ASYNC_SYSTEM_BASE], d, n);
 	} else if (id - ASYNC_CAT_BASE < m->cats.n) {
 		action_cat(bt, &m->cats.v[id - ASYNC_CAT_BASE], d, n);
+	} else {
+		undeclared(bt, id);
 	}
 }
 
@@ -110,9 +127,11 @@ static void handle(struct bt *bt, const uint8_t *d, size_t n)
 		if (n >= 16)
 			unwatch(bt, rd64(d + 8));
 		break;
-	default:
-		/* join, helper_error, skboutput and anything newer */
+	case ASYNC_JOIN: case ASYNC_HELPER_ERROR: case ASYNC_SKBOUTPUT:
 		out_event(bt, d, n);
+		break;
+	default:
+		undeclared(bt, id);
 		break;
 	}
 }

@@ -377,7 +377,7 @@ EOF
 	[ "$status" -eq 0 ]
 	# the -c command's program, found on $PATH as bt-load will run it
 	[[ "$stderr" == *"bt-check "*" args=--unsafe -kk --child --child-exe $(type -P sleep) --no-warnings -v -I /inc1 -I /inc2 --include a.h --include b.h"* ]]
-	[[ "$stderr" == *"bt-load "*" args=-c sleep 1 -v -v --usdt-file-activation -B none --no-warnings"* ]]
+	[[ "$stderr" == *"bt-load "*" args=-c sleep 1 -v -v --usdt-file-activation --unsafe -B none --no-warnings --reader-pid "[0-9]*" -"* ]]
 	[ "$output" = "child output, input none
 fmt args=--live -f json -q -B none in=OUT uid=65534 caps=0000000000000000" ]
 	run --separate-stderr "$SDRV" -k -p $$ -e 'BEGIN {}'

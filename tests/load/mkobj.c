@@ -14,6 +14,7 @@
  *   printf|system|cat SIZE FMT [TYPE@OFF...]   FMT: \n and \s (space) escapes
  *   time FMT
  *   cgroup_filter FILTER
+ *   map_id N                          the last map's id (default: its index)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,7 +110,7 @@ static void add_fmt(void *vecp, char **w, int n)
 {
 	VEC(struct meta_fmt) *v = vecp;
 	struct meta_fmt f = { 0 };
-	f.size = (uint32_t)atoi(w[1]);
+	f.size = (uint32_t)strtoul(w[1], NULL, 0);
 	f.fmt = unescape(w[2]);
 	f.nargs = (uint32_t)(n - 3);
 	f.args = ARENA_ARRAY(struct meta_arg, f.nargs + 1);
@@ -192,6 +193,8 @@ int main(int argc, char **argv)
 			add_fmt(&m.cats, w, n);
 		} else if (!strcmp(w[0], "time") && n >= 2) {
 			VEC_PUSH(&m.time_fmts, (const char *)unescape(w[1]));
+		} else if (!strcmp(w[0], "map_id") && n >= 2 && m.maps.n) {
+			m.maps.v[m.maps.n - 1].id = (uint32_t)strtoul(w[1], NULL, 0);
 		} else if (!strcmp(w[0], "cgroup_filter") && n >= 2) {
 			VEC_PUSH(&m.cgroup_filters, (const char *)arena_strdup(w[1]));
 		} else {

@@ -108,6 +108,7 @@ SEC("uprobe") int upr(void *ctx)
 
 /* printf("tick\n") */
 SEC("perf_event") int tick(void *ctx) { say(3); return 0; }
+SEC("kprobe") int kp_tick(void *ctx) { say(3); return 0; }
 SEC("raw_tp") int tick_rtp(void *ctx) { say(3); return 0; }
 
 /* @k[kstack] = count(); @u[username] = count(); printf("%s\n", ksym(ip)) */
