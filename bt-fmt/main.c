@@ -183,7 +183,11 @@ static int run(struct fmt *f, int fd)
 	struct mp_in in;
 	const msgpack_object *h = mp_in_open(&in, fd, "out", 1, &f->src);
 	if (!h) {
-		fmt_fail(f, "%s", in.errmsg);
+		/* live: bt-load wrote nothing because it failed, and said why;
+		 * only the first failing stage speaks */
+		bool empty = in.eof && !strncmp(in.errmsg, "empty input", 11);
+		if (!(f->live && empty))
+			fmt_fail(f, "%s", in.errmsg);
 		mp_in_close(&in);
 		return 1;
 	}
@@ -194,7 +198,9 @@ static int run(struct fmt *f, int fd)
 	const msgpack_object *r;
 	in.before_block = before_block;
 	in.before_block_arg = f;
-	while (!f->err[0] && (r = mp_in_next(&in))) {
+	/* a failed write (a full disk under -o FILE) ends the run at once:
+	 * main reports it, and bt-load stops when we are gone */
+	while (!f->err[0] && !f->out.failed && !f->std->failed && (r = mp_in_next(&in))) {
 		dispatch(f, r);
 		out_record_done(&f->out);
 	}

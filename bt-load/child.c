@@ -235,13 +235,17 @@ bool target_alive(struct bt *bt)
 	return poll(&p, 1, 0) == 0;
 }
 
-/* Only the process named (the driver's bt-fmt, our child since the driver
+/* Its wait status.  Only the process named (the driver's bt-fmt, our child since the driver
  * became us): others we may have inherited, such as the reader of a
  * `> >(cat)` that waits for us, must not be waited for. */
-void wait_reader(pid_t pid)
+int wait_reader(pid_t pid)
 {
+	int st = 0;
 	if (pid <= 0)
-		return;
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
+		return 0;
+	while (waitpid(pid, &st, 0) < 0) {
+		if (errno != EINTR)
+			return 0;
+	}
+	return st;
 }

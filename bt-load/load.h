@@ -249,7 +249,7 @@ bool target_alive(struct bt *bt);            /* -p process still there */
 /* The binary of the traced process (the -c command or /proc/PID/exe for
  * -p), for probes whose attach point names none; NULL if neither. */
 const char *target_binary(struct bt *bt, char *buf, size_t n);
-void wait_reader(pid_t pid);
+int wait_reader(pid_t pid);   /* its wait status; 0 if none */
 
 /* ---- signals.c ---- */
 extern volatile int sig_stop;                /* SIGINT/SIGTERM received */

@@ -22,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <msgpack.h>
@@ -265,6 +267,27 @@ static void close_inherited(bool child_fds)
 	close_range(child_fds ? 5 : 3, ~0U, 0);
 }
 
+/* The run's status once the reader (bt-fmt) is gone.  It failed (a full
+ * disk under -o FILE: it said so): the run failed.  It was killed: say so.
+ * It died of SIGPIPE (`bpftrace ... | head`): everything is cleaned up by
+ * now, and we die of SIGPIPE too, as bpftrace and any producer in a shell
+ * pipeline do (status 141). */
+static int reader_outcome(int st, int rc)
+{
+	if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
+		return rc ? rc : 1;
+	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGPIPE) {
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
+	if (WIFSIGNALED(st)) {
+		bt_error("the output formatter (bt-fmt) was killed by signal %d (%s)",
+			 WTERMSIG(st), strsignal(WTERMSIG(st)));
+		return rc ? rc : 1;
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	enum { O_INFO = 256, O_USDT_FA, O_NO_WARN, O_MOUNT_TRACEFS, O_READER_PID, O_UNSAFE };
@@ -350,6 +373,5 @@ int main(int argc, char **argv)
 	close(1);
 	child_kill(&bt);
 	load_close(&bt);
-	wait_reader(bt.o.reader_pid);
-	return rc;
+	return reader_outcome(wait_reader(bt.o.reader_pid), rc);
 }
