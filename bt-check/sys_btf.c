@@ -266,7 +266,40 @@ static struct type *conv_type(struct btf_conv *c, __u32 id, int depth,
 	}
 }
 
-/* "struct task_struct", "union x", "enum e", or a typedef / base name. */
+void sys_btf_use_module(struct sys *s, const char *module)
+{
+	if (!module || !*module || !strcmp(module, "vmlinux") || ap_has_wildcard(module))
+		return;
+	for (size_t i = 0; i < s->type_modules.n; i++)
+		if (!strcmp(s->type_modules.v[i], module))
+			return;
+	VEC_PUSH(&s->type_modules, arena_strdup(module));
+}
+
+/* The BTF id of "struct x", "union x", "enum e", or a typedef / base
+ * name; <= 0 if b has none (a forward declaration is none). */
+static __s32 find_named(const struct btf *b, const char *name)
+{
+	__s32 id = -ENOENT;
+	if (!strncmp(name, "struct ", 7))
+		id = btf__find_by_name_kind(b, name + 7, BTF_KIND_STRUCT);
+	else if (!strncmp(name, "union ", 6))
+		id = btf__find_by_name_kind(b, name + 6, BTF_KIND_UNION);
+	else if (!strncmp(name, "enum ", 5)) {
+		id = btf__find_by_name_kind(b, name + 5, BTF_KIND_ENUM);
+		if (id < 0)
+			id = btf__find_by_name_kind(b, name + 5, BTF_KIND_ENUM64);
+	} else {
+		id = btf__find_by_name_kind(b, name, BTF_KIND_TYPEDEF);
+		if (id < 0)
+			id = btf__find_by_name_kind(b, name, BTF_KIND_INT);
+	}
+	return id;
+}
+
+/* "struct task_struct", "union x", "enum e", or a typedef / base name:
+ * from vmlinux, else from the first module of the program that defines
+ * it (module BTF is loaded only then). */
 struct type *sys_kernel_type(struct sys *s, const char *name)
 {
 	/* types of the traced user programs first (uprobe args, casts) */
@@ -276,20 +309,10 @@ struct type *sys_kernel_type(struct sys *s, const char *name)
 	struct btf_conv *c = conv(s);
 	if (!c)
 		return NULL;
-	__s32 id = -ENOENT;
-	if (!strncmp(name, "struct ", 7))
-		id = btf__find_by_name_kind(c->btf, name + 7, BTF_KIND_STRUCT);
-	else if (!strncmp(name, "union ", 6))
-		id = btf__find_by_name_kind(c->btf, name + 6, BTF_KIND_UNION);
-	else if (!strncmp(name, "enum ", 5)) {
-		id = btf__find_by_name_kind(c->btf, name + 5, BTF_KIND_ENUM);
-		if (id < 0)
-			id = btf__find_by_name_kind(c->btf, name + 5,
-						    BTF_KIND_ENUM64);
-	} else {
-		id = btf__find_by_name_kind(c->btf, name, BTF_KIND_TYPEDEF);
-		if (id < 0)
-			id = btf__find_by_name_kind(c->btf, name, BTF_KIND_INT);
+	__s32 id = find_named(c->btf, name);
+	for (size_t i = 0; id <= 0 && i < s->type_modules.n; i++) {
+		c = conv_module(s, s->type_modules.v[i]);
+		id = c ? find_named(c->btf, name) : -ENOENT;
 	}
 	if (id <= 0)
 		return NULL;
@@ -412,6 +435,7 @@ bool sys_expand_kfunc(struct sys *s, const struct attach_point *ap,
 		struct attach_point *c = sys_ap_copy(ap);
 		c->target = mod;
 		VEC_PUSH(out, c);
+		sys_btf_use_module(s, mod);
 		return true;
 	}
 wild:;
@@ -425,6 +449,7 @@ wild:;
 					  (size_t)(colon - matches.v[i]));
 		c->func = colon + 1;
 		VEC_PUSH(out, c);
+		sys_btf_use_module(s, c->target);
 	}
 	return true;
 }

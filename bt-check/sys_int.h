@@ -79,6 +79,7 @@ struct sys {
 	const char *btf_path;    /* file the BTF came from */
 	struct type **btf_records; /* converted records, by BTF id */
 	VEC(struct btf_module *) btf_mods; /* module BTFs (sys_btf.c) */
+	strvec type_modules;     /* modules whose BTF types the program may use */
 
 	/* kfunc/kretfunc support (sys_feature.c), decided once */
 	bool kfunc_known, kfunc_ok;
@@ -143,6 +144,9 @@ void sys_tp_list_fields(struct sys *s, const char *cat, const char *ev,
 /* ---- sys_btf.c ---- */
 struct btf *sys_btf(struct sys *s);
 sys_expand_fn sys_expand_kfunc;
+/* Kernel types not in vmlinux are looked up in this module's BTF too
+ * (kfunc modules, tracepoint categories), as bpftrace does. */
+void sys_btf_use_module(struct sys *s, const char *module);
 sys_expand_fn sys_expand_iter;
 void sys_btf_list_kfunc(struct sys *s, const char *module, const char *func,
 			FILE *out);

@@ -78,6 +78,8 @@ bool sys_expand_tracepoint(struct sys *s, const struct attach_point *ap,
 {
 	const char *cat = ap->target ? ap->target : "";
 	const char *ev = ap->func ? ap->func : "";
+	/* a category named like a module may use that module's types */
+	sys_btf_use_module(s, cat);
 	if (!ap_has_wildcard(cat) && !ap_has_wildcard(ev)) {
 		if (sys_tp_format(s, cat, ev)) {
 			event_used(s, arena_printf("%s:%s", cat, ev));

@@ -8,10 +8,52 @@
 load helpers
 
 FIX="$ROOT/tests/fixtures/snapshot-kernel"
+MODFIX="$BATS_FILE_TMPDIR/snapshot-mod"
 
-# Compile PROG against the fixture: ir, obj and ELF in $BATS_TEST_TMPDIR.
+# The fixture plus a module BTF for its module ext4 (split BTF on top of
+# the fixture's vmlinux, as /sys/kernel/btf/<module> is), made with
+# libbpf: ext4_file_read_iter(struct kiocb *iocb, struct file *filp),
+# struct kiocb defined only in the module, struct file declared (FWD) in
+# vmlinux and defined in the module.
+setup_file() {
+	local g="$BATS_FILE_TMPDIR/mkmodbtf"
+	cat > "$g.c" <<'EOF'
+#include <stdio.h>
+#include <bpf/btf.h>
+
+int main(int argc, char **argv)
+{
+	struct btf *base = argc == 3 ? btf__parse(argv[1], NULL) : NULL;
+	struct btf *b = base ? btf__new_empty_split(base) : NULL;
+	if (!b)
+		return 1;
+	int i32 = btf__find_by_name_kind(base, "int", BTF_KIND_INT);
+	int file_fwd = btf__find_by_name_kind(base, "file", BTF_KIND_FWD);
+	int kiocb = btf__add_struct(b, "kiocb", 8);
+	btf__add_field(b, "ki_flags", i32, 0, 0);
+	btf__add_field(b, "ki_ioprio", i32, 32, 0);
+	btf__add_struct(b, "file", 4);
+	btf__add_field(b, "f_flags", i32, 0, 0);
+	int kiocb_ptr = btf__add_ptr(b, kiocb);
+	int file_ptr = btf__add_ptr(b, file_fwd);
+	int proto = btf__add_func_proto(b, i32);
+	btf__add_func_param(b, "iocb", kiocb_ptr);
+	btf__add_func_param(b, "filp", file_ptr);
+	btf__add_func(b, "ext4_file_read_iter", BTF_FUNC_GLOBAL, proto);
+	__u32 size;
+	const void *raw = btf__raw_data(b, &size);
+	FILE *f = fopen(argv[2], "w");
+	return !raw || !f || fwrite(raw, 1, size, f) != size || fclose(f);
+}
+EOF
+	gcc -O1 -Wall -o "$g" "$g.c" -lbpf
+	cp -r "$FIX" "$MODFIX"
+	"$g" "$FIX/btf/vmlinux" "$MODFIX/btf/ext4"
+}
+
+# Compile PROG against the fixture (or the snapshot SNAP): ir, obj and ELF in $BATS_TEST_TMPDIR.
 compile() {
-	bt-parse -e "$1" | bt-check --sysroot "$FIX" > "$BATS_TEST_TMPDIR/p.ir" &&
+	bt-parse -e "$1" | bt-check --sysroot "${2:-$FIX}" > "$BATS_TEST_TMPDIR/p.ir" &&
 		bt-codegen --emit-elf "$BATS_TEST_TMPDIR/p.o" "$BATS_TEST_TMPDIR/p.ir" > "$BATS_TEST_TMPDIR/p.obj"
 }
 
@@ -76,4 +118,30 @@ ctx_loads() {
 	# the probe builtin reads the link's cookie: bpf_get_attach_cookie (174)
 	run llvm-objdump-16 -d "$BATS_TEST_TMPDIR/p.o"
 	[[ "$output" == *"call 0xae"* ]]
+}
+
+# ---- kernel module BTF ----
+
+@test "module BTF: kfunc args of a module function, types defined only there" {
+	compile 'kfunc:ext4_file_read_iter { @ = args.iocb->ki_ioprio; }' "$MODFIX"
+	run ctx_loads
+	[ "$output" = "0" ]
+	# a type the module defines and vmlinux only declares
+	compile 'kfunc:ext4:ext4_file_read_iter { @ = args.filp->f_flags; }' "$MODFIX"
+	# casts and sizeof find module types too
+	compile 'kfunc:ext4_file_read_iter { @ = ((struct kiocb *)args.filp)->ki_ioprio + sizeof(struct kiocb); }' "$MODFIX"
+	# -lv lists the module function's parameters
+	run bt-check --sysroot "$MODFIX" --list -v 'kfunc:ext4:ext4_file_read_iter'
+	[ "$output" = "kfunc:ext4:ext4_file_read_iter
+    struct kiocb * iocb
+    struct file * filp
+    int retval" ]
+}
+
+@test "module BTF: only the program's modules are searched, as v0.20" {
+	# a kprobe does not bring in module BTF (v0.20 loads it for kfunc
+	# modules and tracepoint categories only)
+	run bash -c "bt-parse -e 'kprobe:vfs_read { @ = ((struct kiocb *)arg0)->ki_flags; }' | bt-check --sysroot '$MODFIX'"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'Cannot resolve unknown type "struct kiocb"'* ]]
 }

@@ -106,3 +106,61 @@ tracing_progs() {
 	[ "$status" -eq 0 ]
 	[[ "$output" =~ "{ .file = 0x"[0-9a-f]+", .buf = 0x"[0-9a-f]+", .count = "[0-9]+", .pos = 0x"[0-9a-f]+", .\$retval = "[0-9]+" }" ]]
 }
+
+# ---- kernel module BTF ----
+
+# Load module $1 (skip when this kernel cannot).
+need_module() {
+	modprobe "$1" 2>/dev/null
+	lsmod | grep -q "^$1 " || skip "module $1 cannot be loaded here"
+}
+
+@test "module BTF: kfunc args of a module function use the module's types" {
+	need_module nf_tables
+	command -v nft >/dev/null || skip "no nft command (apt-get install nftables)"
+	run bpftrace -e 'kfunc:nft_trans_alloc_gfp { printf("portid: %d\n", args.ctx->portid); exit(); }' \
+		-c 'nft add table bt_kfunc_test'
+	nft delete table bt_kfunc_test 2>/dev/null || true
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ "portid: "[0-9]+ ]]
+}
+
+@test "module BTF: casts to a module's struct, and sizeof" {
+	need_module nf_tables
+	command -v nft >/dev/null || skip "no nft command (apt-get install nftables)"
+	run bpftrace -e 'kfunc:nf_tables:nft_trans_alloc_gfp { $c = (struct nft_ctx *)args.ctx;
+		printf("family %d size %d\n", $c->family, sizeof(struct nft_ctx)); exit(); }' \
+		-c 'nft add table bt_kfunc_test'
+	nft delete table bt_kfunc_test 2>/dev/null || true
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# nft's default table family is ip (NFPROTO_IPV4 = 2)
+	[[ "$output" =~ "family 2 size "[1-9][0-9]* ]]
+}
+
+@test "module BTF: a struct only declared in vmlinux is taken from the module" {
+	# struct x86_emulate_ctxt is a forward declaration in vmlinux's BTF
+	need_module kvm
+	run bpftrace -e 'kfunc:kvm:x86_emulate_insn { printf("%d\n", args.ctxt->mode); exit(); }
+		interval:ms:100 { exit(); }'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Attaching 2 probes..."* ]]
+}
+
+@test "-lv: kfunc parameters, of vmlinux and of a module function" {
+	need_module nf_tables
+	run bpftrace -lv 'kfunc:vfs_read'
+	[ "$status" -eq 0 ]
+	[ "$output" = "kfunc:vmlinux:vfs_read
+    struct file * file
+    char * buf
+    size_t count
+    loff_t * pos
+    ssize_t retval" ]
+	run bpftrace -lv 'kfunc:nf_tables:nft_trans_alloc_gfp'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "kfunc:nf_tables:nft_trans_alloc_gfp" ]
+	[ "${lines[1]}" = "    const struct nft_ctx * ctx" ]
+}
