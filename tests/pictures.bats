@@ -149,6 +149,15 @@ for d in sorted(deep):
 	cmp "$BATS_TEST_TMPDIR/a.svg" "$BATS_TEST_TMPDIR/b.svg"
 }
 
+@test "flamegraph: its script zooms on a click, shows details on hover, highlights a search" {
+	command -v node >/dev/null || skip "node is not installed"
+	bt-fmt --flamegraph "$BATS_TEST_TMPDIR/f.svg" "$S" >/dev/null
+	run node "$GOLD/svg_script.js" "$BATS_TEST_TMPDIR/f.svg"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = ok ]
+}
+
 @test "flamegraph: icicle mode draws the root on top" {
 	bt-fmt --flamegraph "$BATS_TEST_TMPDIR/i.svg" --icicle "$S"
 	grep -q 'Icicle graph' "$BATS_TEST_TMPDIR/i.svg"
