@@ -263,11 +263,10 @@ static bool compile(struct cdefs *cd, const char *input, unsigned script_lines,
 
 /* ---- what the translation unit defines ---- */
 
+/* A later definition of the same name (only possible through typedef
+ * redeclarations) is never found: lookups take the first. */
 static void add_decl(struct cdefs *cd, const char *name, CXCursor cur)
 {
-	for (size_t i = 0; i < cd->decls.n; i++)
-		if (!strcmp(cd->decls.v[i].name, name))
-			return;
 	struct named_decl d = { name, cur, NULL };
 	VEC_PUSH(&cd->decls, d);
 }
