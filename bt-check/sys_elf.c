@@ -1,6 +1,7 @@
 /* sys_elf.c - what bt-check knows about one user binary: ELF type,
  * defined symbols (functions, ifuncs, objects; from .symtab, .dynsym and
- * the build-id debug file), and USDT locations from .note.stapsdt.
+ * the separate debug file of a stripped binary), and USDT locations from
+ * .note.stapsdt.
  * Read with libelf once per file, kept in struct elf_info, and recorded
  * in (or read back from) a snapshot as one text file per binary.
  */
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "debugfile.h"
 #include "sys_int.h"
 
 #define ELF_SNAP_MAGIC "bt-elf 1"
@@ -165,8 +167,17 @@ static void read_stapsdt(Elf *elf, Elf_Scn *scn, uint64_t base_addr,
 	}
 }
 
-static bool read_elf_file(const char *path, struct elf_info *e,
-			  const char **build_id, bool *have_symtab)
+/* Where a stripped binary's debug file is named: its build id and its
+ * .gnu_debuglink (libcommon/debugfile.h). */
+struct debug_ref {
+	const unsigned char *id;
+	size_t nid;
+	const char *link;
+	uint32_t crc;
+};
+
+static bool read_elf_file(const char *path, struct elf_info *e, struct debug_ref *dbg,
+			  bool *have_symtab)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -200,19 +211,25 @@ static bool read_elf_file(const char *path, struct elf_info *e,
 		} else if (name && strcmp(name, ".stapsdt.base") == 0) {
 			base_addr = sh.sh_addr;
 			have_base = true;
-		} else if (build_id && sh.sh_type == SHT_NOTE && name &&
+		} else if (dbg && sh.sh_type == SHT_NOTE && name &&
 			   strcmp(name, ".note.gnu.build-id") == 0) {
 			Elf_Data *data = elf_getdata(scn, NULL);
 			GElf_Nhdr nh;
 			size_t no, doff;
 			if (data && gelf_getnote(data, 0, &nh, &no, &doff) &&
 			    nh.n_type == NT_GNU_BUILD_ID && nh.n_descsz > 1) {
-				const unsigned char *b =
-					(const unsigned char *)data->d_buf + doff;
-				char *hex = arena_alloc(nh.n_descsz * 2 + 1);
-				for (size_t i = 0; i < nh.n_descsz; i++)
-					sprintf(hex + 2 * i, "%02x", b[i]);
-				*build_id = hex;
+				dbg->id = arena_memdup((const char *)data->d_buf + doff,
+						       nh.n_descsz);
+				dbg->nid = nh.n_descsz;
+			}
+		} else if (dbg && name && strcmp(name, ".gnu_debuglink") == 0) {
+			/* the file name, NUL, padding to 4, its CRC-32 */
+			Elf_Data *data = elf_getdata(scn, NULL);
+			size_t len = data ? strnlen(data->d_buf, data->d_size) : 0;
+			size_t at = (len + 4) & ~(size_t)3;
+			if (data && at + 4 <= data->d_size) {
+				dbg->link = arena_strndup(data->d_buf, len);
+				memcpy(&dbg->crc, (const char *)data->d_buf + at, 4);
 			}
 		}
 	}
@@ -226,9 +243,9 @@ static bool read_elf_file(const char *path, struct elf_info *e,
 static bool load_live(const char *path, struct elf_info *e)
 {
 	elf_version(EV_CURRENT);
-	const char *build_id = NULL;
+	struct debug_ref ref = { 0 };
 	bool have_symtab = false;
-	if (!read_elf_file(path, e, &build_id, &have_symtab))
+	if (!read_elf_file(path, e, &ref, &have_symtab))
 		return false;
 	/* By mode bits, not access(2): access() drops capabilities for a
 	 * non-root real uid, and the driver runs bt-check as nobody with
@@ -237,9 +254,9 @@ static bool load_live(const char *path, struct elf_info *e)
 	e->exec = stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
 		  (st.st_mode & 0111);
 	/* Stripped binary: the symbols may be in a separate debug file. */
-	if (!have_symtab && build_id) {
-		const char *dbg = arena_printf("/usr/lib/debug/.build-id/%.2s/%s.debug",
-					       build_id, build_id + 2);
+	const char *dbg = have_symtab ? NULL
+				      : debugfile_find(path, ref.id, ref.nid, ref.link, ref.crc);
+	if (dbg) {
 		struct elf_info d = { 0 };
 		bool dummy;
 		if (read_elf_file(dbg, &d, NULL, &dummy))

@@ -9,7 +9,9 @@
  * address, size, offset of its name in the string table — and names are
  * read from the file when asked for.  Files are cached for the run by
  * identity (device, inode), so /proc/PID/root/usr/lib/libc.so.6 of many
- * processes is indexed once.  64-bit little-endian ELF only (x86_64).
+ * processes is indexed once.  A stripped file's functions come from its
+ * separate debug file when there is one (libcommon/debugfile.h): names
+ * are then read from that file.  64-bit little-endian ELF only (x86_64).
  */
 #define _GNU_SOURCE
 #include <elf.h>
@@ -19,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "debugfile.h"
 #include "load.h"
 
 struct esym {
@@ -36,14 +39,24 @@ struct note {
 	char *provider, *name;
 };
 
+/* The functions of one symbol table, by address; names stay in the file. */
+struct symtab {
+	const char *path;         /* the file holding the names */
+	uint64_t str_off, str_size;
+	struct esym *syms;
+	size_t n;
+};
+
 struct elfsyms {
 	const char *path;
 	dev_t dev;                /* the cache key: the file, whatever its path */
 	ino_t ino;
 	bool pie;
-	struct esym *syms;
-	size_t nsyms;
-	uint64_t strtab_off, strtab_size;   /* names of syms */
+	/* .symtab, else .dynsym and, when the file is stripped, its debug
+	 * file's .symtab (static functions; public names such as
+	 * clock_nanosleep are in .dynsym only, versioned in the debug file) */
+	struct symtab tabs[2];
+	size_t ntabs;
 	struct seg *segs;
 	size_t nsegs;
 	struct note *notes;
@@ -64,12 +77,14 @@ static int sym_cmp(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-/* Index the function symbols of one symbol table (streamed in chunks). */
-static void index_symtab(struct elfsyms *s, int fd, const Elf64_Shdr *sh,
+/* Index the function symbols of one symbol table (streamed in chunks)
+ * as s's next table; false if it has none. */
+static bool index_symtab(struct elfsyms *s, const char *path, int fd, const Elf64_Shdr *sh,
 			 const Elf64_Shdr *strsh)
 {
-	if (sh->sh_entsize != sizeof(Elf64_Sym))
-		return;
+	if (sh->sh_entsize != sizeof(Elf64_Sym) || s->ntabs == 2)
+		return false;
+	struct symtab *t = &s->tabs[s->ntabs];
 	size_t n = sh->sh_size / sizeof(Elf64_Sym), cap = 0;
 	Elf64_Sym chunk[512];
 	for (size_t i = 0; i < n; i += 512) {
@@ -78,27 +93,33 @@ static void index_symtab(struct elfsyms *s, int fd, const Elf64_Shdr *sh,
 			break;
 		for (size_t j = 0; j < k; j++) {
 			const Elf64_Sym *y = &chunk[j];
-			int t = ELF64_ST_TYPE(y->st_info);
-			if ((t != STT_FUNC && t != STT_GNU_IFUNC) || y->st_shndx == SHN_UNDEF ||
+			int ty = ELF64_ST_TYPE(y->st_info);
+			if ((ty != STT_FUNC && ty != STT_GNU_IFUNC) || y->st_shndx == SHN_UNDEF ||
 			    !y->st_value || !y->st_name || y->st_name >= strsh->sh_size)
 				continue;
-			if (s->nsyms == cap) {
+			if (t->n == cap) {
 				cap = cap ? cap * 2 : 256;
-				struct esym *ns = realloc(s->syms, cap * sizeof *ns);
+				struct esym *ns = realloc(t->syms, cap * sizeof *ns);
 				if (!ns)
-					return;
-				s->syms = ns;
+					return false;
+				t->syms = ns;
 			}
-			s->syms[s->nsyms++] = (struct esym){ y->st_value,
+			t->syms[t->n++] = (struct esym){ y->st_value,
 				y->st_size > UINT32_MAX ? UINT32_MAX : (uint32_t)y->st_size, y->st_name };
 		}
 	}
-	s->strtab_off = strsh->sh_offset;
-	s->strtab_size = strsh->sh_size;
-	if (s->nsyms) {
-		s->syms = realloc(s->syms, s->nsyms * sizeof *s->syms);
-		qsort(s->syms, s->nsyms, sizeof *s->syms, sym_cmp);
+	if (!t->n) {
+		free(t->syms);
+		t->syms = NULL;
+		return false;
 	}
+	t->path = path;
+	t->str_off = strsh->sh_offset;
+	t->str_size = strsh->sh_size;
+	t->syms = realloc(t->syms, t->n * sizeof *t->syms);
+	qsort(t->syms, t->n, sizeof *t->syms, sym_cmp);
+	s->ntabs++;
+	return true;
 }
 
 static char *dup_cstr(const char *p, size_t max)
@@ -160,15 +181,90 @@ static void read_notes(struct elfsyms *s, int fd, const Elf64_Shdr *sh, uint64_t
 	free(buf);
 }
 
+/* The ELF header and section headers of fd (*sh malloc'ed, *nsh of them;
+ * 0 when the file has none that can be read). */
+static bool read_headers(int fd, Elf64_Ehdr *eh, Elf64_Shdr **sh, unsigned *nsh)
+{
+	*sh = NULL;
+	*nsh = 0;
+	if (!rd(fd, eh, sizeof *eh, 0) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
+	    eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_shentsize != sizeof(Elf64_Shdr) ||
+	    eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_shnum > 4096 || eh->e_phnum > 4096)
+		return false;
+	*sh = calloc(eh->e_shnum + 1u, sizeof **sh);
+	if (*sh && rd(fd, *sh, eh->e_shnum * sizeof **sh, eh->e_shoff))
+		*nsh = eh->e_shnum;
+	return true;
+}
+
+/* Bytes of section sh (at most max), malloc'ed and NUL-terminated. */
+static uint8_t *section_bytes(int fd, const Elf64_Shdr *sh, size_t max, size_t *n)
+{
+	*n = sh->sh_size < max ? (size_t)sh->sh_size : max;
+	uint8_t *b = calloc(1, *n + 1);
+	if (b && !rd(fd, b, *n, sh->sh_offset)) {
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
+/* Index the .symtab of the separate debug file of s, found from the
+ * build-id note and .gnu_debuglink sections of the stripped file. */
+static bool index_debug_file(struct elfsyms *s, int fd, const Elf64_Shdr *idsh,
+			     const Elf64_Shdr *linksh)
+{
+	size_t idn = 0, linkn = 0;
+	uint8_t *note = idsh ? section_bytes(fd, idsh, 1024, &idn) : NULL;
+	uint8_t *link = linksh ? section_bytes(fd, linksh, 4096, &linkn) : NULL;
+	const unsigned char *id = NULL;
+	size_t idlen = 0;
+	Elf64_Nhdr nh;
+	if (note && idn >= sizeof nh) {
+		memcpy(&nh, note, sizeof nh);
+		size_t desc = sizeof nh + ((nh.n_namesz + 3) & ~3u);
+		if (nh.n_type == NT_GNU_BUILD_ID && desc + nh.n_descsz <= idn) {
+			id = note + desc;
+			idlen = nh.n_descsz;
+		}
+	}
+	/* .gnu_debuglink: the name, NUL, padding to 4, its CRC-32 */
+	const char *lname = NULL;
+	uint32_t crc = 0;
+	size_t crc_at = link ? (strnlen((const char *)link, linkn) + 4) & ~(size_t)3 : 0;
+	if (link && crc_at + 4 <= linkn) {
+		lname = (const char *)link;
+		memcpy(&crc, link + crc_at, 4);
+	}
+	const char *dbg = debugfile_find(s->path, id, idlen, lname, crc);
+	free(note);
+	free(link);
+	int dfd = dbg ? open(dbg, O_RDONLY | O_CLOEXEC) : -1;
+	if (dfd < 0)
+		return false;
+	Elf64_Ehdr eh;
+	Elf64_Shdr *sh;
+	unsigned nsh;
+	read_headers(dfd, &eh, &sh, &nsh);
+	bool found = false;
+	for (unsigned i = 0; i < nsh && !found; i++)
+		if (sh[i].sh_type == SHT_SYMTAB && sh[i].sh_link < nsh)
+			found = index_symtab(s, dbg, dfd, &sh[i], &sh[sh[i].sh_link]);
+	free(sh);
+	close(dfd);
+	return found;
+}
+
 static struct elfsyms *load(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
 	Elf64_Ehdr eh;
-	if (!rd(fd, &eh, sizeof eh, 0) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_shentsize != sizeof(Elf64_Shdr) ||
-	    eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_shnum > 4096 || eh.e_phnum > 4096) {
+	Elf64_Shdr *sh;
+	unsigned nsh;
+	if (!read_headers(fd, &eh, &sh, &nsh)) {
+		free(sh);
 		close(fd);
 		return NULL;
 	}
@@ -182,36 +278,40 @@ static struct elfsyms *load(const char *path)
 			s->segs[s->nsegs++] = (struct seg){ ph.p_vaddr, ph.p_offset, ph.p_filesz,
 							    ph.p_memsz };
 	}
-	Elf64_Shdr *sh = calloc(eh.e_shnum + 1u, sizeof *sh);
-	if (!sh || !rd(fd, sh, eh.e_shnum * sizeof *sh, eh.e_shoff))
-		eh.e_shnum = 0;
 	char *shstr = NULL;
-	if (eh.e_shnum && eh.e_shstrndx < eh.e_shnum && sh[eh.e_shstrndx].sh_size < (16u << 20)) {
+	if (nsh && eh.e_shstrndx < nsh && sh[eh.e_shstrndx].sh_size < (16u << 20)) {
 		shstr = calloc(1, sh[eh.e_shstrndx].sh_size + 1);
 		if (shstr && !rd(fd, shstr, sh[eh.e_shstrndx].sh_size, sh[eh.e_shstrndx].sh_offset))
 			shstr[0] = '\0';
 	}
-	int symtab = -1, dynsym = -1, notes = -1;
+	int symtab = -1, dynsym = -1, notes = -1, build_id = -1, debuglink = -1;
 	uint64_t base_addr = 0;
 	bool have_base = false;
-	for (unsigned i = 0; i < eh.e_shnum; i++) {
+	for (unsigned i = 0; i < nsh; i++) {
 		const char *name = shstr && sh[i].sh_name < sh[eh.e_shstrndx].sh_size
 					   ? shstr + sh[i].sh_name : "";
-		if (sh[i].sh_type == SHT_SYMTAB && sh[i].sh_link < eh.e_shnum)
+		if (sh[i].sh_type == SHT_SYMTAB && sh[i].sh_link < nsh)
 			symtab = (int)i;
-		else if (sh[i].sh_type == SHT_DYNSYM && sh[i].sh_link < eh.e_shnum)
+		else if (sh[i].sh_type == SHT_DYNSYM && sh[i].sh_link < nsh)
 			dynsym = (int)i;
 		else if (sh[i].sh_type == SHT_NOTE && !strcmp(name, ".note.stapsdt"))
 			notes = (int)i;
+		else if (sh[i].sh_type == SHT_NOTE && !strcmp(name, ".note.gnu.build-id"))
+			build_id = (int)i;
+		else if (!strcmp(name, ".gnu_debuglink"))
+			debuglink = (int)i;
 		else if (!strcmp(name, ".stapsdt.base")) {
 			base_addr = sh[i].sh_addr;
 			have_base = true;
 		}
 	}
 	if (symtab >= 0)
-		index_symtab(s, fd, &sh[symtab], &sh[sh[symtab].sh_link]);
-	if (dynsym >= 0 && s->nsyms == 0)
-		index_symtab(s, fd, &sh[dynsym], &sh[sh[dynsym].sh_link]);
+		index_symtab(s, s->path, fd, &sh[symtab], &sh[sh[symtab].sh_link]);
+	if (symtab < 0 && dynsym >= 0)
+		index_symtab(s, s->path, fd, &sh[dynsym], &sh[sh[dynsym].sh_link]);
+	if (symtab < 0 && (build_id >= 0 || debuglink >= 0))
+		index_debug_file(s, fd, build_id >= 0 ? &sh[build_id] : NULL,
+				 debuglink >= 0 ? &sh[debuglink] : NULL);
 	if (notes >= 0)
 		read_notes(s, fd, &sh[notes], base_addr, have_base);
 	free(shstr);
@@ -239,16 +339,16 @@ struct elfsyms *elfsyms_get(const char *path)
 	return s;
 }
 
-/* Name of symbol i, read from the file into a static buffer. */
-static const char *sym_name(struct elfsyms *s, const struct esym *e)
+/* Name of symbol e of table t, read from the file into a static buffer. */
+static const char *sym_name(const struct symtab *t, const struct esym *e)
 {
 	static char buf[4096];
-	int fd = open(s->path, O_RDONLY | O_CLOEXEC);
+	int fd = open(t->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
-	uint64_t max = s->strtab_size - e->name;
+	uint64_t max = t->str_size - e->name;
 	size_t want = max < sizeof buf - 1 ? (size_t)max : sizeof buf - 1;
-	ssize_t n = pread(fd, buf, want, (off_t)(s->strtab_off + e->name));
+	ssize_t n = pread(fd, buf, want, (off_t)(t->str_off + e->name));
 	close(fd);
 	if (n <= 0)
 		return NULL;
@@ -256,57 +356,68 @@ static const char *sym_name(struct elfsyms *s, const struct esym *e)
 	return buf;
 }
 
-const char *elfsyms_addr(struct elfsyms *s, uint64_t vaddr, uint64_t *off)
+/* The function of t that covers vaddr, or NULL. */
+static const struct esym *covering(const struct symtab *t, uint64_t vaddr)
 {
-	if (!s || !s->nsyms || vaddr < s->syms[0].addr)
+	if (!t->n || vaddr < t->syms[0].addr)
 		return NULL;
-	size_t lo = 0, hi = s->nsyms;
+	size_t lo = 0, hi = t->n;
 	while (lo < hi) {   /* last symbol with addr <= vaddr */
 		size_t mid = (lo + hi) / 2;
-		if (s->syms[mid].addr <= vaddr)
+		if (t->syms[mid].addr <= vaddr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	/* among symbols at the same address prefer one that covers vaddr */
-	for (size_t i = lo; i-- > 0 && s->syms[i].addr == s->syms[lo - 1].addr;) {
-		const struct esym *e = &s->syms[i];
-		if (vaddr < e->addr + (e->size ? e->size : 1)) {
+	for (size_t i = lo; i-- > 0 && t->syms[i].addr == t->syms[lo - 1].addr;) {
+		const struct esym *e = &t->syms[i];
+		if (vaddr < e->addr + (e->size ? e->size : 1))
+			return e;
+	}
+	return NULL;
+}
+
+/* The first table's name wins (.dynsym's public names over the debug
+ * file's aliases). */
+const char *elfsyms_addr(struct elfsyms *s, uint64_t vaddr, uint64_t *off)
+{
+	for (size_t k = 0; s && k < s->ntabs; k++) {
+		const struct esym *e = covering(&s->tabs[k], vaddr);
+		if (e) {
 			*off = vaddr - e->addr;
-			return sym_name(s, e);
+			return sym_name(&s->tabs[k], e);
 		}
 	}
 	return NULL;
 }
 
-/* Streams the string table looking for "name\0" (the linker shares
+/* Streams t's string table looking for "name\0" (the linker shares
  * suffixes, so a symbol's name may start inside another string), then
  * finds the function whose name offset is one of the hits. */
-bool elfsyms_name(struct elfsyms *s, const char *name, uint64_t *vaddr, uint64_t *size)
+static bool find_name(const struct symtab *t, const char *name, uint64_t *vaddr, uint64_t *size)
 {
 	size_t len = strlen(name) + 1;   /* with the NUL */
-	if (!s || !s->nsyms || len > 4096)
-		return false;
-	int fd = open(s->path, O_RDONLY | O_CLOEXEC);
+	int fd = open(t->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
 	enum { CHUNK = 65536 };
 	char *buf = malloc(CHUNK + 4096);
 	bool found = false;
-	for (uint64_t pos = 0; buf && !found && pos < s->strtab_size; pos += CHUNK) {
-		uint64_t want = s->strtab_size - pos;
+	for (uint64_t pos = 0; buf && !found && pos < t->str_size; pos += CHUNK) {
+		uint64_t want = t->str_size - pos;
 		if (want > CHUNK + len - 1)
 			want = CHUNK + len - 1;   /* overlap: a match may straddle chunks */
-		ssize_t n = pread(fd, buf, (size_t)want, (off_t)(s->strtab_off + pos));
+		ssize_t n = pread(fd, buf, (size_t)want, (off_t)(t->str_off + pos));
 		if (n <= 0)
 			break;
 		for (char *p = buf; !found && (p = memmem(p, (size_t)(buf + n - p), name, len));
 		     p++) {
 			uint64_t at = pos + (uint64_t)(p - buf);
-			for (size_t i = 0; i < s->nsyms; i++) {
-				if (s->syms[i].name == at) {
-					*vaddr = s->syms[i].addr;
-					*size = s->syms[i].size;
+			for (size_t i = 0; i < t->n; i++) {
+				if (t->syms[i].name == at) {
+					*vaddr = t->syms[i].addr;
+					*size = t->syms[i].size;
 					found = true;
 					break;
 				}
@@ -318,6 +429,16 @@ bool elfsyms_name(struct elfsyms *s, const char *name, uint64_t *vaddr, uint64_t
 	free(buf);
 	close(fd);
 	return found;
+}
+
+bool elfsyms_name(struct elfsyms *s, const char *name, uint64_t *vaddr, uint64_t *size)
+{
+	if (!s || strlen(name) >= 4096)
+		return false;
+	for (size_t k = 0; k < s->ntabs; k++)
+		if (find_name(&s->tabs[k], name, vaddr, size))
+			return true;
+	return false;
 }
 
 uint64_t elfsyms_file_offset(struct elfsyms *s, uint64_t vaddr)

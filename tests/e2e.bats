@@ -469,3 +469,58 @@ hi" ]
 	[ "$output" = "No probes to attach" ]
 	[ -z "$stderr" ]
 }
+
+# A stripped executable whose symbols are only in its separate debug file,
+# found through .gnu_debuglink beside it (how distributions ship them).
+make_stripped_prog() {
+	cat > "$W/hid.c" <<'C'
+#include <unistd.h>
+static __attribute__((noinline)) int hidden_fn(int x) { return x + 1; }
+int main(void) { for (int i = 0; i < 20000; i++) { hidden_fn(i); usleep(500); } return 0; }
+C
+	gcc -g -O0 -fno-omit-frame-pointer -no-pie -o "$W/hid" "$W/hid.c"
+	objcopy --only-keep-debug "$W/hid" "$W/hid.debug"
+	strip --strip-all "$W/hid"
+	objcopy --add-gnu-debuglink="$W/hid.debug" "$W/hid"
+	! nm "$W/hid" 2>/dev/null | grep -q hidden_fn
+}
+
+@test "a stripped binary's debug file (.gnu_debuglink): its local functions list, attach and symbolise" {
+	require_root
+	make_stripped_prog
+	run --separate-stderr "$DRV" -l "uprobe:$W/hid:hidden*"
+	[ "$output" = "uprobe:$W/hid:hidden_fn" ]
+	run --separate-stderr timeout 20 "$DRV" -e "uprobe:$W/hid:hidden_fn { print(ustack); exit(); }" -c "$W/hid"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[[ "${lines[1]}" =~ ^\ +hidden_fn\+0$ ]]
+	[[ "${lines[2]}" =~ ^\ +main\+[0-9]+$ ]]
+}
+
+# libc's debug file from libc6-dbg (make deps installs it)
+libc_debug_file() {
+	local libc=/lib/x86_64-linux-gnu/libc.so.6 id
+	id=$(readelf -n "$libc" 2>/dev/null | sed -n 's/.*Build ID: *//p')
+	[ -n "$id" ] && [ -r "/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug" ]
+}
+
+@test "libc's frames symbolise from its debug file (__libc_start_call_main)" {
+	require_root
+	libc_debug_file || skip "no debug file for libc (apt-get install libc6-dbg)"
+	run --separate-stderr timeout 20 "$DRV" -e "uprobe:$BT/testprogs/uprobe_fork_loop:uprobeFunction1 { print(ustack); exit(); }" \
+		-c "$BT/testprogs/uprobe_fork_loop"
+	[ "$status" -eq 0 ]
+	[[ "${lines[2]}" =~ ^\ +main\+[0-9]+$ ]]
+	[[ "${lines[3]}" =~ ^\ +__libc_start_call_main\+[0-9]+$ ]]
+}
+
+@test "uprobe:libc:malloc_consolidate (a local symbol of libc's debug file) lists and attaches" {
+	require_root
+	libc_debug_file || skip "no debug file for libc (apt-get install libc6-dbg)"
+	run --separate-stderr "$DRV" -l 'uprobe:libc:malloc_consolidate'
+	[ "$output" = "uprobe:/lib/x86_64-linux-gnu/libc.so.6:malloc_consolidate" ]
+	run --separate-stderr timeout 20 "$DRV" -e 'uprobe:libc:malloc_consolidate { @ = count(); } interval:ms:100 { exit(); }'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "Attaching 2 probes..." ]
+	[ -z "$stderr" ]
+}
