@@ -92,6 +92,7 @@ struct bt {
 	bool child_exited;
 	int child_status;
 	pid_t target_pid;                 /* -p pid or the child, 0 if none */
+	bool uses_usyms;                  /* printed values hold user symbols */
 	int ncpus;                        /* possible CPUs (per-CPU values) */
 	uint64_t lost_seen;
 	uint32_t batch;                   /* records handled in this poll round */
@@ -216,6 +217,8 @@ bool type_needs_syms(const struct type *t);
 const char *ksym_lookup(uint64_t addr, uint64_t *off);
 void ksyms_preload(void);                    /* start loading in a thread */
 bool meta_uses_ksyms(const struct meta *m);
+bool meta_uses_usyms(const struct meta *m);
+void usym_watch(struct bt *bt);              /* keep the target's maps fresh */
 const char *usym_lookup(struct bt *bt, pid_t pid, uint64_t addr, uint64_t *off,
 			const char **module);
 

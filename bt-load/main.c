@@ -237,6 +237,7 @@ static int run(struct bt *bt)
 		out_end(bt);
 		return 255;
 	}
+	bt->uses_usyms = meta_uses_usyms(&bt->meta);
 	if (meta_uses_ksyms(&bt->meta))
 		ksyms_preload();
 	if (!bt->finalize)

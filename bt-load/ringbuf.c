@@ -216,6 +216,7 @@ int event_loop(struct bt *bt)
 			events_poll(bt, 0);
 			break;
 		}
+		usym_watch(bt);
 		/* short: bulk events do not wake us (bt-codegen/output.c) */
 		events_poll(bt, 20);
 	}

@@ -6,7 +6,8 @@
  * included) and writes each record the first time it is needed (stacks
  * again when a stack id's frames changed), so a saved stream is
  * self-contained.  User addresses go through /proc/PID/maps (cached per
- * pid) to the mapped ELF file's symbols; when the process is gone the
+ * pid; the traced process's kept fresh, usym_watch) to the mapped ELF
+ * file's symbols; when the process is gone and was never seen the
  * program's uprobe/usdt binaries are tried as non-PIE executables.
  */
 #include <dirent.h>
@@ -142,25 +143,30 @@ static void free_maps(struct pidmaps *pm)
 	free(pm);
 }
 
-/* Cached maps of pid (at most 64 pids kept); reread: read them again if
- * the cached copy is more than a second old (a library was dlopen'ed). */
-static struct pidmaps *maps_of(pid_t pid, bool reread)
+/* Maps of pid, cached (at most 64 pids kept), read again when the cached
+ * copy is older than max_age_ms.  When the process is gone (or a zombie,
+ * which has no maps) the copy read last stays: a process that exits right
+ * after its event still has its addresses resolved. */
+static struct pidmaps *maps_of(pid_t pid, uint64_t max_age_ms)
 {
 	struct pidmaps **pp = &g_pidmaps;
-	for (; *pp; pp = &(*pp)->next) {
-		if ((*pp)->pid != pid)
-			continue;
-		if (!reread || now_ms() - (*pp)->read_ms < 1000)
-			return *pp;
-		struct pidmaps *old = *pp;
+	while (*pp && (*pp)->pid != pid)
+		pp = &(*pp)->next;
+	struct pidmaps *old = *pp;
+	if (old && now_ms() - old->read_ms < max_age_ms)
+		return old;
+	struct pidmaps *pm = read_maps(pid);
+	if (pm && !pm->n) {
+		free_maps(pm);
+		pm = NULL;
+	}
+	if (!pm)
+		return old;
+	if (old) {
 		*pp = old->next;
 		free_maps(old);
 		g_npidmaps--;
-		break;
 	}
-	struct pidmaps *pm = read_maps(pid);
-	if (!pm)
-		return NULL;
 	if (g_npidmaps >= 64) {   /* drop the oldest (last) */
 		struct pidmaps **last = &g_pidmaps;
 		while ((*last)->next)
@@ -173,6 +179,28 @@ static struct pidmaps *maps_of(pid_t pid, bool reread)
 	g_pidmaps = pm;
 	g_npidmaps++;
 	return pm;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+	struct stat x, y;
+	return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev &&
+	       x.st_ino == y.st_ino;
+}
+
+/* The traced process (-p, or the -c command) may exit right after the
+ * event that needs its symbols, before bt-load reads the event (bpftrace
+ * races the same way).  So while it runs, its maps are kept at most
+ * 100 ms old, when the program prints user symbols at all; not while the
+ * -c child is still our forked image, before its exec. */
+void usym_watch(struct bt *bt)
+{
+	if (bt->target_pid <= 0 || !bt->uses_usyms)
+		return;
+	char exe[64];
+	snprintf(exe, sizeof exe, "/proc/%d/exe", (int)bt->target_pid);
+	if (!same_file(exe, "/proc/self/exe"))
+		maps_of(bt->target_pid, 100);
 }
 
 static const char *demangle(struct bt *bt, const char *name)
@@ -226,11 +254,11 @@ const char *usym_lookup(struct bt *bt, pid_t pid, uint64_t addr, uint64_t *off,
 	*module = NULL;
 	*off = 0;
 	const char *name = NULL;
-	struct pidmaps *pm = maps_of(pid, false);
+	struct pidmaps *pm = maps_of(pid, UINT64_MAX);
 	if (pm) {
 		name = lookup_in_maps(pm, pid, addr, off, module);
-		if (!name && !*module) {   /* new mapping (dlopen)? */
-			pm = maps_of(pid, true);
+		if (!name && !*module) {   /* new mapping (dlopen)? at most once a second */
+			pm = maps_of(pid, 1000);
 			name = lookup_in_maps(pm, pid, addr, off, module);
 		}
 	}
@@ -468,27 +496,28 @@ static void write_cgroup(struct bt *bt, uint64_t fid, uint64_t cgid)
 }
 
 /* ---- type walk ---- */
-static bool type_has_kernel_syms(const struct type *t)
+static bool type_has_syms(const struct type *t, bool user)
 {
 	if (!t)
 		return false;
-	if (t->kind == TY_KSYM || t->kind == TY_KSTACK)
+	if (t->kind == (user ? TY_USYM : TY_KSYM) || t->kind == (user ? TY_USTACK : TY_KSTACK))
 		return true;
 	if (t->kind == TY_ARRAY)
-		return type_has_kernel_syms(t->elem);
+		return type_has_syms(t->elem, user);
 	for (uint32_t i = 0; (t->kind == TY_TUPLE || t->kind == TY_RECORD) && i < t->nfields; i++)
-		if (type_has_kernel_syms(t->fields[i].type))
+		if (type_has_syms(t->fields[i].type, user))
 			return true;
 	return false;
 }
 
-bool meta_uses_ksyms(const struct meta *m)
+/* Whether any value the program prints holds kernel (user) symbols. */
+static bool meta_uses_syms(const struct meta *m, bool user)
 {
 	for (size_t i = 0; i < m->maps.n; i++) {
-		if (type_has_kernel_syms(m->maps.v[i].value))
+		if (type_has_syms(m->maps.v[i].value, user))
 			return true;
 		for (uint32_t k = 0; k < m->maps.v[i].nkeys; k++)
-			if (type_has_kernel_syms(m->maps.v[i].keys[k]))
+			if (type_has_syms(m->maps.v[i].keys[k], user))
 				return true;
 	}
 	const struct meta_fmt *lists[3] = { m->printfs.v, m->systems.v, m->cats.v };
@@ -496,12 +525,22 @@ bool meta_uses_ksyms(const struct meta *m)
 	for (int l = 0; l < 3; l++)
 		for (size_t i = 0; i < counts[l]; i++)
 			for (uint32_t a = 0; a < lists[l][i].nargs; a++)
-				if (type_has_kernel_syms(lists[l][i].args[a].type))
+				if (type_has_syms(lists[l][i].args[a].type, user))
 					return true;
 	for (size_t i = 0; i < m->print_types.n; i++)
-		if (type_has_kernel_syms(m->print_types.v[i]))
+		if (type_has_syms(m->print_types.v[i], user))
 			return true;
 	return false;
+}
+
+bool meta_uses_ksyms(const struct meta *m)
+{
+	return meta_uses_syms(m, false);
+}
+
+bool meta_uses_usyms(const struct meta *m)
+{
+	return meta_uses_syms(m, true);
 }
 
 bool type_needs_syms(const struct type *t)
