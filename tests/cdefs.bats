@@ -420,3 +420,15 @@ BEGIN { @a = TASK_RUNNING; @b = TASK_COMM_LEN; @c = offsetof(struct task_struct,
 	BPFTRACE_KERNEL_SOURCE="$KSRC" BPFTRACE_KERNEL_BUILD="$KBUILD" run -1 bt-check --sysroot "$TMP/snap2" "$TMP/in.ast"
 	[[ "$output" == "WARNING: Could not find kernel headers in  or . To specify"* ]]
 }
+
+@test "kernel headers: a tool that includes <linux/sched.h> runs through the driver" {
+	require_root
+	kernel_headers
+	BPFTRACE_KERNEL_SOURCE="$KSRC" BPFTRACE_KERNEL_BUILD="$KBUILD" \
+		run --separate-stderr timeout 60 "$BT/bpftrace" -e '#include <linux/sched.h>
+#include <linux/socket.h>
+BEGIN { printf("%d %d %d\n", TASK_RUNNING, AF_INET, TASK_COMM_LEN); exit(); }'
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "0 2 16" ]
+	[ "$stderr" = "" ]
+}
