@@ -432,3 +432,45 @@ BEGIN { printf("%d %d %d\n", TASK_RUNNING, AF_INET, TASK_COMM_LEN); exit(); }'
 	[ "${lines[1]}" = "0 2 16" ]
 	[ "$stderr" = "" ]
 }
+
+# in_fake_modules SOURCE BUILD CMD...: run CMD where /lib/modules/$(uname -r)
+# holds `source` -> SOURCE and `build` -> BUILD (either may be "", absent),
+# in a private mount namespace over an overlay of /usr/lib: the machine's
+# own /lib/modules is not touched.
+in_fake_modules() {
+	local src="$1" bld="$2"
+	shift 2
+	mkdir -p "$TMP/ovl/up" "$TMP/ovl/work"
+	unshare -m sh -c '
+		mount -t overlay overlay -o "lowerdir=/usr/lib,upperdir=$0/up,workdir=$0/work" /usr/lib || exit 99
+		d=/usr/lib/modules/$(uname -r)
+		rm -rf "$d" && mkdir -p "$d" || exit 99
+		[ -z "$1" ] || ln -s "$1" "$d/source"
+		[ -z "$2" ] || ln -s "$2" "$d/build"
+		shift 2
+		exec "$@"' "$TMP/ovl" "$src" "$bld" "$@"
+}
+
+@test "kernel headers: /lib/modules/\$(uname -r)/source and build, either serving as both; the variables win" {
+	[ "$(id -u)" = 0 ] || skip "needs root for a private mount namespace"
+	kernel_headers
+	in_fake_modules "" "" true; [ $? -ne 99 ] || skip "no overlayfs/unshare here"
+	bt-parse -e '#include <linux/sched.h>
+BEGIN { @ = TASK_COMM_LEN; }' > "$TMP/in.ast"
+	run in_fake_modules "$KSRC" "$KBUILD" bt-check "$TMP/in.ast" -o "$TMP/out.ir"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"Could not find kernel headers"* ]]
+	[ "$(ir_ints "$TMP/out.ir")" = 16 ]
+	# build alone is the source directory too (Debian's build tree lacks the headers)
+	run in_fake_modules "" "$KBUILD" bt-check "$TMP/in.ast" -o /dev/null
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"fatal error: '/lib/modules/$(uname -r)/build/include/linux/kconfig.h' file not found"* ]]
+	# source alone is the build directory too (no generated headers there)
+	run in_fake_modules "$KSRC" "" bt-check "$TMP/in.ast" -o /dev/null
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"/lib/modules/$(uname -r)/source/include/linux/kconfig.h:5:10: fatal error: 'generated/autoconf.h' file not found"* ]]
+	# BPFTRACE_KERNEL_SOURCE and _BUILD are used instead
+	run in_fake_modules "" "$KBUILD" env BPFTRACE_KERNEL_SOURCE="$KSRC" BPFTRACE_KERNEL_BUILD="$KBUILD" \
+		bt-check "$TMP/in.ast" -o /dev/null
+	[ "$status" -eq 0 ]
+}
