@@ -65,7 +65,7 @@ CHECK_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-check/*.c))
 # libclang is opened with dlopen (bt-check/libclang.h): only its headers
 # are needed here, and clang's builtin headers directory for -isystem.
 CLANG_RESOURCE_INCLUDE := $(shell $(LLVM_CONFIG) --libdir 2>/dev/null)/clang/$(shell $(LLVM_CONFIG) --version 2>/dev/null | cut -d. -f1)/include
-$(B)/obj/bt-check/cdefs.o $(B)/obj/bt-check/libclang.o: ALL_CFLAGS += \
+$(B)/obj/bt-check/cdefs.o $(B)/obj/bt-check/cdefs_types.o $(B)/obj/bt-check/libclang.o: ALL_CFLAGS += \
 	-I$(shell $(LLVM_CONFIG) --includedir 2>/dev/null) \
 	-DCLANG_RESOURCE_INCLUDE='"$(CLANG_RESOURCE_INCLUDE)"'
 $(B)/bt-check: $(CHECK_OBJ) $(B)/libcommon.a

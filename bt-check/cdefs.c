@@ -22,14 +22,12 @@
  * final compile (bpftrace's "redefinition conflict"); without BTF the
  * virtual clang_workarounds.h brings <linux/types.h>.
  *
- * Output, asked for lazily by name: records with clang's layout (sizes,
- * offsets, bit-fields, packed/aligned attributes, anonymous members
- * flattened), typedefs, enum types; and the integer value of every
- * identifier of the program that is an enum constant or an object-like
- * macro (each such macro is evaluated by clang as the initializer of a
- * variable appended after the definitions; diagnostics located there are
- * not the script's and are dropped).  Record members whose type came from
- * the generated header are BTF's own types.
+ * Output (cdefs_types.c), asked for lazily by name: records with clang's
+ * layout, typedefs, enum types; and the integer value of every identifier
+ * of the program that is an enum constant or an object-like macro (each
+ * such macro is evaluated by clang as the initializer of a variable
+ * appended after the definitions, three lines per identifier; diagnostics
+ * located there are not the script's and are dropped).
  *
  * Errors: when the compile has errors, all its diagnostics (warnings and
  * notes too), formatted as libclang prints them for bpftrace
@@ -41,14 +39,9 @@
 #include <string.h>
 #include <sys/utsname.h>
 
-#include "check.h"
-#include "libclang.h"
+#include "cdefs_int.h"
 
-#define MAIN_FILE "definitions.h"
-#define VIRTUAL_DIR "/bpftrace/include"
-#define BTF_HEADER VIRTUAL_DIR "/__btf_generated_header.h"
 #define WORKAROUNDS_HEADER "clang_workarounds.h"
-#define MACRO_VAR_PREFIX "__bt_macro_"
 #define MAX_BTF_ROUNDS 32
 
 /* Included first when there is no BTF: kernel types then start from
@@ -68,29 +61,9 @@ static const char workarounds_text[] =
 	"#endif\n"
 	"#endif\n";
 
-struct named_decl {
-	const char *name;    /* "struct foo", "enum e", typedef name */
-	CXCursor cursor;
-	struct type *type;   /* converted on first lookup */
-};
-
-struct cdefs {
-	const struct libclang *cx;
-	struct check *c;
-	CXIndex index;
-	CXTranslationUnit tu;
-	strvec idents;                   /* identifiers the program uses */
-	bool *ident_unusable;            /* by idents index: its probe failed */
-	strvec btf_types;                /* declared in the generated header */
-	VEC(struct named_decl) decls;
-	VEC(const char *) const_names;   /* enum constants and macros */
-	VEC(int64_t) const_values;
-	VEC(struct type *) records;      /* converted records, by name */
-};
-
 /* ---- small helpers over libclang ---- */
 
-static const char *cx_str(const struct libclang *cx, CXString s)
+const char *cx_str(const struct libclang *cx, CXString s)
 {
 	const char *p = cx->clang_getCString(s);
 	char *copy = arena_strdup(p ? p : "");
@@ -98,7 +71,7 @@ static const char *cx_str(const struct libclang *cx, CXString s)
 	return copy;
 }
 
-static const char *file_of(const struct libclang *cx, CXSourceLocation loc,
+const char *cx_file_of(const struct libclang *cx, CXSourceLocation loc,
 			   unsigned *line)
 {
 	CXFile f;
@@ -109,13 +82,13 @@ static const char *file_of(const struct libclang *cx, CXSourceLocation loc,
 	return f ? cx_str(cx, cx->clang_getFileName(f)) : "";
 }
 
-static bool in_btf_header(struct cdefs *cd, CXCursor decl)
+bool in_btf_header(struct cdefs *cd, CXCursor decl)
 {
-	return !strcmp(file_of(cd->cx, cd->cx->clang_getCursorLocation(decl), NULL),
+	return !strcmp(cx_file_of(cd->cx, cd->cx->clang_getCursorLocation(decl), NULL),
 		       BTF_HEADER);
 }
 
-static bool has(const strvec *v, const char *s)
+bool strvec_has(const strvec *v, const char *s)
 {
 	for (size_t i = 0; i < v->n; i++)
 		if (!strcmp(v->v[i], s))
@@ -129,7 +102,7 @@ static void collect_idents(struct node *n, strvec *out)
 {
 	if (!n)
 		return;
-	if (n->kind == N_IDENT && n->str && !has(out, n->str))
+	if (n->kind == N_IDENT && n->str && !strvec_has(out, n->str))
 		VEC_PUSH(out, n->str);
 	collect_idents(n->a, out);
 	collect_idents(n->b, out);
@@ -203,7 +176,7 @@ static void read_diagnostics(struct cdefs *cd, unsigned script_lines, struct com
 	for (unsigned i = 0; i < n; i++) {
 		CXDiagnostic d = cx->clang_getDiagnostic(cd->tu, i);
 		unsigned line;
-		const char *file = file_of(cx, cx->clang_getDiagnosticLocation(d), &line);
+		const char *file = cx_file_of(cx, cx->clang_getDiagnosticLocation(d), &line);
 		if (!strcmp(file, MAIN_FILE) && line > script_lines) {
 			/* a macro probe (3 lines each): that macro has no value */
 			size_t probe = (line - script_lines - 1) / 3;
@@ -227,7 +200,7 @@ static void read_diagnostics(struct cdefs *cd, unsigned script_lines, struct com
 		} else {
 			name = quoted_after(msg, "has incomplete type '");
 		}
-		if (name && !has(&out->missing, name))
+		if (name && !strvec_has(&out->missing, name))
 			VEC_PUSH(&out->missing, name);
 		cx->clang_disposeDiagnostic(d);
 	}
@@ -261,232 +234,12 @@ static bool compile(struct cdefs *cd, const char *input, unsigned script_lines,
 	return !out->failed;
 }
 
-/* ---- what the translation unit defines ---- */
-
-/* A later definition of the same name (only possible through typedef
- * redeclarations) is never found: lookups take the first. */
-static void add_decl(struct cdefs *cd, const char *name, CXCursor cur)
-{
-	struct named_decl d = { name, cur, NULL };
-	VEC_PUSH(&cd->decls, d);
-}
-
-static void add_const(struct cdefs *cd, const char *name, int64_t v)
-{
-	VEC_PUSH(&cd->const_names, name);
-	VEC_PUSH(&cd->const_values, v);
-}
-
-static enum CXChildVisitResult visit_decl(CXCursor cur, CXCursor parent, CXClientData data)
-{
-	struct cdefs *cd = data;
-	const struct libclang *cx = cd->cx;
-	enum CXCursorKind k = cx->clang_getCursorKind(cur);
-	switch (k) {
-	case CXCursor_StructDecl: case CXCursor_UnionDecl: case CXCursor_EnumDecl:
-		if (cx->clang_isCursorDefinition(cur) && !in_btf_header(cd, cur))
-			add_decl(cd, cx_str(cx, cx->clang_getTypeSpelling(cx->clang_getCursorType(cur))),
-				 cur);
-		return CXChildVisit_Recurse; /* nested definitions, enum constants */
-	case CXCursor_TypedefDecl:
-		if (!in_btf_header(cd, cur))
-			add_decl(cd, cx_str(cx, cx->clang_getCursorSpelling(cur)), cur);
-		return CXChildVisit_Continue;
-	case CXCursor_EnumConstantDecl: {
-		const char *name = cx_str(cx, cx->clang_getCursorSpelling(cur));
-		if (has(&cd->idents, name))
-			add_const(cd, name, cx->clang_getEnumConstantDeclValue(cur));
-		return CXChildVisit_Continue;
-	}
-	case CXCursor_VarDecl: {
-		const char *name = cx_str(cx, cx->clang_getCursorSpelling(cur));
-		if (strncmp(name, MACRO_VAR_PREFIX, strlen(MACRO_VAR_PREFIX)) ||
-		    cx->clang_isInvalidDeclaration(cur))
-			return CXChildVisit_Continue;
-		name += strlen(MACRO_VAR_PREFIX);
-		for (size_t i = 0; i < cd->idents.n; i++)
-			if (!strcmp(cd->idents.v[i], name) && cd->ident_unusable[i])
-				return CXChildVisit_Continue; /* not an expression */
-		CXEvalResult r = cx->clang_Cursor_Evaluate(cur);
-		if (r && cx->clang_EvalResult_getKind(r) == CXEval_Int)
-			add_const(cd, name,
-				  cx->clang_EvalResult_isUnsignedInt(r)
-					  ? (int64_t)cx->clang_EvalResult_getAsUnsigned(r)
-					  : cx->clang_EvalResult_getAsLongLong(r));
-		if (r)
-			cx->clang_EvalResult_dispose(r);
-		return CXChildVisit_Continue;
-	}
-	default:
-		(void)parent;
-		return CXChildVisit_Continue; /* function bodies are not ours */
-	}
-}
-
-/* ---- clang types -> struct type (bpftrace's mapping) ---- */
-
-static struct type *conv(struct cdefs *cd, CXType t, bool by_value);
-
-/* Records reached only by name: resolved later through lookup_named_type. */
-static struct type *record_by_name(const char *name, long long size)
-{
-	struct type *r = type_record(name);
-	r->size = size > 0 ? (uint32_t)size : 0;
-	return r;
-}
-
-struct fields_ctx {
-	struct cdefs *cd;
-	CXType outer;                 /* the named record: offsets are in it */
-	VEC(struct field) fields;
-};
-
-static enum CXChildVisitResult visit_field(CXCursor cur, CXCursor parent, CXClientData data)
-{
-	struct fields_ctx *fc = data;
-	const struct libclang *cx = fc->cd->cx;
-	enum CXCursorKind k = cx->clang_getCursorKind(cur);
-	(void)parent;
-	if ((k == CXCursor_StructDecl || k == CXCursor_UnionDecl) &&
-	    cx->clang_Cursor_isAnonymousRecordDecl(cur)) {
-		cx->clang_visitChildren(cur, visit_field, fc); /* members are the outer's */
-		return CXChildVisit_Continue;
-	}
-	if (k != CXCursor_FieldDecl)
-		return CXChildVisit_Continue;
-	const char *name = cx_str(cx, cx->clang_getCursorSpelling(cur));
-	if (!*name)
-		return CXChildVisit_Continue; /* unnamed bit-field: padding */
-	long long bits = cx->clang_Type_getOffsetOf(fc->outer, name);
-	struct field f = { .name = name };
-	f.type = conv(fc->cd, cx->clang_getCursorType(cur), true);
-	if (bits < 0)
-		bits = 0;
-	if (cx->clang_Cursor_isBitField(cur)) {
-		/* the storage unit holding it, as BTF records are read; a
-		 * packed field that straddles units is read from its byte */
-		uint32_t width = (uint32_t)cx->clang_getFieldDeclBitWidth(cur);
-		uint32_t unit = f.type->size ? f.type->size * 8 : 8;
-		uint64_t start = (uint64_t)bits / unit * unit;
-		if ((uint64_t)bits - start + width > unit)
-			start = (uint64_t)bits / 8 * 8;
-		f.offset = (uint32_t)(start / 8);
-		f.bit_offset = (uint16_t)((uint64_t)bits - start);
-		f.bit_width = (uint16_t)width;
-	} else {
-		f.offset = (uint32_t)(bits / 8);
-	}
-	VEC_PUSH(&fc->fields, f);
-	return CXChildVisit_Continue;
-}
-
-static struct type *convert_record(struct cdefs *cd, CXType t)
-{
-	const struct libclang *cx = cd->cx;
-	CXCursor decl = cx->clang_getTypeDeclaration(t);
-	const char *name = cx_str(cx, cx->clang_getTypeSpelling(cx->clang_getCursorType(decl)));
-	for (size_t i = 0; i < cd->records.n; i++)
-		if (!strcmp(cd->records.v[i]->name, name))
-			return cd->records.v[i];
-	long long size = cx->clang_Type_getSizeOf(t);
-	struct type *r = record_by_name(name, size);
-	if (size < 0)
-		return r; /* declared, never defined */
-	VEC_PUSH(&cd->records, r);
-	long long align = cx->clang_Type_getAlignOf(t);
-	r->align = align > 0 ? (uint32_t)align : 1;
-	struct fields_ctx fc = { .cd = cd, .outer = t };
-	cx->clang_visitChildren(decl, visit_field, &fc);
-	r->fields = fc.fields.v;
-	r->nfields = (uint32_t)fc.fields.n;
-	r->incomplete = false;
-	return r;
-}
-
-/* A type the generated header declared stands for BTF's own. */
-static struct type *btf_type(struct cdefs *cd, const char *name, long long size, bool by_value)
-{
-	if (!by_value)
-		return record_by_name(name, size);
-	struct sys *s = check_sys(cd->c);
-	struct type *t = s ? sys_kernel_type(s, name) : NULL;
-	return t ? t : type_none();
-}
-
-static struct type *conv(struct cdefs *cd, CXType t, bool by_value)
-{
-	const struct libclang *cx = cd->cx;
-	/* typedef sugar first: one from the generated header is BTF's */
-	for (int depth = 0; depth < 64; depth++) {
-		if (t.kind == CXType_Elaborated) {
-			t = cx->clang_Type_getNamedType(t);
-		} else if (t.kind == CXType_Typedef) {
-			CXCursor td = cx->clang_getTypeDeclaration(t);
-			if (in_btf_header(cd, td))
-				return btf_type(cd, cx_str(cx, cx->clang_getCursorSpelling(td)),
-						cx->clang_Type_getSizeOf(t), by_value);
-			t = cx->clang_getTypedefDeclUnderlyingType(td);
-		} else {
-			break;
-		}
-	}
-	t = cx->clang_getCanonicalType(t);
-	long long size = cx->clang_Type_getSizeOf(t);
-	int bits = size > 0 ? (int)(size * 8) : 0;
-	switch (t.kind) {
-	case CXType_Bool: case CXType_Char_U: case CXType_UChar: case CXType_UShort:
-	case CXType_UInt: case CXType_ULong: case CXType_ULongLong: case CXType_Enum:
-		return type_int(bits, false);
-	case CXType_Char_S: case CXType_SChar: case CXType_Short: case CXType_Int:
-	case CXType_Long: case CXType_LongLong:
-		return type_int(bits, true);
-	case CXType_Pointer:
-		return type_ptr(conv(cd, cx->clang_getPointeeType(t), false), AS_KERNEL);
-	case CXType_ConstantArray: {
-		CXType elem = cx->clang_getCanonicalType(cx->clang_getArrayElementType(t));
-		long long n = cx->clang_getNumElements(t);
-		uint32_t count = n > 0 ? (uint32_t)n : 0;
-		if (elem.kind == CXType_Char_S || elem.kind == CXType_Char_U)
-			return type_string(count);
-		return type_array(conv(cd, cx->clang_getArrayElementType(t), by_value), count);
-	}
-	case CXType_Record: {
-		CXCursor decl = cx->clang_getTypeDeclaration(t);
-		const char *name = cx_str(cx, cx->clang_getTypeSpelling(cx->clang_getCursorType(decl)));
-		if (in_btf_header(cd, decl))
-			return btf_type(cd, name, size, by_value);
-		return by_value ? convert_record(cd, t) : record_by_name(name, size);
-	}
-	default:
-		/* float, double, long double, __int128, functions, flexible
-		 * arrays: no bpftrace type (their size still counts in the
-		 * layout clang computed) */
-		return type_none();
-	}
-}
-
 /* ---- the compile, with BTF filling the gaps ---- */
 
 static bool btf_available(struct cdefs *cd)
 {
 	struct sys *s = check_sys(cd->c);
 	return s && sys_has_btf(s);
-}
-
-/* The script redefines a kernel type: BTF is not mixed in. */
-static bool btf_conflict(struct cdefs *cd)
-{
-	struct sys *s = check_sys(cd->c);
-	const struct libclang *cx = cd->cx;
-	for (size_t i = 0; s && i < cd->decls.n; i++) {
-		CXCursor d = cd->decls.v[i].cursor;
-		enum CXCursorKind k = cx->clang_getCursorKind(d);
-		if ((k == CXCursor_StructDecl || k == CXCursor_UnionDecl) &&
-		    cx->clang_Location_isFromMainFile(cx->clang_getCursorLocation(d)) &&
-		    sys_kernel_type(s, cd->decls.v[i].name))
-			return true;
-	}
-	return false;
 }
 
 /* Each header clang read, for the snapshot's copy of the kernel's. */
@@ -589,16 +342,15 @@ bool cdefs_parse(struct check *c, const char *text)
 	if (!ok && btf) {
 		bool conflict = r.redefinition;
 		if (!conflict) {
-			cx->clang_visitChildren(cx->clang_getTranslationUnitCursor(cd->tu),
-						visit_decl, cd);
-			conflict = btf_conflict(cd);
-			cd->decls.n = cd->const_names.n = cd->const_values.n = 0;
+			cdefs_collect(cd);
+			conflict = cdefs_redefines_kernel_type(cd);
+			cdefs_forget(cd);
 		}
 		const char *header = "";
 		for (int round = 0; !ok && !conflict && round < MAX_BTF_ROUNDS; round++) {
 			size_t before = cd->btf_types.n;
 			for (size_t i = 0; i < r.missing.n; i++)
-				if (!has(&cd->btf_types, r.missing.v[i]))
+				if (!strvec_has(&cd->btf_types, r.missing.v[i]))
 					VEC_PUSH(&cd->btf_types, r.missing.v[i]);
 			const char *next = btf_header_text(cd);
 			if (cd->btf_types.n == before || !strcmp(next, header))
@@ -627,38 +379,6 @@ bool cdefs_parse(struct check *c, const char *text)
 		cx->clang_getInclusions(cd->tu, note_header, cd);
 	if (!ok)
 		return false;
-	cx->clang_visitChildren(cx->clang_getTranslationUnitCursor(cd->tu), visit_decl, cd);
+	cdefs_collect(cd);
 	return true;
-}
-
-struct type *cdefs_type(struct check *c, const char *name)
-{
-	struct cdefs *cd = c->cdefs;
-	if (!cd)
-		return NULL;
-	const struct libclang *cx = cd->cx;
-	for (size_t i = 0; i < cd->decls.n; i++) {
-		struct named_decl *d = &cd->decls.v[i];
-		if (strcmp(d->name, name))
-			continue;
-		if (!d->type) {
-			CXType t = cx->clang_getCursorType(d->cursor);
-			if (cx->clang_getCursorKind(d->cursor) == CXCursor_TypedefDecl)
-				t = cx->clang_getTypedefDeclUnderlyingType(d->cursor);
-			d->type = conv(cd, t, true);
-		}
-		return d->type;
-	}
-	return NULL;
-}
-
-bool cdefs_constant(struct check *c, const char *name, int64_t *v)
-{
-	struct cdefs *cd = c->cdefs;
-	for (size_t i = 0; cd && i < cd->const_names.n; i++)
-		if (!strcmp(cd->const_names.v[i], name)) {
-			*v = cd->const_values.v[i];
-			return true;
-		}
-	return false;
 }
