@@ -202,14 +202,20 @@ static struct val reg_call(struct cg *cg, struct node *call)
 /* skboutput(path, skb, len, offset): {u64 30011; u64 call id; u64 boot
  * ns} followed by len packet bytes, through bpf_skb_output on the
  * PERF_EVENT_ARRAY `skb_output` (libbpf sizes it to the CPU count).  The
- * call id counts skboutput() calls in program order. */
+ * call id indexes meta.skboutputs (file, offset: literals, bt-check). */
 static struct val skboutput_call(struct cg *cg, struct node *call)
 {
 	if (!cg->skb_output)
 		cg->skb_output = cg_map_new(cg, "skb_output", BPF_MAP_TYPE_PERF_EVENT_ARRAY, 4, 4, 0);
+	struct node *file = arg(call, 0), *offset = arg(call, 3);
+	struct meta_skboutput so = {
+		.path = file && file->kind == N_STR ? file->str : "",
+		.offset = offset && offset->kind == N_INT ? (uint64_t)offset->num : 0,
+	};
+	VEC_PUSH(&cg->meta->skboutputs, so);
 	LLVMValueRef rec = cg_alloc_zero(cg, 24);
 	cg_store_int(cg, rec, cg_const(cg, ASYNC_SKBOUTPUT), 8);
-	cg_store_int(cg, cg_gep(cg, rec, 8), cg_const(cg, cg->skb_output_ids++), 8);
+	cg_store_int(cg, cg_gep(cg, rec, 8), cg_const(cg, cg->meta->skboutputs.n - 1), 8);
 	cg_store_int(cg, cg_gep(cg, rec, 16), cg_ktime(cg, TS_BOOT), 8);
 	LLVMValueRef skb = cg_int(cg, arg(call, 1));
 	LLVMValueRef len = cg_int(cg, arg(call, 2));

@@ -160,7 +160,6 @@ struct cg {
 	struct cg_map **user_maps;   /* by meta map id */
 	struct cg_map *ringbuf, *ringbuf_loss, *elapsed, *cpid, *sw_tai;
 	struct cg_map *scratch, *scratch_depth, *skb_output;
-	uint64_t skb_output_ids;
 	VEC(struct cg_map *) stack_maps;
 	VEC(struct cg_map *) all_maps;  /* in creation order */
 	uint32_t scratch_value_size;

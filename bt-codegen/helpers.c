@@ -2,17 +2,33 @@
  * checks (brief §5.10): a failing helper emits a helper_error event
  * {u64 30006; u64 error id; i32 retcode} whose id indexes
  * meta.helper_errors (helper name + source location of the call).
+ * Where each helper is first called: meta.helper_locs.
  */
 #include <linux/bpf.h>
 #include <string.h>
 
 #include "cg.h"
 
+/* The first call of each helper with a source location goes into
+ * meta.helper_locs: bt-load names that call when the kernel refuses the
+ * helper in a probe (as bpftrace reports it). */
+static void note_helper_loc(struct cg *cg, int id)
+{
+	if (!cg->cur || cg->cur->loc.line <= 0)
+		return;
+	for (size_t i = 0; i < cg->meta->helper_locs.n; i++)
+		if (cg->meta->helper_locs.v[i].id == (uint32_t)id)
+			return;
+	struct meta_helper_loc hl = { .id = (uint32_t)id, .loc = cg->cur->loc };
+	VEC_PUSH(&cg->meta->helper_locs, hl);
+}
+
 /* Helpers are called through their number, as `call imm` wants.  bt-load
  * refuses objects calling a helper missing from its list
  * (bt-load/obj_check.c): a helper new here goes there too. */
 LLVMValueRef cg_helper(struct cg *cg, int id, LLVMTypeRef ret, LLVMValueRef *args, unsigned n)
 {
+	note_helper_loc(cg, id);
 	LLVMTypeRef at[8];
 	for (unsigned i = 0; i < n && i < 8; i++)
 		at[i] = LLVMTypeOf(args[i]);

@@ -207,16 +207,21 @@ int main(int argc, char **argv)
 	const void *elf = NULL;
 	size_t len = 0;
 	size_t nerrors = in.meta.helper_errors.n;
+	size_t nskb = in.meta.skboutputs.n, nlocs = in.meta.helper_locs.n;
 	char err2[1024] = "";
 	bool ok = false;
 	for (opts.stack_level = 0; opts.stack_level <= 2 && !ok; opts.stack_level++) {
 		struct cg cg;
 		in.meta.helper_errors.n = nerrors;
+		in.meta.skboutputs.n = nskb;
+		in.meta.helper_locs.n = nlocs;
 		ok = cg_init(&cg, &opts, &in.meta, &in.src, in.root) && cg_lower(&cg) &&
 		     cg_emit(&cg, NULL, &elf, &len);
 		if (ok && opts.dump) {
 			cg_dispose(&cg);
 			in.meta.helper_errors.n = nerrors;
+			in.meta.skboutputs.n = nskb;
+			in.meta.helper_locs.n = nlocs;
 			ok = cg_init(&cg, &opts, &in.meta, &in.src, in.root) && cg_lower(&cg) &&
 			     cg_emit(&cg, stdout, &elf, &len);
 		}

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -103,24 +104,26 @@ static int load_copy(struct bt *bt, uint32_t p, uint32_t a)
 		attach_fail(bt, p, a, "No BTF found for %s", what);
 		return -1;
 	}
-	size_t logsz = bt->o.verbose ? 1000000 : 0;
-	char *log = logsz ? arena_alloc(logsz) : NULL;
+	/* with level 0 the log is only written (by a retry) when loading fails */
+	size_t logsz = bt->meta.cfg.log_size ? bt->meta.cfg.log_size : 1000000;
+	char *log = calloc(1, logsz);
 	LIBBPF_OPTS(bpf_prog_load_opts, o,
 		    .expected_attach_type = bpf_program__expected_attach_type(prog),
 		    .attach_btf_id = (uint32_t)id, .attach_btf_obj_fd = (uint32_t)btf_fd,
-		    .log_buf = log, .log_size = (uint32_t)logsz, .log_level = logsz ? 1 : 0);
+		    .log_buf = log, .log_size = log ? (uint32_t)logsz : 0,
+		    .log_level = log && bt->o.verbose ? 1 : 0);
 	char name[16];
 	snprintf(name, sizeof name, "%s", bpf_program__name(prog));
 	int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, name, "GPL", bpf_program__insns(prog),
 			       bpf_program__insn_cnt(prog), &o);
-	if (fd < 0) {
-		if (log && *log)
+	if (fd < 0 && !report_helper_refused(bt, log)) {
+		if (bt->o.verbose && log && *log)
 			fprintf(stderr, "\nThe verifier log:\n%s\n", log);
 		attach_fail(bt, p, a, "Error loading program: %s%s", what,
 			    bt->o.verbose ? "" : " (try -v)");
-		return -1;
 	}
-	return fd;
+	free(log);
+	return fd < 0 ? -1 : fd;
 }
 
 int attach_kfunc(struct bt *bt, uint32_t p, uint32_t a)

@@ -21,29 +21,82 @@
 #include "load.h"
 #include "tracefs.h"
 
-/* The last libbpf messages (a failed load explains itself there). */
-static char g_libbpf_log[16384];
+/* The end of libbpf's messages: a failed load explains itself there (the
+ * end of the verifier log, which libbpf prints as one message, then which
+ * program failed). */
+static char g_libbpf_log[65536];
 static size_t g_libbpf_len;
 static int g_verbose;
 
+static void keep_log(const char *s, size_t n)
+{
+	size_t cap = sizeof g_libbpf_log - 1;
+	if (n > cap) {
+		s += n - cap;
+		n = cap;
+	}
+	if (g_libbpf_len + n > cap) {
+		size_t drop = g_libbpf_len + n - cap;
+		memmove(g_libbpf_log, g_libbpf_log + drop, g_libbpf_len - drop);
+		g_libbpf_len -= drop;
+	}
+	memcpy(g_libbpf_log + g_libbpf_len, s, n);
+	g_libbpf_len += n;
+	g_libbpf_log[g_libbpf_len] = '\0';
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char line[4096];
-	int n = vsnprintf(line, sizeof line, fmt, ap);
+	char small[4096], *line = small;
+	va_list ap2;
+	va_copy(ap2, ap);
+	int n = vsnprintf(small, sizeof small, fmt, ap2);
+	va_end(ap2);
 	if (n < 0)
 		return 0;
-	if ((size_t)n >= sizeof line)
-		n = sizeof line - 1;
+	if ((size_t)n >= sizeof small) {
+		line = malloc((size_t)n + 1);
+		if (!line)
+			return 0;
+		vsnprintf(line, (size_t)n + 1, fmt, ap);
+	}
 	if (g_verbose >= 2 || (g_verbose && level == LIBBPF_WARN))
 		fputs(line, stderr);
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	if (g_libbpf_len + (size_t)n >= sizeof g_libbpf_log)
-		g_libbpf_len = 0;
-	memcpy(g_libbpf_log + g_libbpf_len, line, (size_t)n);
-	g_libbpf_len += (size_t)n;
-	g_libbpf_log[g_libbpf_len] = '\0';
+	if (level != LIBBPF_DEBUG)
+		keep_log(line, (size_t)n);
+	if (line != small)
+		free(line);
 	return 0;
+}
+
+/* The verifier refused a helper in this kind of probe: its log ends with
+ * the call ("N: (85) call bpf_d_path#147") and "helper call is not
+ * allowed in probe".  Report it as bpftrace does, at the program's first
+ * call of that helper (meta.helper_locs).  False if log says otherwise. */
+bool report_helper_refused(struct bt *bt, const char *log)
+{
+	const char *refused = log ? strstr(log, "helper call is not allowed in probe") : NULL;
+	if (!refused)
+		return false;
+	const char *call = NULL;
+	for (const char *p = log; (p = strstr(p, ") call ")) && p < refused; p++)
+		call = p;
+	if (!call)
+		return false;
+	const char *name = call + 7;
+	size_t len = strcspn(name, "#\n");
+	if (name[len] != '#')
+		return false;
+	unsigned long id = strtoul(name + len + 1, NULL, 10);
+	struct diag dg = { .level = DIAG_ERROR,
+			   .msg = arena_printf("helper %.*s not supported in probe", (int)len, name) };
+	for (size_t i = 0; i < bt->meta.helper_locs.n; i++)
+		if (bt->meta.helper_locs.v[i].id == id) {
+			dg.loc = bt->meta.helper_locs.v[i].loc;
+			break;
+		}
+	diag_render(stderr, &bt->src, &dg);
+	return true;
 }
 
 struct bpf_program *prog_of(struct bt *bt, uint32_t probe)
@@ -209,11 +262,13 @@ static void report_load_error(struct bt *bt, int err)
 		const char *pname = p >= 0 ? bt->meta.probes.v[p].name : NULL;
 		if (p >= 0 && bt->meta.probes.v[p].nattach == 1)
 			pname = bt->meta.probes.v[p].attach[0].name;
+		/* our log buffer (configure(), -v) has it, else libbpf's */
+		struct bpf_program *prog = p >= 0 ? prog_of(bt, (uint32_t)p) : NULL;
+		size_t len = 0;
+		const char *own = prog ? bpf_program__log_buf(prog, &len) : NULL;
+		if (report_helper_refused(bt, own && *own ? own : g_libbpf_log))
+			return;
 		if (bt->o.verbose) {
-			/* our log buffer (configure()) has it, else libbpf's */
-			struct bpf_program *prog = p >= 0 ? prog_of(bt, (uint32_t)p) : NULL;
-			size_t len = 0;
-			const char *own = prog ? bpf_program__log_buf(prog, &len) : NULL;
 			const char *b = strstr(g_libbpf_log, "-- BEGIN PROG LOAD LOG --");
 			const char *e = b ? strstr(b, "-- END PROG LOAD LOG --") : NULL;
 			if (own && *own) {

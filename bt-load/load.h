@@ -13,6 +13,7 @@
  *                 software, hardware, watchpoints), attach_kernel.c
  *                 (kprobe, iter), attach_kfunc.c (kfunc, kretfunc)
  *   ringbuf.c     event loop: poll ring buffer, dispatch async events
+ *   skboutput.c   skboutput(): perf buffers into pcap files
  *   out.c         the `out` stream writer (ir-spec/out.md), flush policy
  *   maps_dump.c   read/clear/zero user maps, write `map` records
  *   actions.c     system(), cat(), time()
@@ -124,6 +125,9 @@ bool obj_prog_declared(struct bt *bt, const char *name);
 /* ---- load.c ---- */
 int open_object(struct bt *bt);              /* open, configure (sizes, cpid...) */
 int load_object(struct bt *bt);              /* load into the kernel */
+/* A verifier log refusing a helper in this probe: reported as bpftrace
+ * does (at the helper's first call in the program), true; else false. */
+bool report_helper_refused(struct bt *bt, const char *log);
 int run_special(struct bt *bt, enum probe_type which); /* BEGIN / END */
 void load_close(struct bt *bt);
 struct bpf_program *prog_of(struct bt *bt, uint32_t probe);
@@ -192,6 +196,13 @@ void out_wait_reader(struct bt *bt);         /* until bt-fmt read it all */
 int events_open(struct bt *bt);
 int events_poll(struct bt *bt, int timeout_ms); /* records handled or -errno */
 void events_drain(struct bt *bt);
+
+/* ---- skboutput.c ---- */
+/* Open the pcap files and the perf buffers skboutput() writes into (adds
+ * them to the event loop's epoll fd); 0 when the program has none. */
+int skb_open(struct bt *bt, int epfd);
+void skb_consume(void);   /* write the packets that arrived */
+void skb_close(void);     /* the last packets, then close the files */
 void check_lost(struct bt *bt);
 int event_loop(struct bt *bt);
 

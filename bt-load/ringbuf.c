@@ -147,6 +147,8 @@ int events_open(struct bt *bt)
 	 * a vanished bt-fmt even while no event is written. */
 	struct epoll_event oev = { .events = 0, .data.fd = 1 };
 	epoll_ctl(g_epfd, EPOLL_CTL_ADD, 1, &oev);
+	if (skb_open(bt, g_epfd) < 0)
+		return -1;
 	if (!bt->ringbuf_map)
 		return 0;   /* a program without output */
 	g_rb = ring_buffer__new(bpf_map__fd(bt->ringbuf_map), on_event, bt, NULL);
@@ -190,6 +192,7 @@ int events_poll(struct bt *bt, int timeout_ms)
 	bt->batch = 0;
 	int n = g_rb ? ring_buffer__consume(g_rb) : 0;
 	out_batch_done(bt);
+	skb_consume();
 	return n;
 }
 
@@ -240,5 +243,6 @@ void events_drain(struct bt *bt)
 		}
 		check_lost(bt);
 	}
+	skb_close();
 	out_flush(bt);
 }

@@ -94,7 +94,7 @@ static void put_config(msgpack_packer *pk, const struct meta_config *c)
 void meta_encode(struct codec_enc *e, msgpack_packer *pk, const struct meta *m)
 {
 	mp_key(pk, "meta");
-	msgpack_pack_map(pk, 13);
+	msgpack_pack_map(pk, 15);
 
 	mp_key(pk, "maps");
 	msgpack_pack_array(pk, m->maps.n);
@@ -160,7 +160,25 @@ void meta_encode(struct codec_enc *e, msgpack_packer *pk, const struct meta *m)
 		msgpack_pack_int(pk, h->loc.end_line);
 		msgpack_pack_int(pk, h->loc.end_col);
 	}
-	/* 13th pair */
+	mp_key(pk, "skboutputs");
+	msgpack_pack_array(pk, m->skboutputs.n);
+	for (size_t i = 0; i < m->skboutputs.n; i++) {
+		msgpack_pack_array(pk, 2);
+		mp_put_str(pk, m->skboutputs.v[i].path);
+		msgpack_pack_uint64(pk, m->skboutputs.v[i].offset);
+	}
+	mp_key(pk, "helper_locs");
+	msgpack_pack_array(pk, m->helper_locs.n);
+	for (size_t i = 0; i < m->helper_locs.n; i++) {
+		const struct meta_helper_loc *h = &m->helper_locs.v[i];
+		msgpack_pack_array(pk, 5);
+		msgpack_pack_uint32(pk, h->id);
+		msgpack_pack_int(pk, h->loc.line);
+		msgpack_pack_int(pk, h->loc.col);
+		msgpack_pack_int(pk, h->loc.end_line);
+		msgpack_pack_int(pk, h->loc.end_col);
+	}
+	/* 15th pair */
 	mp_key(pk, "config");
 	put_config(pk, &m->cfg);
 }
@@ -288,6 +306,35 @@ bool meta_decode(struct codec_dec *d, const msgpack_object *o, struct meta *m)
 		he.loc.end_line = (int)mp_int(err, &h[3], "line");
 		he.loc.end_col = (int)mp_int(err, &h[4], "col");
 		VEC_PUSH(&m->helper_errors, he);
+	}
+	n = mp_array(err, mp_get(o, "skboutputs"), "skboutputs", &items);
+	for (uint32_t i = 0; i < n && !err->set; i++) {
+		const msgpack_object *s;
+		if (mp_array(err, &items[i], "skboutput", &s) != 2) {
+			mp_fail(err, "bad skboutput entry");
+			break;
+		}
+		struct meta_skboutput so;
+		so.path = mp_str(err, &s[0], "path", NULL);
+		so.offset = (uint64_t)mp_int(err, &s[1], "offset");
+		if (!so.path)
+			mp_fail(err, "bad skboutput entry");
+		VEC_PUSH(&m->skboutputs, so);
+	}
+	n = mp_array(err, mp_get(o, "helper_locs"), "helper_locs", &items);
+	for (uint32_t i = 0; i < n && !err->set; i++) {
+		const msgpack_object *h;
+		if (mp_array(err, &items[i], "helper_loc", &h) != 5) {
+			mp_fail(err, "bad helper_loc entry");
+			break;
+		}
+		struct meta_helper_loc hl;
+		hl.id = (uint32_t)mp_int(err, &h[0], "id");
+		hl.loc.line = (int)mp_int(err, &h[1], "line");
+		hl.loc.col = (int)mp_int(err, &h[2], "col");
+		hl.loc.end_line = (int)mp_int(err, &h[3], "line");
+		hl.loc.end_col = (int)mp_int(err, &h[4], "col");
+		VEC_PUSH(&m->helper_locs, hl);
 	}
 	const msgpack_object *c = mp_get(o, "config");
 	if (c) {

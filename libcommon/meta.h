@@ -81,6 +81,20 @@ struct meta_helper_error {
 	struct loc loc;
 };
 
+/* skboutput(path, skb, len, offset) call, by call id: its pcap file and
+ * how many leading bytes of each packet to leave out. */
+struct meta_skboutput {
+	const char *path;
+	uint64_t offset;
+};
+
+/* Where the program first calls helper `id` (a kernel that refuses the
+ * helper in this probe is reported at that call). */
+struct meta_helper_loc {
+	uint32_t id;
+	struct loc loc;
+};
+
 struct meta_config {
 	uint64_t max_strlen;        /* 64 */
 	const char *str_trunc_trailer; /* ".." */
@@ -109,6 +123,8 @@ struct meta {
 	VEC(const char *) probe_names;   /* `probe` builtin values by id */
 	VEC(struct type *) print_types;  /* print(value) types by id */
 	VEC(struct meta_helper_error) helper_errors;
+	VEC(struct meta_skboutput) skboutputs;      /* by call id (bt-codegen) */
+	VEC(struct meta_helper_loc) helper_locs;    /* first call per helper (bt-codegen) */
 	struct meta_config cfg;
 };
 

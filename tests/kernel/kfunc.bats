@@ -164,3 +164,40 @@ need_module() {
 	[ "${lines[0]}" = "kfunc:nf_tables:nft_trans_alloc_gfp" ]
 	[ "${lines[1]}" = "    const struct nft_ctx * ctx" ]
 }
+
+# ---- path() and skboutput() ----
+
+@test "path(): gives the path in a function that may call bpf_d_path" {
+	run bpftrace -e 'kfunc:security_file_open /pid == cpid/ { printf("open %s\n", path(args.file->f_path)); }' \
+		-c 'cat /etc/hostname'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"open /etc/hostname"* ]]
+}
+
+@test "path(): in a kfunc that may not call bpf_d_path, the error is at the call" {
+	run bpftrace -e 'kfunc:vfs_read { print(path(args.file->f_path)); }' -c "$TP/syscall read"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[ "${lines[1]}" = "stdin:1:18-47: ERROR: helper bpf_d_path not supported in probe" ]
+	[ "${lines[2]}" = "kfunc:vfs_read { print(path(args.file->f_path)); }" ]
+	[ "${lines[3]}" = "                 ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~" ]
+}
+
+@test "skboutput(): returns 0 and writes the packets to a pcap file" {
+	cd "$BATS_TEST_TMPDIR"
+	run bpftrace -e 'kfunc:__dev_queue_xmit { $ret = skboutput("skb.pcap", args.skb, args.skb->len, 14);
+		if ($ret == 0) { printf("OK\n"); exit(); } }' -c "$TP/syscall connect 127.0.0.1 80"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *OK* ]]
+	# pcap 2.4, snapshot length 65535, raw IP (101); the first packet
+	# (its 14-byte Ethernet header left out) is IPv4 from 127.0.0.1
+	run od -A n -t x1 -N 56 skb.pcap
+	echo "$output"
+	local b=($output)
+	[ "${b[*]:0:8}" = "d4 c3 b2 a1 02 00 04 00" ]
+	[ "${b[*]:16:8}" = "ff ff 00 00 65 00 00 00" ]
+	[ "${b[40]}" = 45 ]
+	[ "${b[*]:52:4}" = "7f 00 00 01" ]
+}
