@@ -145,3 +145,17 @@ ctx_loads() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *'Cannot resolve unknown type "struct kiocb"'* ]]
 }
+
+# ---- what bt-load needs for skboutput() and refused helpers ----
+
+@test "object metadata: skboutput files and offsets by call, first call of each helper" {
+	compile 'kfunc:tcp_sendmsg { $r = skboutput("a.pcap", args.sk, 10, 14);
+$s = skboutput("b.pcap", args.sk, 20, 0); }'
+	run bt-fmt --dump "$BATS_TEST_TMPDIR/p.obj"
+	[[ "$output" == *'"skboutputs": 2 entries
+      [0] ["a.pcap", 14]
+      [1] ["b.pcap", 0]'* ]]
+	# bpf_skb_output (111): the first of its two calls
+	[[ "$output" == *'[111, 1, 26, 1, 62]'* ]]
+	[[ "$output" != *'[111, 2,'* ]]
+}
