@@ -527,6 +527,7 @@ void probes_build_meta(struct check *c)
 		mp.name = probe_name(p->probe);
 		mp.prog = prog_name(mp.name, (int)index);
 		mp.nattach = (uint32_t)p->aps.n;
+		mp.expand = uses_builtin(p->probe, B_PROBE);
 		mp.attach = ARENA_ARRAY(struct meta_attach, p->aps.n + 1);
 		for (size_t k = 0; k < p->aps.n; k++) {
 			struct meta_attach *a = &mp.attach[k];

@@ -219,7 +219,10 @@ void uprobe_multi_prepare(struct bt *bt)
 	bt->multi = arena_alloc(n + 1);
 	for (size_t i = 0; i < n; i++) {
 		const struct meta_probe *mp = &bt->meta.probes.v[i];
-		if ((mp->type != PT_UPROBE && mp->type != PT_URETPROBE) || mp->nattach < 2)
+		/* a block that reads `probe` is attached per function, as
+		 * bpftrace expands it */
+		if ((mp->type != PT_UPROBE && mp->type != PT_URETPROBE) || mp->nattach < 2 ||
+		    mp->expand)
 			continue;
 		bool wild = true;
 		for (uint32_t a = 0; a < mp->nattach; a++)

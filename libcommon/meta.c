@@ -119,11 +119,13 @@ void meta_encode(struct codec_enc *e, msgpack_packer *pk, const struct meta *m)
 	msgpack_pack_array(pk, m->probes.n);
 	for (size_t i = 0; i < m->probes.n; i++) {
 		const struct meta_probe *p = &m->probes.v[i];
-		msgpack_pack_map(pk, 5);
+		msgpack_pack_map(pk, 5 + p->expand);
 		mp_kv_uint(pk, "index", p->index);
 		mp_kv_str(pk, "type", probe_type_name(p->type));
 		mp_kv_str(pk, "name", p->name);
 		mp_kv_str(pk, "prog", p->prog);
+		if (p->expand)
+			mp_kv_bool(pk, "expand", true);
 		mp_key(pk, "attach");
 		msgpack_pack_array(pk, p->nattach);
 		for (uint32_t a = 0; a < p->nattach; a++) {
@@ -265,6 +267,8 @@ bool meta_decode(struct codec_dec *d, const msgpack_object *o, struct meta *m)
 		p.type = t ? probe_type_lookup(t) : PT_INVALID;
 		p.name = mp_get_str(err, &items[i], "name");
 		p.prog = mp_get_str(err, &items[i], "prog");
+		const msgpack_object *ex = mp_get(&items[i], "expand");
+		p.expand = ex && ex->type == MSGPACK_OBJECT_BOOLEAN && ex->via.boolean;
 		const msgpack_object *at;
 		p.nattach = mp_array(err, mp_get(&items[i], "attach"), "attach", &at);
 		p.attach = ARENA_ARRAY(struct meta_attach, p.nattach + 1);

@@ -61,6 +61,9 @@ struct meta_probe {
 	const char *prog;        /* BPF function name in the object */
 	uint32_t nattach;
 	struct meta_attach *attach;
+	bool expand;             /* the block reads `probe`: bpftrace attaches
+				  * each attach point alone, never through a
+				  * uprobe_multi/kprobe_multi link */
 };
 
 struct meta_arg {

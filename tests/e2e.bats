@@ -402,13 +402,19 @@ held_prog_ids() {
 
 @test "uprobe wildcard (one uprobe_multi link, as bpftrace): size-0 functions attach without warnings" {
 	require_root
-	run --separate-stderr timeout 20 "$DRV" -e "uprobe:$BT/testprogs/bitfield_test:* { @[probe] = count(); }" \
+	# the ten functions bitfield_test runs, six of them of size 0
+	run --separate-stderr timeout 20 "$DRV" -e "uprobe:$BT/testprogs/bitfield_test:* { @ = count(); }" \
 		-c "$BT/testprogs/bitfield_test"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "Attaching 1 probe..." ] || skip "this kernel has no uprobe_multi links"
 	[ -z "$stderr" ]
-	grep -qxF "@[uprobe:$BT/testprogs/bitfield_test:_init]: 1" <<< "$output"
-	grep -qxF "@[uprobe:$BT/testprogs/bitfield_test:frame_dummy]: 1" <<< "$output"
+	[ "${lines[-1]}" = "@: 10" ]
+	# reading `probe` makes bpftrace attach per function: checked, skipped
+	run --separate-stderr timeout 20 "$DRV" -e "uprobe:$BT/testprogs/bitfield_test:* { @[probe] = count(); }" \
+		-c "$BT/testprogs/bitfield_test"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "Attaching 11 probes..." ]
+	grep -qxF "WARNING: Could not determine boundary for _init (symbol has size 0). Skipping attachment (use --unsafe to force attachment)." <<< "$stderr"
 	grep -qxF "@[uprobe:$BT/testprogs/bitfield_test:main]: 1" <<< "$output"
 }
 

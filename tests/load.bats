@@ -645,14 +645,19 @@ chain() {
 	no_leak
 }
 
-@test "chain: uprobe wildcard uses one uprobe_multi link per binary" {
-	chain multi "uprobe:$TP/uprobe_test:uprobeFunction* { @[probe] = count(); }"
+@test "chain: uprobe wildcard uses one uprobe_multi link per binary (per function when the block reads probe, as bpftrace)" {
+	chain multi "uprobe:$TP/uprobe_test:uprobeFunction* { @ = count(); }"
 	run bash -c "$BT/bt-load -c $TP/uprobe_test $LT/multi.obj | $BT/bt-fmt"
 	[ "$status" -eq 0 ]
 	if [ "${lines[0]}" = "Attaching 2 probes..." ]; then
 		skip "this kernel has no uprobe_multi links"
 	fi
 	[ "${lines[0]}" = "Attaching 1 probe..." ]
+	[ "${lines[-1]}" = "@: 2" ]
+	chain multip "uprobe:$TP/uprobe_test:uprobeFunction* { @[probe] = count(); }"
+	run bash -c "$BT/bt-load -c $TP/uprobe_test $LT/multip.obj | $BT/bt-fmt"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "Attaching 2 probes..." ]
 	[[ "$output" == *"@[uprobe:$TP/uprobe_test:uprobeFunction1]: 1"* ]]
 	[[ "$output" == *"@[uprobe:$TP/uprobe_test:uprobeFunction2]: 1"* ]]
 }
