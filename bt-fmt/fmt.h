@@ -134,6 +134,8 @@ struct fmt {
 	struct picture_opts pic;  /* -f folded, --flamegraph, --plot */
 	bool in_base;             /* reading the --diff base stream */
 	char title[160];          /* program and host, for pictures */
+	const char *key_host;     /* --by-host: the host part of the key being printed */
+	bool by_host;             /* merging: keys and records name their host */
 };
 
 void fmt_fail(struct fmt *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -173,6 +175,8 @@ void lhist_json(struct sbuf *b, const uint64_t *v, uint32_t n, int64_t min, int6
 enum map_class { MC_PLAIN, MC_HIST, MC_LHIST, MC_STATS };
 
 struct map_entry {
+	struct tables *tab;    /* merged streams: the tables of its stream (else NULL) */
+	const char *host;      /* --by-host: its host, the first key part (else NULL) */
 	const uint8_t *key;    /* key_size bytes (without the bucket suffix) */
 	const uint8_t *val;    /* plain maps: the value bytes */
 	uint64_t *buckets;     /* hist/lhist: counts by bucket index */
@@ -192,6 +196,28 @@ struct map_view {
 
 /* Handle a `map` record: decode, sort, print with the current format. */
 void map_record(struct fmt *f, const msgpack_object *rec);
+/* One entry of a map record as it arrived (maps.c decodes, merge.c merges). */
+struct map_raw {
+	const uint8_t *key, *val;
+	uint32_t klen, vlen;
+	uint32_t idx;
+	uint64_t bucket;       /* hist/lhist/avg/stats: the key's u64 suffix */
+	struct tables *tab;    /* merged streams: whose tables name its symbols */
+	const char *host;
+};
+bool map_bucketed(const struct meta_map *m);
+/* Sizes checked (and buckets read) once, before anything reads them. */
+bool map_entries_fit(struct fmt *f, const struct meta_map *m, struct map_raw *r, uint32_t n);
+/* Group, sort and print entries (r is reordered). */
+void map_show(struct fmt *f, const struct meta_map *m, struct map_raw *r, uint32_t n,
+	      uint64_t top, uint64_t div);
+/* Before formatting an entry: its stream's tables, its host. */
+static inline void map_entry_use(struct fmt *f, const struct map_entry *e)
+{
+	if (e->tab)
+		f->tab = e->tab;
+	f->key_host = e->host;
+}
 
 /* ---- text.c / json.c: one emitter per output format ---- */
 /* MSG_ITER: raw bytes in both formats; MSG_LOST: the watchpoint registers
@@ -245,6 +271,13 @@ int lhist_bucket_label(char *buf, size_t sz, uint32_t i, int64_t min, int64_t ma
 
 /* ---- records.c ---- */
 void dispatch(struct fmt *f, const msgpack_object *rec);
+void final_separator(struct fmt *f);   /* the "\n\n" before the exit dump */
+
+/* ---- main.c, merge.c: streams ---- */
+bool read_header(struct fmt *f, const msgpack_object *h);
+/* Several streams of one program as one trace (merge.c); hosts: only the
+ * streams of these hosts (none: all). */
+int merge_streams(struct fmt *f, char **paths, int n, const char *const *hosts, int nhosts);
 
 /* ---- dump.c ---- */
 int dump_stream(int fd, const char *name, char *err, size_t errlen);

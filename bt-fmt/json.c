@@ -56,13 +56,15 @@ static void j_map(struct fmt *f, const struct map_view *v)
 	sb_printf(b, "{\"type\": \"%s\", \"data\": {", type);
 	json_str(b, m->name, strlen(m->name));
 	sb_puts(b, ": ");
-	if (m->nkeys)
+	bool keyed = m->nkeys || f->by_host;
+	if (keyed)
 		sb_putc(b, '{');
 	for (uint32_t i = 0; i < v->n; i++) {
 		const struct map_entry *e = &v->e[i];
+		map_entry_use(f, e);
 		if (i)
 			sb_puts(b, ", ");
-		if (m->nkeys) {
+		if (keyed) {
 			struct sbuf *k = &f->tmp;
 			k->len = 0;
 			key_fmt(f, k, m, e->key, true);
@@ -91,7 +93,7 @@ static void j_map(struct fmt *f, const struct map_view *v)
 		}
 		out_maybe_flush(&f->out);
 	}
-	if (m->nkeys)
+	if (keyed)
 		sb_putc(b, '}');
 	sb_puts(b, "}}\n");
 }

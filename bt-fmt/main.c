@@ -52,6 +52,7 @@ const struct emitter *fmt_emitter(const struct fmt *f)
 static void usage(FILE *o)
 {
 	fputs("usage: bt-fmt [-f text|json|folded] [-o FILE] [-q] [-B line|full|none] [--live] [--dump] [-h] [FILE|-]\n"
+	      "       bt-fmt [-f text|json|folded] [--by-host] [--host NAME]... FILE...\n"
 	      "       bt-fmt [--flamegraph SVG [--icicle] [--diff BASE]] [--plot SVG] [--offsets] FILE...\n"
 	      "Format an 'out' stream (written by bt-load) exactly as bpftrace prints it.\n"
 	      "Reads FILE, or stdin when FILE is '-' or absent.\n"
@@ -64,6 +65,10 @@ static void usage(FILE *o)
 	      "    --diff BASE    differential flame graph: colours show the change from\n"
 	      "                   the run saved in BASE\n"
 	      "    --plot SVG     draw the hist()/lhist() maps as bar charts\n"
+	      "    FILE...        several streams of one program (the runs of a fleet):\n"
+	      "                   printed as one trace, the exit dumps' maps combined\n"
+	      "    --by-host      keep hosts apart: the host is the first part of map keys\n"
+	      "    --host NAME    only the streams of host NAME (repeatable)\n"
 	      "    -o FILE        write the output to FILE (the blank lines before the\n"
 	      "                   final map dump still go to stdout, as in bpftrace)\n"
 	      "    -q             quiet: omit \"Attaching N probes...\"\n"
@@ -156,7 +161,7 @@ static void make_title(struct fmt *f, const msgpack_object *host)
 }
 
 /* Decode the header's types and metadata. */
-static bool read_header(struct fmt *f, const msgpack_object *h)
+bool read_header(struct fmt *f, const msgpack_object *h)
 {
 	struct mp_err e = { 0 };
 	struct codec_dec d = { .err = &e };
@@ -276,6 +281,44 @@ static int run_pictures(struct fmt *f, char **inputs, int n, enum buf_mode bmode
 	return 0;
 }
 
+/* Several streams (or --by-host/--host): one trace (merge.c). */
+static int run_merge(struct fmt *f, char **inputs, int n, const char *outfile,
+		     enum buf_mode bmode, const char *const *hosts, int nhosts)
+{
+	static char *stdin_only[] = { "-" };
+	static struct output std_out;
+	if (!n) {
+		inputs = stdin_only;
+		n = 1;
+	}
+	if (outfile) {
+		int ofd = open(outfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (ofd < 0) {
+			fprintf(stderr, "bt-fmt: ERROR: cannot open '%s': %s\n", outfile, strerror(errno));
+			return 1;
+		}
+		out_init(&f->out, ofd, bmode);
+		out_init(&std_out, 1, bmode);
+		f->std = &std_out;
+	} else {
+		out_init(&f->out, 1, bmode);
+		f->std = &f->out;
+	}
+	f->tab = tables_new();
+	int rc = merge_streams(f, inputs, n, hosts, nhosts);
+	int w1 = out_flush(&f->out);
+	int w2 = f->std != &f->out ? out_flush(f->std) : 0;
+	if (f->err[0]) {
+		fprintf(stderr, "bt-fmt: ERROR: %s\n", f->err);
+		return 1;
+	}
+	if (w1 < 0 || w2 < 0) {
+		fprintf(stderr, "bt-fmt: ERROR: writing output: %s\n", strerror(-(w1 < 0 ? w1 : w2)));
+		return 1;
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -287,6 +330,8 @@ int main(int argc, char **argv)
 		{ "icicle", no_argument, NULL, 'I' },
 		{ "offsets", no_argument, NULL, 'O' },
 		{ "diff", required_argument, NULL, 'd' },
+		{ "by-host", no_argument, NULL, 'H' },
+		{ "host", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct fmt f;
@@ -294,6 +339,9 @@ int main(int argc, char **argv)
 	const char *outfile = NULL;
 	enum buf_mode bmode = BUF_DEFAULT;
 	bool dump = false;
+	enum { MAX_HOSTS = 256 };
+	static const char *hosts[MAX_HOSTS];
+	int nhosts = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "f:o:qB:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -331,6 +379,14 @@ int main(int argc, char **argv)
 		case 'I': f.pic.icicle = true; break;
 		case 'O': f.pic.offsets = true; break;
 		case 'd': f.pic.diff_base = optarg; break;
+		case 'H': f.by_host = true; break;
+		case 'N':
+			if (nhosts == MAX_HOSTS) {
+				fprintf(stderr, "bt-fmt: ERROR: at most %d --host options\n", MAX_HOSTS);
+				return 1;
+			}
+			hosts[nhosts++] = optarg;
+			break;
 		case 'D': dump = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 1;
@@ -347,9 +403,12 @@ int main(int argc, char **argv)
 	}
 	if (picture)
 		return run_pictures(&f, argv + optind, argc - optind, bmode);
-	if (argc - optind > 1) {
-		usage(stderr);
-		return 1;
+	if (argc - optind > 1 || f.by_host || nhosts) {
+		if (dump || f.live) {
+			fprintf(stderr, "bt-fmt: ERROR: several streams cannot be merged with --dump or --live\n");
+			return 1;
+		}
+		return run_merge(&f, argv + optind, argc - optind, outfile, bmode, hosts, nhosts);
 	}
 	const char *input = optind < argc ? argv[optind] : "-";
 	int fd = open_input(input);

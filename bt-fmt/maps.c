@@ -20,22 +20,30 @@
 #define HIST_SLOTS 2080   /* 65 * 32 */
 #define LHIST_SLOTS 1002
 
-struct raw {
-	const uint8_t *key, *val;
-	uint32_t klen, vlen;
-	uint32_t idx;
-	uint64_t bucket;
-};
+#define raw map_raw
 
 /* qsort has no context argument: the comparators read these. */
 static const struct meta_map *g_map;
 static enum map_class g_cls;
 static uint32_t g_prefix;
 
+/* Merged streams: equal key bytes of two streams (or, with --by-host, two
+ * hosts) are different keys. */
+static int cmp_origin(const struct raw *x, const struct raw *y)
+{
+	uintptr_t a = (uintptr_t)x->tab, b = (uintptr_t)y->tab;
+	if (a != b)
+		return a < b ? -1 : 1;
+	a = (uintptr_t)x->host, b = (uintptr_t)y->host;
+	return a < b ? -1 : a > b;
+}
+
 static int cmp_prefix(const void *a, const void *b)
 {
 	const struct raw *x = a, *y = b;
 	int c = memcmp(x->key, y->key, g_prefix);
+	if (!c)
+		c = cmp_origin(x, y);
 	if (c)
 		return c;
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
@@ -142,11 +150,14 @@ static uint32_t group(struct fmt *f, struct raw *r, uint32_t n, struct map_entry
 		return 0;
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		if (i == 0 || memcmp(r[i].key, r[i - 1].key, g_prefix) != 0) {
+		if (i == 0 || memcmp(r[i].key, r[i - 1].key, g_prefix) != 0 ||
+		    cmp_origin(&r[i], &r[i - 1]) != 0) {
 			struct map_entry *x = &e[ne];
 			memset(x, 0, sizeof *x);
 			x->key = r[i].key;
 			x->idx = ne;
+			x->tab = r[i].tab;
+			x->host = r[i].host;
 			if (slots)
 				x->buckets = *pool + (size_t)ne * slots;
 			ne++;
@@ -187,30 +198,26 @@ void map_record(struct fmt *f, const msgpack_object *rec)
 		fmt_fail(f, "map record: map id %llu out of range", (unsigned long long)id);
 		return;
 	}
-	const struct meta_map *m = &f->meta.maps.v[id];
-	struct map_view v = { .m = m, .div = div ? div : 1 };
-	switch (m->value->kind) {
-	case TY_HIST: v.cls = MC_HIST; break;
-	case TY_LHIST: v.cls = MC_LHIST; break;
-	case TY_AVG: case TY_STATS: v.cls = MC_STATS; break;
-	default: v.cls = MC_PLAIN; break;
-	}
 	struct raw *r;
 	uint32_t n;
 	if (!decode(f, rec, &r, &n))
 		return;
+	map_show(f, &f->meta.maps.v[id], r, n, top, div);
+	free(r);
+}
 
-	/* check sizes: keys are key_size bytes (+ a u64 bucket), values the
-	 * value type's size (8 for aggregations) */
-	bool bucketed = v.cls != MC_PLAIN;
+bool map_entries_fit(struct fmt *f, const struct meta_map *m, struct map_raw *r, uint32_t n)
+{
+	/* keys are key_size bytes (+ a u64 bucket), values the value type's
+	 * size (8 for aggregations) */
+	bool bucketed = map_bucketed(m);
 	uint32_t vsize = type_is_aggregation(m->value) ? 8 : m->value->size;
 	uint64_t ksum = 0;
 	for (uint32_t i = 0; i < m->nkeys; i++)
 		ksum += m->keys[i]->size;
 	if (ksum > (m->nkeys ? m->key_size : 8) || vsize > (1u << 24)) {
 		fmt_fail(f, "bad map metadata for %s: key/value types do not fit the map", m->name);
-		free(r);
-		return;
+		return false;
 	}
 	uint32_t ksize = (uint32_t)ksum;
 	for (uint32_t i = 0; i < n; i++) {
@@ -218,12 +225,35 @@ void map_record(struct fmt *f, const msgpack_object *rec)
 		if (r[i].klen < kmin || r[i].vlen < vsize) {
 			fmt_fail(f, "map record for %s: entry %u has %u/%u key/value bytes, expected %u/%u",
 				 m->name, i, r[i].klen, r[i].vlen, kmin, vsize);
-			free(r);
-			return;
+			return false;
 		}
 		if (bucketed)
 			r[i].bucket = read_u64(r[i].key + r[i].klen - 8);
 	}
+	return true;
+}
+
+bool map_bucketed(const struct meta_map *m)
+{
+	switch (m->value->kind) {
+	case TY_HIST: case TY_LHIST: case TY_AVG: case TY_STATS: return true;
+	default: return false;
+	}
+}
+
+void map_show(struct fmt *f, const struct meta_map *m, struct map_raw *r, uint32_t n,
+	      uint64_t top, uint64_t div)
+{
+	struct map_view v = { .m = m, .div = div ? div : 1 };
+	switch (m->value->kind) {
+	case TY_HIST: v.cls = MC_HIST; break;
+	case TY_LHIST: v.cls = MC_LHIST; break;
+	case TY_AVG: case TY_STATS: v.cls = MC_STATS; break;
+	default: v.cls = MC_PLAIN; break;
+	}
+	if (!map_entries_fit(f, m, r, n))
+		return;
+	bool bucketed = v.cls != MC_PLAIN;
 
 	g_map = m;
 	g_cls = v.cls;
@@ -231,7 +261,6 @@ void map_record(struct fmt *f, const msgpack_object *rec)
 	uint64_t *pool = NULL;
 	if (!e) {
 		fmt_fail(f, "out of memory");
-		free(r);
 		return;
 	}
 	if (bucketed) {
@@ -248,6 +277,8 @@ void map_record(struct fmt *f, const msgpack_object *rec)
 			e[i].key = r[i].key;
 			e[i].val = r[i].val;
 			e[i].idx = i;
+			e[i].tab = r[i].tab;
+			e[i].host = r[i].host;
 			const struct type *t = m->value;
 			e[i].sortv = t->kind == TY_INT ? (uint64_t)read_int(t, r[i].val)
 						       : t->size >= 8 ? read_u64(r[i].val) : 0;
@@ -262,10 +293,12 @@ void map_record(struct fmt *f, const msgpack_object *rec)
 		v.e = e + (n - top);
 		v.n = (uint32_t)top;
 	}
+	struct tables *tab = f->tab;
 	if (!f->err[0])
 		fmt_emitter(f)->map(f, &v);
+	f->tab = tab;          /* entries of merged streams switch it */
+	f->key_host = NULL;
 out:
 	free(pool);
 	free(e);
-	free(r);
 }

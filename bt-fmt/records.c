@@ -176,6 +176,11 @@ static void rec_lost(struct fmt *f, const msgpack_object *r)
 
 static void rec_final(struct fmt *f, const msgpack_object *r)
 {
+	final_separator(f);
+}
+
+void final_separator(struct fmt *f)
+{
 	/* always on stdout, even with -o or JSON (brief §4.5); folded output
 	 * is only stacks */
 	if (f->format == FMT_FOLDED)

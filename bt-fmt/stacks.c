@@ -77,6 +77,7 @@ bool map_stacks(struct fmt *f, const struct map_view *v, bool offsets,
 	static struct stack_frames s;
 	for (uint32_t i = 0; i < v->n && !f->err[0]; i++) {
 		const struct map_entry *e = &v->e[i];
+		map_entry_use(f, e);
 		s.text.len = 0;
 		s.n = 0;
 		const struct type *kst = NULL, *ust = NULL;

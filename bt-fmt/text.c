@@ -47,6 +47,7 @@ static void t_map(struct fmt *f, const struct map_view *v)
 	const char *delim = v->cls == MC_PLAIN ? plain_delim(m->value) : "\n";
 	for (uint32_t i = 0; i < v->n; i++) {
 		const struct map_entry *e = &v->e[i];
+		map_entry_use(f, e);
 		if (i)
 			sb_puts(b, delim);
 		key_fmt(f, b, m, e->key, false);

@@ -460,10 +460,15 @@ void key_fmt(struct fmt *f, struct sbuf *b, const struct meta_map *m,
 {
 	if (!json)
 		sb_puts(b, m->name);
-	if (!m->nkeys)
+	if (!m->nkeys && !f->key_host)
 		return;
 	if (!json)
 		sb_putc(b, '[');
+	if (f->key_host) {   /* merged --by-host: the host is the first part */
+		sb_puts(b, f->key_host);
+		if (m->nkeys)
+			sb_puts(b, json ? "," : ", ");
+	}
 	uint32_t off = 0;
 	for (uint32_t i = 0; i < m->nkeys; i++) {
 		if (i)

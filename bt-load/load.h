@@ -55,6 +55,7 @@ struct opts {
 	bool no_warnings;
 	pid_t reader_pid;         /* --reader-pid: waited for before exiting */
 	bool unsafe;              /* --unsafe: the operator allows unsafe actions */
+	const char *host_name;    /* --host-name: this machine's name in the stream */
 };
 
 /* One attachment we hold (to detach at the end). */
@@ -179,6 +180,10 @@ int run_iters(struct bt *bt);                /* read iterators to EOF */
 void out_begin(struct bt *bt);               /* header */
 void out_attached(struct bt *bt, uint32_t n);
 void out_event(struct bt *bt, const void *data, size_t size);
+/* Records written from now on happened about now: the next record is
+ * preceded by a `clock` record (once per batch, not per event). */
+void out_clock_mark(struct bt *bt);
+void out_stamp(struct bt *bt);   /* write the pending clock record, if any */
 void out_text(struct bt *bt, const char *kind, const void *data, size_t n);
 void out_lost(struct bt *bt, uint64_t n);
 void out_error(struct bt *bt, const char *msg);

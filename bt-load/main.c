@@ -90,6 +90,8 @@ static void usage(FILE *f)
 	      "    --no-warnings  do not print warnings\n"
 	      "    --unsafe       allow unsafe actions (system, signal, override, user\n"
 	      "                   memory writes, cat of a path chosen at run time)\n"
+	      "    --host-name NAME  name this machine NAME in the out stream (a\n"
+	      "                   fleet node's name; default: its hostname)\n"
 	      "    --info         print system and feature information (stderr)\n"
 	      "    --mount-tracefs  mount tracefs when it is not mounted, then exit\n"
 	      "                   (the driver, before compiling unprivileged)\n"
@@ -291,7 +293,8 @@ static int reader_outcome(int st, int rc)
 
 int main(int argc, char **argv)
 {
-	enum { O_INFO = 256, O_USDT_FA, O_NO_WARN, O_MOUNT_TRACEFS, O_READER_PID, O_UNSAFE };
+	enum { O_INFO = 256, O_USDT_FA, O_NO_WARN, O_MOUNT_TRACEFS, O_READER_PID, O_UNSAFE,
+	       O_HOST_NAME };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "info", no_argument, NULL, O_INFO },
@@ -300,6 +303,7 @@ int main(int argc, char **argv)
 		{ "mount-tracefs", no_argument, NULL, O_MOUNT_TRACEFS },
 		{ "reader-pid", required_argument, NULL, O_READER_PID },
 		{ "unsafe", no_argument, NULL, O_UNSAFE },
+		{ "host-name", required_argument, NULL, O_HOST_NAME },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct bt bt;
@@ -334,6 +338,7 @@ int main(int argc, char **argv)
 		case O_USDT_FA: bt.o.usdt_file_activation = true; break;
 		case O_NO_WARN: bt.o.no_warnings = true; break;
 		case O_UNSAFE: bt.o.unsafe = true; break;
+		case O_HOST_NAME: bt.o.host_name = optarg; break;
 		default: usage(stderr); return 1;
 		}
 	}

@@ -209,6 +209,7 @@ static void prepare_entry(struct bt *bt, const struct meta_map *mm, const uint8_
 static void write_header(struct bt *bt, uint32_t id, uint32_t top, uint32_t div, size_t n)
 {
 	msgpack_packer *pk = &bt->out->pk;
+	out_stamp(bt);
 	msgpack_pack_map(pk, 5);
 	mp_kv_str(pk, "t", "map");
 	mp_kv_uint(pk, "id", id);
@@ -220,6 +221,7 @@ static void write_header(struct bt *bt, uint32_t id, uint32_t top, uint32_t div,
 
 int map_print(struct bt *bt, uint32_t id, uint32_t top, uint32_t div)
 {
+	out_clock_mark(bt);
 	struct map_view v;
 	if (!view_of(bt, id, &v)) {
 		/* a map the program never touches may be left out of the object:

@@ -51,7 +51,7 @@ static void check_failed(struct bt *bt)
 
 /* Which machine the trace ran on: names it in pictures, and tells the runs
  * of a fleet apart (same boot id = same boot of the same machine). */
-static void put_host(msgpack_packer *pk)
+static void put_host(msgpack_packer *pk, const char *name)
 {
 	struct utsname u;
 	char boot_id[64] = "";
@@ -66,7 +66,7 @@ static void put_host(msgpack_packer *pk)
 	}
 	mp_key(pk, "host");
 	msgpack_pack_map(pk, 3);
-	mp_kv_str(pk, "name", u.nodename);
+	mp_kv_str(pk, "name", name ? name : u.nodename);
 	mp_kv_str(pk, "release", u.release);
 	mp_kv_str(pk, "boot_id", boot_id);
 }
@@ -101,7 +101,7 @@ void out_begin(struct bt *bt)
 	msgpack_pack_map(pk, 2);
 	mp_kv_int(pk, "gmtoff", tm.tm_gmtoff);
 	mp_kv_str(pk, "name", tm.tm_zone ? tm.tm_zone : "UTC");
-	put_host(pk);
+	put_host(pk, bt->o.host_name);
 	out_record_done(bt);
 }
 
@@ -115,9 +115,32 @@ void out_attached(struct bt *bt, uint32_t n)
 	out_flush(bt);
 }
 
+/* Clock records: CLOCK_REALTIME in ns, written before the first record of
+ * each batch (a ring buffer poll, a map print), so that streams of several
+ * machines can be interleaved by time (bt-fmt's merge).  Not per event: a
+ * batch is read within milliseconds of its events. */
+static int64_t g_clock_due;   /* 0: none pending */
+
+void out_clock_mark(struct bt *bt)
+{
+	g_clock_due = clock_ns(CLOCK_REALTIME);
+}
+
+void out_stamp(struct bt *bt)
+{
+	if (!g_clock_due)
+		return;
+	msgpack_packer *pk = &bt->out->pk;
+	msgpack_pack_map(pk, 2);
+	mp_kv_str(pk, "t", "clock");
+	mp_kv_int(pk, "ns", g_clock_due);
+	g_clock_due = 0;
+}
+
 void out_event(struct bt *bt, const void *data, size_t size)
 {
 	msgpack_packer *pk = &bt->out->pk;
+	out_stamp(bt);
 	msgpack_pack_map(pk, 2);
 	mp_kv_str(pk, "t", "event");
 	mp_kv_bin(pk, "data", data, size);
@@ -127,6 +150,7 @@ void out_event(struct bt *bt, const void *data, size_t size)
 void out_text(struct bt *bt, const char *kind, const void *data, size_t n)
 {
 	msgpack_packer *pk = &bt->out->pk;
+	out_stamp(bt);
 	msgpack_pack_map(pk, 3);
 	mp_kv_str(pk, "t", "text");
 	mp_kv_str(pk, "kind", kind);
@@ -137,6 +161,7 @@ void out_text(struct bt *bt, const char *kind, const void *data, size_t n)
 void out_lost(struct bt *bt, uint64_t n)
 {
 	msgpack_packer *pk = &bt->out->pk;
+	out_stamp(bt);
 	msgpack_pack_map(pk, 2);
 	mp_kv_str(pk, "t", "lost");
 	mp_kv_uint(pk, "n", n);
@@ -155,6 +180,7 @@ void out_error(struct bt *bt, const char *msg)
 void out_simple(struct bt *bt, const char *t)
 {
 	msgpack_packer *pk = &bt->out->pk;
+	out_stamp(bt);
 	msgpack_pack_map(pk, 1);
 	mp_kv_str(pk, "t", t);
 	out_record_done(bt);

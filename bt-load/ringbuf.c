@@ -190,6 +190,7 @@ int events_poll(struct bt *bt, int timeout_ms)
 			}
 	}
 	bt->batch = 0;
+	out_clock_mark(bt);
 	int n = g_rb ? ring_buffer__consume(g_rb) : 0;
 	out_batch_done(bt);
 	skb_consume();
