@@ -281,6 +281,18 @@ struct val cg_map_read(struct cg *cg, struct node *map)
 	return val_mem(res, vt);
 }
 
+/* The map slot holding scalar v: 8 bytes, or a min/max slot {v, set}
+ * (`@x = @min_map` makes @x a min map too). */
+static LLVMValueRef scalar_slot(struct cg *cg, const struct meta_map *mm, LLVMValueRef v)
+{
+	bool mm_slot = is_minmax(mm->value);
+	LLVMValueRef buf = cg_alloc(cg, mm_slot ? 16 : 8);
+	cg_store_int(cg, buf, v, 8);
+	if (mm_slot)
+		cg_store_int(cg, cg_gep(cg, buf, 8), cg_const(cg, 1), 8);
+	return buf;
+}
+
 /* Value buffer of map's value type holding v. */
 void cg_map_write(struct cg *cg, struct node *map, struct val v)
 {
@@ -288,12 +300,13 @@ void cg_map_write(struct cg *cg, struct node *map, struct val v)
 	if (cg->failed)
 		return;
 	LLVMValueRef key = cg_map_key(cg, map, false);
-	uint32_t vs = scalar_value(mm->value) ? 8 : mm->value->size;
-	LLVMValueRef buf = cg_alloc(cg, vs);
-	if (scalar_value(mm->value))
-		cg_store_int(cg, buf, v.k == VK_INT ? v.v : cg_load_at(cg, v, 0, mm->value).v, 8);
-	else
+	LLVMValueRef buf;
+	if (scalar_value(mm->value)) {
+		buf = scalar_slot(cg, mm, v.k == VK_INT ? v.v : cg_load_at(cg, v, 0, mm->value).v);
+	} else {
+		buf = cg_alloc(cg, mm->value->size);
 		cg_store_val(cg, buf, mm->value, v);
+	}
 	cg_map_update(cg, user_map(cg, map), key, buf, BPF_ANY);
 }
 
@@ -305,9 +318,7 @@ void cg_map_write_expr(struct cg *cg, struct node *map, struct node *value)
 	if (scalar_value(mm->value)) {
 		LLVMValueRef v = cg_int(cg, value);
 		LLVMValueRef key = cg_map_key(cg, map, false);
-		LLVMValueRef buf = cg_alloc(cg, 8);
-		cg_store_int(cg, buf, v, 8);
-		cg_map_update(cg, user_map(cg, map), key, buf, BPF_ANY);
+		cg_map_update(cg, user_map(cg, map), key, scalar_slot(cg, mm, v), BPF_ANY);
 		return;
 	}
 	LLVMValueRef buf = cg_alloc(cg, mm->value->size);

@@ -207,7 +207,7 @@ a% d|100%|5|%y" ]
 
 @test "deviation: min()/max() combine only the CPU slots that were set, signed as their argument" {
 	run --separate-stderr "$DRV" -e 'BEGIN { @m = min(4); @m = min(-2); @M = max(-10); @u = max((uint64)-1);
-		@k[1] = min(-5); @k[2] = min(3); @k[3] = min(-10); print(@k); exit(); }'
+		@k[1] = min(-5); @k[2] = min(3); @k[3] = min(-10); print(@k); @c = @M; exit(); }'
 	[ "$status" -eq 0 ]
 	[ "$output" = "Attaching 1 probe...
 @k[3]: -10
@@ -216,6 +216,7 @@ a% d|100%|5|%y" ]
 
 
 @M: -10
+@c: -10
 @k[3]: -10
 @k[1]: -5
 @k[2]: 3
