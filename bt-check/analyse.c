@@ -136,6 +136,11 @@ static void visit_assign_var(struct check *c, struct node *n)
 		if (c->final && errors_before_last_pass(c) == before) {
 			if (!v->type)
 				err(c, n->loc, "Undefined variable: %s", var->str);
+			else
+				err(c, n->loc,
+				    "Type mismatch for %s: trying to assign value of type 'none' "
+				    "when variable already contains a value of type '%s'",
+				    var->str, type_str(v->type));
 			err(c, n->b->loc, "Invalid expression for assignment: %s", type_str(t));
 		}
 		return;

@@ -265,6 +265,11 @@ void visit_assign_map(struct check *c, struct node *s)
 			if (!m->value) {
 				err(c, map->loc, "Undefined map: %s", map->str);
 				c->undefined_errors++;
+			} else {
+				err(c, map->loc,
+				    "Type mismatch for %s: trying to assign value of type 'none' when "
+				    "map already contains a value of type '%s", map->str,
+				    type_str(m->value));
 			}
 			err(c, val->loc, "Invalid expression for assignment: %s", type_str(t));
 		}
