@@ -26,6 +26,7 @@ static const struct {
 static const uint32_t arg_regs[] = { 112, 104, 96, 88, 72, 64 }; /* di si dx cx r8 r9 */
 #define REG_AX 80
 #define REG_SP 152
+#define REG_IP 128
 
 int cg_reg_offset(const char *name)
 {
@@ -121,8 +122,15 @@ static LLVMValueRef runtime_value(struct cg *cg, struct cg_map *m)
 	return cg_map_read_u64(cg, m, key);
 }
 
+/* func: uprobes read the instruction pointer from the saved registers
+ * (as bpftrace v0.20 does): bpf_get_func_ip serves uprobes only from
+ * Linux 6.4, and at a uprobe's entry the two agree (a uretprobe's ip is
+ * the return address, in the caller).  Kernel probes use the helper,
+ * which gives the probed function's address also in a kretprobe. */
 static LLVMValueRef func_ip(struct cg *cg)
 {
+	if (ptype(cg) == PT_UPROBE || ptype(cg) == PT_URETPROBE)
+		return cg_reg(cg, REG_IP);
 	LLVMValueRef args[1] = { cg->fn->ctx };
 	return cg_helper(cg, BPF_FUNC_get_func_ip, cg->t_i64, args, 1);
 }
@@ -158,10 +166,11 @@ static LLVMValueRef sarg(struct cg *cg, int n, struct type *t)
 void cg_builtin_into(struct cg *cg, struct node *n, LLVMValueRef dst, struct type *dt)
 {
 	if (n->id == B_COMM) {
-		/* the helper pads with zeros itself */
+		/* Zeroed first: before 6.2-ish kernels (Debian's 6.1) the helper
+		 * copies up to the NUL and leaves the rest of the buffer as it
+		 * was, and a comm is compared and used as a map key whole. */
 		LLVMValueRef buf = dt->size >= 16 ? dst : cg_alloc(cg, 16);
-		if (dt->size > 16)
-			cg_memset0(cg, cg_gep(cg, dst, 16), dt->size - 16);
+		cg_memset0(cg, buf, buf == dst ? dt->size : 16);
 		LLVMValueRef args[2] = { buf, cg_const32(cg, 16) };
 		cg_helper_checked(cg, BPF_FUNC_get_current_comm, "get_current_comm", 1, args, 2);
 		if (buf != dst)

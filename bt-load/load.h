@@ -201,6 +201,7 @@ void out_wait_reader(struct bt *bt);         /* until bt-fmt read it all */
 int events_open(struct bt *bt);
 int events_poll(struct bt *bt, int timeout_ms); /* records handled or -errno */
 void events_drain(struct bt *bt);
+void events_discard(struct bt *bt);
 
 /* ---- skboutput.c ---- */
 /* Open the pcap files and the perf buffers skboutput() writes into (adds

@@ -170,7 +170,10 @@ static void notify_attached(void)
 /* Stop tracing and print what is left: detach, END, drain, maps. */
 static void finish(struct bt *bt, bool run_end)
 {
+	bool stopped = bt->finalize || sig_stop;
 	detach_all(bt);
+	if (stopped)
+		events_discard(bt);
 	if (run_end && run_special(bt, PT_END) < 0)
 		bt->exit_code = 255;
 	events_drain(bt);

@@ -227,6 +227,22 @@ int event_loop(struct bt *bt)
 	return 0;
 }
 
+/* Once exit() was called or a signal came, whatever the probes wrote
+ * before they were detached is dropped, as bpftrace ignores every event
+ * after the exit: consume it with finalize set (handle() ignores it). */
+void events_discard(struct bt *bt)
+{
+	bt->finalize = true;
+	if (!g_rb)
+		return;
+	for (int round = 0; round < 64; round++) {
+		bt->batch = 0;
+		ring_buffer__consume(g_rb);
+		if (bt->batch < MAX_BATCH)
+			break;
+	}
+}
+
 /* After END: take everything still in the ring buffer. */
 void events_drain(struct bt *bt)
 {

@@ -435,3 +435,48 @@ compile() {
 		[ "$status" -eq 0 ]
 	fi
 }
+
+# Each call of bpf_get_current_comm (helper 16) in the optimised IR: was
+# its buffer set to zero first?  Prints "zeroed BUF" or "NOT zeroed BUF".
+comm_buffers_zeroed() {
+	awk '
+	/call void @llvm.memset/ && /i8 0, i64/ {
+		match($0, /ptr nonnull( align [0-9]+)? %[A-Za-z0-9_.]+/)
+		p = substr($0, RSTART, RLENGTH); sub(/.*%/, "", p); zero[p] = 1
+	}
+	/inttoptr \(i64 16 to ptr\)/ {
+		match($0, /\(ptr nonnull %[A-Za-z0-9_.]+/)
+		p = substr($0, RSTART, RLENGTH); sub(/.*%/, "", p)
+		print (zero[p] ? "zeroed " : "NOT zeroed ") p
+	}'
+}
+
+@test "comm: its buffer is zeroed before bpf_get_current_comm (6.1 leaves the tail)" {
+	have_chain
+	ensure_tracefs
+	local p
+	for p in 'tracepoint:syscalls:sys_enter_getpid { @[comm] = count(); }' \
+		'tracepoint:syscalls:sys_enter_getpid /comm == "bash"/ { @x = count(); }' \
+		'tracepoint:syscalls:sys_enter_getpid { @[comm, pid] = count(); $c = comm; @s[$c] = 1; }'; do
+		bt-parse -e "$p" | bt-check | bt-codegen --dump > "$BATS_TEST_TMPDIR/c.ll"
+		run comm_buffers_zeroed < "$BATS_TEST_TMPDIR/c.ll"
+		echo "$p: $output"
+		[[ "$output" == *"zeroed "* ]]
+		[[ "$output" != *"NOT zeroed"* ]]
+	done
+}
+
+@test "func in a uprobe reads the saved ip (bpf_get_func_ip gives 0 there before 6.4)" {
+	have_chain
+	local prog="$BT/testprogs/uprobe_test"
+	[ -x "$prog" ] || skip "testprogs not built"
+	bt-parse -e "uprobe:$prog:function1 { @[func] = count(); } uretprobe:$prog:function1 { print(func); }" |
+		bt-check | bt-codegen --dump > "$BATS_TEST_TMPDIR/u.ll"
+	grep -q 'define i32 @uprobe' "$BATS_TEST_TMPDIR/u.ll"
+	run grep -c 'inttoptr (i64 173 to ptr)' "$BATS_TEST_TMPDIR/u.ll"
+	[ "$output" = 0 ]
+	# kprobes keep the helper (the function's address, also in a kretprobe)
+	bt-parse -e 'kprobe:vfs_read { @[func] = count(); }' | bt-check --no-warnings |
+		bt-codegen --dump > "$BATS_TEST_TMPDIR/k.ll"
+	grep -q 'inttoptr (i64 173 to ptr)' "$BATS_TEST_TMPDIR/k.ll"
+}

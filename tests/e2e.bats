@@ -274,6 +274,17 @@ a% d|100%|5|%y" ]
 	[ "${BASH_REMATCH[1]}" -lt 15 ]
 }
 
+@test "nothing a probe writes after exit() is printed (events until detach are dropped)" {
+	# every system call fires the probe, bt-load's own while it detaches too
+	local i
+	for i in 1 2 3; do
+		run --separate-stderr timeout 20 "$DRV" -e 'tracepoint:raw_syscalls:sys_enter { printf("event\n"); if (@c++ == 20) { printf("exit\n"); exit(); } } END { clear(@c); printf("end\n"); }'
+		[ "$status" -eq 0 ]
+		[[ "$output" == *$'event\nexit\nend'* ]]
+		[ "$(printf '%s\n' "$output" | sed -n '/^exit$/,$p' | grep -c '^event$')" = 0 ]
+	done
+}
+
 @test "the BPFTRACE_HAVE_BTF idiom: #ifdef/#else pick the script's #defines" {
 	run --separate-stderr "$DRV" -e '#ifdef BPFTRACE_HAVE_BTF
 #define X 1
