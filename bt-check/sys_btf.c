@@ -403,6 +403,59 @@ struct type *sys_kfunc_args(struct sys *s, const char *module, const char *func,
 	return r;
 }
 
+/* The functions of one BTF (vmlinux or a module) that a kfunc can attach
+ * to, sorted: FUNC records with a prototype of at most 6 parameters (the
+ * argument registers), as bpftrace v0.20 lists them.  Compiler clones
+ * (.isra.0, .constprop.0, ...) have no BTF and are not among them. */
+struct btf_funcs {
+	const char *module;
+	strvec names;
+};
+
+static const strvec *btf_funcs(struct sys *s, const char *module)
+{
+	const char *mod = module ? module : "vmlinux";
+	for (size_t i = 0; i < s->btf_funcs.n; i++)
+		if (!strcmp(s->btf_funcs.v[i]->module, mod))
+			return &s->btf_funcs.v[i]->names;
+	struct btf_funcs *f = ARENA_NEW(struct btf_funcs);
+	f->module = arena_strdup(mod);
+	VEC_PUSH(&s->btf_funcs, f);
+	struct btf_conv *c = conv_module(s, mod);
+	if (!c)
+		return &f->names;
+	const struct btf *base = btf__base_btf(c->btf);
+	__u32 n = btf__type_cnt(c->btf);
+	for (__u32 id = base ? btf__type_cnt(base) : 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(c->btf, id);
+		if (!t || !btf_is_func(t))
+			continue;
+		const struct btf_type *p = btf__type_by_id(c->btf, t->type);
+		if (!p || !btf_is_func_proto(p) || btf_vlen(p) > 6)
+			continue;
+		VEC_PUSH(&f->names, btf__name_by_offset(c->btf, t->name_off));
+	}
+	sys_sort_unique(&f->names);
+	return &f->names;
+}
+
+static bool has_btf_func(struct sys *s, const char *module, const char *func)
+{
+	const strvec *v = btf_funcs(s, module);
+	size_t lo = 0, hi = v->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(v->v[mid], func);
+		if (!c)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
 bool sys_expand_kfunc(struct sys *s, const struct attach_point *ap,
 		      apvec *out, struct diags *d, struct loc loc,
 		      unsigned flags)
@@ -444,9 +497,13 @@ wild:;
 			     &matches);
 	for (size_t i = 0; i < matches.n; i++) {
 		const char *colon = strchr(matches.v[i], ':');
+		const char *m = arena_strndup(matches.v[i],
+					      (size_t)(colon - matches.v[i]));
+		/* a wildcard gives only what can be attached */
+		if (!has_btf_func(s, m, colon + 1))
+			continue;
 		struct attach_point *c = sys_ap_copy(ap);
-		c->target = arena_strndup(matches.v[i],
-					  (size_t)(colon - matches.v[i]));
+		c->target = m;
 		c->func = colon + 1;
 		VEC_PUSH(out, c);
 		sys_btf_use_module(s, c->target);

@@ -28,6 +28,7 @@ struct btf;
 struct kallsyms;
 struct tp_record_info;
 struct btf_module;
+struct btf_funcs;
 
 /* What we know about one ELF file (sys_elf.c). */
 struct elf_sym {
@@ -80,6 +81,7 @@ struct sys {
 	struct type **btf_records; /* converted records, by BTF id */
 	VEC(struct btf_module *) btf_mods; /* module BTFs (sys_btf.c) */
 	strvec type_modules;     /* modules whose BTF types the program may use */
+	VEC(struct btf_funcs *) btf_funcs; /* kfunc-attachable functions per BTF */
 
 	/* kfunc/kretfunc support (sys_feature.c), decided once */
 	bool kfunc_known, kfunc_ok;

@@ -1,7 +1,8 @@
 /* sys_kallsyms.c - kernel functions and symbols: the traceable function
- * list (available_filter_functions, or the text symbols of /proc/kallsyms
- * where that file cannot be read), kprobe/kretprobe expansion, the module
- * of a function for kfunc, and kaddr() addresses.
+ * list (available_filter_functions, less the kprobe blacklist, as bpftrace
+ * v0.20 takes it: without that file there is none, whatever kallsyms
+ * holds), kprobe/kretprobe expansion, the module of a function for kfunc,
+ * and kaddr() addresses (/proc/kallsyms).
  *
  * Both sources are big; they are read only when a program uses a kprobe,
  * kfunc or kaddr(), and only the lines that answered are recorded.
@@ -15,6 +16,7 @@
 
 #define AFF_KEY "tracefs/available_filter_functions"
 #define KALLSYMS_KEY "kallsyms"
+#define BLACKLIST_KEY "debugfs/kprobes/blacklist"
 
 struct kfunc_line {
 	const char *name, *module; /* module NULL: vmlinux */
@@ -24,7 +26,6 @@ struct kfunc_line {
 struct kallsyms {
 	/* traceable functions, in source order */
 	VEC(struct kfunc_line) funcs;
-	const char *funcs_key;
 	bool funcs_loaded;
 	/* all of /proc/kallsyms (lines) for kaddr */
 	strvec all;
@@ -51,21 +52,11 @@ static void lines_in_place(char *text, strvec *out)
 	}
 }
 
-/* One line "name [module]" (available_filter_functions) or
- * "addr type name [module]" (kallsyms), parsed into w, a writable copy of
- * the line: name and module point into w. */
-static bool parse_func_line(char *w, bool kallsyms, struct kfunc_line *f)
+/* One line "name [module]" of available_filter_functions, parsed into
+ * w, a writable copy of the line: name and module point into w. */
+static bool parse_func_line(char *w, struct kfunc_line *f)
 {
 	char *p = w;
-	if (kallsyms) {
-		char *sp = strchr(p, ' ');
-		if (!sp || !sp[1] || sp[2] != ' ')
-			return false;
-		char type = sp[1];
-		if (type != 't' && type != 'T' && type != 'W')
-			return false;
-		p = sp + 3;
-	}
 	f->name = p;
 	char *end = strpbrk(p, " \t");
 	f->module = NULL;
@@ -77,11 +68,46 @@ static bool parse_func_line(char *w, bool kallsyms, struct kfunc_line *f)
 			f->module = lb + 1;
 		}
 	}
-	/* alignment padding and CFI stubs are not functions */
-	if (kallsyms && (!strncmp(f->name, "__pfx_", 6) ||
-			 !strncmp(f->name, "__cfi_", 6)))
-		return false;
 	return *f->name != 0;
+}
+
+/* Names of the kprobe blacklist ("START-END NAME [MODULE]" lines of
+ * debugfs's kprobes/blacklist), sorted; none where it cannot be read. */
+static void load_blacklist(struct sys *s, strvec *out)
+{
+	char *text = NULL;
+	if (s->sysroot)
+		text = sys_snap_read(s, BLACKLIST_KEY, NULL);
+	else if (!getenv("BPFTRACE_AVAILABLE_FUNCTIONS_TEST"))
+		text = sys_read_file("/sys/kernel/debug/kprobes/blacklist", NULL);
+	strvec lines = { 0 };
+	lines_in_place(text, &lines);
+	for (size_t i = 0; i < lines.n; i++) {
+		char *name = strpbrk((char *)lines.v[i], " \t");
+		if (!name)
+			continue;
+		name += strspn(name, " \t");
+		name[strcspn(name, " \t")] = 0;
+		if (*name)
+			VEC_PUSH(out, name);
+	}
+	sys_sort_unique(out);
+}
+
+static bool in_sorted(const strvec *v, const char *name)
+{
+	size_t lo = 0, hi = v->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(v->v[mid], name);
+		if (!c)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
 }
 
 static void load_funcs(struct sys *s)
@@ -90,32 +116,22 @@ static void load_funcs(struct sys *s)
 	if (k->funcs_loaded)
 		return;
 	k->funcs_loaded = true;
-	const char *test = getenv("BPFTRACE_AVAILABLE_FUNCTIONS_TEST");
 	char *text = NULL;
 	size_t len = 0;
-	bool from_kallsyms = false;
 	if (s->sysroot) {
 		text = sys_snap_read(s, AFF_KEY, &len);
-		if (!text) {
-			text = sys_snap_read(s, KALLSYMS_KEY, &len);
-			from_kallsyms = true;
-		}
 	} else {
-		const char *root = sys_tracefs(s);
+		const char *test = getenv("BPFTRACE_AVAILABLE_FUNCTIONS_TEST");
+		const char *root = test ? NULL : sys_tracefs(s);
 		const char *aff = test ? test
-				       : root ? arena_printf(
-							"%s/available_filter_functions",
-							root)
-					      : NULL;
+			: root ? arena_printf("%s/available_filter_functions", root)
+			       : NULL;
 		text = aff ? sys_read_file(aff, &len) : NULL;
-		if (!text) {
-			text = sys_read_file("/proc/kallsyms", &len);
-			from_kallsyms = true;
-		}
 	}
-	k->funcs_key = from_kallsyms ? KALLSYMS_KEY : AFF_KEY;
 	if (!text)
 		return;
+	strvec blacklist = { 0 };
+	load_blacklist(s, &blacklist);
 	/* two copies: pristine lines (recorded as read) and parsed fields */
 	char *work = arena_memdup(text, len + 1);
 	strvec lines = { 0 }, wlines = { 0 };
@@ -123,14 +139,15 @@ static void load_funcs(struct sys *s)
 	lines_in_place(work, &wlines);
 	for (size_t i = 0; i < lines.n && i < wlines.n; i++) {
 		struct kfunc_line f = { .line = lines.v[i] };
-		if (parse_func_line((char *)wlines.v[i], from_kallsyms, &f))
+		if (parse_func_line((char *)wlines.v[i], &f) &&
+		    !in_sorted(&blacklist, f.name))
 			VEC_PUSH(&k->funcs, f);
 	}
 }
 
 static void note_func(struct sys *s, const struct kfunc_line *f)
 {
-	sys_src_note_line(s, ks(s)->funcs_key, f->line);
+	sys_src_note_line(s, AFF_KEY, f->line);
 }
 
 void sys_kernel_funcs(struct sys *s, const char *glob, strvec *out)

@@ -1169,6 +1169,10 @@ You can increase the limit through the BPFTRACE_MAX_BPF_PROGS environment variab
 }
 
 @test "scale: kprobe:* expands to tens of thousands of attach points" {
+	# this kernel has no kprobes: the text symbols of kallsyms stand in
+	# for available_filter_functions
+	awk '$2 ~ /^[tT]$/ && $3 !~ /^__(pfx|cfi)_/ { print $3 ($4 ? " " $4 : "") }' /proc/kallsyms > "$TMP/aff"
+	export BPFTRACE_AVAILABLE_FUNCTIONS_TEST="$TMP/aff"
 	bt-parse -e 'kprobe:* { @ = count(); }' > "$TMP/in.ast"
 	# the time is reported (make bench measures the stages), not asserted
 	TIMEFORMAT='%3U %3S'
