@@ -63,8 +63,10 @@ uint32_t count_probes(struct bt *bt)
 	uint32_t n = 0;
 	for (size_t i = 0; i < bt->meta.probes.n; i++) {
 		const struct meta_probe *p = &bt->meta.probes.v[i];
-		if (bt->multi && bt->multi[i])
-			n += uprobe_multi_count(bt, (uint32_t)i);   /* a link is a probe */
+		if (bt->multi && bt->multi[i])   /* a link is a probe */
+			n += p->type == PT_KPROBE || p->type == PT_KRETPROBE
+				     ? kprobe_multi_count(bt, (uint32_t)i)
+				     : uprobe_multi_count(bt, (uint32_t)i);
 		else
 			n += is_special(p->type) ? 1 : p->nattach;
 	}
@@ -140,7 +142,9 @@ static int attach_probe(struct bt *bt, uint32_t i)
 		return r < 0 ? -1 : 0;
 	}
 	if (bt->multi && bt->multi[i])
-		return attach_uprobe_multi(bt, i);
+		return p->type == PT_KPROBE || p->type == PT_KRETPROBE
+			       ? attach_kprobe_multi(bt, i)
+			       : attach_uprobe_multi(bt, i);
 	attach_fn fn = attacher(p->type);
 	if (!fn) {
 		bt_error("Error attaching probe: %s", p->name);

@@ -228,7 +228,7 @@ void uprobe_multi_prepare(struct bt *bt)
 		for (uint32_t a = 0; a < mp->nattach; a++)
 			wild &= from_wildcard(mp, a);
 		struct bpf_program *prog = prog_of(bt, (uint32_t)i);
-		if (!wild || !prog || !uprobe_multi_supported())
+		if (!wild || !prog || bt->o.no_uprobe_multi || !uprobe_multi_supported())
 			continue;
 		bpf_program__set_expected_attach_type(
 			prog, (enum bpf_attach_type)BT_TRACE_UPROBE_MULTI);

@@ -83,20 +83,6 @@ static bool fentry_support(void)
 	return fd >= 0;
 }
 
-static bool kprobe_multi_support(void)
-{
-	int fd = try_load(BPF_PROG_TYPE_KPROBE, BPF_TRACE_KPROBE_MULTI, 0, ret0, 2);
-	if (fd < 0)
-		return false;
-	const char *sym = "vfs_read";
-	LIBBPF_OPTS(bpf_link_create_opts, lo, .kprobe_multi.syms = &sym, .kprobe_multi.cnt = 1);
-	int l = bpf_link_create(fd, 0, BPF_TRACE_KPROBE_MULTI, &lo);
-	if (l >= 0)
-		close(l);
-	close(fd);
-	return l >= 0;
-}
-
 static bool raw_tp_special(void)
 {
 	int fd = try_load(BPF_PROG_TYPE_RAW_TRACEPOINT, 0, 0, ret0, 2);
@@ -222,7 +208,7 @@ int print_info(void)
 	fprintf(f, "  perf_event: %s\n",
 		yesno(libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_PERF_EVENT, NULL) == 1));
 	fprintf(f, "  kfunc: %s\n", yesno(fentry));
-	fprintf(f, "  kprobe_multi: %s\n", yesno(kprobe_multi_support()));
+	fprintf(f, "  kprobe_multi: %s\n", yesno(kprobe_multi_supported()));
 	fprintf(f, "  uprobe_multi: %s\n", yesno(uprobe_multi_support()));
 	fprintf(f, "  raw_tp_special: %s\n", yesno(raw_tp_special()));
 	fprintf(f, "  iter: %s\n\n", yesno(iter_support()));

@@ -154,3 +154,47 @@ const char *ksym_lookup(uint64_t addr, uint64_t *off)
 	snprintf(pfxbuf, sizeof pfxbuf, PFX "%s", name);
 	return pfxbuf;
 }
+
+/* The size of kernel function name as the kernel itself measures it for
+ * kprobes: from its address to the next higher symbol's (kallsyms has no
+ * sizes).  One pass over /proc/kallsyms, nothing kept: only a kprobe with
+ * an offset asks.  False if name is no text symbol there. */
+bool ksym_func_size(const char *name, uint64_t *size)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	if (!f)
+		return false;
+	static char iobuf[1 << 16];
+	setvbuf(f, iobuf, _IOFBF, sizeof iobuf);
+	size_t cap = 1 << 16, n = 0, nlen = strlen(name);
+	uint64_t *addrs = malloc(cap * sizeof *addrs), target = 0;
+	char line[512];
+	while (addrs && fgets(line, sizeof line, f)) {
+		char *end;
+		uint64_t addr = strtoull(line, &end, 16);
+		if (end[0] != ' ' || !end[1] || end[2] != ' ' || !addr)
+			continue;
+		const char *sym = end + 3;
+		if (!target && strchr("tTwW", end[1]) && !strncmp(sym, name, nlen) &&
+		    strchr(" \t\n", sym[nlen]))
+			target = addr;
+		if (n == cap) {
+			uint64_t *na = realloc(addrs, cap * 2 * sizeof *addrs);
+			if (!na)
+				break;
+			addrs = na;
+			cap *= 2;
+		}
+		addrs[n++] = addr;
+	}
+	fclose(f);
+	uint64_t next = UINT64_MAX;
+	for (size_t i = 0; target && addrs && i < n; i++)
+		if (addrs[i] > target && addrs[i] < next)
+			next = addrs[i];
+	free(addrs);
+	if (!target || next == UINT64_MAX)
+		return false;
+	*size = next - target;
+	return true;
+}

@@ -218,6 +218,7 @@ static int configure(struct bt *bt)
 	bpf_object__for_each_program(prog, bt->obj)
 		if (!obj_prog_declared(bt, bpf_program__name(prog)))
 			bpf_program__set_autoload(prog, false);
+	kprobe_multi_prepare(bt);
 	if (bt->o.verbose) {
 		size_t logsz = m->cfg.log_size ? m->cfg.log_size : 1000000;
 		struct bpf_program *p;

@@ -56,6 +56,7 @@ struct opts {
 	pid_t reader_pid;         /* --reader-pid: waited for before exiting */
 	bool unsafe;              /* --unsafe: the operator allows unsafe actions */
 	const char *host_name;    /* --host-name: this machine's name in the stream */
+	bool no_kprobe_multi, no_uprobe_multi;  /* --no-feature */
 };
 
 /* One attachment we hold (to detach at the end). */
@@ -85,7 +86,8 @@ struct bt {
 	struct bpf_map *ringbuf_map, *loss_map, *elapsed_map;
 	VEC(struct held) held;
 	VEC(struct wp_pending) wps;
-	bool *multi;                      /* by probe: one uprobe_multi link per binary */
+	bool *multi;                      /* by probe: attached through multi links
+					   * (uprobe_multi per binary, kprobe_multi) */
 
 	/* run state */
 	pid_t child;                      /* -c child, 0 if none */
@@ -172,6 +174,12 @@ int attach_watchpoint(struct bt *bt, uint32_t p, uint32_t a);
 int watchpoint_event(struct bt *bt, uint64_t idx, uint64_t addr);
 void unwatch(struct bt *bt, uint64_t addr);
 int attach_kprobe(struct bt *bt, uint32_t p, uint32_t a);
+/* kprobe_multi: can this kernel attach such links?  Mark the probes that
+ * are kprobe wildcards only, before load; count and attach their links. */
+bool kprobe_multi_supported(void);
+void kprobe_multi_prepare(struct bt *bt);
+uint32_t kprobe_multi_count(struct bt *bt, uint32_t p);
+int attach_kprobe_multi(struct bt *bt, uint32_t p);
 int attach_kfunc(struct bt *bt, uint32_t p, uint32_t a);
 int attach_iter(struct bt *bt, uint32_t p, uint32_t a);
 int run_iters(struct bt *bt);                /* read iterators to EOF */
@@ -233,6 +241,8 @@ bool type_needs_syms(const struct type *t);
  * The name is valid until the next call. */
 const char *ksym_lookup(uint64_t addr, uint64_t *off);
 void ksyms_preload(void);                    /* start loading in a thread */
+/* A kernel function's size up to the next symbol (false: not found). */
+bool ksym_func_size(const char *name, uint64_t *size);
 bool meta_uses_ksyms(const struct meta *m);
 bool meta_uses_usyms(const struct meta *m);
 void usym_watch(struct bt *bt);              /* keep the target's maps fresh */

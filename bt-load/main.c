@@ -92,12 +92,33 @@ static void usage(FILE *f)
 	      "                   memory writes, cat of a path chosen at run time)\n"
 	      "    --host-name NAME  name this machine NAME in the out stream (a\n"
 	      "                   fleet node's name; default: its hostname)\n"
+	      "    --no-feature LIST  do not use these kernel features even where\n"
+	      "                   supported: kprobe_multi, uprobe_multi (comma-separated)\n"
 	      "    --info         print system and feature information (stderr)\n"
 	      "    --mount-tracefs  mount tracefs when it is not mounted, then exit\n"
 	      "                   (the driver, before compiling unprivileged)\n"
 	      "    --reader-pid PID  wait for PID, our child reading our output\n"
 	      "                   (the driver's bt-fmt), before exiting\n"
 	      "    -h, --help     this help\n", f);
+}
+
+/* --no-feature kprobe_multi,uprobe_multi */
+static int no_features(struct opts *o, const char *list)
+{
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ",");
+		if (n == 12 && !strncmp(p, "kprobe_multi", n))
+			o->no_kprobe_multi = true;
+		else if (n == 12 && !strncmp(p, "uprobe_multi", n))
+			o->no_uprobe_multi = true;
+		else if (n) {
+			fputs("bt-load: ERROR: --no-feature can only have values "
+			      "'kprobe_multi,uprobe_multi'.\n", stderr);
+			return -1;
+		}
+		p += n + (p[n] == ',');
+	}
+	return 0;
 }
 
 /* Read the obj stream: the object record, then the end record. */
@@ -297,7 +318,7 @@ static int reader_outcome(int st, int rc)
 int main(int argc, char **argv)
 {
 	enum { O_INFO = 256, O_USDT_FA, O_NO_WARN, O_MOUNT_TRACEFS, O_READER_PID, O_UNSAFE,
-	       O_HOST_NAME };
+	       O_HOST_NAME, O_NO_FEATURE };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "info", no_argument, NULL, O_INFO },
@@ -307,6 +328,7 @@ int main(int argc, char **argv)
 		{ "reader-pid", required_argument, NULL, O_READER_PID },
 		{ "unsafe", no_argument, NULL, O_UNSAFE },
 		{ "host-name", required_argument, NULL, O_HOST_NAME },
+		{ "no-feature", required_argument, NULL, O_NO_FEATURE },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct bt bt;
@@ -342,6 +364,10 @@ int main(int argc, char **argv)
 		case O_NO_WARN: bt.o.no_warnings = true; break;
 		case O_UNSAFE: bt.o.unsafe = true; break;
 		case O_HOST_NAME: bt.o.host_name = optarg; break;
+		case O_NO_FEATURE:
+			if (no_features(&bt.o, optarg) < 0)
+				return 1;
+			break;
 		default: usage(stderr); return 1;
 		}
 	}
