@@ -923,6 +923,39 @@ i:s:1 { print(1, 2); }
 	[ "$mine" = "$theirs" ]
 }
 
+@test "real: no kprobes, no kfuncs listed on a kernel that has neither (kallsyms is no list of them)" {
+	require_root
+	ensure_tracefs
+	[ ! -e /sys/kernel/tracing/kprobe_events ] || skip "this machine has kprobes"
+	! cat /sys/kernel/tracing/available_filter_functions >/dev/null 2>&1 ||
+		skip "available_filter_functions is readable here"
+	grep -q ' [tT] do_nanosleep$' /proc/kallsyms || skip "no do_nanosleep in kallsyms"
+	for s in 'kprobe:*' 'kretprobe:*sleep*' 'kfunc:*' 'kretfunc:vfs_*'; do
+		run --separate-stderr "$DRV" -l "$s"
+		[ "$status" -eq 0 ]
+		[ -z "$output" ]
+	done
+	run --separate-stderr "$DRV" -l '*sleep*'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"tracepoint:syscalls:sys_enter_nanosleep"* ]]
+	! grep -qE '^(kprobe|kfunc):' <<<"$output"
+	run --separate-stderr "$DRV" -l
+	! grep -qE '^(kprobe|kretprobe|kfunc|kretfunc):' <<<"$output"
+}
+
+@test "real: a kprobe that cannot attach here: the not-traceable warning first, the probe quoted" {
+	require_root
+	ensure_tracefs
+	[ ! -e /sys/kernel/tracing/kprobe_events ] || skip "this machine has kprobes"
+	run --separate-stderr "$DRV" -e 'kprobe:do_nanosleep {}'
+	[ "$status" -ne 0 ]
+	[ "$output" = "Attaching 1 probe..." ]
+	[ "$stderr" = 'stdin:1:1-20: WARNING: do_nanosleep is not traceable (either non-existing, inlined, or marked as "notrace"); attaching to it will likely fail
+kprobe:do_nanosleep {}
+~~~~~~~~~~~~~~~~~~~
+ERROR: Error attaching probe: '"'kprobe:do_nanosleep'" ]
+}
+
 @test "real: -lv shows tracepoint arguments" {
 	require_root
 	ensure_tracefs

@@ -544,3 +544,17 @@ libc_debug_file() {
 	[ "${lines[0]}" = "Attaching 2 probes..." ]
 	[ -z "$stderr" ]
 }
+
+@test "--no-feature uprobe_multi: a uprobe wildcard attaches one uprobe per function" {
+	local prog="$BT/testprogs/uprobe_test"
+	run --separate-stderr timeout 20 "$DRV" -e "uprobe:$prog:uprobeFunction* { exit(); }" -c "$prog"
+	[ "$status" -eq 0 ]
+	local multi="${lines[0]}"
+	run --separate-stderr timeout 20 "$DRV" --no-feature uprobe_multi -e "uprobe:$prog:uprobeFunction* { exit(); }" -c "$prog"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "Attaching 2 probes..." ]
+	[ "$multi" = "Attaching 1 probe..." ] || [ "$multi" = "Attaching 2 probes..." ]
+	run --separate-stderr "$ROOT/build/bt-load" --no-feature kprobe_multi,bogus /dev/null
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "bt-load: ERROR: --no-feature can only have values 'kprobe_multi,uprobe_multi'." ]
+}
