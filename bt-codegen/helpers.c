@@ -56,10 +56,11 @@ void cg_helper_error(struct cg *cg, const char *name, LLVMValueRef ret)
 		bad = LLVMBuildIsNull(cg->b, ret, "");
 		code = LLVMConstInt(cg->t_i32, 0, 0);
 	} else {
-		if (LLVMTypeOf(ret) != cg->t_i64)
-			ret = LLVMBuildSExt(cg->b, ret, cg->t_i64, "");
-		bad = LLVMBuildICmp(cg->b, LLVMIntSLT, ret, cg_const(cg, 0), "");
-		code = LLVMBuildTrunc(cg->b, ret, cg->t_i32, "");
+		/* Judged on the low 32 bits, as bpftrace does: before Linux 6.4
+		 * the map operations behind map_lookup/update/delete_elem
+		 * returned int, so on 6.1 -ENOENT arrives as 0x00000000fffffffe. */
+		code = LLVMTypeOf(ret) == cg->t_i32 ? ret : LLVMBuildTrunc(cg->b, ret, cg->t_i32, "");
+		bad = LLVMBuildICmp(cg->b, LLVMIntSLT, code, LLVMConstInt(cg->t_i32, 0, 0), "");
 	}
 	LLVMBasicBlockRef err = cg_block(cg, "helper_err"), ok = cg_block(cg, "helper_ok");
 	LLVMBuildCondBr(cg->b, bad, err, ok);

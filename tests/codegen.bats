@@ -480,3 +480,16 @@ comm_buffers_zeroed() {
 		bt-codegen --dump > "$BATS_TEST_TMPDIR/k.ll"
 	grep -q 'inttoptr (i64 173 to ptr)' "$BATS_TEST_TMPDIR/k.ll"
 }
+
+@test "-k: a helper's error is judged on its low 32 bits (6.1's map ops return int: -ENOENT is 0xfffffffe)" {
+	have_chain
+	bt-parse -e 'BEGIN { @[1] = 1; delete(@[2]); exit(); }' | bt-check -k | bt-codegen --dump > "$BATS_TEST_TMPDIR/k.ll"
+	run grep -A2 'call i64 inttoptr (i64 3 to ptr)' "$BATS_TEST_TMPDIR/k.ll"
+	echo "$output"
+	[[ "${lines[1]}" =~ trunc\ i64\ %([0-9]+)\ to\ i32 ]]
+	[[ "${lines[2]}" == *"icmp slt i32 %"* ]]
+	if [ "$(id -u)" = 0 ]; then
+		run "$ROOT/bpftrace" -k -e 'BEGIN { @[1] = 1; delete(@[2]); exit(); }'
+		[[ "$output" == *"WARNING: Can't delete map element because it does not exist."* ]]
+	fi
+}
