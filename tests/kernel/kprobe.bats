@@ -66,27 +66,26 @@ map_lines() {
 }
 
 @test "kretprobe retval: vfs_read returns the bytes read" {
-	local size
-	size=$(stat -L -c %s /etc/os-release)
-	[ "$size" -gt 0 ] && [ "$size" -lt 65536 ] || skip "/etc/os-release has an unusual size"
-	run --separate-stderr "$B" -e 'kretprobe:vfs_read /pid == cpid/ { @max = max(retval); @n[retval > 0] = count(); }' \
-		-c 'dd if=/etc/os-release of=/dev/null bs=1M'
+	head -c 12345 /dev/zero > data
+	run --separate-stderr "$B" -e 'kretprobe:vfs_read /pid == cpid/ { @[retval] = count(); }' \
+		-c 'dd if=data of=/dev/null bs=1M'
 	[ "$status" -eq 0 ]
 	map_lines
-	[ "$(map_lines | sed -n 's/^@max: //p')" = "$size" ]
-	[[ "$output" == *"@n[1]: "* ]]
+	[[ "$output" == *$'\n@[12345]: 1'* ]]
+	[[ "$output" == *$'\n@[0]: '* ]]
 }
 
 # ---- wildcards: kprobe_multi or one kprobe per function (items 7, 8) ----
 
 @test "kprobe_multi: a kprobe wildcard attaches one link, and so does a kretprobe wildcard" {
 	require_kprobe_multi
-	run --separate-stderr "$B" --unsafe -e 'kprobe:ksys_* { printf("link: "); system("bpftool link | grep -c kprobe_multi"); exit(); }'
+	# (-c: something calls a ksys_ function; an idle guest may not)
+	run --separate-stderr "$B" --unsafe -e 'kprobe:ksys_* { printf("link: "); system("bpftool link | grep -c kprobe_multi"); exit(); }' -c /bin/true
 	echo "$output$stderr"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "Attaching 1 probe..." ]
 	[ "${lines[1]}" = "link: 1" ]
-	run --separate-stderr "$B" --unsafe -e 'kretprobe:ksys_* { printf("link: "); system("bpftool link | grep -c kprobe_multi"); exit(); }'
+	run --separate-stderr "$B" --unsafe -e 'kretprobe:ksys_* { printf("link: "); system("bpftool link | grep -c kprobe_multi"); exit(); }' -c /bin/true
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "Attaching 1 probe..." ]
 	[ "${lines[1]}" = "link: 1" ]
@@ -97,13 +96,13 @@ map_lines() {
 	n=$("$B" -l 'kprobe:ksys_*' | wc -l)
 	[ "$n" -gt 1 ]
 	run --separate-stderr "$B" --no-feature kprobe_multi --unsafe \
-		-e 'kprobe:ksys_* { printf("link: "); system("bpftool link | grep -c kprobe_multi"); exit(); }'
+		-e 'kprobe:ksys_* { printf("link: "); system("bpftool link | grep -c kprobe_multi"); exit(); }' -c /bin/true
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "Attaching $n probes..." ]
 	[ "${lines[1]}" = "link: 0" ]
 	if [ "$(kernel_config CONFIG_FPROBE)" != y ]; then
 		# 6.1 loads kprobe_multi programs but cannot attach them
-		run --separate-stderr "$B" -e 'kprobe:ksys_* { exit(); }'
+		run --separate-stderr "$B" -e 'kprobe:ksys_* { exit(); }' -c /bin/true
 		[ "$status" -eq 0 ]
 		[ "${lines[0]}" = "Attaching $n probes..." ]
 	fi
