@@ -244,7 +244,7 @@ fmt() { "$BT/bt-fmt" "$@"; }
 	[ -n "$a" ] && [ -n "$b" ] && [ "$a" != 0000000000000000 ] && size=$((16#$b - 16#$a))
 	[ -n "$size" ] || skip "vfs_read's address is not readable in kallsyms"
 	mk kpo <<-'EOF'
-	probe kprobe tick kprobe:vfs_read+1000000 func=vfs_read func_offset=1000000
+	probe kprobe kp_tick kprobe:vfs_read+1000000 func=vfs_read func_offset=1000000
 	EOF
 	run "$BT/bt-load" "$LT/kpo.obj"
 	[ "$status" -eq 255 ]
