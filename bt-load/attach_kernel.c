@@ -111,10 +111,12 @@ bool kprobe_multi_supported(void)
 	return cached;
 }
 
-/* A probe whose attach points are all matches of kprobe wildcards. */
+/* A probe whose attach points are all matches of kprobe wildcards, and
+ * that does not read `probe` (bpftrace expands such a block into one
+ * kprobe per function). */
 static bool kprobe_wildcard_only(const struct meta_probe *mp)
 {
-	if (mp->type != PT_KPROBE && mp->type != PT_KRETPROBE)
+	if ((mp->type != PT_KPROBE && mp->type != PT_KRETPROBE) || mp->expand)
 		return false;
 	for (uint32_t a = 0; a < mp->nattach; a++) {
 		const struct attach_point *ap = mp->attach[a].ap;
