@@ -126,6 +126,20 @@ need_module() {
 	[[ "$output" =~ "portid: "[0-9]+ ]]
 }
 
+@test "module BTF: one block on a vmlinux and a module function attaches both" {
+	need_module nf_tables
+	command -v nft >/dev/null || skip "no nft command (apt-get install nftables)"
+	# the second function's program is loaded against the module's BTF
+	run bpftrace -e 'kfunc:vfs_read, kfunc:nf_tables:nft_trans_alloc_gfp /pid == cpid/ { @[probe] = count(); }' \
+		-c 'nft add table bt_kfunc_test'
+	nft delete table bt_kfunc_test 2>/dev/null || true
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Attaching 2 probes..."* ]]
+	[[ "$output" == *"@[kfunc:nf_tables:nft_trans_alloc_gfp]: "* ]]
+	[[ "$output" == *"@[kfunc:vmlinux:vfs_read]: "* ]]
+}
+
 @test "module BTF: casts to a module's struct, and sizeof" {
 	need_module nf_tables
 	command -v nft >/dev/null || skip "no nft command (apt-get install nftables)"
