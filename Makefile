@@ -21,7 +21,7 @@ LDFLAGS ?=
 DEB_PACKAGES := llvm-16-dev clang-16 libbpf-dev libelf-dev libdw-dev \
 	libmsgpack-dev bison flex bats systemtap-sdt-dev zlib1g-dev \
 	libzstd-dev libncurses-dev libxml2-dev libedit-dev libffi-dev bpftool \
-	strace procps libcapstone-dev libxml2-utils chromium libclang-16-dev
+	strace procps libcapstone-dev libxml2-utils chromium busybox-static libclang-16-dev
 # libc's separate debug file, for the tests of symbols that live only
 # there (they skip without it)
 DEB_PACKAGES += libc6-dbg
@@ -150,6 +150,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 755 bpftrace $(DESTDIR)$(PREFIX)/bin/bpftrace
+	install -m 755 bt-fleet $(DESTDIR)$(PREFIX)/bin/bt-fleet
 	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 $(wildcard man/*.8) $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
