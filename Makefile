@@ -1,6 +1,8 @@
 # One top-level, non-recursive Makefile for every tool, test and benchmark.
 #   make            build all tools into build/
 #   make check      install missing packages, build, run every test suite
+#   make check-asan  the same suites on tools built with ASan + UBSan
+#                   (into build/asan); any sanitizer report fails it
 #   make check-kernel  the kernel-only suites (tests/kernel/) under Debian's
 #                   stock 6.1 and 6.12 kernels, booted in QEMU
 #   make run        build and trace syscalls by process for a second
@@ -29,7 +31,7 @@ DEB_PACKAGES += libc6-dbg
 TOOLS := bt-parse bt-check bt-codegen bt-load bt-fmt
 BINS := $(addprefix $(B)/,$(TOOLS))
 
-.PHONY: all check check-kernel run bench install clean deps test fuzz fuzz-parse conformance testprogs
+.PHONY: all check check-asan check-kernel run bench install clean deps test fuzz fuzz-parse conformance testprogs
 all: $(BINS) $(B)/bpftrace testprogs
 
 # ---- shared library ----
@@ -115,6 +117,25 @@ deps:
 check: deps
 	$(MAKE) all
 	BATS_TEST_TIMEOUT=120 bats tests/
+
+# Every suite again, on every tool built with AddressSanitizer and UBSan
+# into build/asan (build/ is left alone).  Reports go to files, one per
+# process, that are listed at the end: the run fails on any report as well
+# as on any failed test.  Leak detection is off: each tool frees its arena
+# at exit, and LSan cannot run under the tests' strace.
+ASAN_B := build/asan
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+check-asan: deps
+	$(MAKE) B=$(ASAN_B) CFLAGS="-O1 -g $(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" all
+	rm -rf $(ASAN_B)/reports && mkdir -p $(ASAN_B)/reports && chmod 1777 $(ASAN_B)/reports
+	@r=$(CURDIR)/$(ASAN_B)/reports; \
+	BT_BUILD=$(CURDIR)/$(ASAN_B) BT_SAN_FLAGS="$(SAN_FLAGS)" \
+	ASAN_OPTIONS=detect_leaks=0:log_path=$$r/asan \
+	UBSAN_OPTIONS=print_stacktrace=1:log_path=$$r/ubsan \
+	BATS_TEST_TIMEOUT=300 bats tests/; st=$$?; \
+	n=$$(ls $$r | wc -l); echo "check-asan: $$n sanitizer report(s) in $(ASAN_B)/reports"; \
+	for f in $$r/*; do [ -e "$$f" ] && head -30 "$$f"; done; \
+	[ $$st = 0 ] && [ $$n = 0 ]
 
 # kprobe, kfunc, kprobe_multi, module BTF: features the host kernel may lack,
 # tested under each of KERNELS (tests/kernel/vm: prepare once, boot per run)

@@ -160,6 +160,8 @@ static void render_diags(const struct source *src, struct diags *d, const char *
 			diag_render(stderr, src, dg);
 		}
 	}
+	if (d->dropped)
+		fprintf(stderr, "ERROR: %zu more diagnostics not shown\n", d->dropped);
 }
 
 /* --list: PATTERN parsed as attach points in listing mode. */

@@ -55,6 +55,30 @@ static size_t min_args(enum func f)
 	}
 }
 
+/* Byte strings are built in BPF memory, and LLVM's DAG combiner takes
+ * minutes on absurd ones (fuzz: crashes/bt-codegen-3.bin): a value over
+ * MAX_STRING_SIZE is refused.  A format string (the first argument of
+ * printf, system, cat, debugf) is not a value: it only goes into the
+ * metadata, whatever its length (ir-spec/ir.md, "Limits"). */
+static bool big_string(const struct type *t, int depth)
+{
+	if (!t || depth > 16)
+		return false;
+	if ((t->kind == TY_STRING || t->kind == TY_BUFFER) && t->size > MAX_STRING_SIZE)
+		return true;
+	if (t->kind == TY_TUPLE || t->kind == TY_ARRAY)
+		for (uint32_t i = 0; i < t->nfields; i++)
+			if (big_string(t->fields[i].type, depth + 1))
+				return true;
+	return t->kind == TY_ARRAY && big_string(t->elem, depth + 1);
+}
+
+static bool is_format_call(const struct node *n)
+{
+	return n->kind == N_CALL && n->args.n &&
+	       (n->id == F_PRINTF || n->id == F_SYSTEM || n->id == F_CAT || n->id == F_DEBUGF);
+}
+
 /* One type on its own; its element and field types are entries of the
  * same table, checked in their turn. */
 static bool type_ok(const struct type *t)
@@ -62,10 +86,6 @@ static bool type_ok(const struct type *t)
 	if (!t)
 		return true;
 	if ((unsigned)t->kind >= TY__COUNT || t->size > MAX_TYPE_SIZE)
-		return false;
-	/* byte strings are built in BPF memory; LLVM's DAG combiner takes
-	 * minutes on absurd ones (fuzz: crashes/bt-codegen-3.bin) */
-	if ((t->kind == TY_STRING || t->kind == TY_BUFFER) && t->size > MAX_STRING_SIZE)
 		return false;
 	if (t->kind == TY_INT && t->bits != 1 && t->bits != 8 && t->bits != 16 && t->bits != 32 &&
 	    t->bits != 64)
@@ -178,8 +198,12 @@ bool cg_validate(const struct codec_dec *d, const struct meta *m, struct node *r
 			return false;
 		}
 	uint16_t *depth = ARENA_ARRAY(uint16_t, d->nnodes + 1);
+	bool *format = ARENA_ARRAY(bool, d->nnodes + 1);
 	for (uint32_t i = 0; i < d->nnodes; i++)
 		d->nodes[i]->enc_index = i;
+	for (uint32_t i = 0; i < d->nnodes; i++)
+		if (is_format_call(d->nodes[i]))
+			format[d->nodes[i]->args.v[0]->enc_index] = true;
 	for (uint32_t i = 0; i < d->nnodes && !v.failed; i++) {
 		struct node *n = d->nodes[i];
 		unsigned dp = 0;
@@ -198,13 +222,18 @@ bool cg_validate(const struct codec_dec *d, const struct meta *m, struct node *r
 		}
 		depth[i] = (uint16_t)(dp + 1);
 		check_node(&v, n);
+		if (!v.failed && !format[i] && big_string(n->type, 0))
+			bad(&v, n, "string value over the size limit");
 	}
 	for (size_t i = 0; i < m->maps.n && !v.failed; i++) {
 		const struct meta_map *mm = &m->maps.v[i];
 		uint64_t ks = 0;
 		for (uint32_t k = 0; k < mm->nkeys; k++)
 			ks += mm->keys[k]->size;
-		if (mm->key_size > MAX_TYPE_SIZE || ks > mm->key_size) {
+		bool big = big_string(mm->value, 0);
+		for (uint32_t k = 0; k < mm->nkeys; k++)
+			big = big || big_string(mm->keys[k], 0);
+		if (mm->key_size > MAX_TYPE_SIZE || ks > mm->key_size || big) {
 			v.failed = true;
 			snprintf(err, errlen, "corrupt ir stream (map %s metadata)", mm->name);
 		}

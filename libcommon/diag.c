@@ -8,6 +8,12 @@
 void diag_add(struct diags *d, enum diag_level lvl, struct loc loc,
 	      const char *fmt, ...)
 {
+	if (lvl == DIAG_ERROR)
+		d->errors++;
+	if (d->list.n >= DIAG_MAX) {
+		d->dropped++;
+		return;
+	}
 	va_list ap;
 	va_start(ap, fmt);
 	int n = vsnprintf(NULL, 0, fmt, ap);
@@ -18,8 +24,6 @@ void diag_add(struct diags *d, enum diag_level lvl, struct loc loc,
 	va_end(ap);
 	struct diag dg = { lvl, loc, msg };
 	VEC_PUSH(&d->list, dg);
-	if (lvl == DIAG_ERROR)
-		d->errors++;
 }
 
 struct loc loc_span(struct loc a, struct loc b)
@@ -108,4 +112,6 @@ void diag_render_all(FILE *out, const struct source *src, struct diags *d)
 			continue;
 		diag_render(out, src, &d->list.v[i]);
 	}
+	if (d->dropped)
+		fprintf(out, "ERROR: %zu more diagnostics not shown\n", d->dropped);
 }

@@ -35,10 +35,15 @@ struct source {
 	const char *text;
 };
 
+/* At most DIAG_MAX diagnostics are kept (the rest are counted in
+ * dropped): garbage input cannot make a stage print without bound. */
+#define DIAG_MAX 50
+
 struct diags {
 	VEC(struct diag) list;
-	int errors;
+	int errors;               /* all of them, kept or not */
 	bool no_warnings;
+	size_t dropped;
 };
 
 void diag_add(struct diags *d, enum diag_level lvl, struct loc loc,

@@ -147,7 +147,7 @@ int main(int argc, char **argv)
 	return rc;
 }
 EOF
-	gcc -std=gnu17 -I"$ROOT/libcommon" -I"$ROOT/bt-check" -o "$q" "$q.c" \
+	gcc $SAN_FLAGS -std=gnu17 -I"$ROOT/libcommon" -I"$ROOT/bt-check" -o "$q" "$q.c" \
 		"$BT"/obj/bt-check/sys_*.o "$BT/libcommon.a" \
 		-lmsgpackc -lbpf -ldw -lelf -lz
 	ensure_tracefs

@@ -15,13 +15,13 @@ setup_file() {
 	mkdir -p "$T"
 	local src="$ROOT/bt-codegen/test"
 	if [ ! -x "$T/mkir" ] || [ "$src/mkir.c" -nt "$T/mkir" ] || [ "$BT/libcommon.a" -nt "$T/mkir" ]; then
-		gcc -O1 -Wall -I"$ROOT/libcommon" -o "$T/mkir" "$src/mkir.c" "$BT/libcommon.a" -lmsgpackc
+		gcc $SAN_FLAGS -O1 -Wall -I"$ROOT/libcommon" -o "$T/mkir" "$src/mkir.c" "$BT/libcommon.a" -lmsgpackc
 	fi
 	if [ ! -x "$T/loadobj" ] || [ "$src/loadobj.c" -nt "$T/loadobj" ]; then
 		gcc -O1 -Wall -o "$T/loadobj" "$src/loadobj.c" -lbpf -lelf -lz
 	fi
 	if [ ! -x "$T/irmut" ] || [ "$src/irmut.c" -nt "$T/irmut" ] || [ "$BT/libcommon.a" -nt "$T/irmut" ]; then
-		gcc -O1 -Wall -I"$ROOT/libcommon" -o "$T/irmut" "$src/irmut.c" "$BT/libcommon.a" -lmsgpackc
+		gcc $SAN_FLAGS -O1 -Wall -I"$ROOT/libcommon" -o "$T/irmut" "$src/irmut.c" "$BT/libcommon.a" -lmsgpackc
 	fi
 }
 

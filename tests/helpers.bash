@@ -1,6 +1,10 @@
 # helpers.bash - shared setup for the bats suites (load with `load helpers`).
 ROOT="$(cd "$(dirname "${BATS_TEST_FILENAME}")/.." && pwd)"
-BT="$ROOT/build"
+# make check-asan runs the suite on tools built with sanitizers elsewhere:
+# BT_BUILD names that build, BT_SAN_FLAGS the flags that helpers compiled
+# here against its libcommon.a need too.
+BT="${BT_BUILD:-$ROOT/build}"
+SAN_FLAGS="${BT_SAN_FLAGS:-}"
 export PATH="$BT:$PATH"
 
 # Skip unless running as root with BPF available.

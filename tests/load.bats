@@ -17,7 +17,7 @@ setup_file() {
 	export LT="$BATS_FILE_TMPDIR"
 	clang-16 -target bpf -g -O2 -I/usr/include/x86_64-linux-gnu \
 		-c "$ROOT/tests/load/progs.bpf.c" -o "$LT/progs.o"
-	gcc -std=gnu17 -O1 -I"$ROOT/libcommon" "$ROOT/tests/load/mkobj.c" \
+	gcc $SAN_FLAGS -std=gnu17 -O1 -I"$ROOT/libcommon" "$ROOT/tests/load/mkobj.c" \
 		"$BT/libcommon.a" -lmsgpackc -o "$LT/mkobj"
 }
 
