@@ -325,6 +325,7 @@ Bit-field members of a record|e2e.bats|deviation: record bit-fields print their 
 cgroup_path and strerror print as the path and the message text|e2e.bats|deviation: strerror and cgroup_path map keys print as text
 One BPF program serves a probe block|check.bats|meta: one program per probe block; cookies name attach points
 --aot writes the object stream|driver.bats|plumbing: --aot writes the object stream
+of a file name built at run time|untrusted.bats|the compiler's own unsafe objects need --unsafe at bt-load too
 The compile stages run without root's privileges|driver.bats|real: an installed layout (PREFIX/bin) runs, its compile stages as nobody
 EOF
 }
