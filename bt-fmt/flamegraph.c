@@ -2,7 +2,7 @@
  * flame graph of the stacks stacks.c made from the run's maps.
  *
  * The stacks are merged into a tree (one node per distinct path from the
- * root, found through one hash table keyed by parent and frame), then drawn
+ * root, found by parent and frame in a strset), then drawn
  * depth first with children in name order, so the same input gives the
  * same bytes.  A frame's width is its count's share of the total; runs of
  * neighbouring frames narrower than MIN_WIDTH pixels are drawn as one
@@ -44,15 +44,13 @@ struct fg_node {
 	uint64_t value, base;
 };
 
-static struct fg_frame *frames;
-static uint32_t nframes, capframes;
-static uint32_t *frame_slots;       /* hash of frames: index + 1, 0 = empty */
-static uint32_t frame_nslots;
+static struct fg_frame *frames;    /* by index in frame_set */
+static uint32_t capframes;
+static struct strset frame_set;    /* kind byte + name */
 
-static struct fg_node *nodes;
+static struct fg_node *nodes;      /* 0: the root; i + 1: child_set's i */
 static uint32_t nnodes, capnodes;
-static uint32_t *child_slots;       /* hash of (parent, frame): node index, 0 = empty */
-static uint32_t child_nslots;
+static struct strset child_set;    /* (parent, frame) as 8 bytes */
 static uint64_t base_total;
 
 static uint64_t hash_bytes(const char *s, size_t n, uint64_t h)
@@ -71,102 +69,47 @@ static void *grow(void *p, uint32_t *cap, size_t elem)
 	return p;
 }
 
-static uint64_t frame_hash(const char *s, size_t n, enum frame_kind k)
-{
-	return hash_bytes(s, n, 0xcbf29ce484222325ULL ^ (uint64_t)k);
-}
-
-static void rehash_frames(void)
-{
-	free(frame_slots);
-	frame_nslots = frame_nslots ? frame_nslots * 2 : 4096;
-	frame_slots = calloc(frame_nslots, sizeof *frame_slots);
-	if (!frame_slots)
-		abort();
-	for (uint32_t i = 0; i < nframes; i++) {
-		uint64_t h = frame_hash(frames[i].name, frames[i].len, frames[i].kind);
-		uint32_t j = (uint32_t)h & (frame_nslots - 1);
-		while (frame_slots[j])
-			j = (j + 1) & (frame_nslots - 1);
-		frame_slots[j] = i + 1;
-	}
-}
-
 static uint32_t intern(const char *s, size_t n, enum frame_kind k)
 {
-	if ((uint64_t)(nframes + 1) * 2 > frame_nslots)
-		rehash_frames();
-	uint32_t j = (uint32_t)frame_hash(s, n, k) & (frame_nslots - 1);
-	for (; frame_slots[j]; j = (j + 1) & (frame_nslots - 1)) {
-		struct fg_frame *fr = &frames[frame_slots[j] - 1];
-		if (fr->kind == k && fr->len == n && memcmp(fr->name, s, n) == 0)
-			return frame_slots[j] - 1;
-	}
-	if (nframes == capframes)
+	static struct sbuf key;
+	key.len = 0;
+	sb_putc(&key, (char)k);
+	sb_put(&key, s, n);
+	bool added;
+	uint32_t i = strset_add(&frame_set, key.p, key.len, &added);
+	if (!added)
+		return i;
+	if (i == capframes)
 		frames = grow(frames, &capframes, sizeof *frames);
 	char *copy = malloc(n + 1);
 	if (!copy)
 		abort();
 	memcpy(copy, s, n);
 	copy[n] = '\0';
-	frames[nframes] = (struct fg_frame){ copy, (uint32_t)n, k };
-	frame_slots[j] = nframes + 1;
-	return nframes++;
-}
-
-static uint32_t child_slot(uint32_t parent, uint32_t frame)
-{
-	uint64_t h = ((uint64_t)parent * 0x9e3779b97f4a7c15ULL) ^ (frame * 0xc2b2ae3d27d4eb4fULL);
-	return (uint32_t)(h ^ (h >> 29)) & (child_nslots - 1);
-}
-
-/* each node's parent, for the child table (the drawing walks down only) */
-static uint32_t *parents;
-static uint32_t capparents;
-
-static void rehash_children(void)
-{
-	free(child_slots);
-	child_nslots = child_nslots ? child_nslots * 2 : 8192;
-	child_slots = calloc(child_nslots, sizeof *child_slots);
-	if (!child_slots)
-		abort();
-	for (uint32_t i = 1; i < nnodes; i++) {
-		uint32_t j = child_slot(parents[i], nodes[i].frame);
-		while (child_slots[j])
-			j = (j + 1) & (child_nslots - 1);
-		child_slots[j] = i;
-	}
+	frames[i] = (struct fg_frame){ copy, (uint32_t)n, k };
+	return i;
 }
 
 static uint32_t child(uint32_t parent, uint32_t frame)
 {
-	if ((uint64_t)(nnodes + 1) * 2 > child_nslots)
-		rehash_children();
-	uint32_t j = child_slot(parent, frame);
-	for (; child_slots[j]; j = (j + 1) & (child_nslots - 1)) {
-		uint32_t c = child_slots[j];
-		if (nodes[c].frame == frame && parents[c] == parent)
-			return c;
-	}
-	if (nnodes == capnodes)
+	uint32_t key[2] = { parent, frame };
+	bool added;
+	uint32_t c = strset_add(&child_set, key, sizeof key, &added) + 1;
+	if (!added)
+		return c;
+	if (c == capnodes)
 		nodes = grow(nodes, &capnodes, sizeof *nodes);
-	while (capparents < capnodes)
-		parents = grow(parents, &capparents, sizeof *parents);
-	nodes[nnodes] = (struct fg_node){ .frame = frame, .next_sibling = nodes[parent].first_child };
-	nodes[parent].first_child = nnodes;
-	parents[nnodes] = parent;
-	child_slots[j] = nnodes;
-	return nnodes++;
+	nodes[c] = (struct fg_node){ .frame = frame, .next_sibling = nodes[parent].first_child };
+	nodes[parent].first_child = c;
+	nnodes = c + 1;
+	return c;
 }
 
 void flamegraph_add(const struct stack_frames *s, uint64_t count, bool base)
 {
 	if (!nnodes) {
 		nodes = grow(nodes, &capnodes, sizeof *nodes);
-		parents = grow(parents, &capparents, sizeof *parents);
 		nodes[0] = (struct fg_node){ .frame = UINT32_MAX };
-		parents[0] = 0;
 		nnodes = 1;
 	}
 	uint32_t at = 0;

@@ -79,6 +79,22 @@ void out_record_done(struct output *o); /* after each input record */
 void out_batch_done(struct output *o);  /* before the reader blocks */
 void out_maybe_flush(struct output *o); /* when the buffer is large */
 
+/* ---- strset.c: byte strings, each with a dense index in the order added ---- */
+struct strset {
+	struct sbuf text;      /* the strings, back to back */
+	size_t *at, *len;      /* by index */
+	uint32_t n, cap;
+	uint32_t *slots, nslots; /* open addressing: index + 1, 0 = empty */
+};
+/* The index of s (n bytes), added if new (*added says which, if asked). */
+uint32_t strset_add(struct strset *set, const void *s, size_t n, bool *added);
+static inline const char *strset_str(const struct strset *set, uint32_t i)
+{
+	return set->text.p + set->at[i];
+}
+void strset_clear(struct strset *set);   /* empty, keeping its memory */
+void strset_free(struct strset *set);
+
 /* ---- tables.c ---- */
 struct frame {
 	uint64_t addr, offset;

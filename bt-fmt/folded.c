@@ -31,101 +31,58 @@ static void fo_helper_error(struct fmt *f, const struct meta_helper_error *h,
 
 /* The lines of one map record, merged: stacks that differ only in what is
  * left out (offsets) or in their stack ids become one line. */
-struct line {
-	size_t off, len;     /* in lines.text */
-	uint64_t count;
-};
-static struct {
-	struct sbuf text;
-	struct line *v;
-	uint32_t n, cap;
-	uint32_t *slots;     /* index + 1, 0 = empty */
-	uint32_t nslots;
-} lines;
-
-static uint64_t line_hash(const char *s, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)s[i]) * 0x100000001b3ULL;
-	return h;
-}
-
-static void rehash(void)
-{
-	free(lines.slots);
-	lines.nslots = lines.nslots ? 2 * lines.nslots : 1024;
-	lines.slots = calloc(lines.nslots, sizeof *lines.slots);
-	if (!lines.slots)
-		abort();
-	for (uint32_t i = 0; i < lines.n; i++) {
-		uint32_t j = (uint32_t)line_hash(lines.text.p + lines.v[i].off, lines.v[i].len);
-		while (lines.slots[j & (lines.nslots - 1)])
-			j++;
-		lines.slots[j & (lines.nslots - 1)] = i + 1;
-	}
-}
+static struct strset lines;
+static uint64_t *counts;
+static uint32_t *order;
+static uint32_t capcounts;
+static struct sbuf line;
 
 static void add_line(void *ctx, const struct stack_frames *s, uint64_t count)
 {
-	size_t start = lines.text.len;
+	line.len = 0;
 	for (uint32_t i = 0; i < s->n; i++) {
 		if (i)
-			sb_putc(&lines.text, ';');
-		sb_put(&lines.text, s->text.p + s->f[i].off, s->f[i].len);
+			sb_putc(&line, ';');
+		sb_put(&line, s->text.p + s->f[i].off, s->f[i].len);
 	}
-	size_t len = lines.text.len - start;
-	if ((uint64_t)(lines.n + 1) * 2 > lines.nslots)
-		rehash();
-	uint32_t j = (uint32_t)line_hash(lines.text.p + start, len);
-	for (;; j++) {
-		uint32_t k = lines.slots[j & (lines.nslots - 1)];
-		if (!k)
-			break;
-		struct line *l = &lines.v[k - 1];
-		if (l->len == len && memcmp(lines.text.p + l->off, lines.text.p + start, len) == 0) {
-			l->count += count;
-			lines.text.len = start;
-			return;
-		}
-	}
-	if (lines.n == lines.cap) {
-		lines.cap = lines.cap ? 2 * lines.cap : 256;
-		lines.v = realloc(lines.v, lines.cap * sizeof *lines.v);
-		if (!lines.v)
+	bool added;
+	uint32_t i = strset_add(&lines, line.p, line.len, &added);
+	if (i >= capcounts) {
+		capcounts = capcounts ? 2 * capcounts : 256;
+		counts = realloc(counts, capcounts * sizeof *counts);
+		order = realloc(order, capcounts * sizeof *order);
+		if (!counts || !order)
 			abort();
 	}
-	lines.v[lines.n] = (struct line){ start, len, count };
-	lines.slots[j & (lines.nslots - 1)] = ++lines.n;
+	counts[i] = (added ? 0 : counts[i]) + count;
 }
 
 /* As bpftrace sorts a count map: by count, then (ties) by text. */
 static int cmp_line(const void *a, const void *b)
 {
-	const struct line *x = a, *y = b;
-	if (x->count != y->count)
-		return x->count < y->count ? -1 : 1;
-	size_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(lines.text.p + x->off, lines.text.p + y->off, n);
-	return c ? c : (x->len > y->len) - (x->len < y->len);
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	if (counts[x] != counts[y])
+		return counts[x] < counts[y] ? -1 : 1;
+	size_t n = lines.len[x] < lines.len[y] ? lines.len[x] : lines.len[y];
+	int c = memcmp(strset_str(&lines, x), strset_str(&lines, y), n);
+	return c ? c : (lines.len[x] > lines.len[y]) - (lines.len[x] < lines.len[y]);
 }
 
 static void fo_map(struct fmt *f, const struct map_view *v)
 {
 	if (!map_has_stack(v->m))
 		return;
-	lines.text.len = 0;
-	lines.n = 0;
-	if (lines.nslots)
-		memset(lines.slots, 0, lines.nslots * sizeof *lines.slots);
+	strset_clear(&lines);
 	if (!map_stacks(f, v, f->pic.offsets, add_line, NULL))
 		return;
-	qsort(lines.v, lines.n, sizeof *lines.v, cmp_line);
+	for (uint32_t i = 0; i < lines.n; i++)
+		order[i] = i;
+	qsort(order, lines.n, sizeof *order, cmp_line);
 	struct sbuf *b = &f->out.b;
 	for (uint32_t i = 0; i < lines.n; i++) {
-		sb_put(b, lines.text.p + lines.v[i].off, lines.v[i].len);
+		sb_put(b, strset_str(&lines, order[i]), lines.len[order[i]]);
 		sb_putc(b, ' ');
-		sb_u64(b, lines.v[i].count);
+		sb_u64(b, counts[order[i]]);
 		sb_putc(b, '\n');
 		out_maybe_flush(&f->out);
 	}

@@ -186,41 +186,15 @@ struct canon {
 };
 
 struct merged {
-	struct sbuf keys;           /* key texts seen, back to back */
+	struct strset keys;         /* printed key texts: index = canon's */
 	struct canon *canon;
-	size_t *key_at, *key_n;
-	uint32_t ncanon, capcanon;
-	uint32_t *canon_slots, ncanon_slots;
-	struct sbuf ident;          /* key text (+ bucket) of each entry, back to back */
+	uint32_t capcanon;
+	struct strset idents;       /* key text (+ bucket) of each entry: index = e's */
+	struct sbuf ident;          /* the identity being built */
 	struct map_raw *e;
-	size_t *ident_at, *ident_n; /* where each entry's identity is */
 	int64_t *when;              /* plain values: time of the dump they come from */
-	uint32_t n, cap;
-	uint32_t *slots, nslots;    /* hash: index + 1 */
+	uint32_t cap;
 };
-
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)s[i]) * 0x100000001b3ULL;
-	return h;
-}
-
-static void rehash(struct merged *mg)
-{
-	free(mg->slots);
-	mg->nslots = mg->nslots ? 2 * mg->nslots : 1024;
-	mg->slots = calloc(mg->nslots, sizeof *mg->slots);
-	if (!mg->slots)
-		abort();
-	for (uint32_t i = 0; i < mg->n; i++) {
-		uint64_t j = hash_bytes(mg->ident.p + mg->ident_at[i], mg->ident_n[i]);
-		while (mg->slots[j & (mg->nslots - 1)])
-			j++;
-		mg->slots[j & (mg->nslots - 1)] = i + 1;
-	}
-}
 
 static bool less(const struct type *t, uint64_t a, uint64_t b)
 {
@@ -257,86 +231,51 @@ static void combine(const struct type *vt, struct map_raw *dst, const struct map
 	memcpy((uint8_t *)dst->val, &r, sizeof r);
 }
 
-/* The first entry of key text [start, start + len) of mg->ident. */
-static const struct canon *canon_of(struct merged *mg, const struct map_raw *x, size_t start,
-				    size_t len)
+/* The first entry of printed key text (text, len). */
+static const struct canon *canon_of(struct merged *mg, const struct map_raw *x,
+				    const char *text, size_t len)
 {
-	const char *text = mg->ident.p + start;
-	if ((uint64_t)(mg->ncanon + 1) * 2 > mg->ncanon_slots) {
-		free(mg->canon_slots);
-		mg->ncanon_slots = mg->ncanon_slots ? 2 * mg->ncanon_slots : 1024;
-		mg->canon_slots = calloc(mg->ncanon_slots, sizeof *mg->canon_slots);
-		if (!mg->canon_slots)
-			abort();
-		for (uint32_t i = 0; i < mg->ncanon; i++) {
-			uint64_t j = hash_bytes(mg->keys.p + mg->key_at[i], mg->key_n[i]);
-			while (mg->canon_slots[j & (mg->ncanon_slots - 1)])
-				j++;
-			mg->canon_slots[j & (mg->ncanon_slots - 1)] = i + 1;
+	bool added;
+	uint32_t i = strset_add(&mg->keys, text, len, &added);
+	if (added) {
+		if (i == mg->capcanon) {
+			mg->capcanon = mg->capcanon ? 2 * mg->capcanon : 256;
+			mg->canon = realloc(mg->canon, mg->capcanon * sizeof *mg->canon);
+			if (!mg->canon)
+				abort();
 		}
+		mg->canon[i] = (struct canon){ x->key, x->tab };
 	}
-	uint64_t j = hash_bytes(text, len);
-	for (;; j++) {
-		uint32_t k = mg->canon_slots[j & (mg->ncanon_slots - 1)];
-		if (!k)
-			break;
-		if (mg->key_n[k - 1] == len && memcmp(mg->keys.p + mg->key_at[k - 1], text, len) == 0)
-			return &mg->canon[k - 1];
-	}
-	if (mg->ncanon == mg->capcanon) {
-		mg->capcanon = mg->capcanon ? 2 * mg->capcanon : 256;
-		mg->canon = realloc(mg->canon, mg->capcanon * sizeof *mg->canon);
-		mg->key_at = realloc(mg->key_at, mg->capcanon * sizeof *mg->key_at);
-		mg->key_n = realloc(mg->key_n, mg->capcanon * sizeof *mg->key_n);
-		if (!mg->canon || !mg->key_at || !mg->key_n)
-			abort();
-	}
-	mg->key_at[mg->ncanon] = mg->keys.len;
-	mg->key_n[mg->ncanon] = len;
-	sb_put(&mg->keys, text, len);
-	mg->canon[mg->ncanon] = (struct canon){ x->key, x->tab };
-	mg->canon_slots[j & (mg->ncanon_slots - 1)] = ++mg->ncanon;
-	return &mg->canon[mg->ncanon - 1];
+	return &mg->canon[i];
 }
 
 static void add_entry(struct fmt *f, struct merged *mg, const struct meta_map *m,
 		      const struct map_raw *x, int64_t when)
 {
-	size_t start = mg->ident.len;
+	mg->ident.len = 0;
 	f->tab = x->tab;
 	f->key_host = x->host;
 	key_fmt(f, &mg->ident, m, x->key, false);
 	f->key_host = NULL;
 	const struct canon *c = NULL;
 	if (map_bucketed(m)) {
-		c = canon_of(mg, x, start, mg->ident.len - start);
+		c = canon_of(mg, x, mg->ident.p, mg->ident.len);
 		sb_put(&mg->ident, x->key + x->klen - 8, 8);
 	}
-	size_t len = mg->ident.len - start;
-	if ((uint64_t)(mg->n + 1) * 2 > mg->nslots)
-		rehash(mg);
-	uint64_t j = hash_bytes(mg->ident.p + start, len);
-	for (;; j++) {
-		uint32_t k = mg->slots[j & (mg->nslots - 1)];
-		if (!k)
-			break;
-		if (mg->ident_n[k - 1] == len &&
-		    memcmp(mg->ident.p + mg->ident_at[k - 1], mg->ident.p + start, len) == 0) {
-			mg->ident.len = start;
-			combine(m->value, &mg->e[k - 1], x, &mg->when[k - 1], when);
-			return;
-		}
+	bool added;
+	uint32_t n = strset_add(&mg->idents, mg->ident.p, mg->ident.len, &added);
+	if (!added) {
+		combine(m->value, &mg->e[n], x, &mg->when[n], when);
+		return;
 	}
-	if (mg->n == mg->cap) {
+	if (n == mg->cap) {
 		mg->cap = mg->cap ? 2 * mg->cap : 256;
 		mg->e = realloc(mg->e, mg->cap * sizeof *mg->e);
-		mg->ident_at = realloc(mg->ident_at, mg->cap * sizeof *mg->ident_at);
-		mg->ident_n = realloc(mg->ident_n, mg->cap * sizeof *mg->ident_n);
 		mg->when = realloc(mg->when, mg->cap * sizeof *mg->when);
-		if (!mg->e || !mg->ident_at || !mg->ident_n || !mg->when)
+		if (!mg->e || !mg->when)
 			abort();
 	}
-	struct map_raw *y = &mg->e[mg->n];
+	struct map_raw *y = &mg->e[n];
 	*y = *x;
 	/* the merged value is written to: a copy of its own */
 	y->val = copy(x->val, x->vlen);
@@ -345,11 +284,8 @@ static void add_entry(struct fmt *f, struct merged *mg, const struct meta_map *m
 		memcpy((uint8_t *)y->key, c->key, x->klen - 8);
 		y->tab = c->tab;
 	}
-	y->idx = mg->n;
-	mg->ident_at[mg->n] = start;
-	mg->ident_n[mg->n] = len;
-	mg->when[mg->n] = when;
-	mg->slots[j & (mg->nslots - 1)] = ++mg->n;
+	y->idx = n;
+	mg->when[n] = when;
 }
 
 static void print_merged_map(struct fmt *f, struct stream *ss, int ns, uint32_t id)
@@ -369,21 +305,16 @@ static void print_merged_map(struct fmt *f, struct stream *ss, int ns, uint32_t 
 			add_entry(f, &mg, m, &snap->e[k], ss[i].final_at);
 	}
 	if (any && !f->err[0])
-		map_show(f, m, mg.e, mg.n, top, div);
-	for (uint32_t i = 0; i < mg.n; i++) {
+		map_show(f, m, mg.e, mg.idents.n, top, div);
+	for (uint32_t i = 0; i < mg.idents.n; i++) {
 		free((void *)mg.e[i].val);
 		free((void *)mg.e[i].key);
 	}
 	free(mg.canon);
-	free(mg.key_at);
-	free(mg.key_n);
-	free(mg.canon_slots);
-	free(mg.keys.p);
+	strset_free(&mg.keys);
 	free(mg.e);
-	free(mg.ident_at);
-	free(mg.ident_n);
 	free(mg.when);
-	free(mg.slots);
+	strset_free(&mg.idents);
 	free(mg.ident.p);
 }
 
