@@ -828,8 +828,8 @@ irdump() {
 }
 
 @test "meta: watchpoints on the -c program: wildcards expand, names carry length and mode" {
-	local prog="$BT/testprogs/watchpoint_func_wildcard"
-	[ -x "$prog" ] || skip "testprogs not built"
+	local prog="$TP/watchpoint_func_wildcard"
+	[ -x "$prog" ] || fail_missing_testprogs
 	# the functions the program defines, by its own symbol table
 	want=$(nm "$prog" | awk '$2 ~ /[Tt]/ && $3 ~ /^increment_/ {print $3}' | sort)
 	[ -n "$want" ]

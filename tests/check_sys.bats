@@ -329,8 +329,8 @@ EOF
 }
 
 @test "uaddr and uprobe args from the ELF symbol table and DWARF" {
-	prog="$BT/testprogs/uprobe_test"
-	[ -x "$prog" ] || skip "testprogs not built"
+	prog="$TP/uprobe_test"
+	[ -x "$prog" ] || fail_missing_testprogs
 	set -- $(readelf -sW "$prog" | awk '$8 == "GLOBAL_A" {print $2, $3}')
 	want=$(printf '0x%x %d' "$((16#$1))" "$2")
 	run "$Q" usym "$prog" GLOBAL_A
@@ -390,8 +390,8 @@ usdt:$p:b:p1" ]
 }
 
 @test "usdt: the project's test program" {
-	prog="$BT/testprogs/usdt_test"
-	[ -x "$prog" ] || skip "testprogs not built"
+	prog="$TP/usdt_test"
+	[ -x "$prog" ] || fail_missing_testprogs
 	readelf -n "$prog" | grep -q stapsdt || skip "usdt_test built without <sys/sdt.h>"
 	run bt-check --list "usdt:$prog:*"
 	[ "$output" = "usdt:$prog:tracetest2:testprobe2
@@ -771,14 +771,14 @@ snapshot_roundtrip() {
 	snapshot_roundtrip 'rawtracepoint:sched_switch { @ = count(); }'
 	snapshot_roundtrip 'kprobe:vfs_re* { @[probe] = count(); }'
 	snapshot_roundtrip 'software:cs { @ = count(); }'
-	if [ -x "$BT/testprogs/uprobe_test" ]; then
-		snapshot_roundtrip "uprobe:$BT/testprogs/uprobe_test:uprobeFunction2 { @[args.foo1->b] = sum(args.foo2->a); }"
+	if [ -x "$TP/uprobe_test" ]; then
+		snapshot_roundtrip "uprobe:$TP/uprobe_test:uprobeFunction2 { @[args.foo1->b] = sum(args.foo2->a); }"
 	fi
 	if [ -r /sys/kernel/btf/vmlinux ] && fentry_loads; then
 		snapshot_roundtrip 'kfunc:vfs_read { @ = args.count; }'
 	fi
-	if [ -x "$BT/testprogs/usdt_test" ]; then
-		snapshot_roundtrip "usdt:$BT/testprogs/usdt_test:tracetest:* { @[probe] = count(); }"
+	if [ -x "$TP/usdt_test" ]; then
+		snapshot_roundtrip "usdt:$TP/usdt_test:tracetest:* { @[probe] = count(); }"
 	fi
 	# the snapshot is all there is: a moved copy still works, an empty one fails
 	mv "$TMP/snap" "$TMP/moved"

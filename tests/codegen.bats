@@ -468,8 +468,8 @@ comm_buffers_zeroed() {
 
 @test "func in a uprobe reads the saved ip (bpf_get_func_ip gives 0 there before 6.4)" {
 	have_chain
-	local prog="$BT/testprogs/uprobe_test"
-	[ -x "$prog" ] || skip "testprogs not built"
+	local prog="$TP/uprobe_test"
+	[ -x "$prog" ] || fail_missing_testprogs
 	bt-parse -e "uprobe:$prog:function1 { @[func] = count(); } uretprobe:$prog:function1 { print(func); }" |
 		bt-check | bt-codegen --dump > "$BATS_TEST_TMPDIR/u.ll"
 	grep -q 'define i32 @uprobe' "$BATS_TEST_TMPDIR/u.ll"

@@ -994,7 +994,7 @@ ERROR: Error attaching probe: '"'kprobe:do_nanosleep'" ]
 
 @test "real: --usdt-file-activation is accepted with a USDT probe" {
 	require_root
-	prog="$BT/testprogs/usdt_semaphore_test"
+	prog="$TP/usdt_semaphore_test"
 	[ -x "$prog" ] || skip "usdt_semaphore_test not built"
 	"$prog" &
 	p=$!

@@ -185,10 +185,10 @@ a% d|100%|5|%y" ]
 }
 
 @test "deviation: record bit-fields print their values" {
-	[ -x "$BT/testprogs/bitfield_test" ] || skip "testprogs not built"
+	[ -x "$TP/bitfield_test" ] || fail_missing_testprogs
 	run --separate-stderr "$DRV" -e 'struct Foo { unsigned int a:4, b:8, c:3, d:1, e:16; }
-		uprobe:'"$BT"'/testprogs/bitfield_test:func { print(*(struct Foo *)arg0); @v = *(struct Foo *)arg0; exit(); }' \
-		-c "$BT/testprogs/bitfield_test"
+		uprobe:'"$TP"'/bitfield_test:func { print(*(struct Foo *)arg0); @v = *(struct Foo *)arg0; exit(); }' \
+		-c "$TP/bitfield_test"
 	[ "$status" -eq 0 ]
 	[ "${lines[1]}" = "{ .a = 1, .b = 2, .c = 5, .d = 0, .e = 65535 }" ]
 	[[ "$output" == *"@v: { .a = 1, .b = 2, .c = 5, .d = 0, .e = 65535 }"* ]]
@@ -381,7 +381,7 @@ held_prog_ids() {
 
 @test "usdt: constant arguments take their note's size and signedness" {
 	require_root
-	cd "$BT/testprogs"
+	cd "$TP"
 	run --separate-stderr timeout 20 "$DRV" -e 'usdt:./usdt_args:usdt_args:const_* { printf("%lld ", arg0); }' -c ./usdt_args
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"-579005069656919568 -579005069656919568 4092785136 -202182160 61936 -3600 240 -16"* ]]
@@ -389,7 +389,7 @@ held_prog_ids() {
 
 @test "usdt: each location of a probe runs only its own program (arguments differ per site)" {
 	require_root
-	cd "$BT/testprogs"
+	cd "$TP"
 	run --separate-stderr timeout 20 "$DRV" -e 'usdt:./usdt_inlined:tracetest:testprobe { printf("%d\n", arg1); @a += 1; if (@a >= 2) { exit(); } }' -c ./usdt_inlined
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "Attaching 2 probes..." ]
@@ -400,13 +400,13 @@ held_prog_ids() {
 @test "an attach point named twice in a block (or matched by two wildcards) is attached twice and runs twice" {
 	require_root
 	run --separate-stderr timeout 20 "$DRV" -e 'tracepoint:syscalls:sys_enter_nanosleep, tracepoint:syscalls:sys_enter_nanosleep
-		/pid == cpid/ { @ = count(); }' -c "$BT/testprogs/syscall nanosleep"
+		/pid == cpid/ { @ = count(); }' -c "$TP/syscall nanosleep"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "Attaching 2 probes..." ]
 	[ "${lines[-1]}" = "@: 2" ]
 	[ -z "$stderr" ]
 	run --separate-stderr timeout 20 "$DRV" -e 'tracepoint:syscalls:sys_enter_nanos*, tracepoint:syscalls:sys_enter_nano*
-		/pid == cpid/ { @[probe] = count(); }' -c "$BT/testprogs/syscall nanosleep"
+		/pid == cpid/ { @[probe] = count(); }' -c "$TP/syscall nanosleep"
 	[ "$status" -eq 0 ]
 	[ "${lines[-1]}" = "@[tracepoint:syscalls:sys_enter_nanosleep]: 2" ]
 	[ -z "$stderr" ]
@@ -415,19 +415,19 @@ held_prog_ids() {
 @test "uprobe wildcard (one uprobe_multi link, as bpftrace): size-0 functions attach without warnings" {
 	require_root
 	# the ten functions bitfield_test runs, six of them of size 0
-	run --separate-stderr timeout 20 "$DRV" -e "uprobe:$BT/testprogs/bitfield_test:* { @ = count(); }" \
-		-c "$BT/testprogs/bitfield_test"
+	run --separate-stderr timeout 20 "$DRV" -e "uprobe:$TP/bitfield_test:* { @ = count(); }" \
+		-c "$TP/bitfield_test"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "Attaching 1 probe..." ] || skip "this kernel has no uprobe_multi links"
 	[ -z "$stderr" ]
 	[ "${lines[-1]}" = "@: 10" ]
 	# reading `probe` makes bpftrace attach per function: checked, skipped
-	run --separate-stderr timeout 20 "$DRV" -e "uprobe:$BT/testprogs/bitfield_test:* { @[probe] = count(); }" \
-		-c "$BT/testprogs/bitfield_test"
+	run --separate-stderr timeout 20 "$DRV" -e "uprobe:$TP/bitfield_test:* { @[probe] = count(); }" \
+		-c "$TP/bitfield_test"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "Attaching 11 probes..." ]
 	grep -qxF "WARNING: Could not determine boundary for _init (symbol has size 0). Skipping attachment (use --unsafe to force attachment)." <<< "$stderr"
-	grep -qxF "@[uprobe:$BT/testprogs/bitfield_test:main]: 1" <<< "$output"
+	grep -qxF "@[uprobe:$TP/bitfield_test:main]: 1" <<< "$output"
 }
 
 # -v as v0.20: the node count on stderr after checking; then, after
@@ -481,7 +481,7 @@ hi" ]
 	require_root
 	sleep 20 &
 	local sp=$!
-	run --separate-stderr timeout 20 "$DRV" -p "$sp" -e "usdt:$BT/testprogs/usdt_test:tracetest:testprobe { }"
+	run --separate-stderr timeout 20 "$DRV" -p "$sp" -e "usdt:$TP/usdt_test:tracetest:testprobe { }"
 	kill "$sp"
 	[ "$status" -eq 1 ]
 	[ "$output" = "No probes to attach" ]
@@ -527,8 +527,8 @@ libc_debug_file() {
 	libc_debug_file || skip "no debug file for libc (apt-get install libc6-dbg)"
 	# uprobe_test returns from main right after the call: its maps are
 	# gone by the time the event is read, unless kept while it ran
-	run --separate-stderr timeout 20 "$DRV" -e "uprobe:$BT/testprogs/uprobe_test:uprobeFunction1 { print(ustack); exit(); }" \
-		-c "$BT/testprogs/uprobe_test"
+	run --separate-stderr timeout 20 "$DRV" -e "uprobe:$TP/uprobe_test:uprobeFunction1 { print(ustack); exit(); }" \
+		-c "$TP/uprobe_test"
 	[ "$status" -eq 0 ]
 	[[ "${lines[2]}" =~ ^\ +main\+[0-9]+$ ]]
 	[[ "${lines[3]}" =~ ^\ +__libc_start_call_main\+[0-9]+$ ]]
@@ -546,7 +546,7 @@ libc_debug_file() {
 }
 
 @test "--no-feature uprobe_multi: a uprobe wildcard attaches one uprobe per function" {
-	local prog="$BT/testprogs/uprobe_test"
+	local prog="$TP/uprobe_test"
 	run --separate-stderr timeout 20 "$DRV" -e "uprobe:$prog:uprobeFunction* { exit(); }" -c "$prog"
 	[ "$status" -eq 0 ]
 	local multi="${lines[0]}"

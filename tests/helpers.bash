@@ -4,6 +4,8 @@ ROOT="$(cd "$(dirname "${BATS_TEST_FILENAME}")/.." && pwd)"
 # BT_BUILD names that build, BT_SAN_FLAGS the flags that helpers compiled
 # here against its libcommon.a need too.
 BT="${BT_BUILD:-$ROOT/build}"
+# the test programs are not sanitized: one build of them, in build/
+TP="$ROOT/build/testprogs"
 SAN_FLAGS="${BT_SAN_FLAGS:-}"
 export PATH="$BT:$PATH"
 
@@ -27,4 +29,10 @@ bpf_prog_count() {
 # have none under /lib/modules (as bpftrace does).
 drop_kheaders_warning() {
 	grep -v '^WARNING: Could not find kernel headers in ' || true
+}
+
+# The test programs are part of `make all`: one missing is a build failure.
+fail_missing_testprogs() {
+	echo "the test programs are not built in $TP (make testprogs)" >&2
+	return 1
 }

@@ -23,7 +23,6 @@ setup_file() {
 
 setup() {
 	require_root
-	TP="$BT/testprogs"
 	leak_mark
 }
 
