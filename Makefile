@@ -23,7 +23,7 @@ LDFLAGS ?=
 DEB_PACKAGES := llvm-16-dev clang-16 libbpf-dev libelf-dev libdw-dev \
 	libmsgpack-dev bison flex bats systemtap-sdt-dev zlib1g-dev \
 	libzstd-dev libncurses-dev libxml2-dev libedit-dev libffi-dev bpftool \
-	strace procps libcapstone-dev libxml2-utils chromium busybox-static libclang-16-dev
+	strace procps libcapstone-dev libxml2-utils chromium busybox-static libclang-16-dev python3
 # libc's separate debug file, for the tests of symbols that live only
 # there (they skip without it)
 DEB_PACKAGES += libc6-dbg
