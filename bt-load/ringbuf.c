@@ -37,9 +37,26 @@ static void undeclared(struct bt *bt, uint64_t id)
 	bt->finalize = true;
 }
 
+/* The declared format of record id, or NULL (undeclared). */
+static const struct meta_fmt *fmt_of(struct meta *m, uint64_t id)
+{
+	if (id < ASYNC_SYSTEM_BASE)
+		return id < m->printfs.n ? &m->printfs.v[id] : NULL;
+	if (id < ASYNC_CAT_BASE)
+		return id - ASYNC_SYSTEM_BASE < m->systems.n ? &m->systems.v[id - ASYNC_SYSTEM_BASE]
+							      : NULL;
+	return id - ASYNC_CAT_BASE < m->cats.n ? &m->cats.v[id - ASYNC_CAT_BASE] : NULL;
+}
+
 static void handle_fmt(struct bt *bt, const uint8_t *d, size_t n, uint64_t id)
 {
 	struct meta *m = &bt->meta;
+	/* a record shorter than its declared layout is not the one declared */
+	const struct meta_fmt *f = fmt_of(m, id);
+	if (!f || n < f->size) {
+		undeclared(bt, id);
+		return;
+	}
 	if (id < ASYNC_SYSTEM_BASE) {
 		if (id >= m->printfs.n) {
 			undeclared(bt, id);
