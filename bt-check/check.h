@@ -27,6 +27,7 @@
 #include "names.h"
 #include "node.h"
 #include "sys.h"
+#include "strindex.h"
 #include "type.h"
 
 struct check_opts {
@@ -92,6 +93,7 @@ struct check {
 	VEC(struct prog *) progs;
 	nodevec orig_probes;       /* program->args as written (for --dump) */
 	VEC(struct mapinfo *) maps;
+	struct strindex map_index; /* maps by name */
 	bool has_begin, has_end;
 
 	/* pass state */

@@ -39,16 +39,18 @@ static struct node *as_written(struct check *c, struct node *program)
 	struct node *p = ARENA_NEW(struct node);
 	*p = *program;
 	p->args = (nodevec){ 0 };
+	/* c->progs holds each block's programs together, in source order
+	 * (probes_expand), so one cursor walks them beside the blocks. */
+	size_t j = 0;
 	for (size_t i = 0; i < c->orig_probes.n; i++) {
 		struct node *orig = c->orig_probes.v[i];
 		struct node *shown = orig;
-		for (size_t j = 0; j < c->progs.n; j++) {
-			if (c->progs.v[j]->orig != orig || c->progs.v[j]->probe == orig)
-				continue;
-			shown = ARENA_NEW(struct node);
-			*shown = *c->progs.v[j]->probe;
-			shown->args = orig->args;
-			break;
+		for (; j < c->progs.n && c->progs.v[j]->orig == orig; j++) {
+			if (shown == orig && c->progs.v[j]->probe != orig) {
+				shown = ARENA_NEW(struct node);
+				*shown = *c->progs.v[j]->probe;
+				shown->args = orig->args;
+			}
 		}
 		VEC_PUSH(&p->args, shown);
 	}

@@ -9,14 +9,15 @@
 
 struct mapinfo *map_get(struct check *c, const char *name)
 {
-	for (size_t i = 0; i < c->maps.n; i++)
-		if (strcmp(c->maps.v[i]->name, name) == 0)
-			return c->maps.v[i];
-	struct mapinfo *m = ARENA_NEW(struct mapinfo);
+	struct mapinfo *m = strindex_get(&c->map_index, name);
+	if (m)
+		return m;
+	m = ARENA_NEW(struct mapinfo);
 	m->name = name;
 	m->hist_bits = -1;
 	m->id = -1;
 	VEC_PUSH(&c->maps, m);
+	strindex_put(&c->map_index, name, m);
 	return m;
 }
 

@@ -360,13 +360,15 @@ static void split_programs(struct check *c, struct node *probe, apvec *all)
 static bool check_prog_limit(struct check *c, struct node *program)
 {
 	uint64_t n = 0;
+	/* c->progs holds each block's programs together, in source order */
+	size_t k = 0;
 	for (size_t i = 0; i < program->args.n; i++) {
 		struct node *probe = program->args.v[i];
 		size_t aps = 0;
 		bool expand = uses_builtin(probe, B_PROBE);
-		for (size_t k = 0; k < c->progs.n; k++) {
+		for (; k < c->progs.n && c->progs.v[k]->orig == probe; k++) {
 			struct prog *p = c->progs.v[k];
-			if (p->orig != probe || p->index < 0)
+			if (p->index < 0)
 				continue;
 			aps += p->aps.n;
 			for (size_t j = 0; j < p->aps.n; j++)

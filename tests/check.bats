@@ -1182,3 +1182,20 @@ You can increase the limit through the BPFTRACE_MAX_BPF_PROGS environment variab
 	[ "$n" -gt 10000 ]
 	[ -s "$TMP/out.ir" ]
 }
+
+@test "check: 3,000 probe blocks with a map each: every map and program in the ir, the blocks dumped as written" {
+	python3 -c "
+for i in range(3000):
+    print('interval:ms:%d { @m%d[pid] = count(); }' % (i + 1, i))
+print('BEGIN,interval:s:1 { @m7[pid] = count(); }')" > "$TMP/many.bt"
+	export BPFTRACE_MAX_BPF_PROGS=4000
+	bt-parse "$TMP/many.bt" > "$TMP/many.ast"
+	run -0 bt-check -o "$TMP/many.ir" "$TMP/many.ast"
+	bt-fmt --dump "$TMP/many.ir" > "$TMP/many.dump"
+	grep -q '^    "maps": 3000 entries$' "$TMP/many.dump"
+	grep -q '^    "probes": 3002 entries$' "$TMP/many.dump"
+	[ "$(grep -c '"name": "@m' "$TMP/many.dump")" -eq 3000 ]
+	bt-check --dump "$TMP/many.ast" | awk '/^AST after/ { on = /Semantic/ } on' > "$TMP/sem"
+	[ "$(grep -c '^ interval:' "$TMP/sem")" -eq 3001 ]
+	[ "$(tail -8 "$TMP/sem" | head -2)" = "$(printf ' BEGIN\n interval:s:1')" ]
+}

@@ -88,3 +88,9 @@ teardown() {
 	[ "$status" -eq 1 ]
 	[ "$output" = "codec_test: ERROR: truncated ir stream (input ended before the end record)" ]
 }
+
+@test "strindex: 100,000 names found by name with their latest value, absent names not found" {
+	run "$BT/unit/strindex_test"
+	[ "$status" -eq 0 ]
+	[ "$output" = "ok" ]
+}
