@@ -9,10 +9,18 @@
  * run starts, as bpftrace does, in the classic pcap format (version 2.4,
  * snapshot length 65535, link type 101: raw IP packets), each packet
  * stamped with its wall-clock time.
+ *
+ * The paths come from the object, and bt-load runs as root: without
+ * --unsafe a path is opened without following a symbolic link, and an
+ * existing file is replaced only when it is a regular file that is empty
+ * or already a pcap file (a capture from an earlier run), so an object
+ * cannot overwrite any other file.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,11 +51,48 @@ static void put32(FILE *f, uint32_t v)
 	fwrite(&v, 4, 1, f);
 }
 
-static FILE *pcap_create(const char *path)
+/* Whether the file open at fd may be replaced by a capture (see above). */
+static const char *replace_refusal(int fd)
 {
-	FILE *f = fopen(path, "w");
-	if (!f)
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		return strerror(errno);
+	if (!S_ISREG(st.st_mode))
+		return "it is not a regular file";
+	if (st.st_size == 0)
 		return NULL;
+	uint32_t magic = 0;
+	if (pread(fd, &magic, sizeof magic, 0) != (ssize_t)sizeof magic || magic != PCAP_MAGIC)
+		return "it exists and is not a pcap file";
+	return NULL;
+}
+
+static FILE *pcap_create(struct bt *bt, const char *path)
+{
+	int flags = O_RDWR | O_CREAT | O_CLOEXEC;
+	if (!bt->o.unsafe)
+		flags |= O_NOFOLLOW | O_NONBLOCK;   /* no link; a FIFO does not block */
+	int fd = open(path, flags, 0644);
+	if (fd < 0) {
+		bt_error("Failed to create pcap file '%s': %s", path,
+			 errno == ELOOP ? "it is a symbolic link (bt-load --unsafe follows it)"
+					: strerror(errno));
+		return NULL;
+	}
+	const char *refusal = bt->o.unsafe ? NULL : replace_refusal(fd);
+	if (refusal) {
+		bt_error("Failed to create pcap file '%s': %s (bt-load --unsafe replaces it)", path,
+			 refusal);
+		close(fd);
+		return NULL;
+	}
+	/* (a character device given with --unsafe cannot be truncated) */
+	FILE *f = ftruncate(fd, 0) == 0 || errno == EINVAL ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		bt_error("Failed to create pcap file '%s': %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
 	put32(f, PCAP_MAGIC);
 	uint16_t version[2] = { 2, 4 };
 	fwrite(version, 2, 2, f);
@@ -99,11 +144,9 @@ int skb_open(struct bt *bt, int epfd)
 				g_file_of_call[i] = g_file_of_call[j];
 		if (g_file_of_call[i])
 			continue;
-		FILE *f = pcap_create(path);
-		if (!f) {
-			bt_error("Failed to create pcap file");
+		FILE *f = pcap_create(bt, path);
+		if (!f)
 			return -1;
-		}
 		g_file_of_call[i] = f;
 		VEC_PUSH(&g_files, f);
 	}

@@ -10,6 +10,7 @@
 # Output is checked through bt-fmt (text), as a user sees it.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 setup_file() {
 	[ "$(id -u)" = 0 ] || return 0
@@ -723,5 +724,42 @@ chain() {
 	run "$BT/bt-load" --unsafe "$LT/unsafe_out.obj"
 	[ "$status" -eq 255 ]
 	[[ "$output" == *"ERROR: Offset outside the function bounds ('echo_builtin' size is "* ]]
+	no_leak
+}
+
+@test "skboutput() files: created, or a pcap of an earlier run replaced; another file or a link is refused without --unsafe" {
+	mk skb <<-EOF
+	probe BEGIN exit_rtp BEGIN
+	skboutput $LT/new.pcap 14
+	EOF
+	rm -f "$LT/new.pcap"
+	run --separate-stderr timeout 20 "$BT/bt-load" "$LT/skb.obj"
+	[ "$status" -eq 0 ]
+	# the pcap 2.4 file header, raw IP link type (101), no packet
+	[ "$(od -A n -t x1 "$LT/new.pcap" | tr -s ' \n' ' ')" = " d4 c3 b2 a1 02 00 04 00 00 00 00 00 00 00 00 00 ff ff 00 00 65 00 00 00 " ]
+	# a capture of an earlier run is replaced
+	head -c 100 /dev/zero >> "$LT/new.pcap"
+	run --separate-stderr timeout 20 "$BT/bt-load" "$LT/skb.obj"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %s "$LT/new.pcap")" = 24 ]
+	# any other file is left alone (a load failure: 255, as an attach error)
+	rm "$LT/new.pcap"
+	echo "precious" > "$LT/new.pcap"
+	run --separate-stderr timeout 20 "$BT/bt-load" "$LT/skb.obj"
+	[ "$status" -eq 255 ]
+	[ "$stderr" = "ERROR: Failed to create pcap file '$LT/new.pcap': it exists and is not a pcap file (bt-load --unsafe replaces it)" ]
+	[ "$(cat "$LT/new.pcap")" = precious ]
+	# so is the target of a symbolic link
+	rm "$LT/new.pcap"
+	echo "precious" > "$LT/target"
+	ln -s "$LT/target" "$LT/new.pcap"
+	run --separate-stderr timeout 20 "$BT/bt-load" "$LT/skb.obj"
+	[ "$status" -eq 255 ]
+	[ "$stderr" = "ERROR: Failed to create pcap file '$LT/new.pcap': it is a symbolic link (bt-load --unsafe follows it)" ]
+	[ "$(cat "$LT/target")" = precious ]
+	# --unsafe: the operator's choice
+	run --separate-stderr timeout 20 "$BT/bt-load" --unsafe "$LT/skb.obj"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %s "$LT/target")" = 24 ]
 	no_leak
 }

@@ -14,6 +14,7 @@
  *   printf|system|cat SIZE FMT [TYPE@OFF...]   FMT: \n and \s (space) escapes
  *   time FMT
  *   cgroup_filter FILTER
+ *   skboutput PATH OFFSET             a skboutput() call's pcap file
  *   map_id N                          the last map's id (default: its index)
  */
 #include <stdio.h>
@@ -195,6 +196,9 @@ int main(int argc, char **argv)
 			VEC_PUSH(&m.time_fmts, (const char *)unescape(w[1]));
 		} else if (!strcmp(w[0], "map_id") && n >= 2 && m.maps.n) {
 			m.maps.v[m.maps.n - 1].id = (uint32_t)strtoul(w[1], NULL, 0);
+		} else if (!strcmp(w[0], "skboutput") && n >= 3) {
+			struct meta_skboutput so = { arena_strdup(w[1]), strtoull(w[2], NULL, 0) };
+			VEC_PUSH(&m.skboutputs, so);
 		} else if (!strcmp(w[0], "cgroup_filter") && n >= 2) {
 			VEC_PUSH(&m.cgroup_filters, (const char *)arena_strdup(w[1]));
 		} else {

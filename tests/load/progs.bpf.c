@@ -24,6 +24,13 @@ struct {
 	__type(value, u64);
 } ringbuf_loss SEC(".maps");
 
+/* skboutput()'s perf buffers (the tests of its pcap files) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, 4);
+	__uint(value_size, 4);
+} skb_output SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
