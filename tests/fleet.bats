@@ -14,6 +14,17 @@ setup() {
 	command -v busybox >/dev/null || [ -x /bin/busybox ] || skip "busybox is not installed (busybox-static)"
 }
 
+# A test that failed half-way leaves no pod running: every pod's process
+# group the stand-in cluster still knows of is killed.
+teardown() {
+	[ -f "$FAKE_KUBE/pods.json" ] || return 0
+	local pid
+	for pid in $(python3 -c 'import json, sys
+for p in json.load(open(sys.argv[1])).values(): print(p["pid"])' "$FAKE_KUBE/pods.json"); do
+		kill -KILL -- "-$pid" 2>/dev/null || true
+	done
+}
+
 @test "fleet: the generated manifests are valid v1 objects: a ConfigMap with the object, a privileged pod per node" {
 	run "$ROOT/bt-fleet" --manifests --nodes a,b -e 'BEGIN { @ = count(); }'
 	[ "$status" -eq 0 ]
