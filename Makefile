@@ -31,7 +31,7 @@ DEB_PACKAGES += libc6-dbg
 TOOLS := bt-parse bt-check bt-codegen bt-load bt-fmt
 BINS := $(addprefix $(B)/,$(TOOLS))
 
-.PHONY: all check check-asan check-kernel run bench install clean deps test fuzz fuzz-parse conformance testprogs
+.PHONY: all check check-asan check-kernel run bench install clean deps fuzz fuzz-parse conformance testprogs
 all: $(BINS) $(B)/bpftrace testprogs
 
 # ---- shared library ----
@@ -73,7 +73,7 @@ $(B)/obj/bt-check/cdefs.o $(B)/obj/bt-check/cdefs_types.o $(B)/obj/bt-check/libc
 $(B)/bt-check: $(CHECK_OBJ) $(B)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@.tmp $(CHECK_OBJ) $(COMMON_LIBS) -lbpf -ldw -lelf -lz -ldl && mv $@.tmp $@
 
-# ---- bt-codegen (LLVM, statically linked: see FACTS.md) ----
+# ---- bt-codegen (LLVM, statically linked: see docs/llvm-bpf.md) ----
 LLVM_CFLAGS := $(shell $(LLVM_CONFIG) --cflags 2>/dev/null | sed 's/-std=[^ ]*//')
 LLVM_LIBS := $(shell $(LLVM_CONFIG) --link-static --libs bpfcodegen bpfdesc bpfinfo passes target core analysis 2>/dev/null) \
 	$(shell $(LLVM_CONFIG) --link-static --system-libs 2>/dev/null) \
@@ -164,8 +164,13 @@ fuzz: all
 fuzz-parse:
 	tests/fuzz/run-fuzz-parse
 
+# Optional, for developers: bpftrace's own runtime test cases run against
+# our driver.  The runner is not part of this repository (make check never
+# uses it); point CONFORMANCE_RUN at it.
+CONFORMANCE_RUN ?= ../shared/conformance/run
 conformance: all
-	../shared/conformance/run --bpftrace $(B)/bpftrace --testprogs $(B)/testprogs --testlibs $(B)/testlibs
+	@[ -x "$(CONFORMANCE_RUN)" ] || { echo "make conformance: needs bpftrace's conformance runner at CONFORMANCE_RUN=$(CONFORMANCE_RUN) (not part of this repository; make check does not use it)" >&2; exit 2; }
+	$(CONFORMANCE_RUN) --bpftrace $(B)/bpftrace --testprogs $(B)/testprogs --testlibs $(B)/testlibs
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8

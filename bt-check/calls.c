@@ -1,8 +1,8 @@
-/* calls.c - checking and typing of function calls (brief §3.3, §3.9
- * "Calls", §7.3).  One table row per function: argument counts, where
- * the result may go, probe types, safety; then a handler for the
- * function's own rules.  Compile-time functions (kaddr, cgroupid, pton,
- * str($N)...) are folded into literals here.
+/* calls.c - checking and typing of function calls (docs/bpftrace-compat.md
+ * "Function calls", "Checker errors and warnings", "Builtins").  One table row
+ * per function: argument counts, where the result may go, probe types,
+ * safety; then a handler for the function's own rules.  Compile-time functions
+ * (kaddr, cgroupid, pton, str($N)...) are folded into literals here.
  */
 #include <arpa/inet.h>
 #include <ctype.h>

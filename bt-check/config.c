@@ -1,8 +1,8 @@
 /* config.c - meta.cfg from the BPFTRACE_* environment and the script's
- * `config = { ... }` block (brief §8.7).  An environment variable always
- * wins over the block (silently); block errors carry the assignment's
- * location, environment errors none.  BPFTRACE_MAX_AST_NODES is kept for
- * the node count after the semantic pass (check_program).
+ * `config = { ... }` block (docs/bpftrace-compat.md "Config").  An environment
+ * variable always wins over the block (silently); block errors carry the
+ * assignment's location, environment errors none.  BPFTRACE_MAX_AST_NODES is
+ * kept for the node count after the semantic pass (check_program).
  */
 #include <ctype.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* dump.c - --dump: prints the tree as bpftrace -d does after each pass
- * (brief §2.2).  Folded nodes are shown in their original form, as
- * bpftrace folds them only in codegen.
+ * (docs/bpftrace-compat.md "The -d tree").  Folded nodes are shown in their
+ * original form, as bpftrace folds them only in codegen.
  */
 #include <stdio.h>
 

@@ -1,4 +1,5 @@
-/* dump.h - --dump: bpftrace -d's "AST after: <pass>" dumps (brief §2.2). */
+/* dump.h - --dump: bpftrace -d's "AST after: <pass>" dumps
+ * (docs/bpftrace-compat.md "The -d tree"). */
 #ifndef BT_CHECK_DUMP_H
 #define BT_CHECK_DUMP_H
 

@@ -1,7 +1,8 @@
-/* expr.c - typing of expressions: literals, identifiers, builtins,
- * operators, field/array access, casts, tuples, sizeof/offsetof.
- * Rules and messages: brief §3.2-§3.6, §3.9.  Calls are in calls.c, maps
- * in maps.c.  Every expression gets a type (none on error).
+/* expr.c - typing of expressions: literals, identifiers, builtins, operators,
+ * field/array access, casts, tuples, sizeof/offsetof.  Rules and messages:
+ * docs/bpftrace-compat.md "Builtins", "Types", "Checker errors and
+ * warnings".  Calls are in calls.c, maps in maps.c.  Every expression gets a
+ * type (none on error).
  */
 #include <stdio.h>
 #include <string.h>

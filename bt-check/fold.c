@@ -1,7 +1,7 @@
 /* fold.c - compile-time values: positional parameters ($N, $#) and the
- * in-place folding of nodes into literals (brief §8.8; ir.md "Folded").
- * A folded node keeps its address (parents need no update); its original
- * form is recorded for --dump.
+ * in-place folding of nodes into literals (docs/bpftrace-compat.md
+ * "Positional parameters"; ir.md "Folded").  A folded node keeps its address
+ * (parents need no update); its original form is recorded for --dump.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,7 +1,8 @@
-/* layout.c - printf/system/cat/debugf: format string checking (brief
- * §5.7, §3.9 #50) and the argument record layout codegen and bt-fmt share
- * (brief §4.4): {u64 id; args...} as a C struct, integers widened to 8
- * bytes, byte arrays and records aligned to 1, size rounded up to 8.
+/* layout.c - printf/system/cat/debugf: format string checking
+ * (docs/bpftrace-compat.md "printf formats") and the argument record layout
+ * codegen and bt-fmt share (docs/bpftrace-compat.md "printf argument
+ * records"): {u64 id; args...} as a C struct, integers widened to 8 bytes,
+ * byte arrays and records aligned to 1, size rounded up to 8.
  */
 #include <string.h>
 

@@ -1,6 +1,7 @@
-/* maps.c - map value and key types across the whole program (brief §3.7),
- * map assignments, and the maps part of the metadata (sorted by name,
- * ids = positions, ir.md "Metadata").
+/* maps.c - map value and key types across the whole program
+ * (docs/bpftrace-compat.md "Maps and variables"), map assignments, and the
+ * maps part of the metadata (sorted by name, ids = positions, ir.md
+ * "Metadata").
  */
 #include <stdlib.h>
 #include <string.h>

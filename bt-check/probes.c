@@ -1,11 +1,11 @@
 /* probes.c - attach points: bpftrace's semantic checks per provider
- * (brief §3.9 "Attach points"), expansion into concrete attach points
- * through sys_expand, and the program list: one BPF program per probe
- * block, attached to all its attach points (the program tells them apart
- * with bpf_get_attach_cookie); a block is cloned per attach point only
- * when its types differ between them (tracepoint/kfunc/uprobe args,
- * usdt argument locations), and per repetition of an attach point.  Also
- * meta.probes and the `probe` names.
+ * (docs/bpftrace-compat.md "Attach points"), expansion into concrete attach
+ * points through sys_expand, and the program list: one BPF program per probe
+ * block, attached to all its attach points (the program tells them apart with
+ * bpf_get_attach_cookie); a block is cloned per attach point only when its
+ * types differ between them (tracepoint/kfunc/uprobe args, usdt argument
+ * locations), and per repetition of an attach point.  Also meta.probes and the
+ * `probe` names.
  */
 #include <ctype.h>
 #include <string.h>

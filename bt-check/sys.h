@@ -80,14 +80,14 @@ typedef VEC(struct attach_point *) apvec;
 bool sys_expand(struct sys *s, const struct attach_point *ap, apvec *out,
 		struct diags *d, struct loc loc, unsigned flags);
 
-/* Tracepoint `args` record for category:event (brief §7.4), NULL if the
- * tracepoint does not exist: a complete TY_RECORD named
- * "struct _tracepoint_<cat>_<event>", is_tparg, as = AS_USER for category
- * syscalls else AS_KERNEL, with every format field (common_* and the
+/* Tracepoint `args` record for category:event (docs/bpftrace-compat.md
+ * "Tracepoints"), NULL if the tracepoint does not exist: a complete TY_RECORD
+ * named "struct _tracepoint_<cat>_<event>", is_tparg, as = AS_USER for
+ * category syscalls else AS_KERNEL, with every format field (common_* and the
  * __pad_N bytes included).  The same pointer is returned for the same
  * event.  __data_loc fields are typed int64; sys_tracepoint_data_loc tells
- * them apart (reading one yields ctx + (u32 value & 0xffff)); it accepts
- * the record or a clone of it (matched by name). */
+ * them apart (reading one yields ctx + (u32 value & 0xffff)); it accepts the
+ * record or a clone of it (matched by name). */
 struct type *sys_tracepoint_args(struct sys *s, const char *category,
 				 const char *event);
 bool sys_tracepoint_data_loc(struct sys *s, const struct type *args,
@@ -161,11 +161,11 @@ int sys_cgroup_id(struct sys *s, const char *path, uint64_t *id);
  * `features`.  Decided once per sys. */
 bool sys_kfunc_supported(struct sys *s);
 
-/* Listing (-l / -lv, brief §8.4): print matching probes (or BTF types for
- * "struct ..."/"union ..."/"enum ..." searches) to out; an empty pattern
- * lists everything.  Search-string errors (located in the pattern, e.g.
- * "invalid character") and the "No DWARF found" warnings (no location) go
- * to d.  0, or -1 after an error. */
+/* Listing (-l / -lv, docs/bpftrace-compat.md "Listing"): print matching
+ * probes (or BTF types for "struct ..."/"union ..."/"enum ..." searches) to
+ * out; an empty pattern lists everything.  Search-string errors (located in
+ * the pattern, e.g.  "invalid character") and the "No DWARF found" warnings
+ * (no location) go to d.  0, or -1 after an error. */
 int sys_list(struct sys *s, const char *pattern, bool verbose, FILE *out,
 	     struct diags *d);
 

@@ -1,8 +1,8 @@
-/* sys_btf.c - kernel types from BTF: loaded lazily (only when a kernel
- * type, kfunc args or an iterator is asked for) from BPFTRACE_BTF or
- * /sys/kernel/btf/vmlinux, converted to struct type (brief §1.8 mapping);
- * kfunc/kretfunc expansion and args; iterator names; C declarations for
- * -lv and struct listings.
+/* sys_btf.c - kernel types from BTF: loaded lazily (only when a kernel type,
+ * kfunc args or an iterator is asked for) from BPFTRACE_BTF or
+ * /sys/kernel/btf/vmlinux, converted to struct type (docs/bpftrace-compat.md
+ * "C types" mapping); kfunc/kretfunc expansion and args; iterator names; C
+ * declarations for -lv and struct listings.
  */
 #include <errno.h>
 #include <stdarg.h>

@@ -1,7 +1,8 @@
-/* sys_list.c - `bpftrace -l [PATTERN]` and `-lv` (brief §8.4): the search
- * is parsed as listing attach points, each expanded with SYS_X_LISTING,
- * and the matches printed sorted per attach point, with parameters in
- * verbose mode.  `struct`/`union`/`enum` searches list BTF types.
+/* sys_list.c - `bpftrace -l [PATTERN]` and `-lv` (docs/bpftrace-compat.md
+ * "Listing"): the search is parsed as listing attach points, each expanded
+ * with SYS_X_LISTING, and the matches printed sorted per attach point, with
+ * parameters in verbose mode.  `struct`/`union`/`enum` searches list BTF
+ * types.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,6 @@
-/* sys_perf.c - perf-event based providers: software and hardware event
- * names (brief §7.6), profile/interval units, and their -l listings.
+/* sys_perf.c - perf-event based providers: software and hardware event names
+ * (docs/bpftrace-compat.md "perf events"), profile/interval units, and their
+ * -l listings.
  */
 #include <string.h>
 

@@ -1,6 +1,7 @@
 /* sys_tracefs.c - tracepoints: the tracefs event inventory
- * (available_events), tracepoint and rawtracepoint expansion, and the
- * `args` record built from an event's format file (brief §7.4).
+ * (available_events), tracepoint and rawtracepoint expansion, and the `args`
+ * record built from an event's format file (docs/bpftrace-compat.md
+ * "Tracepoints").
  */
 #define _GNU_SOURCE
 #include <stdlib.h>

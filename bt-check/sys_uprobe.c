@@ -1,7 +1,7 @@
-/* sys_uprobe.c - user-space targets (brief §7.7): library names through
- * the loader cache, $PATH search, globs, -p PID executables and mappings;
- * uprobe/uretprobe and watchpoint expansion over ELF function symbols
- * (C++ names demangled on demand); uaddr() symbols.
+/* sys_uprobe.c - user-space targets (docs/bpftrace-compat.md "uprobes"):
+ * library names through the loader cache, $PATH search, globs, -p PID
+ * executables and mappings; uprobe/uretprobe and watchpoint expansion over
+ * ELF function symbols (C++ names demangled on demand); uaddr() symbols.
  *
  * Every resolution answer is recorded as a line "<kind> <query>\t<r1>\t<r2>.."
  * of the snapshot source "resolve" so --sysroot gives the same paths.

@@ -1,7 +1,7 @@
-/* sys_usdt.c - USDT probes (brief §7.8): matching path:provider:probe
- * against the .note.stapsdt notes of the target binaries (or of every
- * file the -p process maps), the namespace rule, and one attach point per
- * probe location carrying its argument spec and semaphore.
+/* sys_usdt.c - USDT probes (docs/bpftrace-compat.md "USDT"): matching
+ * path:provider:probe against the .note.stapsdt notes of the target binaries
+ * (or of every file the -p process maps), the namespace rule, and one attach
+ * point per probe location carrying its argument spec and semaphore.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,9 +1,10 @@
-/* agg.c - aggregation map functions (brief §4.1, §6): count, sum, min,
- * max, avg, stats, hist, lhist on per-CPU hash maps with 8-byte values
- * (min/max: 16, a value and a set flag).  Each CPU updates its own slot
- * without atomics; bt-load combines them.
- * avg/stats keep {bucket 0: count, bucket 1: total}; hist/lhist one slot
- * per bucket index, computed here (log2 §6.1, linear §6.2).
+/* agg.c - aggregation map functions (docs/bpftrace-compat.md "BPF maps",
+ * "Histogram buckets"): count, sum, min, max, avg, stats, hist, lhist on
+ * per-CPU hash maps with 8-byte values (min/max: 16, a value and a set
+ * flag).  Each CPU updates its own slot without atomics; bt-load combines
+ * them.  avg/stats keep {bucket 0: count, bucket 1: total}; hist/lhist one
+ * slot per bucket index, computed here (docs/bpftrace-compat.md "Histogram
+ * buckets").
  */
 #include <linux/bpf.h>
 
@@ -87,7 +88,7 @@ static LLVMValueRef sel(struct cg *cg, LLVMValueRef c, LLVMValueRef a, LLVMValue
 	return LLVMBuildSelect(cg->b, c, a, b, "");
 }
 
-/* §6.1: log2 bucket of v (as signed 64-bit) with k linear sub-buckets. */
+/* The log2 bucket of v (as signed 64-bit) with k linear sub-buckets. */
 static LLVMValueRef log2_bucket(struct cg *cg, LLVMValueRef v, int k)
 {
 	LLVMBuilderRef b = cg->b;
@@ -111,7 +112,7 @@ static LLVMValueRef log2_bucket(struct cg *cg, LLVMValueRef v, int k)
 	return sel(cg, LLVMBuildICmp(b, LLVMIntSLT, v, cg_const(cg, 0), ""), cg_const(cg, 0), r);
 }
 
-/* §6.2: linear bucket. */
+/* The linear bucket. */
 static LLVMValueRef linear_bucket(struct cg *cg, LLVMValueRef v, int64_t min, int64_t max,
 				  int64_t step)
 {

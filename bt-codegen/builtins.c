@@ -1,6 +1,6 @@
-/* builtins.c - builtin variables (brief §3.2, §7.3): process and time
- * helpers, comm, curtask, stacks, probe/func, arguments and registers by
- * probe type (x86_64 pt_regs layout), tracepoint and kfunc args.
+/* builtins.c - builtin variables (docs/bpftrace-compat.md "Builtins"):
+ * process and time helpers, comm, curtask, stacks, probe/func, arguments and
+ * registers by probe type (x86_64 pt_regs layout), tracepoint and kfunc args.
  *
  * Program contexts: kprobe/uprobe/usdt get struct pt_regs; perf_event
  * programs get bpf_perf_event_data, whose first member is the pt_regs;

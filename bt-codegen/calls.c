@@ -1,8 +1,8 @@
-/* calls.c - function calls (brief §3.3): dispatch by enum func to the
- * family files, and the small value-producing functions: ksym/usym, reg,
- * kptr/uptr, signal, override, ntop, macaddr, cgroup_path, bswap,
- * strerror, strftime, kstack/ustack, nsecs(mode), len.
- * Folded by bt-check (never seen here): sizeof offsetof kaddr cgroupid
+/* calls.c - function calls (docs/bpftrace-compat.md "Function calls"):
+ * dispatch by enum func to the family files, and the small value-producing
+ * functions: ksym/usym, reg, kptr/uptr, signal, override, ntop, macaddr,
+ * cgroup_path, bswap, strerror, strftime, kstack/ustack, nsecs(mode),
+ * len.  Folded by bt-check (never seen here): sizeof offsetof kaddr cgroupid
  * pton and, when resolvable, uaddr.
  */
 #include <linux/bpf.h>

@@ -137,7 +137,7 @@ struct cg_fn {
 
 enum { RAW_SYS_NONE, RAW_SYS_ENTER, RAW_SYS_EXIT };
 /* From this many syscall tracepoints on, a block becomes one raw
- * tracepoint (FACTS.md: detaching perf-event tracepoints costs ~70 ms
+ * tracepoint (docs/llvm-bpf.md: detaching perf-event tracepoints costs ~70 ms
  * each; the raw tracepoint taxes every syscall by ~70 ns). */
 #define CG_RAW_SYSCALL_MIN 4
 

@@ -2,11 +2,11 @@
  * arithmetic, comparisons, logic with short-circuit, unary operators,
  * ternaries of every type, tuples and casts.
  *
- * Integer rules (brief §3.4): operands are i64 normalised by their own
- * signedness; <, <=, >, >= compare signed only when both operands are
- * signed; / and % are unsigned; >> is logical; the result is normalised
- * to the node's type.  Casts truncate, then extend by the destination's
- * signedness.
+ * Integer rules (docs/bpftrace-compat.md "Integer arithmetic"): operands are
+ * i64 normalised by their own signedness; <, <=, >, >= compare signed only
+ * when both operands are signed; / and % are unsigned; >> is logical; the
+ * result is normalised to the node's type.  Casts truncate, then extend by the
+ * destination's signedness.
  */
 #include <string.h>
 

@@ -1,8 +1,8 @@
 /* helpers.c - calls of BPF helper functions, and the -k/-kk helper error
- * checks (brief §5.10): a failing helper emits a helper_error event
- * {u64 30006; u64 error id; i32 retcode} whose id indexes
- * meta.helper_errors (helper name + source location of the call).
- * Where each helper is first called: meta.helper_locs.
+ * checks (docs/bpftrace-compat.md "Helper errors"): a failing helper emits a
+ * helper_error event {u64 30006; u64 error id; i32 retcode} whose id indexes
+ * meta.helper_errors (helper name + source location of the call).  Where each
+ * helper is first called: meta.helper_locs.
  */
 #include <linux/bpf.h>
 #include <string.h>

@@ -1,12 +1,11 @@
 /* maps.c - BTF-defined maps and the user-map operations.
  *
  * A map is a zero-initialised global in section .maps (named so after
- * emission: maps_section.c) whose debug-info
- * type is a struct of `int (*)[N]` members (type, max_entries, key_size,
- * value_size): the shape libbpf reads from BTF (FACTS.md).  User maps are
- * named AT_<name> (ir-spec/obj.md): aggregations are per-CPU hashes with
- * 8-byte values (min/max: 16, agg.c; hist/lhist/avg/stats keys carry a
- * u64 bucket suffix),
+ * emission: maps_section.c) whose debug-info type is a struct of `int (*)[N]`
+ * members (type, max_entries, key_size, value_size): the shape libbpf reads
+ * from BTF (docs/llvm-bpf.md).  User maps are named AT_<name>
+ * (ir-spec/obj.md): aggregations are per-CPU hashes with 8-byte values
+ * (min/max: 16, agg.c; hist/lhist/avg/stats keys carry a u64 bucket suffix),
  * everything else a hash of value.sz bytes.  Keys are the key components
  * packed back to back (keyless maps: a u64 0).
  */

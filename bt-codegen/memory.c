@@ -256,8 +256,8 @@ void cg_store_int_al(struct cg *cg, LLVMValueRef p, LLVMValueRef v, uint32_t siz
 
 /* ---- reads from kernel / user memory ---- */
 
-/* A read from an address of no known address space uses the legacy
- * helpers, which bpftrace points out once (brief §3.2). */
+/* A read from an address of no known address space uses the legacy helpers,
+ * which bpftrace points out once (docs/bpftrace-compat.md "Builtins"). */
 static void warn_no_addrspace(struct cg *cg, uint8_t as)
 {
 	static bool warned;

@@ -1,6 +1,6 @@
 /* module.c - the LLVM side of bt-codegen: target set-up, the module and
  * its debug info (what makes LLVM emit the .BTF libbpf and the kernel
- * need, /work/shared/FACTS.md), the license, optimisation with the new
+ * need, docs/llvm-bpf.md), the license, optimisation with the new
  * pass manager and emission of the ELF object into memory.
  */
 #include <stdarg.h>

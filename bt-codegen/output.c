@@ -1,7 +1,8 @@
 /* output.c - asynchronous actions: events sent to user space through the
- * `ringbuf` map (brief §4.2; layouts of printf/system/cat records from
- * meta, §4.4): printf, system, cat, exit, print (map / value), clear,
- * zero, time, join, unwatch, debugf (bpf_trace_printk).
+ * `ringbuf` map (docs/bpftrace-compat.md "Event records"; layouts of
+ * printf/system/cat records from meta, "printf argument records"): printf,
+ * system, cat, exit, print (map / value), clear, zero, time, join, unwatch,
+ * debugf (bpf_trace_printk).
  *
  * A record is built in a buffer (frame or scratch) and handed to
  * bpf_ringbuf_output; when the ring buffer refuses it, ringbuf_loss[0]

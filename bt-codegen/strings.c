@@ -1,8 +1,8 @@
-/* strings.c - string values (brief §3.5): literals, str(), comparisons
- * (== and != compare up to the shorter size and stop at the first NUL
- * both share), strncmp (0 when equal, else 1), strcontains, buf() and
- * path().  Strings are NUL-padded byte buffers; reads zero the buffer
- * first so equal strings are equal bytes (map keys).
+/* strings.c - string values (docs/bpftrace-compat.md "Strings"): literals,
+ * str(), comparisons (== and != compare up to the shorter size and stop at
+ * the first NUL both share), strncmp (0 when equal, else 1), strcontains,
+ * buf() and path().  Strings are NUL-padded byte buffers; reads zero the
+ * buffer first so equal strings are equal bytes (map keys).
  */
 #include <linux/bpf.h>
 #include <string.h>

@@ -1,10 +1,10 @@
-/* usdt.c - USDT arguments (brief §7.8): argN of a usdt probe is computed
- * from the location's argument spec in its `.note.stapsdt` note, which
- * bt-check copies into the attach point (`usdt_args`, e.g.
- * "-4@%edi 8@-8(%rbp) 4@$5 8@16(%rax,%rbx,8)").  Each entry is
+/* usdt.c - USDT arguments (docs/bpftrace-compat.md "USDT"): argN of a usdt
+ * probe is computed from the location's argument spec in its `.note.stapsdt`
+ * note, which bt-check copies into the attach point (`usdt_args`,
+ * e.g.  "-4@%edi 8@-8(%rbp) 4@$5 8@16(%rax,%rbx,8)").  Each entry is
  * [-]SIZE@OPERAND (negative size: signed); operands are a register, a
- * constant ($N) or memory disp(base[,index,scale]) in user memory.
- * Registers are read from the uprobe's pt_regs (x86_64).
+ * constant ($N) or memory disp(base[,index,scale]) in user memory.  Registers
+ * are read from the uprobe's pt_regs (x86_64).
  */
 #include <ctype.h>
 #include <stdlib.h>

@@ -1,20 +1,20 @@
 /* fmt.h - bt-fmt's internal API: the formatting session shared by its parts.
  *
  * bt-fmt reads an `out` stream (ir-spec/out.md) and prints what bpftrace
- * v0.20 prints (brief §5), as text or JSON.  It never looks at the live
- * system: symbols, stacks, user names and cgroup paths come from records of
- * the stream.  Parts:
+ * v0.20 prints (docs/bpftrace-compat.md "Text output"), as text or JSON.  It
+ * never looks at the live system: symbols, stacks, user names and cgroup
+ * paths come from records of the stream.  Parts:
  *   main.c     options, the record loop, exit status
  *   records.c  one handler per record kind; event decoding
  *   sbuf.c     growable byte buffers and the output writer (flush policy)
  *   input.c    reading records, flushing output before the reader blocks
  *   tables.c   sym/stack/username/cgroup tables filled from records
- *   value.c    value and map-key text (§5.3), JSON values, escaping
- *   printf.c   printf formats (§5.7)
- *   hist.c     hist/lhist text and JSON (§5.4, §5.5, §5.9)
- *   maps.c     map records: grouping, sorting, top/div (§4.6)
- *   text.c     text output of records (§5.1, §5.2)
- *   json.c     JSON output of records (§5.9)
+ *   value.c    value and map-key text ("Text output"), JSON values, escaping
+ *   printf.c   printf formats
+ *   hist.c     hist/lhist text and JSON ("Text output", "JSON output")
+ *   maps.c     map records: grouping, sorting, top/div ("Printing maps")
+ *   text.c     text output of records ("Text output")
+ *   json.c     JSON output of records ("JSON output")
  *   dump.c     --dump: any stream readably
  * Errors while formatting are input errors: functions set f->err (first one
  * wins) and return; main() prints `bt-fmt: ERROR: ...` and exits 1.
@@ -158,8 +158,8 @@ void fmt_fail(struct fmt *f, const char *fmt, ...) __attribute__((format(printf,
 
 /* ---- value.c ---- */
 enum vmode {
-	V_TEXT,   /* value text (§5.3) */
-	V_KEY,    /* map key component text (§5.3, keys) */
+	V_TEXT,   /* value text ("Text output") */
+	V_KEY,    /* map key component text ("Text output", keys) */
 	V_JSON,   /* JSON value */
 };
 /* Append the text of a value of type t at p (t->size bytes). */

@@ -1,9 +1,10 @@
-/* hist.c - log2 and linear histograms of one map key, as text (brief §5.4,
- * §5.5) and as JSON bucket lists (§5.9).
+/* hist.c - log2 and linear histograms of one map key, as text
+ * (docs/bpftrace-compat.md "Text output", "Text output") and as JSON bucket
+ * lists ("JSON output").
  *
- * Input: the bucket counts of one key by bucket index (hist: index from
- * §6.1 with k bits, lhist: 0 = below min, 1..B, B+1 = from max on).  Only
- * the buckets from the first to the last non-zero one are printed.
+ * Input: the bucket counts of one key by bucket index (hist: the index
+ * of "Histogram buckets" with k bits; lhist: 0 = below min, 1..B, B+1 =
+ * from max on).  Only the buckets from the first to the last non-zero one are printed.
  */
 #include "fmt.h"
 

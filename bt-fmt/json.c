@@ -1,6 +1,6 @@
-/* json.c - JSON output of each record kind (brief §5.9): one line per
- * record.  Deviation by project decision: the output is always valid JSON
- * (see value.c for quoting, json_escape for bytes >= 0x80).
+/* json.c - JSON output of each record kind (docs/bpftrace-compat.md "JSON
+ * output"): one line per record.  Deviation by project decision: the output is
+ * always valid JSON (see value.c for quoting, json_escape for bytes >= 0x80).
  */
 #include "fmt.h"
 

@@ -1,6 +1,6 @@
 /* maps.c - a `map` record: decode its entries, group and sort them the way
- * bpftrace prints maps (brief §4.6), apply `top`, and hand the result to
- * the output format.
+ * bpftrace prints maps (docs/bpftrace-compat.md "Printing maps"), apply
+ * `top`, and hand the result to the output format.
  *
  * Entries arrive in kernel iteration order with per-CPU values already
  * combined by bt-load.  Sorting is stable on that order, which reproduces
@@ -61,7 +61,8 @@ static bool value_signed(const struct type *t)
 	}
 }
 
-/* Key comparison for maps sorted by key (brief §4.6). */
+/* Key comparison for maps sorted by key (docs/bpftrace-compat.md "Printing
+ * maps"). */
 static int cmp_keys(const uint8_t *a, const uint8_t *b)
 {
 	uint32_t off = 0;

@@ -1,4 +1,4 @@
-/* printf.c - bpftrace's printf (brief §5.7).
+/* printf.c - bpftrace's printf (docs/bpftrace-compat.md "printf formats").
  *
  * A format is split after each recognised specifier (bpftrace's regex:
  * %[-][0-9]*(.[0-9]+)?(s|rx|rh|r|c|(hh|h|ll|l|j|z|t)?[duoxXp])); part i is

@@ -181,8 +181,8 @@ static void rec_final(struct fmt *f, const msgpack_object *r)
 
 void final_separator(struct fmt *f)
 {
-	/* always on stdout, even with -o or JSON (brief §4.5); folded output
-	 * is only stacks */
+	/* always on stdout, even with -o or JSON (docs/bpftrace-compat.md
+	 * "Run sequence"); folded output is only stacks */
 	if (f->format == FMT_FOLDED)
 		return;
 	sb_puts(&f->std->b, "\n\n");

@@ -1,4 +1,5 @@
-/* text.c - text output of each record kind (brief §5.1, §5.2, §5.10). */
+/* text.c - text output of each record kind (docs/bpftrace-compat.md "Text
+ * output", "Helper errors"). */
 #include "fmt.h"
 
 #include <stdio.h>
@@ -29,7 +30,8 @@ static void t_value(struct fmt *f, const struct type *t, const uint8_t *p)
 }
 
 /* Plain map values: entries joined by "\n", but stacks, symbols and inet
- * addresses are glued together (upstream quirk, brief §5.2). */
+ * addresses are glued together (upstream quirk, docs/bpftrace-compat.md "Text
+ * output"). */
 static const char *plain_delim(const struct type *t)
 {
 	switch (t->kind) {

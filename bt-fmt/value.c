@@ -1,5 +1,6 @@
-/* value.c - the text of one value (brief §5.3): map values, print(x),
- * tuple/record/array elements, map key components, and their JSON forms.
+/* value.c - the text of one value (docs/bpftrace-compat.md "Text output"):
+ * map values, print(x), tuple/record/array elements, map key components, and
+ * their JSON forms.
  *
  * Three modes: V_TEXT (values), V_KEY (map key components: stacks indented
  * by 4, records without spaces, integers signed by width, buffers over
@@ -165,7 +166,8 @@ void fmt_stack(struct fmt *f, struct sbuf *b, const struct type *t, const uint8_
 	}
 }
 
-/* strftime() values (brief §5.8): every %f becomes the microseconds. */
+/* strftime() values (docs/bpftrace-compat.md "time and strftime"): every %f
+ * becomes the microseconds. */
 void fmt_timestamp(struct fmt *f, struct sbuf *b, const uint8_t *p)
 {
 	uint32_t id = read_u32(p), mode = read_u32(p + 4);
@@ -228,7 +230,8 @@ static void fmt_inet(struct sbuf *b, const uint8_t *p)
 	}
 }
 
-/* Integer value text: signed/unsigned at its width, divided (§5.3). */
+/* Integer value text: signed/unsigned at its width, divided ("Text output").
+ */
 static void fmt_int_value(struct sbuf *b, const struct type *t, const uint8_t *p, uint64_t div)
 {
 	int64_t v = read_int(t, p);

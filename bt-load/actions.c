@@ -1,11 +1,11 @@
 /* actions.c - system(), cat() and time(): things that must happen while
  * tracing, on the live machine; their results go into `text` records.
  *
- * system/cat records carry a printf-style format and arguments (brief
- * §4.4); fmt_args() renders the command / file name.  Argument kinds that
- * can appear: integers, strings, pointers, and the few symbolic kinds
- * resolved here (ksym, usym, username, probe); anything else prints as
- * hex like an integer.
+ * system/cat records carry a printf-style format and arguments
+ * (docs/bpftrace-compat.md "printf argument records"); fmt_args() renders the
+ * command / file name.  Argument kinds that can appear: integers, strings,
+ * pointers, and the few symbolic kinds resolved here (ksym, usym, username,
+ * probe); anything else prints as hex like an integer.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -1,17 +1,17 @@
 /* attach.c - attach every probe of meta.probes, in bpftrace's order, and
  * detach everything at the end.
  *
- * Order (brief §4.5 step 6): first pass in probe order for kretprobe,
- * kretfunc, tracepoint, profile, interval, watchpoints, hardware,
- * rawtracepoint; second pass in reverse probe order for kprobe, uprobe,
- * uretprobe, usdt, software, kfunc, iter — so blocks on one event fire in
- * source order.  A tracepoint probe whose program is in a `raw_tp/NAME` or
- * `tp_btf/NAME` section is attached once, to NAME (ir-spec/obj.md).  A failing attach point of a
- * probe that expanded from a wildcard is skipped with a warning; any other
- * failure aborts the run.
+ * Order (docs/bpftrace-compat.md "Run sequence" step 6): first pass in probe
+ * order for kretprobe, kretfunc, tracepoint, profile, interval, watchpoints,
+ * hardware, rawtracepoint; second pass in reverse probe order for kprobe,
+ * uprobe, uretprobe, usdt, software, kfunc, iter — so blocks on one event
+ * fire in source order.  A tracepoint probe whose program is in a
+ * `raw_tp/NAME` or `tp_btf/NAME` section is attached once, to NAME
+ * (ir-spec/obj.md).  A failing attach point of a probe that expanded from a
+ * wildcard is skipped with a warning; any other failure aborts the run.
  *
  * Detaching perf-event tracepoints costs tens of milliseconds each in the
- * kernel (FACTS.md), so detach_all() spreads the links over threads.
+ * kernel (docs/llvm-bpf.md), so detach_all() spreads the links over threads.
  */
 #include <linux/perf_event.h>
 #include <pthread.h>

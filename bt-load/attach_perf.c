@@ -1,7 +1,7 @@
-/* attach_perf.c - perf-event probes: profile, interval, software,
- * hardware (brief §7.6) and watchpoints (§7.10), including the
- * func+argN kind whose breakpoint is opened at run time when its setup
- * uprobe reports the address (ir-spec/obj.md, "Watchpoints").
+/* attach_perf.c - perf-event probes: profile, interval, software, hardware
+ * (docs/bpftrace-compat.md "perf events") and watchpoints ("Watchpoints"),
+ * including the func+argN kind whose breakpoint is opened at run time when
+ * its setup uprobe reports the address (ir-spec/obj.md, "Watchpoints").
  */
 #include <errno.h>
 #include <linux/hw_breakpoint.h>

@@ -57,9 +57,10 @@ static int check_boundary(struct bt *bt, uint32_t p, uint32_t a, struct elfsyms 
 	return 0;
 }
 
-/* bpftrace's placement checks (brief §7.7): without --unsafe a uprobe must
- * land inside a function whose bounds are known; with it, only warnings,
- * but an offset beyond a known size is refused either way. */
+/* bpftrace's placement checks (docs/bpftrace-compat.md "uprobes"): without
+ * --unsafe a uprobe must land inside a function whose bounds are known; with
+ * it, only warnings, but an offset beyond a known size is refused either way.
+ */
 static int check_placement(struct bt *bt, uint32_t p, uint32_t a, struct elfsyms *es,
 			   const char *path, uint64_t vaddr)
 {

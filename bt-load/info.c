@@ -1,6 +1,7 @@
 /* info.c - `--info`: system, build and kernel feature report on stderr in
- * bpftrace's layout (brief §8.3).  Every feature is found by asking the
- * kernel (loading tiny programs, creating maps), never assumed.
+ * bpftrace's layout (docs/bpftrace-compat.md "--info").  Every feature is
+ * found by asking the kernel (loading tiny programs, creating maps), never
+ * assumed.
  */
 #include <errno.h>
 #include <linux/bpf.h>

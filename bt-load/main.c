@@ -2,11 +2,12 @@
  *
  * Reads an `obj` stream (ir-spec/obj.md), loads its BPF object, runs BEGIN,
  * attaches every probe, polls the ring buffer and writes an `out` stream
- * (ir-spec/out.md) on stdout until exit(), SIGINT/SIGTERM, the -c child's
- * or -p process's end, or stdout going away; then detaches everything,
- * runs END, prints the maps and exits.  It is the only stage that talks to
- * the BPF syscall.  Exit status (brief §8.6): 0 success, 1 bad input/usage,
- * no probes, too many probes; 255 load/attach/BEGIN/END failure.
+ * (ir-spec/out.md) on stdout until exit(), SIGINT/SIGTERM, the -c child's or
+ * -p process's end, or stdout going away; then detaches everything, runs END,
+ * prints the maps and exits.  It is the only stage that talks to the BPF
+ * syscall.  Exit status (docs/bpftrace-compat.md "Command line"): 0 success, 1
+ * bad input/usage, no probes, too many probes; 255 load/attach/BEGIN/END
+ * failure.
  *
  * The run order lives in run() below; the reasons for it:
  *   child before load     the child's pid is compiled in (bt_cpid)

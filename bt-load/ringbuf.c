@@ -1,15 +1,15 @@
 /* ringbuf.c - the event loop: poll the ring buffer, dispatch async events.
  *
- * Records (brief §4.2) start with a u64 id.  printf, join, print_non_map,
- * helper_error and skboutput are forwarded as `event` records (after the
- * symbol records their values need); exit, print/clear/zero, time,
- * system, cat and watchpoint events are acted on here, while tracing.
- * Order rules of brief §4.3: once finalization is requested (exit event,
- * signal, broken output) further records are consumed and ignored.
- * Lost events: ringbuf_loss[0] is read before every poll; a growth is
- * written as a `lost` record.  The poll sleeps at most 20 ms: bulk records
- * do not wake us until an eighth of the ring is pending (bt-codegen
- * output.c), control records (exit, print...) do.
+ * Records (docs/bpftrace-compat.md "Event records") start with a u64
+ * id.  printf, join, print_non_map, helper_error and skboutput are forwarded
+ * as `event` records (after the symbol records their values need); exit,
+ * print/clear/zero, time, system, cat and watchpoint events are acted on
+ * here, while tracing.  Order rules of docs/bpftrace-compat.md "Event order":
+ * once finalization is requested (exit event, signal, broken output) further
+ * records are consumed and ignored.  Lost events: ringbuf_loss[0] is read
+ * before every poll; a growth is written as a `lost` record.  The poll sleeps
+ * at most 20 ms: bulk records do not wake us until an eighth of the ring is
+ * pending (bt-codegen output.c), control records (exit, print...) do.
  */
 #include <errno.h>
 #include <string.h>

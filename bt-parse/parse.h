@@ -1,12 +1,13 @@
 /* parse.h - state shared by the lexer (lexer.l), the grammar (parser.y)
  * and the driver (parse.c) of bt-parse.
  *
- * Locations follow bpftrace's lexer (brief §1.2): the lexer keeps one
- * running location; every matched token moves its end, and only whitespace
- * and newlines move its begin up to the end.  So a token glued to the one
- * before it "starts" where that one started.  Bison's default location rule
- * then spans rules from their first to their last symbol, and an empty rule
- * sits at the end of the symbol before it.
+ * Locations follow bpftrace's lexer (docs/bpftrace-compat.md "Lexer and
+ * locations"): the lexer keeps one running location; every matched token
+ * moves its end, and only whitespace and newlines move its begin up to the
+ * end.  So a token glued to the one before it "starts" where that one
+ * started.  Bison's default location rule then spans rules from their first to
+ * their last symbol, and an empty rule sits at the end of the symbol before
+ * it.
  */
 #ifndef BT_PARSE_H
 #define BT_PARSE_H
@@ -91,7 +92,8 @@ struct loc yyloc_to_loc(YYLTYPE l);
 void ps_error(struct pstate *ps, YYLTYPE l, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Integer literal conversion, brief §1.4 (libcommon/ap_parse.c). */
+/* Integer literal conversion, docs/bpftrace-compat.md "Integer literals"
+ * (libcommon/ap_parse.c). */
 #include "ap_parse.h"
 
 #endif

@@ -1,12 +1,13 @@
-/* parser.y - the bpftrace v0.20 grammar (brief §1.9, §1.10) building the
- * AST of libcommon/node.h.
+/* parser.y - the bpftrace v0.20 grammar (docs/bpftrace-compat.md "Grammar and
+ * precedence") building the AST of libcommon/node.h.
  *
  * The nonterminal structure, the token order and the token display names
  * follow bpftrace's, because bison's verbose syntax errors ("unexpected <,
- * expecting }") are a function of exactly those; so are the node locations
- * of brief §2.3 (default bison locations: a rule spans its first to last
- * symbol, an empty rule sits at the end of the symbol before it).
- * Attach point text is only glued together here; parse.c splits it.
+ * expecting }") are a function of exactly those; so are the node locations of
+ * docs/bpftrace-compat.md "Node locations" (default bison locations: a rule
+ * spans its first to last symbol, an empty rule sits at the end of the symbol
+ * before it).  Attach point text is only glued together here; parse.c splits
+ * it.
  */
 %define api.pure full
 %define parse.error verbose
@@ -719,7 +720,8 @@ static struct type *int_type(const char *name)
 	return type_int(atoi(name + (is_signed ? 3 : 4)), is_signed);
 }
 
-/* The builtin type names of brief §1.3 and the types they stand for. */
+/* The builtin type names of docs/bpftrace-compat.md "Lexer and locations" and
+ * the types they stand for. */
 static struct type *builtin_type(const char *name)
 {
 	static const struct { const char *name; enum type_kind kind; uint32_t size; } tab[] = {

@@ -1,9 +1,10 @@
-/* ap_parse.c - bpftrace's AttachPointParser (brief §1.6, §7.1): split raw
- * attach point text on unquoted ':', substitute positional parameters,
- * resolve provider aliases and wildcarded providers, and check each
- * provider's parts.  Purely textual: whatever needs the system (binary
- * paths, kfunc modules, wildcard matches) is left to bt-check.
- * Also the integer conversion of literals (§1.4) and the '*' glob (§7.2).
+/* ap_parse.c - bpftrace's AttachPointParser (docs/bpftrace-compat.md "Attach
+ * points"): split raw attach point text on unquoted ':', substitute
+ * positional parameters, resolve provider aliases and wildcarded providers,
+ * and check each provider's parts.  Purely textual: whatever needs the system
+ * (binary paths, kfunc modules, wildcard matches) is left to bt-check.  Also
+ * the integer conversion of literals ("Integer literals") and the '*' glob
+ * ("Wildcards").
  */
 #include "ap_parse.h"
 
@@ -13,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- integers (brief §1.4) ---- */
+/* ---- integers (docs/bpftrace-compat.md "Integer literals") ---- */
 
 static bool suffix_ok(const char *s)
 {
@@ -83,7 +84,7 @@ bool ap_to_uint(const char *s, uint64_t *out, const char **err)
 	return true;
 }
 
-/* ---- glob (brief §7.2) ---- */
+/* ---- glob (docs/bpftrace-compat.md "Wildcards") ---- */
 
 bool ap_has_wildcard(const char *s)
 {

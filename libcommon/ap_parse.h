@@ -1,6 +1,6 @@
-/* ap_parse.h - bpftrace's AttachPointParser (brief §1.6, §7.1): raw attach
- * point text -> struct attach_point.  Shared by bt-parse (probes) and
- * bt-check (listing patterns, -l).
+/* ap_parse.h - bpftrace's AttachPointParser (docs/bpftrace-compat.md "Attach
+ * points"): raw attach point text -> struct attach_point.  Shared by bt-parse
+ * (probes) and bt-check (listing patterns, -l).
  */
 #ifndef BT_AP_PARSE_H
 #define BT_AP_PARSE_H
@@ -28,15 +28,17 @@ typedef VEC(struct attach_point *) ap_list;
 bool ap_parse(const char *raw, const struct ap_parse_opts *opts, ap_list *out,
 	      const char **err);
 
-/* bpftrace's glob (brief §7.2): only '*', greedy-first. */
+/* bpftrace's glob (docs/bpftrace-compat.md "Wildcards"): only '*',
+ * greedy-first. */
 bool ap_glob_match(const char *pattern, const char *s);
 bool ap_has_wildcard(const char *s);
 
-/* bpftrace's integer conversion (brief §1.4): '_' removed, 0x hex,
- * c e N scientific (c <= 9, N <= 16), else strtoull base 0 (leading 0 is
- * octal), trailing text only u/l/ul/ll/ull.  On error returns false and
- * sets *err to bpftrace's message ("Found trailing non-numeric characters",
- * "stoull" for no digits / overflow, the scientific-literal messages). */
+/* bpftrace's integer conversion (docs/bpftrace-compat.md "Integer literals"):
+ * '_' removed, 0x hex, c e N scientific (c <= 9, N <= 16), else strtoull base
+ * 0 (leading 0 is octal), trailing text only u/l/ul/ll/ull.  On error returns
+ * false and sets *err to bpftrace's message ("Found trailing non-numeric
+ * characters", "stoull" for no digits / overflow, the scientific-literal
+ * messages). */
 bool ap_to_uint(const char *s, uint64_t *out, const char **err);
 
 #endif

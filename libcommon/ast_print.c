@@ -1,4 +1,5 @@
-/* ast_print.c - bpftrace's `-d` tree printer (brief §2.2); see ast_print.h.
+/* ast_print.c - bpftrace's `-d` tree printer (docs/bpftrace-compat.md "The -d
+ * tree"); see ast_print.h.
  *
  * Like bpftrace's printer this keeps one running depth: each node prints
  * its line(s) at the current depth and moves the depth for its children.

@@ -1,4 +1,5 @@
-/* ast_print.h - the tree as bpftrace's `-d` prints it (brief §2.2).
+/* ast_print.h - the tree as bpftrace's `-d` prints it
+ * (docs/bpftrace-compat.md "The -d tree").
  *
  *   ast_print_pass(stdout, "parser", program, true);
  * prints "\nAST after: parser\n-------------------\n", the tree, and an

@@ -1,6 +1,6 @@
 /* diag.h - bpftrace-style diagnostics, collected as data, rendered once.
  *
- * Rendered form (spec/brief.md §8.5):
+ * Rendered form (docs/bpftrace-compat.md "Diagnostics"):
  *   FILE:LINE:COL-COL: ERROR: message
  *   <source line, tabs shown as 4 spaces>
  *   <~~~ marker line>

@@ -16,7 +16,8 @@
 #include "node.h"
 #include "type.h"
 
-/* Async event ids (first u64 of every ring buffer record), brief §4.2. */
+/* Async event ids (first u64 of every ring buffer record),
+ * docs/bpftrace-compat.md "Event records". */
 enum async_id {
 	ASYNC_PRINTF_BASE = 0,
 	ASYNC_SYSTEM_BASE = 10000,

@@ -1,7 +1,8 @@
-/* perf_events.h - bpftrace's software and hardware perf events (brief
- * §7.6): each name, its alias, the perf_event_attr.config value and the
- * sample period used when the probe gives no count.  One table for the
- * tools that check these names (bt-check) and open the events (bt-load).
+/* perf_events.h - bpftrace's software and hardware perf events
+ * (docs/bpftrace-compat.md "perf events"): each name, its alias, the
+ * perf_event_attr.config value and the sample period used when the probe
+ * gives no count.  One table for the tools that check these names (bt-check)
+ * and open the events (bt-load).
  */
 #ifndef BT_PERF_EVENTS_H
 #define BT_PERF_EVENTS_H

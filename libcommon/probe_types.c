@@ -1,4 +1,5 @@
-/* probe_types.c - provider names and aliases (brief §1.6 PROBE_LIST order). */
+/* probe_types.c - provider names and aliases (docs/bpftrace-compat.md "Attach
+ * points" PROBE_LIST order). */
 #include "probe_types.h"
 
 #include <inttypes.h>

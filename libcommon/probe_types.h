@@ -28,8 +28,8 @@ const struct probe_type_info *probe_type_info(enum probe_type t);
 enum probe_type probe_type_lookup(const char *name);
 const char *probe_type_name(enum probe_type t);
 
-/* A parsed attach point (brief §1.6, §2.1 AttachPoint). Strings are NULL
- * when absent. */
+/* A parsed attach point (docs/bpftrace-compat.md "Attach points"
+ * AttachPoint). Strings are NULL when absent. */
 struct attach_point {
 	enum probe_type provider;
 	const char *raw;          /* raw text as written (after $N substitution) */
@@ -57,8 +57,9 @@ struct attach_point {
 	bool async;               /* asyncwatchpoint */
 };
 
-/* bpftrace's display name (§2.1): provider[:target][:lang][:ns][:func[+off]]
- * [:address][:freq][:len][:mode]; with_extra=false omits lang/len/mode. */
+/* bpftrace's display name ("Attach points"):
+ * provider[:target][:lang][:ns][:func[+off]] [:address][:freq][:len][:mode];
+ * with_extra=false omits lang/len/mode. */
 const char *attach_point_name(const struct attach_point *ap, bool with_extra);
 
 #endif

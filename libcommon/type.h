@@ -1,4 +1,5 @@
-/* type.h - bpftrace's SizedType (spec/brief.md §3.1), shared by every stage.
+/* type.h - bpftrace's SizedType (docs/bpftrace-compat.md "Types"), shared by
+ * every stage.
  *
  * Types are arena-allocated and treated as immutable once built.  The
  * msgpack form is in ir-spec/ir.md ("Types").  Records reached through a
@@ -89,7 +90,7 @@ struct type *type_buffer(uint32_t size);   /* size includes the length byte */
 struct type *type_ptr(struct type *elem, enum addrspace as);
 struct type *type_array(struct type *elem, uint32_t count);
 struct type *type_record(const char *name);  /* incomplete until fields set */
-/* Tuple of n element types, laid out per §3.6 (offsets, size, align). */
+/* Tuple of n element types, laid out per "Types" (offsets, size, align). */
 struct type *type_tuple(struct type **elems, uint32_t n);
 struct type *type_stack(bool user, enum stack_mode mode, uint16_t limit);
 struct type *type_clone(const struct type *t);
@@ -99,7 +100,7 @@ bool type_is_int(const struct type *t);
 bool type_is_aggregation(const struct type *t); /* count..lhist */
 bool type_is_byte_array(const struct type *t);  /* string, usym, ustack, inet, buffer, timestamp, macaddr, cgroup_path */
 bool type_is_aggregate(const struct type *t);   /* byte arrays + array + tuple + record */
-uint32_t type_alignment(const struct type *t);  /* LLVM-struct alignment rule of §3.6 */
+uint32_t type_alignment(const struct type *t);  /* LLVM-struct alignment */
 bool type_equal(const struct type *a, const struct type *b);
 const struct field *type_field(const struct type *t, const char *name);
 

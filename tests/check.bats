@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # bt-check: semantic analysis (types, names, probes, config) and its ir.
 # Diagnostics are compared whole (message, location, source line, ~~~),
-# as bpftrace v0.20 prints them (spec/brief.md §3.9, §3.10, §8.5).
+# as bpftrace v0.20 prints them (docs/bpftrace-compat.md "Checker errors
+# and warnings", "Diagnostics").
 load helpers
 bats_require_minimum_version 1.5.0
 
@@ -141,7 +142,7 @@ $prog
 $marker" "$@"
 }
 
-# ---- builtins and identifiers (§3.9 1-19) ----
+# ---- builtins and identifiers ----
 
 @test "error: Unknown identifier" {
 	err_at 'BEGIN { $x = foo; }' 14 17 "Unknown identifier: 'foo'"
@@ -211,7 +212,7 @@ BEGIN { @ = $1 + 1; }
 	err_at "BEGIN { @ = \"$s\"; }" 13 79 "String is too long (over 64 bytes): $s"
 }
 
-# ---- calls, generic (§3.9 20-29) ----
+# ---- calls, generic ----
 
 @test "error: unsafe function in safe mode" {
 	err_at 'BEGIN { system("ls"); }' 9 21 'system() is an unsafe function being used in safe mode'
@@ -260,7 +261,7 @@ ERROR: Use str($1) to treat $1 as a string' ]
 	err_at 'BEGIN { @ = strerror("a"); }' 13 26 'strerror() only supports integer arguments (string provided)'
 }
 
-# ---- calls, specific (§3.9 30-63) ----
+# ---- calls, specific ----
 
 @test "error: hist bits" {
 	err_at 'BEGIN { @ = hist(1, 6); }' 13 23 'hist: bits 6 must be 0..5'
@@ -429,7 +430,7 @@ BEGIN { @ = macaddr("abcdef"); }
 	err_at 'BEGIN { @ = bswap("a"); }' 13 23 'bswap() only supports integer arguments (string[2] provided)'
 }
 
-# ---- maps, variables, assignments (§3.9 64-76) ----
+# ---- maps, variables, assignments ----
 
 @test "error: context as a map key" {
 	err_at 'interval:s:1 { @[ctx] = 1; }' 16 22 'context cannot be used as a map key'
@@ -470,7 +471,7 @@ BEGIN { @ = macaddr("abcdef"); }
 	err_at 'tracepoint:syscalls:sys_enter_read { @ = args; }' 38 39 'Storing tracepoint args in maps is not supported'
 }
 
-# ---- expressions (§3.9 77-97) ----
+# ---- expressions ----
 
 @test "error: array index on a non-array" {
 	err_at 'BEGIN { $x = 1; @ = $x[0]; }' 21 26 'The array index operator [] can only be used on arrays and pointers, found integer.'
@@ -558,7 +559,7 @@ BEGIN { (faketype)0 }
 	chk 'struct Foo { int a; } BEGIN { $p = (struct Foo **)0; $t = (struct task_struct *)0; }'
 }
 
-# ---- attach points (§3.9 98-108) ----
+# ---- attach points ----
 
 @test "error: attach point checks" {
 	err_at 'BEGIN { } BEGIN { }' 10 16 'More than one BEGIN probe defined'
@@ -578,7 +579,7 @@ BEGIN { (faketype)0 }
 	err_at 'usdt:probe { }' 1 11 'usdt probe must have a target function or wildcard' 2>/dev/null || true
 }
 
-# ---- config (§3.9 111-115, §8.7) ----
+# ---- config ----
 
 @test "config: Unrecognized config variable" {
 	err_at 'config = { BAD_CONFIG=1 } BEGIN { }' 12 23 'Unrecognized config variable: BAD_CONFIG'
@@ -655,7 +656,7 @@ EOF
 	[ -z "$stderr" ]
 }
 
-# ---- warnings (§3.10) ----
+# ---- warnings ----
 
 @test "warning: integers from two address spaces mix into one without" {
 	# syscall args are user memory, curtask's fields kernel memory
@@ -810,7 +811,7 @@ irdump() {
 	[[ "$output" == *'"lh_max": 100'* ]]
 }
 
-@test "meta: printf argument layout (brief §4.4)" {
+@test "meta: printf argument layout" {
 	chk 'BEGIN { printf("%s %d %s %x\n", comm, pid, "ab", (uint8)3); }'
 	run -0 irdump
 	offsets=$(echo "$output" | grep -o '"size": 48, "args": \[.*\]' | grep -o ', [0-9]*\]' | tr -d ',] \n')
@@ -870,7 +871,7 @@ irdump() {
 	[ "$output" = 'tracepoint:syscalls:sys_enter_openat' ]
 }
 
-# ---- more messages of §3.9 ----
+# ---- more messages ----
 
 @test "error: argN beyond the architecture's registers" {
 	err_at 'rawtracepoint:sys_enter { @ = arg6; }' 31 35 "x86_64 doesn't support arg6"

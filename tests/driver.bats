@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # driver: the bpftrace script's command line, environment, plumbing and
-# privileges (brief §8, issue 8).  Three kinds of tests:
+# privileges (issue 8).  Three kinds of tests:
 #   - usage: what the driver decides alone (messages, exit codes);
 #   - plumbing: the driver over stub stages that report what they were
 #     given (options, uid, capabilities) and can fail on request;

@@ -61,7 +61,7 @@ check_case() {
 @test "golden: iterator output and other raw text" { check_case raw_text; }
 @test "golden: no probes to attach" { check_case no_probes; }
 
-@test "brief: hist_2_values text is verbatim" {
+@test "bpftrace docs: hist_2_values text is verbatim" {
 	expected='@: 
 [2, 4)                 1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|
 [4, 8)                 0 |                                                    |
@@ -72,7 +72,7 @@ check_case() {
 	[[ "$out" == *$'\n\n'"$expected"$'\n@hist: '* ]]
 }
 
-@test "brief: JSON lines of the documented examples" {
+@test "bpftrace docs: JSON lines of the documented examples" {
 	bt-fmt -f json "$FIX/hist.out" > "$BATS_TEST_TMPDIR/h.json"
 	grep -qxF '{"type": "hist", "data": {"@hist": [{"min": 2, "max": 3, "count": 1}, {"min": 4, "max": 7, "count": 0}, {"min": 8, "max": 15, "count": 0}, {"min": 16, "max": 31, "count": 0}, {"min": 32, "max": 63, "count": 0}, {"min": 64, "max": 127, "count": 0}, {"min": 128, "max": 255, "count": 0}, {"min": 256, "max": 511, "count": 0}, {"min": 512, "max": 1023, "count": 0}, {"min": 1024, "max": 2047, "count": 1}]}}' "$BATS_TEST_TMPDIR/h.json"
 	grep -qF '"@t": [{"min": 8589934592, "max": 17179869183, "count": 1}]' "$BATS_TEST_TMPDIR/h.json"
@@ -92,7 +92,7 @@ check_case() {
 	bt-fmt -f json "$FIX/helper_error.out" | grep -qF '"helper": "probe_read", "retcode": -14, "line": 1, "col": 9}'
 }
 
-@test "brief: documented text examples" {
+@test "bpftrace docs: documented text examples" {
 	bt-fmt "$FIX/stats.out" | grep -qxF '@s: count 3, average -3, total -10'
 	bt-fmt "$FIX/stats.out" | grep -qxF '@a: -20'
 	bt-fmt "$FIX/values.out" | grep -qxF '@: (1, 2, string, (4, 5))'

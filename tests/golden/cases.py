@@ -2,14 +2,14 @@
 
 Each case_NAME() returns a Stream (mkout.py) modelling what bt-load writes
 for a program; tests/golden/fmt/NAME.txt and NAME.json hold what bpftrace
-v0.20 prints for it (brief §5; project JSON decisions at the top of the
-brief).  Map ids are positions in name order, as bt-check assigns them.
+v0.20 prints for it (docs/bpftrace-compat.md "Text output", "JSON output").  Map ids
+are positions in name order, as bt-check assigns them.
 """
 from mkout import Stream, u64, i64, u32, cstr
 
 
 def hist_index(v, k=0):
-    """brief §6.1 (what the BPF program computes)"""
+    """docs/bpftrace-compat.md "Histogram buckets" (what BPF computes)"""
     if v < 0:
         return 0
     mask = (1 << k) - 1
@@ -22,7 +22,7 @@ def hist_index(v, k=0):
 
 
 def lhist_index(v, lo, hi, step):
-    """brief §6.2"""
+    """docs/bpftrace-compat.md "Histogram buckets" (lhist)"""
     if v < lo:
         return 0
     if v > hi:

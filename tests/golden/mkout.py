@@ -8,7 +8,7 @@ Usage: mkout.py DIR [CASE...]   writes DIR/<case>.out for every case (or the
 
 Only the standard library: msgpack is encoded by hand below.  The streams
 model what bt-load writes for a program; the expected outputs next to them
-(fmt/<case>.txt, fmt/<case>.json) are written from the brief's documented
+(fmt/<case>.txt, fmt/<case>.json) are written from bpftrace's documented
 behaviour, not produced by bt-fmt.
 """
 import os
@@ -163,7 +163,8 @@ class Meta:
         return len(self.maps) - 1
 
     def printf(self, fmt, *args):
-        """args: types; laid out as brief §4.4 ({u64 id; args...}).
+        """args: types; laid out as a {u64 id; args...} struct
+        (docs/bpftrace-compat.md "printf argument records").
         Returns (id, [offsets])."""
         off, offs = 8, []
         for t in args:
