@@ -73,7 +73,7 @@ static struct node *read_ast(int fd, struct source *src, const char ***params,
 			     int *nparams)
 {
 	struct mp_in in;
-	const msgpack_object *h = mp_in_open(&in, fd, "ast", 1, src);
+	const msgpack_object *h = mp_in_open(&in, fd, "ast", src);
 	if (!h) {
 		fail("%s", in.errmsg);
 		return NULL;
@@ -128,7 +128,7 @@ static int write_ir(int fd, const struct source *src, struct node *root,
 	if (!o)
 		return -ENOMEM;
 	mp_out_init(o, fd);
-	mp_write_header(o, "ir", 1, src, 0);
+	mp_write_header(o, "ir", src, 0);
 	struct codec_enc *e = enc_new();
 	uint32_t r = enc_node(e, root);
 	meta_register_types(e, meta);

@@ -66,7 +66,7 @@ struct input {
 static bool read_ir(int fd, struct input *in, char *err, size_t errlen)
 {
 	struct mp_in r;
-	if (!mp_in_open(&r, fd, "ir", 1, &in->src)) {
+	if (!mp_in_open(&r, fd, "ir", &in->src)) {
 		snprintf(err, errlen, "%s", r.errmsg);
 		mp_in_close(&r);
 		return false;
@@ -120,7 +120,7 @@ static bool write_obj(int fd, struct input *in, const void *elf, size_t len)
 	if (!o)
 		return false;
 	mp_out_init(o, fd);
-	mp_write_header(o, "obj", 1, &in->src, 0);
+	mp_write_header(o, "obj", &in->src, 0);
 	struct codec_enc *e = enc_new();
 	meta_register_types(e, &in->meta);
 	msgpack_pack_map(&o->pk, 5);

@@ -249,7 +249,7 @@ int dump_stream(int fd, const char *name, char *err, size_t errlen)
 {
 	struct mp_in in;
 	struct source src;
-	const msgpack_object *h = mp_in_open(&in, fd, NULL, 0, &src);
+	const msgpack_object *h = mp_in_open(&in, fd, NULL, &src);
 	if (!h) {
 		snprintf(err, errlen, "%s", in.errmsg);
 		mp_in_close(&in);

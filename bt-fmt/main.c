@@ -186,7 +186,7 @@ bool read_header(struct fmt *f, const msgpack_object *h)
 static int run(struct fmt *f, int fd)
 {
 	struct mp_in in;
-	const msgpack_object *h = mp_in_open(&in, fd, "out", 1, &f->src);
+	const msgpack_object *h = mp_in_open(&in, fd, "out", &f->src);
 	if (!h) {
 		/* live: bt-load wrote nothing because it failed, and said why;
 		 * only the first failing stage speaks */

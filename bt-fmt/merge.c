@@ -365,7 +365,7 @@ int merge_streams(struct fmt *f, char **paths, int n, const char *const *hosts, 
 			fmt_fail(f, "cannot open '%s': %s", paths[i], strerror(errno));
 			goto out;
 		}
-		const msgpack_object *h = mp_in_open(&s->in, s->fd, "out", 1, ns ? NULL : &f->src);
+		const msgpack_object *h = mp_in_open(&s->in, s->fd, "out", ns ? NULL : &f->src);
 		if (!h) {
 			fmt_fail(f, "%s: %s", paths[i], s->in.errmsg);
 			mp_in_close(&s->in);

@@ -126,7 +126,7 @@ static int no_features(struct opts *o, const char *list)
 static int read_obj(struct bt *bt, int fd)
 {
 	struct mp_in in;
-	const msgpack_object *h = mp_in_open(&in, fd, "obj", 1, &bt->src);
+	const msgpack_object *h = mp_in_open(&in, fd, "obj", &bt->src);
 	if (!h) {
 		input_error("%s", in.errmsg);
 		return -1;

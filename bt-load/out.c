@@ -74,7 +74,7 @@ static void put_host(msgpack_packer *pk, const char *name)
 void out_begin(struct bt *bt)
 {
 	msgpack_packer *pk = &bt->out->pk;
-	mp_write_header(bt->out, "out", 1, &bt->src, 6);
+	mp_write_header(bt->out, "out", &bt->src, 6);
 	size_t n;
 	const void *p;
 	mp_key(pk, "types");

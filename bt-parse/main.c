@@ -138,7 +138,7 @@ static int write_stream(int fd, const struct source *src, struct node *root,
 {
 	struct mp_out *out = ARENA_NEW(struct mp_out);
 	mp_out_init(out, fd);
-	mp_write_header(out, "ast", 1, src, 0);
+	mp_write_header(out, "ast", src, 0);
 	struct codec_enc *e = enc_new();
 	uint32_t idx = enc_node(e, root);
 	msgpack_pack_map(&out->pk, 5 + (o->listing ? 1 : 0));

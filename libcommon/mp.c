@@ -81,8 +81,6 @@ void mp_put_bin(msgpack_packer *pk, const void *p, size_t n)
 	msgpack_pack_bin_body(pk, p, n);
 }
 
-void mp_put_int(msgpack_packer *pk, int64_t v) { msgpack_pack_int64(pk, v); }
-void mp_put_uint(msgpack_packer *pk, uint64_t v) { msgpack_pack_uint64(pk, v); }
 
 void mp_kv_str(msgpack_packer *pk, const char *k, const char *v)
 {
@@ -117,13 +115,13 @@ void mp_kv_bin(msgpack_packer *pk, const char *k, const void *p, size_t n)
 	mp_put_bin(pk, p, n);
 }
 
-void mp_write_header(struct mp_out *o, const char *format, int version,
+void mp_write_header(struct mp_out *o, const char *format,
 		     const struct source *src, int extra)
 {
 	msgpack_packer *pk = &o->pk;
 	msgpack_pack_map(pk, 4 + (size_t)extra);
 	mp_kv_str(pk, "format", format);
-	mp_kv_int(pk, "version", version);
+	mp_kv_int(pk, "version", STREAM_VERSION);
 	mp_kv_str(pk, "filename", src && src->filename ? src->filename : "stdin");
 	mp_put_str(pk, "source");
 	if (src && src->text)
@@ -377,7 +375,7 @@ static char *printable_name(const char *p, uint32_t n)
 }
 
 const msgpack_object *mp_in_open(struct mp_in *in, int fd, const char *format,
-				 int version, struct source *src)
+				 struct source *src)
 {
 	memset(in, 0, sizeof *in);
 	in->fd = fd;
@@ -410,10 +408,10 @@ const msgpack_object *mp_in_open(struct mp_in *in, int fd, const char *format,
 		in->format = name;
 	struct mp_err e = { 0 };
 	int64_t v = mp_get_int(&e, h, "version");
-	if (format && (e.set || v != version)) {
+	if (format && (e.set || v != STREAM_VERSION)) {
 		snprintf(in->errmsg, sizeof in->errmsg,
 			 "unsupported %s stream version %lld (this tool reads version %d)",
-			 format, (long long)v, version);
+			 format, (long long)v, STREAM_VERSION);
 		return NULL;
 	}
 	if (src) {

@@ -36,8 +36,6 @@ int mp_out_flush(struct mp_out *o);  /* 0 or -errno */
 void mp_put_str(msgpack_packer *pk, const char *s);           /* NULL -> nil */
 void mp_put_strn(msgpack_packer *pk, const char *s, size_t n);
 void mp_put_bin(msgpack_packer *pk, const void *p, size_t n);
-void mp_put_int(msgpack_packer *pk, int64_t v);
-void mp_put_uint(msgpack_packer *pk, uint64_t v);
 /* key + value pairs inside a map */
 void mp_kv_str(msgpack_packer *pk, const char *k, const char *v);
 void mp_kv_int(msgpack_packer *pk, const char *k, int64_t v);
@@ -46,9 +44,14 @@ void mp_kv_bool(msgpack_packer *pk, const char *k, bool v);
 void mp_kv_bin(msgpack_packer *pk, const char *k, const void *p, size_t n);
 #define mp_key(pk, k) mp_put_str((pk), (k))
 
-/* Header: a map with format/version/filename/source plus `extra` more
- * key/value pairs the caller writes right after this call. */
-void mp_write_header(struct mp_out *o, const char *format, int version,
+/* The version of the stream formats (ast, ir, obj, out: ir-spec/), in
+ * every header; a reader refuses any other.  Bump it with an incompatible
+ * change of a format and say what changed in ir-spec/. */
+#define STREAM_VERSION 1
+
+/* Header: a map with format/STREAM_VERSION/filename/source plus `extra`
+ * more key/value pairs the caller writes right after this call. */
+void mp_write_header(struct mp_out *o, const char *format,
 		     const struct source *src, int extra);
 void mp_write_end(struct mp_out *o);
 
@@ -76,17 +79,17 @@ struct mp_in {
 };
 
 /* Open a stream on fd and read its header.  Returns the header object, or
- * NULL with in->errmsg set ("expected an 'ast' stream, got 'ir'", ...).
- * src receives filename/source (arena copies). */
+ * NULL with in->errmsg set ("expected an 'ast' stream, got 'ir'", a
+ * version other than STREAM_VERSION, ...); a NULL format accepts any
+ * stream of any version (bt-fmt --dump).  src receives filename/source
+ * (arena copies). */
 const msgpack_object *mp_in_open(struct mp_in *in, int fd, const char *format,
-				 int version, struct source *src);
+				 struct source *src);
 /* Next record: the object, or NULL at the end record (in->errmsg empty) or
  * on error/truncation (in->errmsg set).  The object stays valid until the
  * next call. */
 const msgpack_object *mp_in_next(struct mp_in *in);
 void mp_in_close(struct mp_in *in);
-
-/* Read the header of any stream (for --dump): returns the format name. */
 
 /* Accessors on decoded objects (sticky errors in e). */
 const msgpack_object *mp_get(const msgpack_object *map, const char *key);

@@ -69,7 +69,7 @@ int main(int argc, char **argv)
 	int count = argc > 2 ? atoi(argv[2]) : 3;
 	struct source src;
 	struct mp_in in;
-	if (!mp_in_open(&in, 0, "ir", 1, &src))
+	if (!mp_in_open(&in, 0, "ir", &src))
 		return 2;
 	const msgpack_object *rec = mp_in_next(&in);
 	if (!rec)
@@ -86,7 +86,7 @@ int main(int argc, char **argv)
 		mutate(&d, &m);
 	static struct mp_out o;
 	mp_out_init(&o, 1);
-	mp_write_header(&o, "ir", 1, &src, 0);
+	mp_write_header(&o, "ir", &src, 0);
 	struct codec_enc *e = enc_new();
 	uint32_t r = enc_node(e, root);
 	meta_register_types(e, &m);

@@ -368,7 +368,7 @@ static void write_ir(struct node *root)
 	struct source src = { "stdin", "BEGIN {}" };
 	static struct mp_out o;
 	mp_out_init(&o, 1);
-	mp_write_header(&o, "ir", 1, &src, 0);
+	mp_write_header(&o, "ir", &src, 0);
 	struct codec_enc *e = enc_new();
 	uint32_t r = enc_node(e, root);
 	meta_register_types(e, &M);

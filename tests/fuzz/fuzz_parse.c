@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ast_print_pass(devnull, "parser", root, true);
 		struct mp_out *out = ARENA_NEW(struct mp_out);
 		mp_out_init(out, devnull_fd);
-		mp_write_header(out, "ast", 1, &src, 0);
+		mp_write_header(out, "ast", &src, 0);
 		struct codec_enc *e = enc_new();
 		uint32_t idx = enc_node(e, root);
 		msgpack_pack_map(&out->pk, 3);

@@ -211,7 +211,7 @@ int main(int argc, char **argv)
 	struct mp_out o;
 	mp_out_init(&o, 1);
 	struct source src = { "stdin", "mkobj test program" };
-	mp_write_header(&o, "obj", 1, &src, 0);
+	mp_write_header(&o, "obj", &src, 0);
 	struct codec_enc *e = enc_new();
 	meta_register_types(e, &m);
 	msgpack_pack_map(&o.pk, 5);

@@ -51,7 +51,7 @@ static void write_stream(int fd)
 	struct mp_out o;
 	mp_out_init(&o, fd);
 	struct source src = { "stdin", "BEGIN { @x = 1 }" };
-	mp_write_header(&o, "ir", 1, &src, 0);
+	mp_write_header(&o, "ir", &src, 0);
 	struct codec_enc *e = enc_new();
 	struct meta m = { 0 };
 	meta_config_defaults(&m.cfg);
@@ -82,7 +82,7 @@ static int read_stream(int fd)
 {
 	struct mp_in in;
 	struct source src;
-	if (!mp_in_open(&in, fd, "ir", 1, &src)) {
+	if (!mp_in_open(&in, fd, "ir", &src)) {
 		fprintf(stderr, "codec_test: ERROR: %s\n", in.errmsg);
 		return 1;
 	}
@@ -144,7 +144,7 @@ static void write_types(int fd)
 	struct mp_out o;
 	mp_out_init(&o, fd);
 	struct source src = { "stdin", "" };
-	mp_write_header(&o, "ir", 1, &src, 0);
+	mp_write_header(&o, "ir", &src, 0);
 	msgpack_packer *pk = &o.pk;
 	static char blob[70000];
 	memset(blob, 'x', sizeof blob);
@@ -192,7 +192,7 @@ static int read_types(int fd)
 {
 	struct mp_in in;
 	struct source src;
-	const msgpack_object *r = mp_in_open(&in, fd, "ir", 1, &src) ? mp_in_next(&in) : NULL;
+	const msgpack_object *r = mp_in_open(&in, fd, "ir", &src) ? mp_in_next(&in) : NULL;
 	if (!r) {
 		fprintf(stderr, "codec_test: ERROR: %s\n", in.errmsg);
 		return 1;

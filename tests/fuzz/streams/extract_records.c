@@ -38,7 +38,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct mp_in in;
-	const msgpack_object *o = mp_in_open(&in, 0, NULL, 1, NULL);
+	const msgpack_object *o = mp_in_open(&in, 0, NULL, NULL);
 	if (!o) {
 		fprintf(stderr, "extract_records: ERROR: %s\n", in.errmsg);
 		return 1;

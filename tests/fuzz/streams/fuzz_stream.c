@@ -11,7 +11,7 @@ static void read_all(const uint8_t *data, size_t size, const char *format)
 	int fd = fuzz_feed(data, size);
 	struct mp_in in;
 	struct source src = { 0 };
-	const msgpack_object *h = mp_in_open(&in, fd, format, 1, &src);
+	const msgpack_object *h = mp_in_open(&in, fd, format, &src);
 	if (!h) {
 		fuzz_check_errmsg(in.errmsg);
 		mp_in_close(&in);

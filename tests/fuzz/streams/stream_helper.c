@@ -109,7 +109,7 @@ static const char *load_ir(struct prog *p)
 	static struct mp_in in;
 	memset(p, 0, sizeof *p);
 	p->d.err = &p->err;
-	if (!mp_in_open(&in, 0, "ir", 1, &p->src))
+	if (!mp_in_open(&in, 0, "ir", &p->src))
 		return in.errmsg;
 	const msgpack_object *r = mp_in_next(&in);
 	if (!r)
@@ -126,7 +126,7 @@ static void write_ir(struct prog *p, struct type *extra)
 {
 	struct mp_out *o = ARENA_NEW(struct mp_out);
 	mp_out_init(o, 1);
-	mp_write_header(o, "ir", 1, &p->src, 0);
+	mp_write_header(o, "ir", &p->src, 0);
 	struct codec_enc *e = enc_new();
 	uint32_t root = enc_node(e, p->root);
 	if (extra)
@@ -212,7 +212,7 @@ static int cmd_no_t(const char *format)
 	struct mp_out *o = ARENA_NEW(struct mp_out);
 	struct source src = { "stdin", "BEGIN { }" };
 	mp_out_init(o, 1);
-	mp_write_header(o, format, 1, &src, 0);
+	mp_write_header(o, format, &src, 0);
 	msgpack_pack_map(&o->pk, 1);
 	mp_kv_bin(&o->pk, "data", "\x01\x02", 2);
 	mp_write_end(o);
