@@ -193,3 +193,27 @@ $(B)/unit/%: tests/unit/%.c $(B)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(COMMON_LIBS)
 all: $(UNIT_BINS)
+
+# ---- test helpers written in C (run by the bats suites, built with the
+# tools so that make check-asan builds them with the sanitizers too) ----
+TEST_TOOLS := mkir irmut loadobj mkobj stream_helper sys_query
+TEST_TOOL_BINS := $(addprefix $(B)/tests/,$(TEST_TOOLS)) \
+	$(B)/tests/progs.bpf.o $(B)/tests/evil.bpf.o
+$(B)/tests/mkir: tests/codegen/mkir.c $(B)/libcommon.a
+$(B)/tests/irmut: tests/codegen/irmut.c $(B)/libcommon.a
+$(B)/tests/mkobj: tests/load/mkobj.c $(B)/libcommon.a
+$(B)/tests/stream_helper: tests/fuzz/streams/stream_helper.c $(B)/libcommon.a
+$(B)/tests/mkir $(B)/tests/irmut $(B)/tests/mkobj $(B)/tests/stream_helper:
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(COMMON_LIBS)
+$(B)/tests/loadobj: tests/codegen/loadobj.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< -lbpf -lelf -lz
+$(B)/tests/sys_query: tests/tools/sys_query.c $(filter $(B)/obj/bt-check/sys_%.o,$(CHECK_OBJ)) $(B)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ibt-check $(LDFLAGS) -o $@ $(filter-out %.a,$^) $(COMMON_LIBS) -lbpf -ldw -lelf -lz
+# BPF programs written by hand (bt-load's tests), compiled by clang
+$(B)/tests/%.bpf.o: tests/load/%.bpf.c
+	@mkdir -p $(dir $@)
+	clang-16 -target bpf -g -O2 -I/usr/include/x86_64-linux-gnu -c $< -o $@
+all: $(TEST_TOOL_BINS)

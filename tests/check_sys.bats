@@ -3,158 +3,20 @@
 # tracefs / ELF / USDT notes / kallsyms / BTF, the tracepoint args record,
 # listings, and offline snapshots (ir-spec/snapshot.md).
 #
-# Most checks go through `bt-check --list` and through sys_query, a small
-# driver of bt-check/sys.h built from the source below against bt-check's
-# own objects.  Expected values are computed independently (readelf, the
+# Most checks go through `bt-check --list` and through sys_query
+# (tests/tools/sys_query.c, built by the Makefile), a small driver of
+# bt-check/sys.h.  Expected values are computed independently (readelf, the
 # tracefs files, the fixture's contents), never copied from our output.
 load helpers
 
 FIX="$ROOT/tests/fixtures/snapshot-kernel"
 
 setup_file() {
-	make -C "$ROOT" -s build/bt-check >/dev/null
-	local q="$BATS_FILE_TMPDIR/sys_query"
-	cat > "$q.c" <<'EOF'
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "ap_parse.h"
-#include "arena.h"
-#include "sys.h"
-
-static void print_type(const struct type *t)
-{
-	printf("%s %s size=%u as=%u%s%s\n", type_kind_name(t->kind), type_str(t),
-	       t->size, t->as, t->is_tparg ? " tparg" : "",
-	       t->is_funcarg ? " funcarg" : "");
-	for (uint32_t i = 0; i < t->nfields; i++) {
-		const struct field *f = &t->fields[i];
-		printf("  %s: %s @%u", f->name, type_str(f->type), f->offset);
-		if (f->bit_width)
-			printf(" bits %u:%u", f->bit_offset, f->bit_width);
-		printf("\n");
-	}
-}
-
-int main(int argc, char **argv)
-{
-	const char *sysroot = NULL, *snap = NULL;
-	int pid = 0, a = 1, rc = 0;
-	unsigned flags = 0;
-	for (; a < argc && argv[a][0] == '-'; a++) {
-		if (!strcmp(argv[a], "--sysroot") && a + 1 < argc)
-			sysroot = argv[++a];
-		else if (!strcmp(argv[a], "--snapshot") && a + 1 < argc)
-			snap = argv[++a];
-		else if (!strcmp(argv[a], "--pid") && a + 1 < argc)
-			pid = atoi(argv[++a]);
-		else if (!strcmp(argv[a], "--multi"))
-			flags |= SYS_X_MULTI;
-		else if (!strcmp(argv[a], "--listing"))
-			flags |= SYS_X_LISTING;
-	}
-	if (a + 1 >= argc)
-		return 2;
-	struct sys *s = sys_open(sysroot, snap, pid);
-	struct diags d = { 0 };
-	const char *cmd = argv[a++];
-	struct type *t = NULL;
-	bool typed = false;
-	if (!strcmp(cmd, "expand")) {
-		struct ap_parse_opts o = { .have_pid = pid > 0,
-					   .listing = flags & SYS_X_LISTING };
-		ap_list aps = { 0 };
-		const char *err = NULL;
-		if (!ap_parse(argv[a], &o, &aps, &err)) {
-			printf("PARSE ERROR: %s\n", err);
-			return 1;
-		}
-		for (size_t i = 0; i < aps.n; i++) {
-			apvec out = { 0 };
-			if (!sys_expand(s, aps.v[i], &out, &d,
-					(struct loc){ 1, 1, 1, 2 }, flags))
-				rc = 1;
-			for (size_t k = 0; k < out.n; k++) {
-				struct attach_point *p = out.v[k];
-				printf("%s", attach_point_name(p, true));
-				if (p->usdt_args)
-					printf(" loc=%d offset=%llu sema=%llu args=%s",
-					       p->usdt_loc,
-					       (unsigned long long)p->usdt_offset,
-					       (unsigned long long)p->usdt_sema,
-					       p->usdt_args);
-				printf("\n");
-			}
-		}
-	} else if (!strcmp(cmd, "tpargs") && a + 1 < argc) {
-		typed = true;
-		t = sys_tracepoint_args(s, argv[a], argv[a + 1]);
-		for (uint32_t i = 0; t && i < t->nfields; i++)
-			if (sys_tracepoint_data_loc(s, type_clone(t), t->fields[i].name))
-				printf("data_loc %s\n", t->fields[i].name);
-	} else if (!strcmp(cmd, "ktype")) {
-		typed = true;
-		t = sys_kernel_type(s, argv[a]);
-	} else if ((!strcmp(cmd, "kfargs") || !strcmp(cmd, "kretfargs")) && a + 1 < argc) {
-		typed = true;
-		t = sys_kfunc_args(s, argv[a], argv[a + 1], !strcmp(cmd, "kretfargs"));
-	} else if (!strcmp(cmd, "uargs") && a + 1 < argc) {
-		typed = true;
-		t = sys_uprobe_args(s, argv[a], argv[a + 1]);
-	} else if (!strcmp(cmd, "ksym")) {
-		uint64_t addr;
-		if (sys_kernel_symbol(s, argv[a], &addr))
-			printf("0x%llx\n", (unsigned long long)addr);
-		else
-			rc = 1;
-	} else if (!strcmp(cmd, "usym") && a + 1 < argc) {
-		uint64_t addr, size;
-		if (sys_user_symbol(s, argv[a], argv[a + 1], &addr, &size))
-			printf("0x%llx %llu\n", (unsigned long long)addr,
-			       (unsigned long long)size);
-		else
-			rc = 1;
-	} else if (!strcmp(cmd, "enumval")) {
-		uint64_t v;
-		if (sys_kernel_enum_value(s, argv[a], &v))
-			printf("%llu\n", (unsigned long long)v);
-		else
-			rc = 1;
-	} else if (!strcmp(cmd, "cgroupid")) {
-		uint64_t id;
-		int e = sys_cgroup_id(s, argv[a], &id);
-		if (!e)
-			printf("%llu\n", (unsigned long long)id);
-		else
-			printf("%s\n", strerror(e)), rc = 1;
-	} else {
-		return 2;
-	}
-	if (typed) {
-		if (t)
-			print_type(t);
-		else {
-			printf("not found\n");
-			rc = 1;
-		}
-	}
-	for (size_t i = 0; i < d.list.n; i++)
-		printf("%s: %s\n", d.list.v[i].level == DIAG_ERROR ? "ERROR" : "WARNING",
-		       d.list.v[i].msg);
-	if (sys_close(s) < 0)
-		rc = 3;
-	return rc;
-}
-EOF
-	gcc $SAN_FLAGS -std=gnu17 -I"$ROOT/libcommon" -I"$ROOT/bt-check" -o "$q" "$q.c" \
-		"$BT"/obj/bt-check/sys_*.o "$BT/libcommon.a" \
-		-lmsgpackc -lbpf -ldw -lelf -lz
 	ensure_tracefs
 }
 
 setup() {
-	Q="$BATS_FILE_TMPDIR/sys_query"
+	Q="$BT/tests/sys_query"
 	TMP="$(mktemp -d)"
 	TRACEFS=/sys/kernel/tracing
 	[ -d "$TRACEFS/events" ] || TRACEFS=/sys/kernel/debug/tracing
@@ -392,7 +254,7 @@ usdt:$p:b:p1" ]
 @test "usdt: the project's test program" {
 	prog="$TP/usdt_test"
 	[ -x "$prog" ] || fail_missing_testprogs
-	readelf -n "$prog" | grep -q stapsdt || skip "usdt_test built without <sys/sdt.h>"
+	readelf -n "$prog" | grep -q stapsdt
 	run bt-check --list "usdt:$prog:*"
 	[ "$output" = "usdt:$prog:tracetest2:testprobe2
 usdt:$prog:tracetest:testprobe
@@ -666,8 +528,7 @@ tracepoint:myfs:myfs_open" ]
 }
 
 @test "fixture snapshot: whole programs check against it" {
-	[ -x "$BT/bt-parse" ] || skip "bt-parse not built"
-	bt-parse -e 'kprobe:vfs_read { @ = count(); }' > "$TMP/a.ast" || skip "bt-parse fails"
+	bt-parse -e 'kprobe:vfs_read { @ = count(); }' > "$TMP/a.ast"
 	run bt-check --sysroot "$FIX" -o "$TMP/a.ir" "$TMP/a.ast"
 	[ "$status" -eq 0 ]
 	[ -z "$output" ]
@@ -759,8 +620,7 @@ snapshot_roundtrip() {
 
 @test "snapshot: ir from --sysroot is byte-identical to the live run that recorded it" {
 	need_tracefs
-	[ -x "$BT/bt-parse" ] || skip "bt-parse not built"
-	bt-parse -e 'BEGIN {}' > /dev/null || skip "bt-parse fails"
+	bt-parse -e 'BEGIN {}' > /dev/null
 	snapshot_roundtrip 'tracepoint:syscalls:sys_enter_openat { @[str(args.filename)] = count(); }'
 	[ "$(cat "$TMP/snap/tracefs/available_events")" = "syscalls:sys_enter_openat" ]
 	[ -f "$TMP/snap/tracefs/events/syscalls/sys_enter_openat/format" ]
@@ -805,8 +665,7 @@ snapshot_roundtrip() {
 
 @test "speed: a program without kernel types never reads BTF" {
 	need_tracefs
-	[ -x "$BT/bt-parse" ] || skip "bt-parse not built"
-	bt-parse -e 'tracepoint:syscalls:sys_enter_openat { @[comm, str(args.filename)] = count(); }' > "$TMP/p.ast" || skip "bt-parse fails"
+	bt-parse -e 'tracepoint:syscalls:sys_enter_openat { @[comm, str(args.filename)] = count(); }' > "$TMP/p.ast"
 	bt-check --snapshot "$TMP/snap" -o /dev/null "$TMP/p.ast"
 	[ ! -e "$TMP/snap/btf" ]
 	if command -v strace > /dev/null; then
@@ -815,8 +674,7 @@ snapshot_roundtrip() {
 	fi
 	# and one that casts to a kernel struct does
 	[ -r /sys/kernel/btf/vmlinux ] || return 0
-	bt-parse -e 'kprobe:vfs_read { @ = ((struct task_struct *)curtask)->pid; }' > "$TMP/k.ast" ||
-		skip "casts do not parse yet"
-	bt-check --snapshot "$TMP/snap2" -o /dev/null "$TMP/k.ast" || skip "cast not supported yet"
+	bt-parse -e 'kprobe:vfs_read { @ = ((struct task_struct *)curtask)->pid; }' > "$TMP/k.ast"
+	bt-check --snapshot "$TMP/snap2" -o /dev/null "$TMP/k.ast"
 	[ -f "$TMP/snap2/btf/vmlinux" ]
 }

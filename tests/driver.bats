@@ -995,7 +995,7 @@ ERROR: Error attaching probe: '"'kprobe:do_nanosleep'" ]
 @test "real: --usdt-file-activation is accepted with a USDT probe" {
 	require_root
 	prog="$TP/usdt_semaphore_test"
-	[ -x "$prog" ] || skip "usdt_semaphore_test not built"
+	[ -x "$prog" ] || fail_missing_testprogs
 	"$prog" &
 	p=$!
 	run --separate-stderr timeout 20 "$DRV" --usdt-file-activation -e "usdt:$prog:tracetest:testprobe { printf(\"hit\\n\"); exit(); }"

@@ -1322,7 +1322,6 @@ EOF
 # --------------------------------------------------- the ast stream
 
 @test "stream: an ast stream with the source, file name and parameters" {
-	command -v bt-fmt >/dev/null || skip "bt-fmt not built"
 	printf 'BEGIN { @x = $1 }\n' > "$TMP/p.bt"
 	run bt-parse -o "$TMP/p.ast" "$TMP/p.bt" a 'b c'
 	[ "$status" -eq 0 ]
@@ -1336,7 +1335,6 @@ EOF
 }
 
 @test "stream: -e and stdin are named stdin; listing is marked" {
-	command -v bt-fmt >/dev/null || skip "bt-fmt not built"
 	run sh -c 'printf "BEGIN { }" | bt-parse - | bt-fmt --dump -'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *'filename: "stdin"'* ]]
@@ -1360,7 +1358,6 @@ EOF
 }
 
 @test "stream: a compound assignment's target is not shared with its operand" {
-	command -v bt-fmt >/dev/null || skip "bt-fmt not built"
 	run sh -c 'bt-parse -e "BEGIN { @x += 1 }" | bt-fmt --dump -'
 	[ "$status" -eq 0 ]
 	[ "$(printf '%s\n' "$output" | grep -c '"k": "map"')" -eq 2 ]

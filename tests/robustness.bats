@@ -20,10 +20,6 @@ PROG='BEGIN { @robustness_leak[1, "k"] = count(); @h = hist(5); printf("%d %s\n"
 
 setup_file() {
 	export RB="$BATS_FILE_TMPDIR"
-	local l=$ROOT/libcommon
-	gcc -std=gnu17 -O1 -I"$l" -o "$RB/stream_helper" "$ROOT/tests/fuzz/streams/stream_helper.c" \
-		"$l/mp.c" "$l/codec.c" "$l/meta.c" "$l/arena.c" "$l/type.c" "$l/node.c" \
-		"$l/probe_types.c" "$l/diag.c" "$l/names.c" -lmsgpackc
 	"$BT/bt-parse" -e "$PROG" > "$RB/s.ast"
 	"$BT/bt-check" < "$RB/s.ast" > "$RB/s.ir"
 	"$BT/bt-codegen" < "$RB/s.ir" > "$RB/s.obj"
@@ -131,7 +127,7 @@ random_bytes() {
 	local seed len
 	for seed in $(seq 1 20); do
 		len=$(( (seed * 7919) % 3000 + 1 ))
-		"$RB/stream_helper" random "$seed" "$len" > "$RB/in"
+		"$BT/tests/stream_helper" random "$seed" "$len" > "$RB/in"
 		check strict "stream_helper random $seed $len" "$RB/in" "$@"
 	done
 }
@@ -154,12 +150,12 @@ corruptions() {
 	local s seed
 	s=$(stream_of "$1")
 	for seed in $(seq 1 40); do
-		"$RB/stream_helper" corrupt "$seed" < "$s" > "$RB/in"
+		"$BT/tests/stream_helper" corrupt "$seed" < "$s" > "$RB/in"
 		check lenient "stream_helper corrupt $seed < $(basename "$s")" "$RB/in" "$@"
 	done
 	# the records after the header (out: events and maps; others: the end)
 	for seed in $(seq 41 60); do
-		"$RB/stream_helper" corrupt "$seed" 200 < "$s" > "$RB/in"
+		"$BT/tests/stream_helper" corrupt "$seed" 200 < "$s" > "$RB/in"
 		check lenient "stream_helper corrupt $seed 200 < $(basename "$s")" "$RB/in" "$@"
 	done
 }
@@ -275,7 +271,7 @@ leaked_maps() {
 	local f seed
 	for f in ast ir obj out; do
 		for seed in $(seq 1 15); do
-			"$RB/stream_helper" corrupt "$seed" < "$RB/s.$f" > "$RB/in"
+			"$BT/tests/stream_helper" corrupt "$seed" < "$RB/s.$f" > "$RB/in"
 			check lenient "stream_helper corrupt $seed < s.$f" "$RB/in" bt-fmt --dump
 		done
 	done
@@ -329,7 +325,7 @@ bad_options() {
 # and bt-fmt --dump walked them for ever (or overflowed the stack).
 
 bounded() {   # bounded TRANSFORM N MESSAGE
-	"$RB/stream_helper" "$1" "$2" < "$RB/add.ir" > "$RB/in"
+	"$BT/tests/stream_helper" "$1" "$2" < "$RB/add.ir" > "$RB/in"
 	check strict "stream_helper $1 $2 < add.ir" "$RB/in" bt-codegen -o /dev/null
 	grep -q "$3" "$RB/err" || FAILS+=("bt-codegen on $1 $2: no '$3' in: $(cat "$RB/err")")
 	check lenient "stream_helper $1 $2 < add.ir" "$RB/in" bt-fmt --dump
@@ -349,15 +345,15 @@ bounded() {   # bounded TRANSFORM N MESSAGE
 	bounded deep-types 2000 "nested too deeply"
 }
 @test "decoder: legitimate sharing and depth still decode" {
-	"$RB/stream_helper" dag-nodes 3 < "$RB/add.ir" > "$RB/in"
+	"$BT/tests/stream_helper" dag-nodes 3 < "$RB/add.ir" > "$RB/in"
 	run "$BT/bt-codegen" -o /dev/null < "$RB/in"
 	[ "$status" -eq 0 ]
-	"$RB/stream_helper" deep-types 50 < "$RB/add.ir" > "$RB/in"
+	"$BT/tests/stream_helper" deep-types 50 < "$RB/add.ir" > "$RB/in"
 	run "$BT/bt-codegen" -o /dev/null < "$RB/in"
 	[ "$status" -eq 0 ]
 }
 @test "reader: a format name with control bytes still gives one error line" {
-	"$RB/stream_helper" no-t "$(printf 'o\nut\r')" > "$RB/in"
+	"$BT/tests/stream_helper" no-t "$(printf 'o\nut\r')" > "$RB/in"
 	local bin
 	for bin in bt-check bt-codegen bt-load bt-fmt; do
 		[ $bin = bt-load ] && [ "$(id -u)" != 0 ] && continue
@@ -370,7 +366,7 @@ bounded() {   # bounded TRANSFORM N MESSAGE
 	report_fails
 }
 @test "bt-fmt --dump: a record with data but no \"t\" does not crash" {
-	"$RB/stream_helper" no-t out > "$RB/in"
+	"$BT/tests/stream_helper" no-t out > "$RB/in"
 	check lenient "stream_helper no-t out" "$RB/in" bt-fmt --dump
 	report_fails
 }

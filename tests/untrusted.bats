@@ -13,12 +13,6 @@ load helpers
 setup_file() {
 	[ "$(id -u)" = 0 ] || return 0
 	export LT="$BATS_FILE_TMPDIR"
-	clang-16 -target bpf -g -O2 -I/usr/include/x86_64-linux-gnu \
-		-c "$ROOT/tests/load/evil.bpf.c" -o "$LT/evil.o"
-	clang-16 -target bpf -g -O2 -I/usr/include/x86_64-linux-gnu \
-		-c "$ROOT/tests/load/progs.bpf.c" -o "$LT/progs.o"
-	gcc $SAN_FLAGS -std=gnu17 -O1 -I"$ROOT/libcommon" "$ROOT/tests/load/mkobj.c" \
-		"$BT/libcommon.a" -lmsgpackc -o "$LT/mkobj"
 }
 
 setup() {
@@ -29,7 +23,7 @@ setup() {
 # mk NAME ELF <<SPEC: $LT/NAME.obj from ELF and a metadata spec (mkobj.c)
 mk() {
 	cat > "$LT/$1.spec"
-	"$LT/mkobj" "$2" "$LT/$1.spec" > "$LT/$1.obj"
+	"$BT/tests/mkobj" "$2" "$LT/$1.spec" > "$LT/$1.obj"
 }
 
 # refused OBJ MESSAGE [bt-load options]: bt-load exits 1 with MESSAGE as
@@ -71,7 +65,7 @@ let_through() {
 	for prog in evil_signal:"signal()" evil_sigthr:"signal()" evil_write:"bpf_probe_write_user()"; do
 		what=${prog#*:}
 		prog=${prog%%:*}
-		mk "$prog" "$LT/evil.o" <<-EOF
+		mk "$prog" "$BT/tests/evil.bpf.o" <<-EOF
 		config unsafe=1
 		probe BEGIN $prog BEGIN
 		EOF
@@ -83,7 +77,7 @@ let_through() {
 }
 
 @test "override() needs bt-load --unsafe" {
-	mk ovr "$LT/evil.o" <<-'EOF'
+	mk ovr "$BT/tests/evil.bpf.o" <<-'EOF'
 	config unsafe=1
 	probe kprobe evil_override kprobe:vfs_read func=vfs_read
 	EOF
@@ -94,7 +88,7 @@ let_through() {
 }
 
 @test "system() declared: refused without bt-load --unsafe, runs with it" {
-	mk sys "$LT/progs.o" <<-EOF
+	mk sys "$BT/tests/progs.bpf.o" <<-EOF
 	config unsafe=1
 	probe BEGIN actions BEGIN
 	probe interval exit_1 interval:ms:50 target=ms freq=50
@@ -111,7 +105,7 @@ let_through() {
 }
 
 @test "cat() of a path chosen at run time needs bt-load --unsafe; a constant path does not" {
-	mk catrt "$LT/evil.o" <<-'EOF'
+	mk catrt "$BT/tests/evil.bpf.o" <<-'EOF'
 	probe BEGIN evil_catrec BEGIN
 	cat 24 %s string:16@8
 	EOF
@@ -121,7 +115,7 @@ let_through() {
 	run bash -c "'$BT/bt-load' --unsafe '$LT/catrt.obj' | '$BT/bt-fmt'"
 	[[ $output == *"$(cat /etc/hostname)"* ]]
 	# the file named in the metadata (bt-fmt --dump shows it)
-	mk catk "$LT/evil.o" <<-'EOF'
+	mk catk "$BT/tests/evil.bpf.o" <<-'EOF'
 	probe BEGIN evil_catrec BEGIN
 	cat 24 /etc/hostname
 	EOF
@@ -131,13 +125,13 @@ let_through() {
 }
 
 @test "metadata that says 'compiled without --unsafe' about unsafe code is refused, even with --unsafe" {
-	mk lie_sig "$LT/evil.o" <<-'EOF'
+	mk lie_sig "$BT/tests/evil.bpf.o" <<-'EOF'
 	probe BEGIN evil_signal BEGIN
 	EOF
 	local m="bt-load: ERROR: obj stream: 'evil_signal' calls the unsafe helper 109 (signal()) but the metadata says it was compiled without --unsafe"
 	refused lie_sig "$m"
 	refused lie_sig "$m" --unsafe
-	mk lie_sys "$LT/progs.o" <<-EOF
+	mk lie_sys "$BT/tests/progs.bpf.o" <<-EOF
 	probe BEGIN actions BEGIN
 	system 16 touch\s$LT/lie-%d int64@8
 	EOF
@@ -150,14 +144,14 @@ let_through() {
 @test "records the metadata does not declare stop the run: no command, no file" {
 	# a system() record from an object that declares no system(): loads
 	# (the record is data), and bt-load refuses to act on it
-	mk undecl "$LT/evil.o" <<-'EOF'
+	mk undecl "$BT/tests/evil.bpf.o" <<-'EOF'
 	probe BEGIN evil_sysrec BEGIN
 	EOF
 	run timeout 20 "$BT/bt-load" --unsafe "$LT/undecl.obj"
 	echo "$output"
 	[ "$status" -eq 1 ]
 	[[ $output == *"ERROR: the program emitted a record its metadata does not declare (id 10000); stopping"* ]]
-	mk badid "$LT/evil.o" <<-'EOF'
+	mk badid "$BT/tests/evil.bpf.o" <<-'EOF'
 	probe BEGIN evil_badid BEGIN
 	EOF
 	run timeout 20 "$BT/bt-load" "$LT/badid.obj"
@@ -166,22 +160,22 @@ let_through() {
 }
 
 @test "programs the metadata lies about: missing, of another kind, unknown helpers" {
-	mk missing "$LT/evil.o" <<-'EOF'
+	mk missing "$BT/tests/evil.bpf.o" <<-'EOF'
 	probe BEGIN no_such_prog BEGIN
 	EOF
 	refused missing "bt-load: ERROR: obj stream: probe 'BEGIN': its program 'no_such_prog' is not in the BPF object"
-	mk kind "$LT/evil.o" <<-'EOF'
+	mk kind "$BT/tests/evil.bpf.o" <<-'EOF'
 	probe profile evil_none profile:hz:99 target=hz freq=99
 	EOF
 	refused kind "bt-load: ERROR: obj stream: program 'evil_none' of a profile probe is in section 'raw_tp/BEGIN'"
-	mk tail "$LT/evil.o" <<-'EOF'
+	mk tail "$BT/tests/evil.bpf.o" <<-'EOF'
 	config unsafe=1
 	probe BEGIN evil_tail BEGIN
 	EOF
 	refused tail "bt-load: ERROR: obj stream: 'evil_tail' calls BPF helper 12, which bt-codegen never emits"
 	refused tail "bt-load: ERROR: obj stream: 'evil_tail' calls BPF helper 12, which bt-codegen never emits" --unsafe
 	# programs the metadata does not name are never loaded
-	mk honest "$LT/evil.o" <<-'EOF'
+	mk honest "$BT/tests/evil.bpf.o" <<-'EOF'
 	probe BEGIN evil_none BEGIN
 	EOF
 	let_through honest
@@ -189,34 +183,34 @@ let_through() {
 }
 
 @test "malformed metadata and ELF: bad ids, truncated and oversized records" {
-	mk mapid "$LT/evil.o" <<-'EOF'
+	mk mapid "$BT/tests/evil.bpf.o" <<-'EOF'
 	probe BEGIN evil_none BEGIN
 	map @a int64
 	map_id 7
 	EOF
 	refused mapid "bt-load: ERROR: obj stream: map '@a' has id 7 at index 0"
-	mk big "$LT/evil.o" <<-'EOF'
+	mk big "$BT/tests/evil.bpf.o" <<-'EOF'
 	probe BEGIN evil_none BEGIN
 	printf 4294967295 %d int64@8
 	EOF
 	refused big "bt-load: ERROR: obj stream: printf format 0: record size 4294967295 out of range"
-	mk small "$LT/evil.o" <<-'EOF'
+	mk small "$BT/tests/evil.bpf.o" <<-'EOF'
 	probe BEGIN evil_none BEGIN
 	printf 4 hello
 	EOF
 	refused small "bt-load: ERROR: obj stream: printf format 0: record size 4 out of range"
-	mk argout "$LT/evil.o" <<-'EOF'
+	mk argout "$BT/tests/evil.bpf.o" <<-'EOF'
 	probe BEGIN evil_none BEGIN
 	printf 16 %d int64@12
 	EOF
 	refused argout "bt-load: ERROR: obj stream: bad format argument layout"
-	mk arghdr "$LT/evil.o" <<-'EOF'
+	mk arghdr "$BT/tests/evil.bpf.o" <<-'EOF'
 	probe BEGIN evil_none BEGIN
 	printf 16 %d int64@0
 	EOF
 	refused arghdr "bt-load: ERROR: obj stream: printf format 0: argument 0 outside the record"
 	# the ELF cut short, and an ELF that is not BPF
-	head -c 2000 "$LT/evil.o" > "$LT/cut.o"
+	head -c 2000 "$BT/tests/evil.bpf.o" > "$LT/cut.o"
 	mk cut "$LT/cut.o" <<-'EOF'
 	probe BEGIN evil_none BEGIN
 	EOF

@@ -1,61 +1,44 @@
 #!/bin/bash
-# golden.sh - test helper for tests/codegen.bats: for every program of a
-# program list (records separated by "#- N" lines), compile it through
-# bt-parse | bt-check | bt-codegen twice, require byte-identical obj
-# streams, and load the ELF into the kernel (verifier) without attaching.
-# Programs bt-parse/bt-check refuse (missing kernel functions, files,
-# --unsafe...) are their business and are counted as skipped.
+# guide.sh - test helper for tests/codegen.bats: every program of the
+# guide corpus (tests/fixtures/guide_programs, kind `program` in its
+# MANIFEST) through bt-parse | bt-check | bt-codegen twice (the obj
+# streams must be byte-identical) and into the kernel's verifier without
+# attaching.  One line per program:
 #
-#   golden.sh LIST BUILD_DIR LOADOBJ TMPDIR   ->  last line "ok N skipped M failed K"
-list=$1 B=$2 loadobj=$3 tmp=$4
-ok=0 skipped=0 failed=0
+#   NNN.bt ok
+#   NNN.bt refused: <first error line of the stage that refused it>
+#   NNN.bt FAIL: <what went wrong in bt-codegen or between runs>
+#
+#   guide.sh GUIDE_DIR BUILD_DIR LOADOBJ TMPDIR
+dir=$1 B=$2 loadobj=$3 tmp=$4
+first_error() {
+	grep -v '^WARNING\|^ *~*$\|^$' "$1" | head -1
+}
 run_one() {
-	local n=$1 prog=$2
-	if ! "$B/bt-parse" -e "$prog" > "$tmp/g.ast" 2>/dev/null ||
-	   ! "$B/bt-check" --unsafe < "$tmp/g.ast" > "$tmp/g.ir" 2>/dev/null; then
-		skipped=$((skipped + 1))
+	local f=$1 params=$2
+	# shellcheck disable=SC2086  # params are words
+	if ! "$B/bt-parse" "$dir/$f" $params > "$tmp/g.ast" 2> "$tmp/g.err" ||
+	   ! "$B/bt-check" --unsafe "$tmp/g.ast" > "$tmp/g.ir" 2> "$tmp/g.err"; then
+		echo "$f refused: $(first_error "$tmp/g.err")"
 		return
 	fi
 	if ! "$B/bt-codegen" --emit-elf "$tmp/g.o" "$tmp/g.ir" > "$tmp/a.obj" 2> "$tmp/g.err"; then
-		echo "FAIL $n codegen: $(head -1 "$tmp/g.err")"
-		failed=$((failed + 1))
+		echo "$f FAIL: bt-codegen: $(head -1 "$tmp/g.err")"
 		return
 	fi
-	"$B/bt-codegen" "$tmp/g.ir" > "$tmp/b.obj" 2>/dev/null
+	"$B/bt-codegen" "$tmp/g.ir" > "$tmp/b.obj"
 	if ! cmp -s "$tmp/a.obj" "$tmp/b.obj"; then
-		echo "FAIL $n: output differs between runs"
-		failed=$((failed + 1))
+		echo "$f FAIL: the obj differs between two runs"
 		return
 	fi
 	if [ "$(id -u)" = 0 ] &&
 	   ! "$loadobj" "$tmp/g.o" --skip-type fentry --skip-type fexit > /dev/null 2> "$tmp/g.err"; then
-		# kernel configuration, not our code: no kprobe override here
-		if grep -q "cannot use helper bpf_override_return" "$tmp/g.err"; then
-			skipped=$((skipped + 1))
-			return
-		fi
-		echo "FAIL $n verifier: $(grep -v '^$' "$tmp/g.err" | tail -4 | head -1)"
-		failed=$((failed + 1))
+		echo "$f refused: verifier: $(grep -v '^$\|^libbpf:\|^loadobj:\|^-- END\|^processed \|^verification time' "$tmp/g.err" | tail -1)"
 		return
 	fi
-	ok=$((ok + 1))
+	echo "$f ok"
 }
-
-n="" prog=""
-while IFS= read -r line || [ -n "$line" ]; do
-	case "$line" in
-	"#- "*)
-		[ -n "$n" ] && run_one "$n" "$prog"
-		n=${line#"#- "} prog=""
-		;;
-	"#"*)
-		[ -n "$n" ] && prog+="$line"$'\n'
-		;;
-	*)
-		[ -n "$n" ] && prog+="$line"$'\n'
-		;;
-	esac
-done < "$list"
-[ -n "$n" ] && run_one "$n" "$prog"
-echo "ok $ok skipped $skipped failed $failed"
-[ "$failed" = 0 ]
+while IFS=$'\t' read -r f kind _ params; do
+	[ "$kind" = program ] && run_one "$f" "$params"
+done < "$dir/MANIFEST"
+exit 0
