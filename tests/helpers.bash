@@ -8,8 +8,6 @@ BT="${BT_BUILD:-$ROOT/build}"
 TP="$ROOT/build/testprogs"
 SAN_FLAGS="${BT_SAN_FLAGS:-}"
 export PATH="$BT:$PATH"
-# the test programs (tests/testprogs/build.mk builds them into build/ only)
-TP="$ROOT/build/testprogs"
 
 # Skip unless running as root with BPF available.
 require_root() {
