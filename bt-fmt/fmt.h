@@ -4,10 +4,10 @@
  * v0.20 prints (docs/bpftrace-compat.md "Text output"), as text or JSON.  It
  * never looks at the live system: symbols, stacks, user names and cgroup
  * paths come from records of the stream.  Parts:
- *   main.c     options, the record loop, exit status
+ *   main.c     options, the record loop (output flushed before the reader
+ *              blocks), exit status
  *   records.c  one handler per record kind; event decoding
  *   sbuf.c     growable byte buffers and the output writer (flush policy)
- *   input.c    reading records, flushing output before the reader blocks
  *   tables.c   sym/stack/username/cgroup tables filled from records
  *   value.c    value and map-key text ("Text output"), JSON values, escaping
  *   printf.c   printf formats
@@ -16,6 +16,12 @@
  *   text.c     text output of records ("Text output")
  *   json.c     JSON output of records ("JSON output")
  *   dump.c     --dump: any stream readably
+ *   merge.c    several streams of one program (fleet runs) as one trace
+ *   picture.c  --flamegraph/--plot: keep the last state of every map
+ *   stacks.c   stack-keyed map entries as frame lists
+ *   folded.c   -f folded
+ *   flamegraph.c, plot.c  the SVG pictures
+ *   strset.c   a set of byte strings with dense indexes
  * Errors while formatting are input errors: functions set f->err (first one
  * wins) and return; main() prints `bt-fmt: ERROR: ...` and exits 1.
  */
@@ -62,22 +68,22 @@ void sb_i64(struct sbuf *b, int64_t v);
 void sb_spaces(struct sbuf *b, int n);
 
 /* The output: a large buffer written to fd with the -B policy. */
-enum buf_mode { BUF_DEFAULT, BUF_LINE, BUF_FULL, BUF_NONE };
+enum output_buffering { OUTPUT_DEFAULT, OUTPUT_LINE, OUTPUT_FULL, OUTPUT_NONE };
 
 struct output {
 	struct sbuf b;
 	int fd;
 	bool tty;
-	enum buf_mode mode;
+	enum output_buffering mode;
 	bool failed;          /* a write failed (EPIPE...) */
 	int error;            /* its errno */
 };
 
-void out_init(struct output *o, int fd, enum buf_mode mode);
-int out_flush(struct output *o);        /* 0 or -errno */
-void out_record_done(struct output *o); /* after each input record */
-void out_batch_done(struct output *o);  /* before the reader blocks */
-void out_maybe_flush(struct output *o); /* when the buffer is large */
+void output_init(struct output *o, int fd, enum output_buffering mode);
+int output_flush(struct output *o);        /* 0 or -errno */
+void output_record_done(struct output *o); /* after each input record */
+void output_batch_done(struct output *o);  /* before the reader blocks */
+void output_maybe_flush(struct output *o); /* when the buffer is large */
 
 /* ---- strset.c: byte strings, each with a dense index in the order added ---- */
 struct strset {
@@ -297,7 +303,5 @@ int merge_streams(struct fmt *f, char **paths, int n, const char *const *hosts, 
 
 /* ---- dump.c ---- */
 int dump_stream(int fd, const char *name, char *err, size_t errlen);
-
-/* ---- input.c ---- */
 
 #endif

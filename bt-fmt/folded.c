@@ -84,7 +84,7 @@ static void fo_map(struct fmt *f, const struct map_view *v)
 		sb_putc(b, ' ');
 		sb_u64(b, counts[order[i]]);
 		sb_putc(b, '\n');
-		out_maybe_flush(&f->out);
+		output_maybe_flush(&f->out);
 	}
 }
 

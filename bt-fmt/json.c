@@ -91,7 +91,7 @@ static void j_map(struct fmt *f, const struct map_view *v)
 			break;
 		}
 		}
-		out_maybe_flush(&f->out);
+		output_maybe_flush(&f->out);
 	}
 	if (keyed)
 		sb_putc(b, '}');

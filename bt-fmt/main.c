@@ -83,9 +83,9 @@ static void usage(FILE *o)
 static void before_block(void *arg)
 {
 	struct fmt *f = arg;
-	out_batch_done(&f->out);
+	output_batch_done(&f->out);
 	if (f->std != &f->out)
-		out_batch_done(f->std);
+		output_batch_done(f->std);
 }
 
 /* Smallest size a value of kind k must have (what value.c reads). */
@@ -207,7 +207,7 @@ static int run(struct fmt *f, int fd)
 	 * main reports it, and bt-load stops when we are gone */
 	while (!f->err[0] && !f->out.failed && !f->std->failed && (r = mp_in_next(&in))) {
 		dispatch(f, r);
-		out_record_done(&f->out);
+		output_record_done(&f->out);
 	}
 	if (!f->err[0] && in.errmsg[0])
 		fmt_fail(f, "%s", in.errmsg);
@@ -244,7 +244,7 @@ static int run_picture_input(struct fmt *f, const char *path)
 }
 
 /* --flamegraph / --plot: every stream's maps, then the pictures. */
-static int run_pictures(struct fmt *f, char **inputs, int n, enum buf_mode bmode)
+static int run_pictures(struct fmt *f, char **inputs, int n, enum output_buffering bmode)
 {
 	static char *stdin_only[] = { "-" };
 	if (!n) {
@@ -256,7 +256,7 @@ static int run_pictures(struct fmt *f, char **inputs, int n, enum buf_mode bmode
 		signal(SIGINT, SIG_IGN);
 		signal(SIGTERM, SIG_IGN);
 	}
-	out_init(&f->out, 1, bmode);
+	output_init(&f->out, 1, bmode);
 	f->std = &f->out;
 	if (f->pic.diff_base) {
 		f->in_base = true;
@@ -269,7 +269,7 @@ static int run_pictures(struct fmt *f, char **inputs, int n, enum buf_mode bmode
 		if (run_picture_input(f, inputs[i]))
 			return 1;
 	char err[512] = "";
-	int w = out_flush(&f->out);
+	int w = output_flush(&f->out);
 	if (w < 0) {
 		fprintf(stderr, "bt-fmt: ERROR: writing output: %s\n", strerror(-w));
 		return 1;
@@ -283,7 +283,7 @@ static int run_pictures(struct fmt *f, char **inputs, int n, enum buf_mode bmode
 
 /* Several streams (or --by-host/--host): one trace (merge.c). */
 static int run_merge(struct fmt *f, char **inputs, int n, const char *outfile,
-		     enum buf_mode bmode, const char *const *hosts, int nhosts)
+		     enum output_buffering bmode, const char *const *hosts, int nhosts)
 {
 	static char *stdin_only[] = { "-" };
 	static struct output std_out;
@@ -297,17 +297,17 @@ static int run_merge(struct fmt *f, char **inputs, int n, const char *outfile,
 			fprintf(stderr, "bt-fmt: ERROR: cannot open '%s': %s\n", outfile, strerror(errno));
 			return 1;
 		}
-		out_init(&f->out, ofd, bmode);
-		out_init(&std_out, 1, bmode);
+		output_init(&f->out, ofd, bmode);
+		output_init(&std_out, 1, bmode);
 		f->std = &std_out;
 	} else {
-		out_init(&f->out, 1, bmode);
+		output_init(&f->out, 1, bmode);
 		f->std = &f->out;
 	}
 	f->tab = tables_new();
 	int rc = merge_streams(f, inputs, n, hosts, nhosts);
-	int w1 = out_flush(&f->out);
-	int w2 = f->std != &f->out ? out_flush(f->std) : 0;
+	int w1 = output_flush(&f->out);
+	int w2 = f->std != &f->out ? output_flush(f->std) : 0;
 	if (f->err[0]) {
 		fprintf(stderr, "bt-fmt: ERROR: %s\n", f->err);
 		return 1;
@@ -337,7 +337,7 @@ int main(int argc, char **argv)
 	static struct fmt f;
 	static struct output std_out;
 	const char *outfile = NULL;
-	enum buf_mode bmode = BUF_DEFAULT;
+	enum output_buffering bmode = OUTPUT_DEFAULT;
 	bool dump = false;
 	enum { MAX_HOSTS = 256 };
 	static const char *hosts[MAX_HOSTS];
@@ -362,11 +362,11 @@ int main(int argc, char **argv)
 		case 'q': f.quiet = true; break;
 		case 'B':
 			if (strcmp(optarg, "line") == 0)
-				bmode = BUF_LINE;
+				bmode = OUTPUT_LINE;
 			else if (strcmp(optarg, "full") == 0)
-				bmode = BUF_FULL;
+				bmode = OUTPUT_FULL;
 			else if (strcmp(optarg, "none") == 0)
-				bmode = BUF_NONE;
+				bmode = OUTPUT_NONE;
 			else {
 				fprintf(stderr, "bt-fmt: ERROR: unknown buffering mode '%s' (line, full or none)\n",
 					optarg);
@@ -432,18 +432,18 @@ int main(int argc, char **argv)
 				strerror(errno));
 			return 1;
 		}
-		out_init(&f.out, ofd, bmode);
-		out_init(&std_out, 1, bmode);
+		output_init(&f.out, ofd, bmode);
+		output_init(&std_out, 1, bmode);
 		f.std = &std_out;
 	} else {
-		out_init(&f.out, 1, bmode);
+		output_init(&f.out, 1, bmode);
 		f.std = &f.out;
 	}
 	f.tab = tables_new();
 
 	int rc = run(&f, fd);
-	int w1 = out_flush(&f.out);
-	int w2 = f.std != &f.out ? out_flush(f.std) : 0;
+	int w1 = output_flush(&f.out);
+	int w2 = f.std != &f.out ? output_flush(f.std) : 0;
 	if (f.err[0]) {
 		fprintf(stderr, "bt-fmt: ERROR: %s\n", f.err);
 		return 1;

@@ -427,7 +427,7 @@ int merge_streams(struct fmt *f, char **paths, int n, const char *const *hosts, 
 		} else {
 			dispatch(f, r);
 		}
-		out_record_done(&f->out);
+		output_record_done(&f->out);
 		advance(f, s);
 	}
 	if (!f->err[0] && final) {

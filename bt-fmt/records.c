@@ -187,7 +187,7 @@ void final_separator(struct fmt *f)
 		return;
 	sb_puts(&f->std->b, "\n\n");
 	if (f->std != &f->out)
-		out_flush(f->std);
+		output_flush(f->std);
 }
 
 static void rec_sym(struct fmt *f, const msgpack_object *r)
@@ -257,9 +257,9 @@ static void rec_cgroup(struct fmt *f, const msgpack_object *r)
 
 static void flush_all(struct fmt *f)
 {
-	out_flush(&f->out);
+	output_flush(&f->out);
 	if (f->std != &f->out)
-		out_flush(f->std);
+		output_flush(f->std);
 }
 
 static void rec_error(struct fmt *f, const msgpack_object *r)

@@ -89,7 +89,7 @@ void sb_spaces(struct sbuf *b, int n)
 
 /* ---- output ---- */
 
-void out_init(struct output *o, int fd, enum buf_mode mode)
+void output_init(struct output *o, int fd, enum output_buffering mode)
 {
 	o->fd = fd;
 	o->mode = mode;
@@ -98,7 +98,7 @@ void out_init(struct output *o, int fd, enum buf_mode mode)
 	sb_reserve(&o->b, OUT_FLUSH_AT + 4096);
 }
 
-int out_flush(struct output *o)
+int output_flush(struct output *o)
 {
 	const char *p = o->b.p;
 	size_t n = o->b.len;
@@ -120,26 +120,26 @@ int out_flush(struct output *o)
 
 static bool line_mode(const struct output *o)
 {
-	return o->mode == BUF_LINE || o->mode == BUF_NONE ||
-	       (o->mode == BUF_DEFAULT && o->tty);
+	return o->mode == OUTPUT_LINE || o->mode == OUTPUT_NONE ||
+	       (o->mode == OUTPUT_DEFAULT && o->tty);
 }
 
-void out_record_done(struct output *o)
+void output_record_done(struct output *o)
 {
 	if (o->b.len && line_mode(o))
-		out_flush(o);
+		output_flush(o);
 	else if (o->b.len >= OUT_FLUSH_AT)
-		out_flush(o);
+		output_flush(o);
 }
 
-void out_batch_done(struct output *o)
+void output_batch_done(struct output *o)
 {
-	if (o->b.len && o->mode != BUF_FULL)
-		out_flush(o);
+	if (o->b.len && o->mode != OUTPUT_FULL)
+		output_flush(o);
 }
 
-void out_maybe_flush(struct output *o)
+void output_maybe_flush(struct output *o)
 {
 	if (o->b.len >= OUT_FLUSH_AT)
-		out_flush(o);
+		output_flush(o);
 }

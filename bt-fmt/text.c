@@ -76,7 +76,7 @@ static void t_map(struct fmt *f, const struct map_view *v)
 			break;
 		}
 		}
-		out_maybe_flush(&f->out);
+		output_maybe_flush(&f->out);
 	}
 	sb_puts(b, v->cls == MC_STATS ? "\n\n" : "\n");
 }
