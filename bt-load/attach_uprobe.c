@@ -142,6 +142,9 @@ int attach_uprobe(struct bt *bt, uint32_t p, uint32_t a)
 	return 0;
 }
 
+/* A usdt attach point is one probe site: bt-check read the binary's
+ * .note.stapsdt and put the site's file offset and its semaphore's (0:
+ * none) in the attach point.  The site must lie in the file's code. */
 int attach_usdt(struct bt *bt, uint32_t p, uint32_t a)
 {
 	const struct meta_probe *mp = &bt->meta.probes.v[p];
@@ -152,34 +155,17 @@ int attach_usdt(struct bt *bt, uint32_t p, uint32_t a)
 	if (!path || !ap->func)
 		return -1;
 	struct elfsyms *es = elfsyms_get(path);
-	struct usdt_loc locs[256];
-	int n = elfsyms_usdt(es, ap->ns, ap->func, locs, 256);
-	if (n > 256)
-		n = 256;
-	int attached = 0;
-	for (int i = 0; i < n; i++) {
-		if (ap->address && locs[i].pc != ap->address)
-			continue;
-		uint64_t off = elfsyms_file_offset(es, locs[i].pc);
-		uint64_t sem = locs[i].semaphore ? elfsyms_file_offset(es, locs[i].semaphore) : 0;
-		if (off == (uint64_t)-1 || sem == (uint64_t)-1)
-			continue;
-		/* bt-check made one attach point per location: only its own
-		 * (its program reads the arguments as that location has them) */
-		if (ap->usdt_offset && off != ap->usdt_offset)
-			continue;
-		LIBBPF_OPTS(bpf_uprobe_opts, o, .ref_ctr_offset = (size_t)sem,
-			    .bpf_cookie = m->cookie);
-		struct bpf_link *l = bpf_program__attach_uprobe_opts(prog_of(bt, p), uprobe_pid(bt),
-								     path, (size_t)off, &o);
-		if (!l)
-			return -1;
-		hold_link(bt, p, l);
-		attached++;
-	}
-	if (!attached)
+	if (!ap->usdt_offset || !es ||
+	    elfsyms_vaddr_of_offset(es, ap->usdt_offset) == (uint64_t)-1)
 		return attach_fail(bt, p, a, "Could not find USDT probe %s:%s:%s", path,
 				   ap->ns ? ap->ns : "", ap->func);
+	LIBBPF_OPTS(bpf_uprobe_opts, o, .ref_ctr_offset = (size_t)ap->usdt_sema,
+		    .bpf_cookie = m->cookie);
+	struct bpf_link *l = bpf_program__attach_uprobe_opts(prog_of(bt, p), uprobe_pid(bt),
+							     path, (size_t)ap->usdt_offset, &o);
+	if (!l)
+		return -1;
+	hold_link(bt, p, l);
 	return 0;
 }
 

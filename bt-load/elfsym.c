@@ -1,6 +1,7 @@
 /* elfsym.c - what bt-load needs from ELF files: function symbols (by
- * address for usym/ustack, by name for uprobe attach), the PT_LOAD
- * segments (virtual address <-> file offset) and USDT notes.
+ * address for usym/ustack, by name for uprobe attach) and the PT_LOAD
+ * segments (virtual address <-> file offset).  USDT notes are read by
+ * bt-check, whose attach points carry each site's file offsets.
  *
  * bt-load stays alive while tracing and must stay small, and traced
  * processes map big libraries (libLLVM has ~100k functions with long C++
@@ -34,11 +35,6 @@ struct seg {
 	uint64_t vaddr, off, filesz, memsz;
 };
 
-struct note {
-	uint64_t pc, sem;
-	char *provider, *name;
-};
-
 /* The functions of one symbol table, by address; names stay in the file. */
 struct symtab {
 	const char *path;         /* the file holding the names */
@@ -59,8 +55,6 @@ struct elfsyms {
 	size_t ntabs;
 	struct seg *segs;
 	size_t nsegs;
-	struct note *notes;
-	size_t nnotes;
 	struct elfsyms *next;
 };
 
@@ -120,65 +114,6 @@ static bool index_symtab(struct elfsyms *s, const char *path, int fd, const Elf6
 	qsort(t->syms, t->n, sizeof *t->syms, sym_cmp);
 	s->ntabs++;
 	return true;
-}
-
-static char *dup_cstr(const char *p, size_t max)
-{
-	size_t n = strnlen(p, max);
-	char *r = malloc(n + 1);
-	if (r) {
-		memcpy(r, p, n);
-		r[n] = '\0';
-	}
-	return r;
-}
-
-/* .note.stapsdt: desc = pc, base, semaphore (3 words), provider\0name\0args\0 */
-static void read_notes(struct elfsyms *s, int fd, const Elf64_Shdr *sh, uint64_t base_addr,
-		       bool have_base)
-{
-	if (sh->sh_size > (64u << 20))
-		return;
-	uint8_t *buf = malloc(sh->sh_size);
-	if (!buf || !rd(fd, buf, sh->sh_size, sh->sh_offset)) {
-		free(buf);
-		return;
-	}
-	size_t off = 0;
-	while (off + sizeof(Elf64_Nhdr) <= sh->sh_size) {
-		Elf64_Nhdr nh;
-		memcpy(&nh, buf + off, sizeof nh);
-		size_t name_at = off + sizeof nh;
-		size_t desc_at = name_at + ((nh.n_namesz + 3) & ~3u);
-		size_t next = desc_at + ((nh.n_descsz + 3) & ~3u);
-		if (next > sh->sh_size || desc_at > sh->sh_size)
-			break;
-		off = next;
-		if (nh.n_type != 3 || nh.n_namesz != 8 || memcmp(buf + name_at, "stapsdt", 8) ||
-		    nh.n_descsz < 26)
-			continue;
-		const uint8_t *d = buf + desc_at;
-		uint64_t pc, base, sem;
-		memcpy(&pc, d, 8);
-		memcpy(&base, d + 8, 8);
-		memcpy(&sem, d + 16, 8);
-		const char *prov = (const char *)d + 24;
-		size_t plen = strnlen(prov, nh.n_descsz - 24);
-		if (24 + plen + 1 >= nh.n_descsz)
-			continue;
-		if (have_base) {   /* prelink adjustment */
-			pc += base_addr - base;
-			if (sem)
-				sem += base_addr - base;
-		}
-		struct note *nn = realloc(s->notes, (s->nnotes + 1) * sizeof *nn);
-		if (!nn)
-			break;
-		s->notes = nn;
-		nn[s->nnotes++] = (struct note){ pc, sem, dup_cstr(prov, plen),
-			dup_cstr(prov + plen + 1, nh.n_descsz - 24 - plen - 1) };
-	}
-	free(buf);
 }
 
 /* The ELF header and section headers of fd (*sh malloc'ed, *nsh of them;
@@ -269,9 +204,17 @@ static struct elfsyms *load(const char *path)
 		return NULL;
 	}
 	struct elfsyms *s = calloc(1, sizeof *s);
+	struct seg *segs = calloc(eh.e_phnum + 1u, sizeof *segs);
+	if (!s || !segs) {
+		free(s);
+		free(segs);
+		free(sh);
+		close(fd);
+		return NULL;
+	}
 	s->path = arena_strdup(path);
 	s->pie = eh.e_type == ET_DYN;
-	s->segs = calloc(eh.e_phnum + 1u, sizeof *s->segs);
+	s->segs = segs;
 	for (unsigned i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
 		if (rd(fd, &ph, sizeof ph, eh.e_phoff + i * sizeof ph) && ph.p_type == PT_LOAD)
@@ -284,9 +227,7 @@ static struct elfsyms *load(const char *path)
 		if (shstr && !rd(fd, shstr, sh[eh.e_shstrndx].sh_size, sh[eh.e_shstrndx].sh_offset))
 			shstr[0] = '\0';
 	}
-	int symtab = -1, dynsym = -1, notes = -1, build_id = -1, debuglink = -1;
-	uint64_t base_addr = 0;
-	bool have_base = false;
+	int symtab = -1, dynsym = -1, build_id = -1, debuglink = -1;
 	for (unsigned i = 0; i < nsh; i++) {
 		const char *name = shstr && sh[i].sh_name < sh[eh.e_shstrndx].sh_size
 					   ? shstr + sh[i].sh_name : "";
@@ -294,16 +235,10 @@ static struct elfsyms *load(const char *path)
 			symtab = (int)i;
 		else if (sh[i].sh_type == SHT_DYNSYM && sh[i].sh_link < nsh)
 			dynsym = (int)i;
-		else if (sh[i].sh_type == SHT_NOTE && !strcmp(name, ".note.stapsdt"))
-			notes = (int)i;
 		else if (sh[i].sh_type == SHT_NOTE && !strcmp(name, ".note.gnu.build-id"))
 			build_id = (int)i;
 		else if (!strcmp(name, ".gnu_debuglink"))
 			debuglink = (int)i;
-		else if (!strcmp(name, ".stapsdt.base")) {
-			base_addr = sh[i].sh_addr;
-			have_base = true;
-		}
 	}
 	if (symtab >= 0)
 		index_symtab(s, s->path, fd, &sh[symtab], &sh[sh[symtab].sh_link]);
@@ -312,8 +247,6 @@ static struct elfsyms *load(const char *path)
 	if (symtab < 0 && (build_id >= 0 || debuglink >= 0))
 		index_debug_file(s, fd, build_id >= 0 ? &sh[build_id] : NULL,
 				 debuglink >= 0 ? &sh[debuglink] : NULL);
-	if (notes >= 0)
-		read_notes(s, fd, &sh[notes], base_addr, have_base);
 	free(shstr);
 	free(sh);
 	close(fd);
@@ -478,20 +411,4 @@ uint64_t elfsyms_vaddr_of_offset(struct elfsyms *s, uint64_t off)
 bool elfsyms_is_pie(struct elfsyms *s)
 {
 	return s && s->pie;
-}
-
-int elfsyms_usdt(struct elfsyms *s, const char *provider, const char *name,
-		 struct usdt_loc *locs, int max)
-{
-	int n = 0;
-	for (size_t i = 0; s && i < s->nnotes; i++) {
-		const struct note *t = &s->notes[i];
-		if (!t->provider || !t->name || (provider && *provider && strcmp(t->provider, provider)) ||
-		    strcmp(t->name, name))
-			continue;
-		if (n < max)
-			locs[n] = (struct usdt_loc){ t->pc, t->sem };
-		n++;
-	}
-	return n;
 }

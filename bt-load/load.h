@@ -263,12 +263,6 @@ uint64_t elfsyms_vaddr_of_offset(struct elfsyms *s, uint64_t off);
 /* Up to n bytes of the file at virtual address vaddr; bytes read, or -1. */
 ssize_t elfsyms_read(struct elfsyms *s, uint64_t vaddr, void *buf, size_t n);
 bool elfsyms_is_pie(struct elfsyms *s);
-/* USDT notes: find provider:name; idx-th location (pc==want when want!=0). */
-struct usdt_loc {
-	uint64_t pc, semaphore;   /* ELF virtual addresses; semaphore 0 if none */
-};
-int elfsyms_usdt(struct elfsyms *s, const char *provider, const char *name,
-		 struct usdt_loc *locs, int max);
 
 /* ---- child.c ---- */
 int child_spawn(struct bt *bt);              /* fork, stopped until child_release */

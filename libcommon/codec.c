@@ -215,7 +215,7 @@ static void write_type(struct codec_enc *e, msgpack_packer *pk, struct type *t)
 
 void enc_attach_point(msgpack_packer *pk, const struct attach_point *ap)
 {
-	bool usdt = ap->usdt_args != NULL;
+	bool usdt = ap->usdt_args != NULL || ap->usdt_offset;
 	msgpack_pack_map(pk, usdt ? 20 : 16);
 	mp_kv_str(pk, "provider", probe_type_name(ap->provider));
 	mp_kv_str(pk, "raw", ap->raw);

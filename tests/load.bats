@@ -279,9 +279,16 @@ fmt() { "$BT/bt-fmt" "$@"; }
 	no_leak
 }
 
+# usdt_site BINARY PROVIDER PROBE: "usdt_offset=N usdt_sema=N" of the
+# probe's first site, as bt-check finds them (tests/tools/sys_query.c)
+usdt_site() {
+	"$BT/tests/sys_query" expand "usdt:$1:$2:$3" | head -1 |
+		sed -E 's/.* offset=([0-9]+) sema=([0-9]+) .*/usdt_offset=\1 usdt_sema=\2/'
+}
+
 @test "usdt with a semaphore: the semaphore is raised while attached" {
 	mk usdt <<-EOF
-	probe usdt usdt_msg usdt:$TP/usdt_semaphore_test:tracetest:testprobe target=$TP/usdt_semaphore_test ns=tracetest func=testprobe
+	probe usdt usdt_msg usdt:$TP/usdt_semaphore_test:tracetest:testprobe target=$TP/usdt_semaphore_test ns=tracetest func=testprobe $(usdt_site "$TP/usdt_semaphore_test" tracetest testprobe)
 	probe interval exit_1 interval:ms:200 target=ms freq=200
 	EOF
 	run bash -c "$BT/bt-load -c $TP/usdt_semaphore_test $LT/usdt.obj | $BT/bt-fmt"
@@ -291,12 +298,23 @@ fmt() { "$BT/bt-fmt" "$@"; }
 	no_leak
 }
 
+@test "usdt: the site is the attach point's offset; one outside the binary's segments is refused" {
+	mk usdtbad <<-EOF
+	probe usdt usdt_msg usdt:$TP/usdt_semaphore_test:tracetest:testprobe target=$TP/usdt_semaphore_test ns=tracetest func=testprobe usdt_offset=99999999
+	probe interval exit_1 interval:ms:200 target=ms freq=200
+	EOF
+	run bash -c "set -o pipefail; $BT/bt-load -c $TP/usdt_semaphore_test $LT/usdtbad.obj | $BT/bt-fmt"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"ERROR: Could not find USDT probe $TP/usdt_semaphore_test:tracetest:testprobe"* ]]
+	no_leak
+}
+
 @test "usdt with -p on a running process" {
 	"$TP/usdt_semaphore_test" > /dev/null &
 	local pid=$!
 	sleep 0.2
 	mk usdtp <<-EOF
-	probe usdt usdt_msg usdt:$TP/usdt_semaphore_test:tracetest:testprobe target=$TP/usdt_semaphore_test ns=tracetest func=testprobe
+	probe usdt usdt_msg usdt:$TP/usdt_semaphore_test:tracetest:testprobe target=$TP/usdt_semaphore_test ns=tracetest func=testprobe $(usdt_site "$TP/usdt_semaphore_test" tracetest testprobe)
 	probe interval exit_1 interval:ms:200 target=ms freq=200
 	EOF
 	run bash -c "$BT/bt-load -p $pid $LT/usdtp.obj | $BT/bt-fmt"

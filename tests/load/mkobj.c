@@ -11,6 +11,7 @@
  *   probe TYPE PROG NAME [AP...]      first attach point; AP = key=value with keys
  *   attach NAME [AP...]               target func ns freq address func_offset len
  *                                     mode arg_num pin cookie need_expansion
+ *                                     usdt_offset usdt_sema
  *   printf|system|cat SIZE FMT [TYPE@OFF...]   FMT: \n and \s (space) escapes
  *   time FMT
  *   cgroup_filter FILTER
@@ -83,6 +84,8 @@ static void set_ap(struct attach_point *ap, uint64_t *cookie, char *kv)
 	else if (!strcmp(kv, "freq")) ap->freq = strtoull(v, NULL, 0);
 	else if (!strcmp(kv, "address")) ap->address = strtoull(v, NULL, 0);
 	else if (!strcmp(kv, "func_offset")) ap->func_offset = strtoull(v, NULL, 0);
+	else if (!strcmp(kv, "usdt_offset")) ap->usdt_offset = strtoull(v, NULL, 0);
+	else if (!strcmp(kv, "usdt_sema")) ap->usdt_sema = strtoull(v, NULL, 0);
 	else if (!strcmp(kv, "len")) ap->len = strtoull(v, NULL, 0);
 	else if (!strcmp(kv, "arg_num")) ap->arg_num = atoi(v);
 	else if (!strcmp(kv, "cookie")) *cookie = strtoull(v, NULL, 0);
