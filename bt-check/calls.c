@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "check.h"
-#include "clone.h"
 
 #define PTM(t) (1u << (t))
 
@@ -34,8 +33,7 @@ struct call {
 typedef void (*call_fn)(struct call *k);
 
 struct func_row {
-	enum func id;
-	int min, max;          /* max < 0: 128 */
+	enum func id;          /* argument counts: func_min_args/func_max_args */
 	enum assign_rule assign;
 	bool unsafe;
 	unsigned allowed;      /* probe types (0: all), generic message */
@@ -983,54 +981,54 @@ static void fn_skboutput(struct call *k)
 #define UADDR_PROBES (PTM(PT_UPROBE) | PTM(PT_URETPROBE) | PTM(PT_USDT))
 
 static const struct func_row funcs[] = {
-	{ F_COUNT, 0, 0, A_MAP, false, 0, fn_count },
-	{ F_SUM, 1, 1, A_MAP, false, 0, fn_sum_min_max },
-	{ F_MIN, 1, 1, A_MAP, false, 0, fn_sum_min_max },
-	{ F_MAX, 1, 1, A_MAP, false, 0, fn_sum_min_max },
-	{ F_AVG, 1, 1, A_MAP, false, 0, fn_sum_min_max },
-	{ F_STATS, 1, 1, A_MAP, false, 0, fn_sum_min_max },
-	{ F_HIST, 1, 2, A_MAP, false, 0, fn_hist },
-	{ F_LHIST, 4, 4, A_MAP, false, 0, fn_lhist },
-	{ F_DELETE, 1, 1, A_NONE, false, 0, fn_delete },
-	{ F_CLEAR, 1, 1, A_NONE, false, 0, fn_clear_zero },
-	{ F_ZERO, 1, 1, A_NONE, false, 0, fn_clear_zero },
-	{ F_LEN, 1, 1, A_ANY, false, 0, fn_len },
-	{ F_PRINT, 1, 3, A_NONE, false, 0, fn_print },
-	{ F_PRINTF, 1, 128, A_NONE, false, 0, fn_format },
-	{ F_SYSTEM, 1, 128, A_NONE, true, 0, fn_format },
-	{ F_CAT, 1, 128, A_NONE, false, 0, fn_format },
-	{ F_DEBUGF, 1, 128, A_NONE, false, 0, fn_format },
-	{ F_EXIT, 0, 0, A_NONE, false, 0, fn_exit },
-	{ F_TIME, 0, 1, A_NONE, false, 0, fn_time },
-	{ F_JOIN, 1, 2, A_NONE, false, 0, fn_join },
-	{ F_STR, 1, 2, A_ANY, false, 0, fn_str },
-	{ F_BUF, 1, 2, A_ANY, false, 0, fn_buf },
-	{ F_KSYM, 1, 1, A_ANY, false, 0, fn_sym },
-	{ F_USYM, 1, 1, A_ANY, false, 0, fn_sym },
-	{ F_KPTR, 1, 1, A_ANY, false, 0, fn_kptr },
-	{ F_UPTR, 1, 1, A_ANY, false, 0, fn_kptr },
-	{ F_KADDR, 1, 1, A_ANY, false, 0, fn_kaddr },
-	{ F_UADDR, 1, 1, A_ANY, false, UADDR_PROBES, fn_uaddr },
-	{ F_CGROUPID, 1, 1, A_ANY, false, 0, fn_cgroupid },
-	{ F_REG, 1, 1, A_ANY, false, REG_PROBES, fn_reg },
-	{ F_NTOP, 1, 2, A_ANY, false, 0, fn_ntop },
-	{ F_PTON, 1, 1, A_ANY, false, 0, fn_pton },
-	{ F_MACADDR, 1, 1, A_ANY, false, 0, fn_macaddr },
-	{ F_BSWAP, 1, 1, A_ANY, false, 0, fn_bswap },
-	{ F_CGROUP_PATH, 1, 2, A_ANY, false, 0, fn_cgroup_path },
-	{ F_STRFTIME, 2, 2, A_ANY, false, 0, fn_strftime },
-	{ F_STRNCMP, 3, 3, A_ANY, false, 0, fn_strncmp },
-	{ F_STRCONTAINS, 2, 2, A_ANY, false, 0, fn_strcontains },
-	{ F_STRERROR, 1, 1, A_ANY, false, 0, fn_strerror },
-	{ F_PATH, 1, 1, A_ANY, false, 0, fn_path },
-	{ F_NSECS, 0, 1, A_ANY, false, 0, fn_nsecs },
-	{ F_KSTACK, 0, 2, A_ANY, false, 0, fn_stack },
-	{ F_USTACK, 0, 2, A_ANY, false, 0, fn_stack },
-	{ F_SIGNAL, 1, 1, A_NONE, true, SIGNAL_PROBES, fn_signal },
-	{ F_OVERRIDE, 1, 1, A_NONE, true, 0, fn_override },
-	{ F_UNWATCH, 1, 1, A_NONE, false, 0, fn_unwatch },
-	{ F_SKBOUTPUT, 4, 4, A_VAR, false, 0, fn_skboutput },
-	{ F_NONE, 0, 0, A_ANY, false, 0, fn_none },
+	{ F_COUNT, A_MAP, false, 0, fn_count },
+	{ F_SUM, A_MAP, false, 0, fn_sum_min_max },
+	{ F_MIN, A_MAP, false, 0, fn_sum_min_max },
+	{ F_MAX, A_MAP, false, 0, fn_sum_min_max },
+	{ F_AVG, A_MAP, false, 0, fn_sum_min_max },
+	{ F_STATS, A_MAP, false, 0, fn_sum_min_max },
+	{ F_HIST, A_MAP, false, 0, fn_hist },
+	{ F_LHIST, A_MAP, false, 0, fn_lhist },
+	{ F_DELETE, A_NONE, false, 0, fn_delete },
+	{ F_CLEAR, A_NONE, false, 0, fn_clear_zero },
+	{ F_ZERO, A_NONE, false, 0, fn_clear_zero },
+	{ F_LEN, A_ANY, false, 0, fn_len },
+	{ F_PRINT, A_NONE, false, 0, fn_print },
+	{ F_PRINTF, A_NONE, false, 0, fn_format },
+	{ F_SYSTEM, A_NONE, true, 0, fn_format },
+	{ F_CAT, A_NONE, false, 0, fn_format },
+	{ F_DEBUGF, A_NONE, false, 0, fn_format },
+	{ F_EXIT, A_NONE, false, 0, fn_exit },
+	{ F_TIME, A_NONE, false, 0, fn_time },
+	{ F_JOIN, A_NONE, false, 0, fn_join },
+	{ F_STR, A_ANY, false, 0, fn_str },
+	{ F_BUF, A_ANY, false, 0, fn_buf },
+	{ F_KSYM, A_ANY, false, 0, fn_sym },
+	{ F_USYM, A_ANY, false, 0, fn_sym },
+	{ F_KPTR, A_ANY, false, 0, fn_kptr },
+	{ F_UPTR, A_ANY, false, 0, fn_kptr },
+	{ F_KADDR, A_ANY, false, 0, fn_kaddr },
+	{ F_UADDR, A_ANY, false, UADDR_PROBES, fn_uaddr },
+	{ F_CGROUPID, A_ANY, false, 0, fn_cgroupid },
+	{ F_REG, A_ANY, false, REG_PROBES, fn_reg },
+	{ F_NTOP, A_ANY, false, 0, fn_ntop },
+	{ F_PTON, A_ANY, false, 0, fn_pton },
+	{ F_MACADDR, A_ANY, false, 0, fn_macaddr },
+	{ F_BSWAP, A_ANY, false, 0, fn_bswap },
+	{ F_CGROUP_PATH, A_ANY, false, 0, fn_cgroup_path },
+	{ F_STRFTIME, A_ANY, false, 0, fn_strftime },
+	{ F_STRNCMP, A_ANY, false, 0, fn_strncmp },
+	{ F_STRCONTAINS, A_ANY, false, 0, fn_strcontains },
+	{ F_STRERROR, A_ANY, false, 0, fn_strerror },
+	{ F_PATH, A_ANY, false, 0, fn_path },
+	{ F_NSECS, A_ANY, false, 0, fn_nsecs },
+	{ F_KSTACK, A_ANY, false, 0, fn_stack },
+	{ F_USTACK, A_ANY, false, 0, fn_stack },
+	{ F_SIGNAL, A_NONE, true, SIGNAL_PROBES, fn_signal },
+	{ F_OVERRIDE, A_NONE, true, 0, fn_override },
+	{ F_UNWATCH, A_NONE, false, 0, fn_unwatch },
+	{ F_SKBOUTPUT, A_VAR, false, 0, fn_skboutput },
+	{ F_NONE, A_ANY, false, 0, fn_none },
 };
 
 static const struct func_row *func_row(enum func f)
@@ -1098,8 +1096,8 @@ void visit_call(struct check *c, struct node *n, enum call_ctx ctx, struct node 
 	struct call k = { c, n, ctx, map, n->args.n, n->args.v };
 	if (!check_assignment(&k, row->assign))
 		return;
-	bool ok = row->min == row->max ? check_nargs(&k, (size_t)row->min)
-				       : check_varargs(&k, (size_t)row->min, (size_t)row->max);
+	size_t min = func_min_args(row->id), max = func_max_args(row->id);
+	bool ok = min == max ? check_nargs(&k, min) : check_varargs(&k, min, max);
 	if (!ok)
 		return;
 	/* An argument whose type is not known yet (a map typed later in

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "check.h"
-#include "clone.h"
 
 enum cfg_type { C_INT, C_BOOL, C_STRING, C_STACK_MODE };
 

@@ -5,7 +5,6 @@
 #include <stdio.h>
 
 #include "ast_print.h"
-#include "clone.h"
 #include "dump.h"
 
 static void swap_one(struct check *c, size_t i)

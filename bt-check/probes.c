@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "check.h"
-#include "clone.h"
 
 static bool wildcard(const char *s)
 {

@@ -97,8 +97,13 @@ static bool walk(struct vstate *v, struct node *n, int depth)
 	/* no pre-set types or ids in an ast */
 	n->type = NULL;
 	n->id = n->id2 = 0;
+	const char *shape = node_shape_error(n);
+	NEED(!shape, shape);
 	switch (n->kind) {
 	case N_INT: case N_PARAMCOUNT: case N_PARAM:
+	case N_BINOP: case N_UNOP: case N_TERNARY: case N_INDEX:
+	case N_EXPR_STMT: case N_ASSIGN_MAP: case N_ASSIGN_VAR:
+	case N_IF: case N_WHILE: case N_JUMP: case N_PREDICATE:
 		break;
 	case N_STR:
 		if (!n->str)
@@ -119,54 +124,20 @@ static bool walk(struct vstate *v, struct node *n, int depth)
 	case N_OFFSETOF:
 		NEED((n->ty_arg || is_expr(n->a)) && n->str, "offsetof without operands");
 		break;
-	case N_BINOP:
-		NEED(is_expr(n->a) && is_expr(n->b) && n->op >= OP_EQ && n->op <= OP_BXOR,
-		     "malformed binary operation");
-		break;
-	case N_UNOP:
-		NEED(is_expr(n->a) && n->op >= OP_LNOT && n->op <= OP_DEC,
-		     "malformed unary operation");
-		break;
-	case N_TERNARY:
-		NEED(is_expr(n->a) && is_expr(n->b) && is_expr(n->c), "malformed ternary");
-		break;
 	case N_FIELD:
-		NEED(is_expr(n->a) && (n->str || (n->flags & NF_TUPLE_INDEX)),
-		     "malformed field access");
-		break;
-	case N_INDEX:
-		NEED(is_expr(n->a) && is_expr(n->b), "malformed index");
+		NEED(n->str || (n->flags & NF_TUPLE_INDEX), "malformed field access");
 		break;
 	case N_CAST:
-		NEED(is_expr(n->a) && n->ty_arg, "malformed cast");
+		NEED(n->ty_arg, "malformed cast");
 		break;
 	case N_TUPLE:
 		NEED(n->args.n >= 1, "empty tuple");
 		break;
-	case N_EXPR_STMT:
-		NEED(is_expr(n->a), "malformed expression statement");
-		break;
-	case N_ASSIGN_MAP:
-		NEED(n->a && n->a->kind == N_MAP && is_expr(n->b), "malformed map assignment");
-		break;
-	case N_ASSIGN_VAR:
-		NEED(n->a && n->a->kind == N_VAR && is_expr(n->b),
-		     "malformed variable assignment");
-		break;
 	case N_ASSIGN_CONFIG:
 		NEED(n->str && is_expr(n->b), "malformed config assignment");
 		break;
-	case N_IF: case N_WHILE:
-		NEED(is_expr(n->c), "condition missing");
-		break;
 	case N_UNROLL:
 		NEED(is_expr(n->a), "unroll count missing");
-		break;
-	case N_JUMP:
-		NEED(n->op >= JUMP_RETURN && n->op <= JUMP_CONTINUE, "malformed jump");
-		break;
-	case N_PREDICATE:
-		NEED(is_expr(n->a), "empty predicate");
 		break;
 	case N_ATTACH_POINT:
 		NEED(n->ap || n->str, "attach point without text");

@@ -37,24 +37,6 @@ static bool is_expr(enum node_kind k)
 	return k >= N_INT && k <= N_TUPLE && k != N_STACK_MODE && k != N_IDENT;
 }
 
-/* Fewest arguments each function is lowered with. */
-static size_t min_args(enum func f)
-{
-	switch (f) {
-	case F_COUNT: case F_EXIT: case F_TIME: case F_KSTACK: case F_USTACK:
-	case F_NSECS:
-		return 0;
-	case F_STRNCMP:
-		return 3;
-	case F_LHIST: case F_SKBOUTPUT:
-		return 4;
-	case F_STRCONTAINS: case F_STRFTIME:
-		return 2;
-	default:
-		return 1;
-	}
-}
-
 /* Byte strings are built in BPF memory, and LLVM's DAG combiner takes
  * minutes on absurd ones (fuzz: crashes/bt-codegen-3.bin): a value over
  * MAX_STRING_SIZE is refused.  A format string (the first argument of
@@ -112,58 +94,28 @@ static void check_node(struct vstate *v, const struct node *n)
 		bad(v, n, "no type");
 		return;
 	}
+	const char *shape = node_shape_error(n);
+	if (shape) {
+		bad(v, n, shape);
+		return;
+	}
 	switch (n->kind) {
-	case N_BINOP:
-		if (!n->a || !n->b || n->op < OP_EQ || n->op > OP_BXOR)
-			bad(v, n, "operands");
-		break;
-	case N_UNOP:
-		if (!n->a || n->op < OP_LNOT || n->op > OP_DEC)
-			bad(v, n, "operand");
-		break;
-	case N_TERNARY:
-		if (!n->a || !n->b || !n->c)
-			bad(v, n, "operands");
-		break;
 	case N_FIELD:
-		if (!n->a || !n->a->type)
+		if (!n->a->type)
 			bad(v, n, "record");
 		break;
 	case N_INDEX:
-		if (!n->a || !n->b || !n->a->type || !n->b->type)
+		if (!n->a->type || !n->b->type)
 			bad(v, n, "operands");
-		break;
-	case N_CAST:
-	case N_EXPR_STMT:
-	case N_PREDICATE:
-		if (!n->a)
-			bad(v, n, "operand");
-		break;
-	case N_ASSIGN_MAP:
-		if (!n->a || n->a->kind != N_MAP || !n->b)
-			bad(v, n, "operands");
-		break;
-	case N_ASSIGN_VAR:
-		if (!n->a || n->a->kind != N_VAR || !n->b)
-			bad(v, n, "operands");
-		break;
-	case N_IF:
-	case N_WHILE:
-		if (!n->c)
-			bad(v, n, "condition");
 		break;
 	case N_UNROLL:
 		if (n->num < 0 || n->num > 1000)
 			bad(v, n, "count");
 		break;
-	case N_JUMP:
-		if (n->op < JUMP_RETURN || n->op > JUMP_CONTINUE)
-			bad(v, n, "jump");
-		break;
 	case N_CALL:
 		if (n->id <= F_NONE || n->id >= F__COUNT)
 			bad(v, n, "unknown function");
-		else if (n->args.n < min_args((enum func)n->id))
+		else if (n->args.n < func_min_args((enum func)n->id))
 			bad(v, n, "too few arguments");
 		break;
 	case N_BUILTIN:

@@ -18,25 +18,61 @@ static const char *builtins[B__COUNT] = {
 	"sarg6", "sarg7", "sarg8", "sarg9",
 };
 
-static const char *funcs[F__COUNT] = {
-	[F_AVG] = "avg", [F_BUF] = "buf", [F_CAT] = "cat",
-	[F_CGROUPID] = "cgroupid", [F_CLEAR] = "clear", [F_COUNT] = "count",
-	[F_DELETE] = "delete", [F_EXIT] = "exit", [F_HIST] = "hist",
-	[F_JOIN] = "join", [F_KADDR] = "kaddr", [F_KPTR] = "kptr",
-	[F_KSYM] = "ksym", [F_LEN] = "len", [F_LHIST] = "lhist",
-	[F_MACADDR] = "macaddr", [F_MAX] = "max", [F_MIN] = "min",
-	[F_NTOP] = "ntop", [F_OVERRIDE] = "override", [F_PRINT] = "print",
-	[F_PRINTF] = "printf", [F_CGROUP_PATH] = "cgroup_path", [F_REG] = "reg",
-	[F_SIGNAL] = "signal", [F_STATS] = "stats", [F_STR] = "str",
-	[F_STRERROR] = "strerror", [F_STRFTIME] = "strftime",
-	[F_STRNCMP] = "strncmp", [F_STRCONTAINS] = "strcontains",
-	[F_SUM] = "sum", [F_SYSTEM] = "system", [F_TIME] = "time",
-	[F_UADDR] = "uaddr", [F_UPTR] = "uptr", [F_USYM] = "usym",
-	[F_ZERO] = "zero", [F_PATH] = "path", [F_UNWATCH] = "unwatch",
-	[F_BSWAP] = "bswap", [F_SKBOUTPUT] = "skboutput", [F_PTON] = "pton",
-	[F_DEBUGF] = "debugf", [F_KSTACK] = "kstack", [F_USTACK] = "ustack",
-	[F_NSECS] = "nsecs",
+/* Every function's name and how many arguments it takes (bpftrace's
+ * counts; printf-like functions take up to MAX_CALL_ARGS). */
+static const struct {
+	const char *name;
+	unsigned char min_args, max_args;
+} funcs[F__COUNT] = {
+	[F_AVG] = { "avg", 1, 1 },
+	[F_BUF] = { "buf", 1, 2 },
+	[F_CAT] = { "cat", 1, MAX_CALL_ARGS },
+	[F_CGROUPID] = { "cgroupid", 1, 1 },
+	[F_CLEAR] = { "clear", 1, 1 },
+	[F_COUNT] = { "count", 0, 0 },
+	[F_DELETE] = { "delete", 1, 1 },
+	[F_EXIT] = { "exit", 0, 0 },
+	[F_HIST] = { "hist", 1, 2 },
+	[F_JOIN] = { "join", 1, 2 },
+	[F_KADDR] = { "kaddr", 1, 1 },
+	[F_KPTR] = { "kptr", 1, 1 },
+	[F_KSYM] = { "ksym", 1, 1 },
+	[F_LEN] = { "len", 1, 1 },
+	[F_LHIST] = { "lhist", 4, 4 },
+	[F_MACADDR] = { "macaddr", 1, 1 },
+	[F_MAX] = { "max", 1, 1 },
+	[F_MIN] = { "min", 1, 1 },
+	[F_NTOP] = { "ntop", 1, 2 },
+	[F_OVERRIDE] = { "override", 1, 1 },
+	[F_PRINT] = { "print", 1, 3 },
+	[F_PRINTF] = { "printf", 1, MAX_CALL_ARGS },
+	[F_CGROUP_PATH] = { "cgroup_path", 1, 2 },
+	[F_REG] = { "reg", 1, 1 },
+	[F_SIGNAL] = { "signal", 1, 1 },
+	[F_STATS] = { "stats", 1, 1 },
+	[F_STR] = { "str", 1, 2 },
+	[F_STRERROR] = { "strerror", 1, 1 },
+	[F_STRFTIME] = { "strftime", 2, 2 },
+	[F_STRNCMP] = { "strncmp", 3, 3 },
+	[F_STRCONTAINS] = { "strcontains", 2, 2 },
+	[F_SUM] = { "sum", 1, 1 },
+	[F_SYSTEM] = { "system", 1, MAX_CALL_ARGS },
+	[F_TIME] = { "time", 0, 1 },
+	[F_UADDR] = { "uaddr", 1, 1 },
+	[F_UPTR] = { "uptr", 1, 1 },
+	[F_USYM] = { "usym", 1, 1 },
+	[F_ZERO] = { "zero", 1, 1 },
+	[F_PATH] = { "path", 1, 1 },
+	[F_UNWATCH] = { "unwatch", 1, 1 },
+	[F_BSWAP] = { "bswap", 1, 1 },
+	[F_SKBOUTPUT] = { "skboutput", 4, 4 },
+	[F_PTON] = { "pton", 1, 1 },
+	[F_DEBUGF] = { "debugf", 1, MAX_CALL_ARGS },
+	[F_KSTACK] = { "kstack", 0, 2 },
+	[F_USTACK] = { "ustack", 0, 2 },
+	[F_NSECS] = { "nsecs", 0, 1 },
 };
+
 
 enum builtin builtin_lookup(const char *name)
 {
@@ -54,12 +90,22 @@ const char *builtin_name(enum builtin b)
 enum func func_lookup(const char *name)
 {
 	for (int i = 1; i < F__COUNT; i++)
-		if (funcs[i] && strcmp(funcs[i], name) == 0)
+		if (funcs[i].name && strcmp(funcs[i].name, name) == 0)
 			return (enum func)i;
 	return F_NONE;
 }
 
 const char *func_name(enum func f)
 {
-	return (unsigned)f < F__COUNT && funcs[f] ? funcs[f] : "?";
+	return (unsigned)f < F__COUNT && funcs[f].name ? funcs[f].name : "?";
+}
+
+unsigned func_min_args(enum func f)
+{
+	return (unsigned)f < F__COUNT ? funcs[f].min_args : 0;
+}
+
+unsigned func_max_args(enum func f)
+{
+	return (unsigned)f < F__COUNT ? funcs[f].max_args : 0;
 }

@@ -1,7 +1,16 @@
-/* names.h - builtin variables and functions of the language, by id.
+/* names.h - builtin variables and functions of the language, by id, with
+ * each function's argument counts.
  *
  * bt-check resolves N_BUILTIN/N_CALL names to these ids (node->id) so later
- * stages never compare strings.  Adding one: an enum value and a table row.
+ * stages never compare strings.
+ *
+ * Adding a builtin: its B_ value and name here (names.c); bt-parse/lexer.l
+ * if the lexer must know the word; its type in bt-check/expr.c
+ * (visit_builtin); its value in bt-codegen/builtins.c.
+ * Adding a function: its F_ value here, its name and argument counts in
+ * names.c; the lexer's call list in bt-parse/lexer.l; its row and checks in
+ * bt-check/calls.c (funcs[]); its lowering in bt-codegen/calls.c (cg_call);
+ * an ir example and the man page entry if it has one (man/bpftrace.8).
  */
 #ifndef BT_NAMES_H
 #define BT_NAMES_H
@@ -33,5 +42,12 @@ enum builtin builtin_lookup(const char *name);
 const char *builtin_name(enum builtin b);
 enum func func_lookup(const char *name);
 const char *func_name(enum func f);
+
+/* The most arguments a printf-like function takes (format included). */
+#define MAX_CALL_ARGS 128
+/* How many arguments f takes: at least func_min_args, at most
+ * func_max_args. */
+unsigned func_min_args(enum func f);
+unsigned func_max_args(enum func f);
 
 #endif

@@ -126,3 +126,84 @@ const char *probe_name(const struct node *probe)
 	}
 	return s;
 }
+
+static void walk_list(nodevec *v, node_fn fn, void *arg)
+{
+	for (size_t i = 0; i < v->n; i++)
+		node_walk(v->v[i], fn, arg);
+}
+
+void node_walk(struct node *n, node_fn fn, void *arg)
+{
+	if (!n)
+		return;
+	fn(n, arg);
+	node_walk(n->a, fn, arg);
+	node_walk(n->b, fn, arg);
+	node_walk(n->c, fn, arg);
+	walk_list(&n->args, fn, arg);
+	walk_list(&n->body, fn, arg);
+	walk_list(&n->orelse, fn, arg);
+}
+
+static bool is_expr(const struct node *n)
+{
+	return n && n->kind <= N_TUPLE;
+}
+
+const char *node_shape_error(const struct node *n)
+{
+	switch (n->kind) {
+	case N_BINOP:
+		if (!is_expr(n->a) || !is_expr(n->b) || n->op < OP_EQ || n->op > OP_BXOR)
+			return "malformed binary operation";
+		break;
+	case N_UNOP:
+		if (!is_expr(n->a) || n->op < OP_LNOT || n->op > OP_DEC)
+			return "malformed unary operation";
+		break;
+	case N_TERNARY:
+		if (!is_expr(n->a) || !is_expr(n->b) || !is_expr(n->c))
+			return "malformed ternary";
+		break;
+	case N_FIELD:
+		if (!is_expr(n->a))
+			return "malformed field access";
+		break;
+	case N_INDEX:
+		if (!is_expr(n->a) || !is_expr(n->b))
+			return "malformed index";
+		break;
+	case N_CAST:
+		if (!is_expr(n->a))
+			return "malformed cast";
+		break;
+	case N_EXPR_STMT:
+		if (!is_expr(n->a))
+			return "malformed expression statement";
+		break;
+	case N_PREDICATE:
+		if (!is_expr(n->a))
+			return "empty predicate";
+		break;
+	case N_ASSIGN_MAP:
+		if (!n->a || n->a->kind != N_MAP || !is_expr(n->b))
+			return "malformed map assignment";
+		break;
+	case N_ASSIGN_VAR:
+		if (!n->a || n->a->kind != N_VAR || !is_expr(n->b))
+			return "malformed variable assignment";
+		break;
+	case N_IF: case N_WHILE:
+		if (!is_expr(n->c))
+			return "condition missing";
+		break;
+	case N_JUMP:
+		if (n->op < JUMP_RETURN || n->op > JUMP_CONTINUE)
+			return "malformed jump";
+		break;
+	default:
+		break;
+	}
+	return NULL;
+}

@@ -114,6 +114,16 @@ struct node *node_unop(enum op op, struct node *a, bool postfix, struct loc loc)
 struct node *node_clone(const struct node *n);
 
 const char *node_kind_name(enum node_kind k);
+
+/* Pre-order visit of every node of a subtree. */
+typedef void (*node_fn)(struct node *n, void *arg);
+void node_walk(struct node *n, node_fn fn, void *arg);
+
+/* The children a node of its kind must have (what bt-check's ast check
+ * and bt-codegen's ir check both rely on): NULL if n has them, else what
+ * is wrong ("malformed binary operation", ...).  Operators must be of the
+ * node's family; statements' and probes' lists are not looked at. */
+const char *node_shape_error(const struct node *n);
 /* Operator spelling as bpftrace prints it ("==", "dereference", "return"). */
 const char *op_str(enum op op);
 bool op_is_comparison(enum op op);
