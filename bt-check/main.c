@@ -19,6 +19,7 @@
 #include "codec.h"
 #include "dump.h"
 #include "mp.h"
+#include "tool.h"
 #include "validate.h"
 
 extern char **environ;
@@ -46,14 +47,6 @@ static void usage(FILE *out)
 	      "    -h, --help       this help\n", out);
 }
 
-static int fail(const char *fmt, const char *a)
-{
-	fprintf(stderr, "bt-check: ERROR: ");
-	fprintf(stderr, fmt, a);
-	fputc('\n', stderr);
-	return 1;
-}
-
 /* Positional parameters ($1...) travel in the program record. */
 static void read_params(struct mp_err *e, const msgpack_object *rec,
 			const char ***params, int *nparams)
@@ -75,7 +68,7 @@ static struct node *read_ast(int fd, struct source *src, const char ***params,
 	struct mp_in in;
 	const msgpack_object *h = mp_in_open(&in, fd, "ast", src);
 	if (!h) {
-		fail("%s", in.errmsg);
+		tool_fail("%s", in.errmsg);
 		return NULL;
 	}
 	struct mp_err e = { 0 };
@@ -100,22 +93,22 @@ static struct node *read_ast(int fd, struct source *src, const char ***params,
 		read_params(&e, rec, params, nparams);
 	}
 	if (in.errmsg[0]) {
-		fail("%s", in.errmsg);
+		tool_fail("%s", in.errmsg);
 		mp_in_close(&in);
 		return NULL;
 	}
 	mp_in_close(&in);
 	if (e.set) {
-		fail("bad ast stream: %s", e.msg);
+		tool_fail("bad ast stream: %s", e.msg);
 		return NULL;
 	}
 	if (!root) {
-		fail("%s", "ast stream has no program record");
+		tool_fail("ast stream has no program record");
 		return NULL;
 	}
 	const char *why = validate_tree(root);
 	if (why) {
-		fail("bad ast stream: %s", why);
+		tool_fail("bad ast stream: %s", why);
 		return NULL;
 	}
 	return root;
@@ -169,13 +162,13 @@ static int do_list(struct check_opts *o, const char *pattern, struct diags *d)
 {
 	struct sys *s = sys_open(o->sysroot, o->snapshot, o->pid);
 	if (!s)
-		return fail("%s", "cannot open the system description");
+		return tool_fail("cannot open the system description");
 	int rc = sys_list(s, pattern ? pattern : "", o->verbose, stdout, d);
 	struct source src = { "stdin", pattern ? pattern : "" };
 	diag_render_all(stderr, &src, d);
 	sys_close(s);
 	if (fflush(stdout) != 0)
-		return fail("%s", "cannot write the listing");
+		return tool_fail("cannot write the listing");
 	return rc != 0 || d->errors ? 1 : 0;
 }
 
@@ -198,6 +191,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
+	tool_init("bt-check");
 	struct check_opts o = { 0 };
 	const char *out_file = NULL;
 	int c;
@@ -227,7 +221,7 @@ int main(int argc, char **argv)
 			char *end;
 			long p = strtol(optarg, &end, 10);
 			if (*optarg == 0 || *end || p <= 0 || p > 4194304)
-				return fail("invalid --pid value '%s'", optarg);
+				return tool_fail("invalid --pid value '%s'", optarg);
 			o.pid = (int)p;
 			break;
 		}
@@ -242,43 +236,33 @@ int main(int argc, char **argv)
 		case OPT_LIST: o.listing = true; break;
 		case OPT_DUMP: o.dump = true; break;
 		default:
-			fprintf(stderr, "bt-check: ERROR: unknown or incomplete option '%s'\n",
-				argv[optind - 1]);
+			tool_fail("unknown or incomplete option '%s'", argv[optind - 1]);
 			usage(stderr);
 			return 1;
 		}
 	}
 	if (o.helper_check > 2)
-		return fail("%s", "-k may be given at most twice");
+		return tool_fail("-k may be given at most twice");
 	if (o.sysroot) {
 		struct stat st;
-		if (stat(o.sysroot, &st) != 0) {
-			fprintf(stderr, "bt-check: ERROR: --sysroot '%s': %s\n", o.sysroot,
-				strerror(errno));
-			return 1;
-		}
+		if (stat(o.sysroot, &st) != 0)
+			return tool_fail("--sysroot '%s': %s", o.sysroot, strerror(errno));
 		if (!S_ISDIR(st.st_mode))
-			return fail("--sysroot '%s' is not a directory", o.sysroot);
+			return tool_fail("--sysroot '%s' is not a directory", o.sysroot);
 	}
 
 	struct diags d = { .no_warnings = o.no_warnings };
 	if (o.listing) {
 		if (argc - optind > 1)
-			return fail("%s", "--list takes at most one pattern");
+			return tool_fail("--list takes at most one pattern");
 		return do_list(&o, optind < argc ? argv[optind] : NULL, &d);
 	}
 	if (argc - optind > 1)
-		return fail("unexpected argument '%s'", argv[optind + 1]);
+		return tool_fail("unexpected argument '%s'", argv[optind + 1]);
 
-	int fd = 0;
-	if (optind < argc && strcmp(argv[optind], "-") != 0) {
-		fd = open(argv[optind], O_RDONLY);
-		if (fd < 0) {
-			fprintf(stderr, "bt-check: ERROR: cannot open '%s': %s\n",
-				argv[optind], strerror(errno));
-			return 1;
-		}
-	}
+	int fd = tool_open_input(optind < argc ? argv[optind] : NULL);
+	if (fd < 0)
+		return 1;
 	struct source src = { 0 };
 	const char **params;
 	int nparams;
@@ -302,7 +286,7 @@ int main(int argc, char **argv)
 		ok = check_program(&chk, root);
 	render_diags(&src, &d, chk.raw_stderr);
 	if (chk.sys && sys_close(chk.sys) < 0 && ok) {
-		fail("%s", "cannot write the snapshot");
+		tool_fail("cannot write the snapshot");
 		ok = false;
 	}
 	if (!ok || d.errors)
@@ -312,27 +296,16 @@ int main(int argc, char **argv)
 		dump_pass(&chk, root, "NodeCounter");
 		dump_pass(&chk, root, "ResourceAnalyser");
 		if (fflush(stdout) != 0)
-			return fail("%s", "cannot write to stdout");
+			return tool_fail("cannot write to stdout");
 		if (!out_file)
 			return 0;
 	}
 
-	int ofd = 1;
-	if (out_file) {
-		ofd = open(out_file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (ofd < 0) {
-			fprintf(stderr, "bt-check: ERROR: cannot open '%s': %s\n",
-				out_file, strerror(errno));
-			return 1;
-		}
-	}
-	int rc = write_ir(ofd, &src, root, &meta);
-	if (rc < 0) {
-		fprintf(stderr, "bt-check: ERROR: cannot write the ir stream: %s\n",
-			strerror(-rc));
+	int ofd = tool_open_output(out_file);
+	if (ofd < 0)
 		return 1;
-	}
-	if (out_file && close(ofd) < 0)
-		return fail("%s", "cannot close the output file");
-	return 0;
+	int rc = write_ir(ofd, &src, root, &meta);
+	if (rc < 0)
+		return tool_fail("cannot write the ir stream: %s", strerror(-rc));
+	return tool_close_output(ofd);
 }

@@ -23,6 +23,7 @@
 #include "codec.h"
 #include "meta.h"
 #include "mp.h"
+#include "tool.h"
 #include "validate.h"
 
 static const char usage[] =
@@ -44,9 +45,9 @@ static const char usage[] =
 	"  -h, --help        show this help\n";
 
 /* One line, whatever the message holds (LLVM's are multi-line). */
-static void die_msg(const char *msg)
+static int die_msg(const char *msg)
 {
-	fputs("bt-codegen: ERROR: ", stderr);
+	fprintf(stderr, "%s: ERROR: ", tool_name());
 	for (const char *p = msg; *p; p++)
 		if (*p == '\n') {
 			if (p[1])
@@ -55,6 +56,7 @@ static void die_msg(const char *msg)
 			fputc(*p, stderr);
 		}
 	fputc('\n', stderr);
+	return 1;
 }
 
 struct input {
@@ -143,8 +145,43 @@ static bool write_file(const char *path, const void *p, size_t n)
 	return fclose(f) == 0 && ok;
 }
 
+/* Lower and emit in.  When LLVM finds a program over the 512-byte stack
+ * (its own spills on top of our buffers), compile again with fewer things
+ * on the stack; the result is still a function of the input alone.  Dumps
+ * come from the attempt that succeeds. */
+static bool compile(struct cg_opts *opts, struct input *in, const void **elf, size_t *len,
+		    char *err, size_t errlen)
+{
+	size_t nerrors = in->meta.helper_errors.n;
+	size_t nskb = in->meta.skboutputs.n, nlocs = in->meta.helper_locs.n;
+	bool ok = false;
+	for (opts->stack_level = 0; opts->stack_level <= 2 && !ok; opts->stack_level++) {
+		struct cg cg;
+		in->meta.helper_errors.n = nerrors;
+		in->meta.skboutputs.n = nskb;
+		in->meta.helper_locs.n = nlocs;
+		ok = cg_init(&cg, opts, &in->meta, &in->src, in->root) && cg_lower(&cg) &&
+		     cg_emit(&cg, NULL, elf, len);
+		if (ok && opts->dump) {
+			cg_dispose(&cg);
+			in->meta.helper_errors.n = nerrors;
+			in->meta.skboutputs.n = nskb;
+			in->meta.helper_locs.n = nlocs;
+			ok = cg_init(&cg, opts, &in->meta, &in->src, in->root) && cg_lower(&cg) &&
+			     cg_emit(&cg, stdout, elf, len);
+		}
+		if (!ok)
+			snprintf(err, errlen, "%s", cg.errmsg[0] ? cg.errmsg : "code generation failed");
+		cg_dispose(&cg);
+		if (!ok && !strstr(err, "stack limit"))
+			break;
+	}
+	return ok;
+}
+
 int main(int argc, char **argv)
 {
+	tool_init("bt-codegen");
 	struct cg_opts opts = { 0 };
 	const char *out_path = NULL;
 	static const struct option longopts[] = {
@@ -167,97 +204,43 @@ int main(int argc, char **argv)
 		case 'h': fputs(usage, stdout); return 0;
 		default:
 			if (optopt && strncmp(argv[optind - 1], "--", 2) != 0)
-				fprintf(stderr, "bt-codegen: ERROR: bad option '-%c'\n", optopt);
+				tool_fail("bad option '-%c'", optopt);
 			else
-				fprintf(stderr, "bt-codegen: ERROR: bad option '%s'\n", argv[optind - 1]);
+				tool_fail("bad option '%s'", argv[optind - 1]);
 			fputs(usage, stderr);
 			return 1;
 		}
 	}
 	if (opts.dump_unopt)
 		opts.dump = true;
-	if (argc - optind > 1) {
-		die_msg("too many input files");
-		return 1;
-	}
-	const char *in_path = optind < argc ? argv[optind] : "-";
-	int fd = 0;
-	if (strcmp(in_path, "-") != 0) {
-		fd = open(in_path, O_RDONLY);
-		if (fd < 0) {
-			fprintf(stderr, "bt-codegen: ERROR: cannot open %s: %s\n", in_path,
-				strerror(errno));
-			return 1;
-		}
-	}
+	if (argc - optind > 1)
+		return tool_fail("too many input files");
 
-	struct input in = { 0 };
-	char err[600];
-	if (!read_ir(fd, &in, err, sizeof err)) {
-		die_msg(err);
+	int fd = tool_open_input(optind < argc ? argv[optind] : NULL);
+	if (fd < 0)
 		return 1;
-	}
+	struct input in = { 0 };
+	char err[1024];
+	if (!read_ir(fd, &in, err, sizeof err))
+		return die_msg(err);
 	if (fd)
 		close(fd);
 
-	/* When LLVM finds a program over the 512-byte stack (its own spills
-	 * on top of our buffers), compile again with fewer things on the
-	 * stack; the result is still a function of the input alone.  Dumps
-	 * come from the attempt that succeeds. */
 	const void *elf = NULL;
 	size_t len = 0;
-	size_t nerrors = in.meta.helper_errors.n;
-	size_t nskb = in.meta.skboutputs.n, nlocs = in.meta.helper_locs.n;
-	char err2[1024] = "";
-	bool ok = false;
-	for (opts.stack_level = 0; opts.stack_level <= 2 && !ok; opts.stack_level++) {
-		struct cg cg;
-		in.meta.helper_errors.n = nerrors;
-		in.meta.skboutputs.n = nskb;
-		in.meta.helper_locs.n = nlocs;
-		ok = cg_init(&cg, &opts, &in.meta, &in.src, in.root) && cg_lower(&cg) &&
-		     cg_emit(&cg, NULL, &elf, &len);
-		if (ok && opts.dump) {
-			cg_dispose(&cg);
-			in.meta.helper_errors.n = nerrors;
-			in.meta.skboutputs.n = nskb;
-			in.meta.helper_locs.n = nlocs;
-			ok = cg_init(&cg, &opts, &in.meta, &in.src, in.root) && cg_lower(&cg) &&
-			     cg_emit(&cg, stdout, &elf, &len);
-		}
-		if (!ok)
-			snprintf(err2, sizeof err2, "%s", cg.errmsg[0] ? cg.errmsg : "code generation failed");
-		cg_dispose(&cg);
-		if (!ok && !strstr(err2, "stack limit"))
-			break;
-	}
-	if (!ok) {
-		die_msg(err2);
-		return 1;
-	}
+	if (!compile(&opts, &in, &elf, &len, err, sizeof err))
+		return die_msg(err);
 
-	if (opts.emit_elf && !write_file(opts.emit_elf, elf, len)) {
-		fprintf(stderr, "bt-codegen: ERROR: cannot write %s\n", opts.emit_elf);
+	if (opts.emit_elf && !write_file(opts.emit_elf, elf, len))
+		return tool_fail("cannot write %s", opts.emit_elf);
+	if (opts.dump && fflush(stdout) != 0)
+		return tool_fail("cannot write the IR dump");
+	if (opts.dump && !out_path)
+		return 0;
+	int ofd = tool_open_output(out_path);
+	if (ofd < 0)
 		return 1;
-	}
-	if (opts.dump && fflush(stdout) != 0) {
-		die_msg("cannot write the IR dump");
-		return 1;
-	}
-	if (!opts.dump || out_path) {
-		int ofd = 1;
-		if (out_path) {
-			ofd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-			if (ofd < 0) {
-				fprintf(stderr, "bt-codegen: ERROR: cannot write %s: %s\n", out_path,
-					strerror(errno));
-				return 1;
-			}
-		}
-		if (!write_obj(ofd, &in, elf, len) || (out_path && close(ofd) != 0)) {
-			die_msg("cannot write the obj stream");
-			return 1;
-		}
-	}
-	return 0;
+	if (!write_obj(ofd, &in, elf, len))
+		return tool_fail("cannot write the obj stream");
+	return tool_close_output(ofd);
 }

@@ -16,6 +16,7 @@
  * after whatever was already formatted) or when the output cannot be written.
  */
 #include "fmt.h"
+#include "tool.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -217,20 +218,39 @@ static int run(struct fmt *f, int fd)
 	return f->err[0] ? 1 : 0;
 }
 
-static int open_input(const char *path)
+/* The trace goes to -o FILE (messages that bpftrace always prints on
+ * stdout still go there) or to stdout; 1 after an error. */
+static int open_outputs(struct fmt *f, const char *outfile, enum output_buffering bmode)
 {
-	if (strcmp(path, "-") == 0)
-		return 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		fprintf(stderr, "bt-fmt: ERROR: cannot open '%s': %s\n", path, strerror(errno));
-	return fd;
+	static struct output std_out;
+	int ofd = tool_open_output(outfile);
+	if (ofd < 0)
+		return 1;
+	output_init(&f->out, ofd, bmode);
+	f->std = &f->out;
+	if (ofd != 1) {
+		output_init(&std_out, 1, bmode);
+		f->std = &std_out;
+	}
+	return 0;
+}
+
+/* Flush the outputs; the exit status, after the first error if any. */
+static int close_outputs(struct fmt *f, int rc)
+{
+	int w1 = output_flush(&f->out);
+	int w2 = f->std != &f->out ? output_flush(f->std) : 0;
+	if (f->err[0])
+		return tool_fail("%s", f->err);
+	if (w1 < 0 || w2 < 0)
+		return tool_fail("writing output: %s", strerror(-(w1 < 0 ? w1 : w2)));
+	return rc;
 }
 
 /* One stream of a picture: its own header, tables and formats. */
 static int run_picture_input(struct fmt *f, const char *path)
 {
-	int fd = open_input(path);
+	int fd = tool_open_input(path);
 	if (fd < 0)
 		return 1;
 	memset(&f->meta, 0, sizeof f->meta);
@@ -239,7 +259,7 @@ static int run_picture_input(struct fmt *f, const char *path)
 	if (fd)
 		close(fd);
 	if (rc)
-		fprintf(stderr, "bt-fmt: ERROR: %s: %s\n", path, f->err);
+		tool_fail("%s: %s", path, f->err);
 	return rc;
 }
 
@@ -270,14 +290,10 @@ static int run_pictures(struct fmt *f, char **inputs, int n, enum output_bufferi
 			return 1;
 	char err[512] = "";
 	int w = output_flush(&f->out);
-	if (w < 0) {
-		fprintf(stderr, "bt-fmt: ERROR: writing output: %s\n", strerror(-w));
-		return 1;
-	}
-	if (picture_write(f, err, sizeof err)) {
-		fprintf(stderr, "bt-fmt: ERROR: %s\n", err);
-		return 1;
-	}
+	if (w < 0)
+		return tool_fail("writing output: %s", strerror(-w));
+	if (picture_write(f, err, sizeof err))
+		return tool_fail("%s", err);
 	return 0;
 }
 
@@ -286,37 +302,15 @@ static int run_merge(struct fmt *f, char **inputs, int n, const char *outfile,
 		     enum output_buffering bmode, const char *const *hosts, int nhosts)
 {
 	static char *stdin_only[] = { "-" };
-	static struct output std_out;
 	if (!n) {
 		inputs = stdin_only;
 		n = 1;
 	}
-	if (outfile) {
-		int ofd = open(outfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (ofd < 0) {
-			fprintf(stderr, "bt-fmt: ERROR: cannot open '%s': %s\n", outfile, strerror(errno));
-			return 1;
-		}
-		output_init(&f->out, ofd, bmode);
-		output_init(&std_out, 1, bmode);
-		f->std = &std_out;
-	} else {
-		output_init(&f->out, 1, bmode);
-		f->std = &f->out;
-	}
+	if (open_outputs(f, outfile, bmode))
+		return 1;
 	f->tab = tables_new();
 	int rc = merge_streams(f, inputs, n, hosts, nhosts);
-	int w1 = output_flush(&f->out);
-	int w2 = f->std != &f->out ? output_flush(f->std) : 0;
-	if (f->err[0]) {
-		fprintf(stderr, "bt-fmt: ERROR: %s\n", f->err);
-		return 1;
-	}
-	if (w1 < 0 || w2 < 0) {
-		fprintf(stderr, "bt-fmt: ERROR: writing output: %s\n", strerror(-(w1 < 0 ? w1 : w2)));
-		return 1;
-	}
-	return rc;
+	return close_outputs(f, rc);
 }
 
 int main(int argc, char **argv)
@@ -334,8 +328,8 @@ int main(int argc, char **argv)
 		{ "host", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
+	tool_init("bt-fmt");
 	static struct fmt f;
-	static struct output std_out;
 	const char *outfile = NULL;
 	enum output_buffering bmode = OUTPUT_DEFAULT;
 	bool dump = false;
@@ -352,11 +346,8 @@ int main(int argc, char **argv)
 				f.format = FMT_JSON;
 			else if (strcmp(optarg, "folded") == 0)
 				f.format = FMT_FOLDED;
-			else {
-				fprintf(stderr, "bt-fmt: ERROR: unknown output format '%s' (text, json or folded)\n",
-					optarg);
-				return 1;
-			}
+			else
+				return tool_fail("unknown output format '%s' (text, json or folded)", optarg);
 			break;
 		case 'o': outfile = optarg; break;
 		case 'q': f.quiet = true; break;
@@ -367,11 +358,8 @@ int main(int argc, char **argv)
 				bmode = OUTPUT_FULL;
 			else if (strcmp(optarg, "none") == 0)
 				bmode = OUTPUT_NONE;
-			else {
-				fprintf(stderr, "bt-fmt: ERROR: unknown buffering mode '%s' (line, full or none)\n",
-					optarg);
-				return 1;
-			}
+			else
+				return tool_fail("unknown buffering mode '%s' (line, full or none)", optarg);
 			break;
 		case 'L': f.live = true; break;
 		case 'G': f.pic.flamegraph = optarg; break;
@@ -381,10 +369,8 @@ int main(int argc, char **argv)
 		case 'd': f.pic.diff_base = optarg; break;
 		case 'H': f.by_host = true; break;
 		case 'N':
-			if (nhosts == MAX_HOSTS) {
-				fprintf(stderr, "bt-fmt: ERROR: at most %d --host options\n", MAX_HOSTS);
-				return 1;
-			}
+			if (nhosts == MAX_HOSTS)
+				return tool_fail("at most %d --host options", MAX_HOSTS);
 			hosts[nhosts++] = optarg;
 			break;
 		case 'D': dump = true; break;
@@ -393,64 +379,32 @@ int main(int argc, char **argv)
 		}
 	}
 	bool picture = f.pic.flamegraph || f.pic.plot;
-	if ((f.pic.icicle || f.pic.diff_base) && !f.pic.flamegraph) {
-		fprintf(stderr, "bt-fmt: ERROR: --icicle and --diff go with --flamegraph\n");
-		return 1;
-	}
-	if (picture && (dump || f.format != FMT_TEXT || outfile)) {
-		fprintf(stderr, "bt-fmt: ERROR: --flamegraph and --plot cannot be combined with -f, -o or --dump\n");
-		return 1;
-	}
+	if ((f.pic.icicle || f.pic.diff_base) && !f.pic.flamegraph)
+		return tool_fail("--icicle and --diff go with --flamegraph");
+	if (picture && (dump || f.format != FMT_TEXT || outfile))
+		return tool_fail("--flamegraph and --plot cannot be combined with -f, -o or --dump");
 	if (picture)
 		return run_pictures(&f, argv + optind, argc - optind, bmode);
 	if (argc - optind > 1 || f.by_host || nhosts) {
-		if (dump || f.live) {
-			fprintf(stderr, "bt-fmt: ERROR: several streams cannot be merged with --dump or --live\n");
-			return 1;
-		}
+		if (dump || f.live)
+			return tool_fail("several streams cannot be merged with --dump or --live");
 		return run_merge(&f, argv + optind, argc - optind, outfile, bmode, hosts, nhosts);
 	}
 	const char *input = optind < argc ? argv[optind] : "-";
-	int fd = open_input(input);
+	int fd = tool_open_input(input);
 	if (fd < 0)
 		return 1;
 	if (dump) {
 		char err[512] = "";
 		int rc = dump_stream(fd, input, err, sizeof err);
-		if (rc)
-			fprintf(stderr, "bt-fmt: ERROR: %s\n", err);
-		return rc;
+		return rc ? tool_fail("%s", err) : 0;
 	}
 	if (f.live) {
 		signal(SIGINT, SIG_IGN);
 		signal(SIGTERM, SIG_IGN);
 	}
-	if (outfile) {
-		int ofd = open(outfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (ofd < 0) {
-			fprintf(stderr, "bt-fmt: ERROR: cannot open '%s': %s\n", outfile,
-				strerror(errno));
-			return 1;
-		}
-		output_init(&f.out, ofd, bmode);
-		output_init(&std_out, 1, bmode);
-		f.std = &std_out;
-	} else {
-		output_init(&f.out, 1, bmode);
-		f.std = &f.out;
-	}
+	if (open_outputs(&f, outfile, bmode))
+		return 1;
 	f.tab = tables_new();
-
-	int rc = run(&f, fd);
-	int w1 = output_flush(&f.out);
-	int w2 = f.std != &f.out ? output_flush(f.std) : 0;
-	if (f.err[0]) {
-		fprintf(stderr, "bt-fmt: ERROR: %s\n", f.err);
-		return 1;
-	}
-	if (w1 < 0 || w2 < 0) {
-		fprintf(stderr, "bt-fmt: ERROR: writing output: %s\n", strerror(-(w1 < 0 ? w1 : w2)));
-		return 1;
-	}
-	return rc;
+	return close_outputs(&f, run(&f, fd));
 }

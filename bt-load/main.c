@@ -33,6 +33,7 @@
 #include "arena.h"
 #include "codec.h"
 #include "load.h"
+#include "tool.h"
 #include "tracefs.h"
 
 static struct mp_out g_out;
@@ -55,18 +56,6 @@ void bt_warn(struct bt *bt, const char *fmt, ...)
 	va_list ap;
 	va_start(ap, fmt);
 	fputs("WARNING: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
-/* Bad input: one line naming the tool (runtime messages are bpftrace's). */
-static void input_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void input_error(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("bt-load: ERROR: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
@@ -113,8 +102,7 @@ static int no_features(struct opts *o, const char *list)
 		else if (n == 12 && !strncmp(p, "uprobe_multi", n))
 			o->no_uprobe_multi = true;
 		else if (n) {
-			fputs("bt-load: ERROR: --no-feature can only have values "
-			      "'kprobe_multi,uprobe_multi'.\n", stderr);
+			tool_fail("--no-feature can only have values 'kprobe_multi,uprobe_multi'.");
 			return -1;
 		}
 		p += n + (p[n] == ',');
@@ -128,23 +116,23 @@ static int read_obj(struct bt *bt, int fd)
 	struct mp_in in;
 	const msgpack_object *h = mp_in_open(&in, fd, "obj", &bt->src);
 	if (!h) {
-		input_error("%s", in.errmsg);
+		tool_fail("%s", in.errmsg);
 		return -1;
 	}
 	const msgpack_object *r = mp_in_next(&in);
 	if (!r) {
-		input_error("%s", in.errmsg[0] ? in.errmsg : "obj stream has no object record");
+		tool_fail("%s", in.errmsg[0] ? in.errmsg : "obj stream has no object record");
 		return -1;
 	}
 	const msgpack_object *t = mp_get(r, "t");
 	if (!t || !mp_key_is(t, "object")) {
-		input_error("obj stream: expected an 'object' record");
+		tool_fail("obj stream: expected an 'object' record");
 		return -1;
 	}
 	struct mp_err err = { 0 };
 	const msgpack_object *elf = mp_get(r, "elf");
 	if (!elf || elf->type != MSGPACK_OBJECT_BIN || elf->via.bin.size < 64) {
-		input_error("obj stream: object record has no ELF");
+		tool_fail("obj stream: object record has no ELF");
 		return -1;
 	}
 	bt->elf = arena_memdup(elf->via.bin.ptr, elf->via.bin.size);
@@ -152,7 +140,7 @@ static int read_obj(struct bt *bt, int fd)
 
 	struct codec_dec d = { .err = &err };
 	if (!dec_tables(&d, r) || !meta_decode(&d, mp_get(r, "meta"), &bt->meta)) {
-		input_error("obj stream: %s", err.msg);
+		tool_fail("obj stream: %s", err.msg);
 		return -1;
 	}
 	/* Keep the encoded types/meta for the out header, byte for byte. */
@@ -170,7 +158,7 @@ static int read_obj(struct bt *bt, int fd)
 
 	r = mp_in_next(&in);
 	if (r || in.errmsg[0]) {
-		input_error("%s", r ? "obj stream: unexpected record after the object" : in.errmsg);
+		tool_fail("%s", r ? "obj stream: unexpected record after the object" : in.errmsg);
 		return -1;
 	}
 	mp_in_close(&in);
@@ -280,7 +268,7 @@ static bool parse_pid(const char *arg, pid_t *pid)
 	char *end;
 	long v = strtol(arg, &end, 10);
 	if (*arg == '\0' || *end || v < 1 || v > 4194304) {
-		fprintf(stderr, "bt-load: ERROR: bad pid '%s'\n", arg);
+		tool_fail("bad pid '%s'", arg);
 		return false;
 	}
 	*pid = (pid_t)v;
@@ -332,6 +320,7 @@ int main(int argc, char **argv)
 		{ "no-feature", required_argument, NULL, O_NO_FEATURE },
 		{ NULL, 0, NULL, 0 },
 	};
+	tool_init("bt-load");
 	static struct bt bt;
 	bt.o.bufmode = BUF_LINE;
 	bt.child_go_fd = -1;
@@ -352,10 +341,8 @@ int main(int argc, char **argv)
 			if (!strcmp(optarg, "line")) bt.o.bufmode = BUF_LINE;
 			else if (!strcmp(optarg, "full")) bt.o.bufmode = BUF_FULL;
 			else if (!strcmp(optarg, "none")) bt.o.bufmode = BUF_NONE;
-			else {
-				fputs("bt-load: ERROR: -B must be 'line', 'full' or 'none'\n", stderr);
-				return 1;
-			}
+			else
+				return tool_fail("-B must be 'line', 'full' or 'none'");
 			break;
 		case 'q': break;
 		case 'h': usage(stdout); return 0;
@@ -376,21 +363,13 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
-	if (bt.o.child_cmd && bt.o.pid) {
-		fputs("bt-load: ERROR: Cannot use both -c and -p.\n", stderr);
-		return 1;
-	}
+	if (bt.o.child_cmd && bt.o.pid)
+		return tool_fail("Cannot use both -c and -p.");
 	close_inherited(bt.o.child_cmd != NULL);
 	bt.o.input = optind < argc ? argv[optind] : "-";
-	int fd = 0;
-	if (strcmp(bt.o.input, "-") != 0) {
-		fd = open(bt.o.input, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			fprintf(stderr, "bt-load: ERROR: cannot open '%s': %s\n", bt.o.input,
-				strerror(errno));
-			return 1;
-		}
-	}
+	int fd = tool_open_input(bt.o.input);
+	if (fd < 0)
+		return 1;
 	if (read_obj(&bt, fd) < 0 || obj_check(&bt) < 0)
 		return 1;
 	if (fd != 0)

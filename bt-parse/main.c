@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "bt_parse.h"
 #include "codec.h"
 #include "mp.h"
+#include "tool.h"
 
 static const char usage[] =
 	"usage: bt-parse [options] (-e PROGRAM | FILE | -) [--] [PARAM...]\n"
@@ -42,58 +44,45 @@ struct opts {
 	VEC(const char *) params;
 };
 
-static int fail(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "bt-parse: ERROR: ");
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	return 1;
-}
+enum { OPT_DUMP = 256, OPT_DUMP_PLAIN, OPT_LISTING };
 
-/* 0 ok, 1 error, 2 help printed */
+/* 0 ok, 1 error, 2 help printed.  Options may come anywhere before "--";
+ * the arguments left are FILE (unless -e) and the parameters. */
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	bool only_params = false;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		bool is_opt = !only_params && a[0] == '-' && a[1];
-		if (!is_opt) {
-			if (!o->prog && !o->file)
-				o->file = a;
-			else
-				VEC_PUSH(&o->params, a);
-			continue;
-		}
-		if (!strcmp(a, "--")) {
-			only_params = true;
-		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+	static const struct option longopts[] = {
+		{ "dump", no_argument, 0, OPT_DUMP },
+		{ "dump-plain", no_argument, 0, OPT_DUMP_PLAIN },
+		{ "listing", no_argument, 0, OPT_LISTING },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":e:o:p:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
 			fputs(usage, stdout);
 			return 2;
-		} else if (!strcmp(a, "-e") || !strcmp(a, "-o") || !strcmp(a, "-p")) {
-			if (i + 1 >= argc)
-				return fail("option %s needs an argument", a);
-			const char *v = argv[++i];
-			if (a[1] == 'e') {
-				if (o->file) /* "bt-parse FILE -e ..." */
-					return fail("give either -e PROGRAM or a file, not both%s", "");
-				o->prog = v;
-			} else if (a[1] == 'o') {
-				o->out = v;
-			} else {
-				o->have_pid = true;
-			}
-		} else if (!strcmp(a, "--dump")) {
-			o->dump = 1;
-		} else if (!strcmp(a, "--dump-plain")) {
-			o->dump = 2;
-		} else if (!strcmp(a, "--listing")) {
-			o->listing = true;
-		} else {
-			return fail("unknown option '%s' (see bt-parse -h)", a);
+		case 'e': o->prog = optarg; break;
+		case 'o': o->out = optarg; break;
+		case 'p': o->have_pid = true; break;
+		case OPT_DUMP: o->dump = 1; break;
+		case OPT_DUMP_PLAIN: o->dump = 2; break;
+		case OPT_LISTING: o->listing = true; break;
+		case ':':
+			return tool_fail("option %s needs an argument", argv[optind - 1]);
+		default:
+			return tool_fail("unknown option '%s' (see bt-parse -h)", argv[optind - 1]);
 		}
 	}
+	int i = optind;
+	if (!o->prog && i < argc)
+		o->file = argv[i++];
+	for (; i < argc; i++)
+		VEC_PUSH(&o->params, argv[i]);
 	if (!o->prog && !o->file)
-		return fail("no program: give -e PROGRAM, a FILE or - (see bt-parse -h)%s", "");
+		return tool_fail("no program: give -e PROGRAM, a FILE or - (see bt-parse -h)");
 	return 0;
 }
 
@@ -154,12 +143,13 @@ static int write_stream(int fd, const struct source *src, struct node *root,
 	mp_write_end(out);
 	int rc = mp_out_flush(out);
 	if (rc < 0)
-		return fail("cannot write the output: %s", strerror(-rc));
+		return tool_fail("cannot write the output: %s", strerror(-rc));
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
+	tool_init("bt-parse");
 	struct opts o = { 0 };
 	int rc = parse_args(argc, argv, &o);
 	if (rc)
@@ -172,14 +162,14 @@ int main(int argc, char **argv)
 		if (strcmp(o.file, "-") != 0) {
 			src.filename = o.file;
 			fd = open(o.file, O_RDONLY);
-			if (fd < 0)
-				return fprintf(stderr, "bt-parse: ERROR: failed to open file '%s': %s\n",
-					       o.file, strerror(errno)), 1;
+			if (fd < 0)   /* bpftrace's wording */
+				return tool_fail("failed to open file '%s': %s", o.file,
+						 strerror(errno));
 		}
 		src.text = read_all(fd, &len);
 		if (!src.text)
-			return fprintf(stderr, "bt-parse: ERROR: cannot read '%s': %s\n",
-				       fd ? o.file : "stdin", strerror(errno)), 1;
+			return tool_fail("cannot read '%s': %s", fd ? o.file : "stdin",
+					 strerror(errno));
 		if (fd)
 			close(fd);
 		/* bpftrace hands the text to its lexer as a C string: the
@@ -207,19 +197,14 @@ int main(int argc, char **argv)
 	if (o.dump) {
 		ast_print_pass(stdout, "parser", root, o.dump == 1);
 		if (fflush(stdout) != 0 || ferror(stdout))
-			return fail("cannot write the output: %s", strerror(errno));
+			return tool_fail("cannot write the output: %s", strerror(errno));
 		if (!o.out)
 			return 0;
 	}
-	int fd = 1;
-	if (o.out) {
-		fd = open(o.out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd < 0)
-			return fprintf(stderr, "bt-parse: ERROR: cannot open '%s': %s\n",
-				       o.out, strerror(errno)), 1;
-	}
+	int fd = tool_open_output(o.out);
+	if (fd < 0)
+		return 1;
 	rc = write_stream(fd, &src, root, &o);
-	if (fd != 1 && close(fd) != 0 && !rc)
-		rc = fail("cannot write the output: %s", strerror(errno));
-	return rc;
+	int crc = tool_close_output(fd);
+	return rc ? rc : crc;
 }

@@ -1,0 +1,61 @@
+/* tool.c - the stage programs' shared main() chores; see tool.h. */
+#include "tool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *g_name = "bt";
+
+void tool_init(const char *name)
+{
+	g_name = name;
+}
+
+const char *tool_name(void)
+{
+	return g_name;
+}
+
+int tool_fail(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: ERROR: ", g_name);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	return 1;
+}
+
+int tool_open_input(const char *path)
+{
+	if (!path || !strcmp(path, "-"))
+		return 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		tool_fail("cannot open '%s': %s", path, strerror(errno));
+	return fd;
+}
+
+int tool_open_output(const char *path)
+{
+	if (!path)
+		return 1;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		tool_fail("cannot open '%s': %s", path, strerror(errno));
+	return fd;
+}
+
+int tool_close_output(int fd)
+{
+	if (fd == 1)
+		return 0;
+	if (close(fd) != 0)
+		return tool_fail("cannot write the output: %s", strerror(errno));
+	return 0;
+}
