@@ -152,7 +152,11 @@ run: deps
 	$(MAKE) all
 	$(B)/bpftrace -e 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); } interval:s:1 { exit(); }'
 
+# what only `make bench` needs: the libbpf-tools to compare with, GNU time
+# for the peak memory of a whole process tree
+BENCH_PACKAGES := libbpf-tools time
 bench: deps
+	$(MAKE) deps DEB_PACKAGES="$(BENCH_PACKAGES)"
 	$(MAKE) all
 	tests/bench/run-bench
 

@@ -3,7 +3,9 @@
 
 usage: stages.py BUILD_DIR [REFERENCE_BPFTRACE]
 
-Times bt-parse, bt-check and bt-codegen separately (best of 5) on generated
+Times bt-parse, bt-check and bt-codegen separately (best of 5; one run for
+the 10,000- and 100,000-block scripts, stopped after 300 s; BENCH_100K=0
+leaves out the 100,000 blocks) with their peak memory, on generated
 scripts and (best of 3) on every program of the reference guide and the
 tutorial (tests/fixtures/guide_programs: median, slowest), and measures
 the resident memory of bt-load + bt-fmt during a trace.  (bpftrace 0.17
@@ -12,31 +14,45 @@ has no dry run to time its compile stages alone, so these have no ratio.)
 import os, subprocess, sys, tempfile, time, signal
 
 
-def best(cmd, stdin_path=None, n=5):
-    times = []
+def best(cmd, stdin_path=None, n=5, timeout=None):
+    """Best wall time of n runs (s) and the largest peak RSS (MiB)."""
+    times, peak = [], 0.0
     for _ in range(n):
         with open(stdin_path, "rb") if stdin_path else open(os.devnull, "rb") as f:
             t0 = time.perf_counter()
-            r = subprocess.run(cmd, stdin=f, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            try:
+                r = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, stdin=f,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                   timeout=timeout)
+            except subprocess.TimeoutExpired:
+                return float("inf"), [f"over {timeout} s, stopped"], float("nan")
             times.append(time.perf_counter() - t0)
+        lines = r.stderr.decode(errors="replace").strip().splitlines()
         if r.returncode != 0:
-            return float("nan"), r.stderr.decode(errors="replace").strip().splitlines()[:1]
-    return min(times), None
+            return float("nan"), lines[:1], float("nan")
+        try:
+            peak = max(peak, int(lines[-1]) / 1024.0)
+        except (ValueError, IndexError):
+            pass
+    return min(times), None, peak
 
 
-def stage_times(b, name, prog, tmp):
+def stage_times(b, name, prog, tmp, n=5, timeout=None):
+    """Per stage: best wall time (ms) and peak RSS (MiB); and the sum."""
     src = os.path.join(tmp, name + ".bt")
     with open(src, "w") as f:
         f.write(prog)
     ast, ir = src + ".ast", src + ".ir"
     subprocess.run([f"{b}/bt-parse", "-o", ast, src])
     subprocess.run([f"{b}/bt-check", "-o", ir, ast])
-    rows = []
-    for stage, cmd, inp in (("parse", [f"{b}/bt-parse", src], None),
-                            ("check", [f"{b}/bt-check", ast], None),
-                            ("codegen", [f"{b}/bt-codegen", ir], None)):
-        t, err = best(cmd, inp)
+    rows, total = [], 0.0
+    for stage, cmd in (("parse", [f"{b}/bt-parse", src]), ("check", [f"{b}/bt-check", ast]),
+                       ("codegen", [f"{b}/bt-codegen", ir])):
+        t, err, peak = best(cmd, None, n, timeout)
+        total += t
         rows.append((f"{name}.{stage}_ms", t * 1000, err))
+        rows.append((f"{name}.{stage}_peak_mib", peak, None))
+    rows.append((f"{name}.compile_s", total, None))
     return rows
 
 
@@ -54,7 +70,7 @@ def guide_times(b, tmp):
             continue
         for stage, cmd in (("parse", [f"{b}/bt-parse", src]), ("check", [f"{b}/bt-check", ast]),
                            ("codegen", [f"{b}/bt-codegen", ir])):
-            t, err = best(cmd, n=3)
+            t, err, _ = best(cmd, n=3)
             if err is None:
                 per[stage].append((t, name))
     rows = []
@@ -107,12 +123,16 @@ def tracing_rss(b):
 
 def main():
     b = sys.argv[1]
-    # 1,000 probe blocks are 1,000 BPF programs: above bpftrace's default cap
-    os.environ["BPFTRACE_MAX_BPF_PROGS"] = "4096"
+    # 1,000 and more probe blocks are as many BPF programs: above bpftrace's default cap
+    os.environ["BPFTRACE_MAX_BPF_PROGS"] = "1000000"
     with tempfile.TemporaryDirectory() as tmp:
         rows = []
         rows += stage_times(b, "probes1000", gen_probes(1000), tmp)
+        rows += stage_times(b, "probes10000", gen_probes(10000), tmp, n=1, timeout=300)
+        if os.environ.get("BENCH_100K", "1") != "0":
+            rows += stage_times(b, "probes100000", gen_probes(100000), tmp, n=1, timeout=300)
         rows += stage_times(b, "lines10000", gen_lines(10000), tmp)
+        rows += stage_times(b, "lines100000", gen_lines(100000), tmp, n=1)
         rows += stage_times(b, "hello", 'BEGIN { printf("hello\\n"); exit(); }', tmp)
         rows += guide_times(b, tmp)
         for name, v, err in rows:

@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""tools.py - our programs side by side with the libbpf-tools (make bench).
+
+usage: tools.py BUILD_DIR [--reps N] [--only NAME,...]
+
+Debian's libbpf-tools are hand-written C + CO-RE BPF tools: what a tool
+costs when nothing is compiled at run time.  For each tool below, a
+bpftrace program printing the same information is run the same way, and
+the two are measured turn about (theirs, ours, theirs, ours ...) so that
+a ratio holds while the machine's speed drifts:
+
+  start_exit_s   start to exit of a one-second run (the tool's own
+                 duration option, or SIGINT one second after its header;
+                 ours ends with interval:s:1 { exit(); })
+  peak_mib       the largest resident size of any process of the run
+                 (the kernel's maxrss of the process and what it reaped)
+  tracing_mib    resident memory of every process of the run while it
+                 traces (ours: bt-load + bt-fmt; the compilers have exited)
+  event_ns       nanoseconds added to one event by the tracer: the same
+                 loop making the same number of events (event_loop.c),
+                 untraced and traced, best of 3 each
+
+Prints one line per tool and measure: theirs, ours, ours/theirs.
+"""
+import os, re, signal, statistics, subprocess, sys, tempfile, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+EXIT_AFTER_1S = "interval:s:1 { exit(); }\n"
+
+# name: (their command for a 1 s run, their command until SIGINT,
+#        our program (STOP marks where the 1 s exit goes), event loop)
+TOOLS = {
+    "syscount": (["syscount", "-d", "1"], ["syscount"], """
+tracepoint:raw_syscalls:sys_enter { @[args.id] = count(); }
+STOP""", ["syscall", "1000000"]),
+    "opensnoop": (["opensnoop", "-d", "1"], ["opensnoop"], """
+tracepoint:syscalls:sys_enter_open, tracepoint:syscalls:sys_enter_openat { @filename[tid] = args.filename; }
+tracepoint:syscalls:sys_exit_open, tracepoint:syscalls:sys_exit_openat /@filename[tid]/ {
+	$ret = args.ret;
+	printf("%-6d %-16s %3d %3d %s\\n", pid, comm, $ret >= 0 ? $ret : -1, $ret >= 0 ? 0 : -$ret,
+	       str(@filename[tid]));
+	delete(@filename[tid]);
+}
+STOP
+END { clear(@filename); }""", ["open", "200000"]),
+    "execsnoop": (None, ["execsnoop"], """
+tracepoint:syscalls:sys_enter_execve {
+	printf("%-16s %-6d %-6d ", comm, pid, curtask->real_parent->tgid);
+	join(args.argv);
+}
+STOP""", ["exec", "2000"]),
+    "runqlat": (["runqlat", "1", "1"], ["runqlat"], """
+tracepoint:sched:sched_wakeup, tracepoint:sched:sched_wakeup_new { @qtime[args.pid] = nsecs; }
+tracepoint:sched:sched_switch {
+	if (args.prev_state == 0) { @qtime[args.prev_pid] = nsecs; }
+	$ns = @qtime[args.next_pid];
+	if ($ns) { @usecs = hist((nsecs - $ns) / 1000); }
+	delete(@qtime[args.next_pid]);
+}
+STOP
+END { clear(@qtime); }""", ["switch", "50000"]),
+    "biolatency": (["biolatency", "1", "1"], ["biolatency"], """
+tracepoint:block:block_rq_issue { @start[args.dev, args.sector] = nsecs; }
+tracepoint:block:block_rq_complete /@start[args.dev, args.sector]/ {
+	@usecs = hist((nsecs - @start[args.dev, args.sector]) / 1000);
+	delete(@start[args.dev, args.sector]);
+}
+STOP
+END { clear(@start); }""", ["disk", "2000"]),
+}
+
+
+class Run:
+    """A tracer writing into a file, in its own session."""
+
+    def __init__(self, cmd, out_path):
+        self.out_path = out_path
+        self.peak_path = out_path + ".peak"
+        self.f = open(out_path, "wb")
+        self.t0 = time.monotonic()
+        # GNU time reports the maxrss of the process tree from wait4; a
+        # child forked from python would count python's own pages.  The
+        # libbpf-tools print their header with stdio: line-buffer it.
+        self.p = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", self.peak_path,
+                                   "stdbuf", "-oL"] + cmd,
+                                  stdout=self.f, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def wait_ready(self, timeout=30):
+        """Until the tracer printed something (a header, 'Attaching')."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.p.poll() is None:
+            if os.path.getsize(self.out_path) > 0:
+                return True
+            time.sleep(0.01)
+        return False
+
+    def rss_mib(self):
+        total = 0
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                if os.getsid(int(pid)) != self.p.pid or int(pid) == self.p.pid:
+                    continue   # not ours, or GNU time itself
+                with open(f"/proc/{pid}/status") as f:
+                    for line in f:
+                        if line.startswith("VmRSS:"):
+                            total += int(line.split()[1])
+            except (OSError, ValueError):
+                pass
+        return total / 1024.0
+
+    def interrupt(self):
+        try:
+            os.killpg(self.p.pid, signal.SIGINT)
+        except ProcessLookupError:
+            pass
+
+    def finish(self, timeout=60):
+        """Waits for the exit; returns (wall s, peak MiB)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            pid, status, ru = os.wait4(self.p.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                os.killpg(self.p.pid, signal.SIGKILL)
+                pid, status, ru = os.wait4(self.p.pid, 0)
+                self.p.returncode = -9
+                self.f.close()
+                return float("nan"), float("nan")
+            time.sleep(0.002)
+        wall = time.monotonic() - self.t0
+        self.p.returncode = os.waitstatus_to_exitcode(status)
+        self.f.close()
+        try:
+            with open(self.peak_path) as f:
+                peak = int(f.read().split()[-1]) / 1024.0
+        except (OSError, ValueError, IndexError):
+            peak = float("nan")
+        return wall, peak
+
+
+def loop_ns(loop, args, tmp):
+    extra = [os.path.join(tmp, "disk.dat")] if args[0] == "disk" else []
+    best = float("inf")
+    for _ in range(3):
+        r = subprocess.run([loop] + args + extra, capture_output=True, text=True)
+        try:
+            best = min(best, float(r.stdout.split()[0]))
+        except (ValueError, IndexError):
+            return float("nan")
+    return best
+
+
+def one_second_run(cmd, tmp):
+    """start_exit_s and peak_mib of a run that stops after one second."""
+    r = Run(cmd, os.path.join(tmp, "run.out"))
+    if cmd[0] == "execsnoop":   # no duration option: SIGINT 1 s after its header
+        r.wait_ready()
+        time.sleep(1.0)
+        r.interrupt()
+    wall, peak = r.finish()
+    return wall, peak
+
+
+def traced_run(cmd, loop, loop_args, tmp):
+    base = loop_ns(loop, loop_args, tmp)
+    """tracing_mib and event_ns of a run until SIGINT."""
+    r = Run(cmd, os.path.join(tmp, "trace.out"))
+    if not r.wait_ready():
+        r.interrupt()
+        r.finish()
+        return float("nan"), float("nan")
+    time.sleep(0.5)
+    rss = r.rss_mib()
+    ns = loop_ns(loop, loop_args, tmp)
+    r.interrupt()
+    r.finish()
+    return rss, ns - base
+
+
+def main():
+    args = sys.argv[1:]
+    reps, only = 3, None
+    build = None
+    while args:
+        a = args.pop(0)
+        if a == "--reps":
+            reps = int(args.pop(0))
+        elif a == "--only":
+            only = args.pop(0).split(",")
+        else:
+            build = a
+    if not build:
+        print(__doc__)
+        return 2
+    ours = os.path.join(build, "bpftrace")
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
+        loop = os.path.join(tmp, "event_loop")
+        subprocess.run(["gcc", "-O2", "-static", "-o", loop, os.path.join(HERE, "event_loop.c")],
+                       check=True)
+        print(f"{'tool':11s} {'measure':12s} {'libbpf-tools':>12s} {'ours':>10s} {'ratio':>7s}")
+        for name, (their_1s, their_long, prog, loop_args) in TOOLS.items():
+            if only and name not in only:
+                continue
+            short = os.path.join(tmp, name + ".bt")
+            long_ = os.path.join(tmp, name + "-long.bt")
+            with open(short, "w") as f:
+                f.write(prog.replace("STOP", EXIT_AFTER_1S))
+            with open(long_, "w") as f:
+                f.write(prog.replace("STOP", ""))
+            res = {"theirs": {}, "ours": {}}
+            for _ in range(reps):
+                for side, one, lng in (("theirs", their_1s or their_long, their_long),
+                                       ("ours", [ours, short], [ours, long_])):
+                    wall, peak = one_second_run(one, tmp)
+                    rss, ns = traced_run(lng, loop, loop_args, tmp)
+                    for k, v in (("start_exit_s", wall), ("peak_mib", peak),
+                                 ("tracing_mib", rss), ("event_ns", ns)):
+                        res[side].setdefault(k, []).append(v)
+            for k in ("start_exit_s", "peak_mib", "tracing_mib", "event_ns"):
+                t = statistics.median(res["theirs"][k])
+                o = statistics.median(res["ours"][k])
+                ratio = o / t if t > 0 else float("nan")
+                print(f"{name:11s} {k:12s} {t:12.3f} {o:10.3f} {ratio:6.2f}x")
+            sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
