@@ -7,6 +7,7 @@
  * that failed to load so the error names the probe like bpftrace does.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -379,6 +380,10 @@ int load_object(struct bt *bt)
 	}
 	if (bt->o.verbose)
 		print_verifier_logs(bt);
+	/* libbpf parsed the kernel's BTF for CO-RE relocations (about 9 MiB
+	 * here) and freed it once loaded; give those pages back instead of
+	 * keeping them in the heap for the whole trace. */
+	malloc_trim(0);
 	struct bpf_map *cpid = bpf_object__find_map_by_name(bt->obj, "cpid");
 	if (cpid && bt->child) {
 		uint32_t zero = 0;
