@@ -83,8 +83,9 @@ bt-load)
 	fi
 	echo "$give"
 	exec >&-
-	# bt-load waits for bt-fmt, its child, before exiting.
-	while pgrep -P $$ -x bt-fmt >/dev/null; do sleep 0.02; done
+	# bt-load waits for bt-fmt, its child, before exiting (until it runs,
+	# the child may still be the setpriv that starts it).
+	while pgrep -P $$ -x 'bt-fmt|setpriv' >/dev/null; do sleep 0.02; done
 	exit "${STUB_LOAD_RC:-0}" ;;
 *)
 	# With -o FILE (the -d path) the stream goes there.
