@@ -14,6 +14,8 @@
 #include "check.h"
 #include "dump.h"
 
+static void visit_stmts(struct check *c, nodevec *stmts);
+
 #define MAX_PASSES 100
 
 static void vdiag(struct check *c, enum diag_level lvl, struct loc loc,
@@ -258,7 +260,7 @@ static void visit_stmt(struct check *c, struct node *s)
 	}
 }
 
-void visit_stmts(struct check *c, nodevec *stmts)
+static void visit_stmts(struct check *c, nodevec *stmts)
 {
 	for (size_t i = 0; i < stmts->n; i++) {
 		struct node *s = stmts->v[i];

@@ -86,7 +86,7 @@ static bool is_literal(const struct node *n)
 	return n->kind == N_INT || n->kind == N_STR || n->kind == N_STACK_MODE;
 }
 
-bool was_param(struct check *c, const struct node *n, int64_t *idx)
+static bool was_param(struct check *c, const struct node *n, int64_t *idx)
 {
 	if (n->kind == N_PARAM) {
 		*idx = n->num;

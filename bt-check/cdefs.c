@@ -71,8 +71,8 @@ const char *cx_str(const struct libclang *cx, CXString s)
 	return copy;
 }
 
-const char *cx_file_of(const struct libclang *cx, CXSourceLocation loc,
-			   unsigned *line)
+static const char *cx_file_of(const struct libclang *cx, CXSourceLocation loc,
+			      unsigned *line)
 {
 	CXFile f;
 	unsigned l = 0, col, off;

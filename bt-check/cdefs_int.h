@@ -34,7 +34,6 @@ struct cdefs {
 
 /* libclang strings and locations as arena strings. */
 const char *cx_str(const struct libclang *cx, CXString s);
-const char *cx_file_of(const struct libclang *cx, CXSourceLocation loc, unsigned *line);
 /* Declared in the generated header: a type BTF defines. */
 bool in_btf_header(struct cdefs *cd, CXCursor decl);
 bool strvec_has(const strvec *v, const char *s);

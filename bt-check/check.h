@@ -120,7 +120,6 @@ struct check {
 /* ---- analyse.c ---- */
 bool check_program(struct check *c, struct node *program);
 struct sys *check_sys(struct check *c);
-void visit_stmts(struct check *c, nodevec *stmts);
 struct var *var_lookup(struct check *c, const char *name);
 void mark_changed(struct check *c);
 /* Errors so far that stop bpftrace before its last pass.  An undefined
@@ -159,7 +158,6 @@ bool is_literal_int(const struct node *n, int64_t *v);
 struct node *wrap_cast(struct node *e, struct type *to);
 struct type *resolve_record(struct check *c, struct type *t);
 struct type *lookup_named_type(struct check *c, const char *name);
-enum addrspace probe_as(struct check *c);
 struct type *string_type(struct check *c);   /* string[max_strlen] */
 struct type *tuple_merge(struct check *c, struct type *have, struct type *got,
 			 struct loc loc);
@@ -170,20 +168,17 @@ struct type *tuple_merge(struct check *c, struct type *have, struct type *got,
 enum call_ctx { CALL_STMT, CALL_EXPR, CALL_MAP_RHS, CALL_VAR_RHS, CALL_MAP_KEY };
 void visit_call(struct check *c, struct node *n, enum call_ctx ctx,
 		struct node *map);
-bool was_param(struct check *c, const struct node *n, int64_t *idx);
 
 /* ---- maps.c ---- */
 struct mapinfo *map_get(struct check *c, const char *name);
 void visit_map(struct check *c, struct node *n);
 void visit_assign_map(struct check *c, struct node *n);
 void maps_build_meta(struct check *c);
-void check_map_keys(struct check *c, struct node *map);
 
 /* ---- layout.c ---- */
 /* Validate a printf-like call; fills a meta_fmt (args from index first). */
 bool check_format(struct check *c, struct node *call, const char *func,
 		  int first_arg, struct meta_fmt *out);
-struct type *printf_arg_type(struct type *t);
 
 /* ---- probes.c ---- */
 bool probes_expand(struct check *c, struct node *program);
@@ -221,7 +216,5 @@ bool param_value(struct check *c, int idx, const char **s);
 void fold_param(struct check *c, struct node *n);
 void fold_int(struct check *c, struct node *n, int64_t v, struct type *t);
 void fold_str(struct check *c, struct node *n, const char *s, uint32_t len);
-bool parse_int_base0(const char *s, int64_t *v);
-
 
 #endif

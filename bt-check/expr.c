@@ -57,7 +57,7 @@ struct node *wrap_cast(struct node *e, struct type *to)
 	return n;
 }
 
-enum addrspace probe_as(struct check *c)
+static enum addrspace probe_as(struct check *c)
 {
 	if (!c->cur)
 		return AS_KERNEL;

@@ -10,7 +10,7 @@
 #include "check.h"
 
 /* Integer with base 0 (42, 0x10, 010, -5), the whole string. */
-bool parse_int_base0(const char *s, int64_t *v)
+static bool parse_int_base0(const char *s, int64_t *v)
 {
 	if (!s || !*s)
 		return false;

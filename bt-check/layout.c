@@ -80,7 +80,7 @@ static const char *kname(enum type_kind k)
 	return k == TY_INT ? "integer" : type_kind_name(k);
 }
 
-struct type *printf_arg_type(struct type *t)
+static struct type *printf_arg_type(struct type *t)
 {
 	if (t->kind == TY_INT && t->bits != 64)
 		return type_int(64, t->is_signed);

@@ -70,7 +70,7 @@ static struct type *key_type(struct type *t)
 	return type_with_as(t, AS_NONE);
 }
 
-void check_map_keys(struct check *c, struct node *map)
+static void check_map_keys(struct check *c, struct node *map)
 {
 	uint32_t n = (uint32_t)map->args.n;
 	struct type **keys = ARENA_ARRAY(struct type *, n + 1);

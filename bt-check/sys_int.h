@@ -135,8 +135,6 @@ void sys_sort_unique(strvec *v);
 
 /* ---- sys_tracefs.c ---- */
 const char *sys_tracefs(struct sys *s);
-bool sys_events(struct sys *s, strvec **out);
-char *sys_tp_format(struct sys *s, const char *cat, const char *ev);
 sys_expand_fn sys_expand_tracepoint;
 sys_expand_fn sys_expand_rawtracepoint;
 /* Print "-lv" fields of a tracepoint. */
@@ -158,8 +156,6 @@ int sys_btf_list_types(struct sys *s, const char *pattern, bool verbose,
 
 /* ---- sys_kallsyms.c ---- */
 sys_expand_fn sys_expand_kprobe;
-/* Traceable kernel function names matching glob (sorted). */
-void sys_kernel_funcs(struct sys *s, const char *glob, strvec *out);
 /* Modules of a kernel function ("vmlinux" or the [module]), sorted. */
 void sys_kernel_func_modules(struct sys *s, const char *func, strvec *out);
 /* "module:func" of traceable functions matching "modglob:funcglob". */
@@ -172,7 +168,6 @@ struct elf_info *sys_elf(struct sys *s, const char *path);
 const struct elf_sym *sys_elf_find(const struct elf_info *e, const char *name);
 
 /* ---- sys_uprobe.c ---- */
-const char *sys_pid_exe(struct sys *s, int pid);
 void sys_mapped_paths(struct sys *s, int pid, strvec *out);
 const char *sys_user_target(struct sys *s, const struct attach_point *ap);
 bool sys_user_targets(struct sys *s, const struct attach_point *ap,
@@ -181,11 +176,6 @@ bool sys_user_targets(struct sys *s, const struct attach_point *ap,
 const char *sys_demangle(const char *sym);
 sys_expand_fn sys_expand_uprobe;
 sys_expand_fn sys_expand_watchpoint;
-/* Resolve a uprobe/usdt target to ELF paths ($PATH, globs, "*" = mapped
- * files).  false with *err = the message tail if an exact target matches
- * nothing; *err = the match count (as text) if it matched several. */
-bool sys_resolve_targets(struct sys *s, const char *target, strvec *out,
-			 const char **err);
 
 /* ---- sys_dwarf.c ---- */
 /* -lv lines of a function's parameters; false if the binary has no DWARF. */

@@ -150,7 +150,8 @@ static void note_func(struct sys *s, const struct kfunc_line *f)
 	sys_src_note_line(s, AFF_KEY, f->line);
 }
 
-void sys_kernel_funcs(struct sys *s, const char *glob, strvec *out)
+/* Traceable kernel function names matching glob (sorted). */
+static void sys_kernel_funcs(struct sys *s, const char *glob, strvec *out)
 {
 	load_funcs(s);
 	struct kallsyms *k = ks(s);

@@ -26,7 +26,7 @@ const char *sys_tracefs(struct sys *s)
 
 /* available_events, sorted.  Only the lines used are recorded (by the
  * callers, through sys_event_used). */
-bool sys_events(struct sys *s, strvec **out)
+static bool sys_events(struct sys *s, strvec **out)
 {
 	if (!s->events_loaded) {
 		s->events_loaded = true;
@@ -51,7 +51,7 @@ static void event_used(struct sys *s, const char *line)
 	sys_src_note_line(s, "tracefs/available_events", line);
 }
 
-char *sys_tp_format(struct sys *s, const char *cat, const char *ev)
+static char *sys_tp_format(struct sys *s, const char *cat, const char *ev)
 {
 	if (strchr(cat, '/') || strchr(ev, '/') || !strcmp(cat, "..") ||
 	    !strcmp(ev, ".."))

@@ -144,7 +144,7 @@ static const char *pid_root_prefix(int pid)
 }
 
 /* The executable of the -p process, as a path usable from here. */
-const char *sys_pid_exe(struct sys *s, int pid)
+static const char *sys_pid_exe(struct sys *s, int pid)
 {
 	strvec res = { 0 };
 	const char *q = arena_printf("%d", pid);
@@ -265,8 +265,11 @@ static void resolve_binary(struct sys *s, const char *name, strvec *out)
 	resolve_record(s, "path", q, &res);
 }
 
-bool sys_resolve_targets(struct sys *s, const char *target, strvec *out,
-			 const char **err)
+/* Resolve a uprobe/usdt target to ELF paths ($PATH, globs, "*" = mapped
+ * files).  false with *err = the message tail if an exact target matches
+ * nothing; *err = the match count (as text) if it matched several. */
+static bool sys_resolve_targets(struct sys *s, const char *target, strvec *out,
+				const char **err)
 {
 	if (strcmp(target, "*") == 0) {
 		sys_mapped_paths(s, s->pid, out);

@@ -209,7 +209,6 @@ void cg_dead_block(struct cg *cg);
 /* Slots of the current program's variables (before its first statement). */
 void cg_vars_init(struct cg *cg);
 void cg_stmts(struct cg *cg, nodevec *stmts);
-void cg_stmt(struct cg *cg, struct node *n);
 struct cg_var *cg_var(struct cg *cg, struct node *var);
 struct val cg_var_read(struct cg *cg, struct node *var);
 void cg_var_write(struct cg *cg, struct node *var, struct val v);
@@ -251,8 +250,6 @@ LLVMValueRef cg_gep_dyn(struct cg *cg, LLVMValueRef p, LLVMValueRef off);
 void cg_memset0(struct cg *cg, LLVMValueRef p, uint32_t size);
 void cg_memset0_al(struct cg *cg, LLVMValueRef p, uint32_t size, uint32_t align);
 void cg_memcpy(struct cg *cg, LLVMValueRef dst, LLVMValueRef src, uint32_t size);
-void cg_memcpy_al(struct cg *cg, LLVMValueRef dst, LLVMValueRef src, uint32_t size,
-		  uint32_t align);
 /* cg_alloc + zero fill */
 LLVMValueRef cg_alloc_zero(struct cg *cg, uint32_t size);
 /* Load an integer of t's size from p (normalised i64); store the low
@@ -310,11 +307,7 @@ LLVMValueRef cg_map_delete(struct cg *cg, struct cg_map *m, LLVMValueRef key);
  * u64 bucket suffix at key_size (filled by the caller). */
 LLVMValueRef cg_map_key(struct cg *cg, struct node *map, bool with_bucket);
 struct meta_map *cg_meta_map(struct cg *cg, struct node *map);
-/* The map is a one-slot per-CPU array (keyless count()), not a hash. */
-bool cg_map_is_array(const struct meta_map *mm);
 struct val cg_map_read(struct cg *cg, struct node *map);
-void cg_map_write(struct cg *cg, struct node *map, struct val v);
-void cg_map_write_expr(struct cg *cg, struct node *map, struct node *value);
 void cg_map_assign(struct cg *cg, struct node *assign);
 struct val cg_map_incdec(struct cg *cg, struct node *unop);
 LLVMValueRef cg_map_len(struct cg *cg, struct node *map);

@@ -85,7 +85,7 @@ static uint64_t pow2_at_least(uint64_t n)
 /* A keyless count() map is a per-CPU array of one slot, as bpftrace makes
  * it: it always holds its one entry (0 until counted), and delete() and
  * clear() zero it instead of removing it. */
-bool cg_map_is_array(const struct meta_map *mm)
+static bool cg_map_is_array(const struct meta_map *mm)
 {
 	return mm->nkeys == 0 && mm->value && mm->value->kind == TY_COUNT;
 }
@@ -293,7 +293,7 @@ static LLVMValueRef scalar_slot(struct cg *cg, const struct meta_map *mm, LLVMVa
 }
 
 /* Value buffer of map's value type holding v. */
-void cg_map_write(struct cg *cg, struct node *map, struct val v)
+static void cg_map_write(struct cg *cg, struct node *map, struct val v)
 {
 	struct meta_map *mm = cg_meta_map(cg, map);
 	if (cg->failed)
@@ -309,7 +309,7 @@ void cg_map_write(struct cg *cg, struct node *map, struct val v)
 	cg_map_update(cg, user_map(cg, map), key, buf, BPF_ANY);
 }
 
-void cg_map_write_expr(struct cg *cg, struct node *map, struct node *value)
+static void cg_map_write_expr(struct cg *cg, struct node *map, struct node *value)
 {
 	struct meta_map *mm = cg_meta_map(cg, map);
 	if (cg->failed)

@@ -147,8 +147,8 @@ LLVMValueRef cg_alloc_zero(struct cg *cg, uint32_t size)
 
 /* Large copies that cannot be inlined use bpf_probe_read_kernel: stack,
  * map values and context are kernel memory. */
-void cg_memcpy_al(struct cg *cg, LLVMValueRef dst, LLVMValueRef src, uint32_t size,
-		  uint32_t align)
+static void cg_memcpy_al(struct cg *cg, LLVMValueRef dst, LLVMValueRef src, uint32_t size,
+			 uint32_t align)
 {
 	if (!size)
 		return;

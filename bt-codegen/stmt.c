@@ -214,7 +214,7 @@ static void jump(struct cg *cg, struct node *n)
 	cg_dead_block(cg);
 }
 
-void cg_stmt(struct cg *cg, struct node *n)
+static void cg_stmt(struct cg *cg, struct node *n)
 {
 	struct cg_mark m = cg_mark(cg);
 	struct node *saved = cg->cur;

@@ -178,10 +178,8 @@ void json_escape(struct sbuf *b, const char *s, size_t n);
 void json_str(struct sbuf *b, const char *s, size_t n); /* quoted + escaped */
 int64_t read_int(const struct type *t, const uint8_t *p); /* sign/zero extended */
 uint64_t read_u64(const uint8_t *p);
-/* Pieces shared with printf.c */
-void fmt_stack(struct fmt *f, struct sbuf *b, const struct type *t, const uint8_t *p, int indent);
+/* Shared with printf.c */
 void fmt_buffer(struct sbuf *b, const uint8_t *p, size_t n, bool keep_ascii, bool escape);
-void fmt_timestamp(struct fmt *f, struct sbuf *b, const uint8_t *p);
 
 /* ---- printf.c ---- */
 /* Format printf event data (id at offset 0) with format fm into b. */

@@ -7,6 +7,7 @@
  * while a fast one is written in large chunks.
  */
 #include "fmt.h"
+#include "tool.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -103,17 +104,10 @@ int output_flush(struct output *o)
 	const char *p = o->b.p;
 	size_t n = o->b.len;
 	o->b.len = 0;
-	while (n && !o->failed) {
-		ssize_t w = write(o->fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			o->failed = true;
-			o->error = errno;
-			break;
-		}
-		p += w;
-		n -= (size_t)w;
+	if (!o->failed) {
+		int r = tool_write_all(o->fd, p, n);
+		o->failed = r < 0;
+		o->error = -r;
 	}
 	return o->failed ? -o->error : 0;
 }

@@ -136,7 +136,7 @@ static void put_frame_sym(struct sbuf *b, const struct frame *fr, bool user, boo
 	}
 }
 
-void fmt_stack(struct fmt *f, struct sbuf *b, const struct type *t, const uint8_t *p, int indent)
+static void fmt_stack(struct fmt *f, struct sbuf *b, const struct type *t, const uint8_t *p, int indent)
 {
 	bool user = t->kind == TY_USTACK;
 	if (t->size < (user ? 16u : 8u))
@@ -168,7 +168,7 @@ void fmt_stack(struct fmt *f, struct sbuf *b, const struct type *t, const uint8_
 
 /* strftime() values (docs/bpftrace-compat.md "time and strftime"): every %f
  * becomes the microseconds. */
-void fmt_timestamp(struct fmt *f, struct sbuf *b, const uint8_t *p)
+static void fmt_timestamp(struct fmt *f, struct sbuf *b, const uint8_t *p)
 {
 	uint32_t id = read_u32(p), mode = read_u32(p + 4);
 	uint64_t ns = read_u64(p + 8);

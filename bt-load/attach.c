@@ -203,7 +203,7 @@ void quiesce(struct bt *bt)
 			ioctl(bt->held.v[i].pfd, PERF_EVENT_IOC_DISABLE, 0);
 }
 
-static void release(struct held *h)
+void held_release(struct held *h)
 {
 	if (h->link)
 		bpf_link__destroy(h->link);
@@ -223,7 +223,7 @@ static void *detach_thread(void *arg)
 {
 	struct detach_job *j = arg;
 	for (size_t i = 0; i < j->n; i += j->step)
-		release(&j->items[i]);
+		held_release(&j->items[i]);
 	return NULL;
 }
 
@@ -238,7 +238,7 @@ void detach_all(struct bt *bt)
 		nthreads = 64;
 	if (nthreads <= 1) {
 		for (size_t i = 0; i < n; i++)
-			release(&bt->held.v[i]);
+			held_release(&bt->held.v[i]);
 	} else {
 		pthread_t th[64];
 		bool started[64];

@@ -246,13 +246,7 @@ void unwatch(struct bt *bt, uint64_t addr)
 		struct held *h = &bt->held.v[i];
 		if (!h->wp_addr || h->wp_addr != addr)
 			continue;
-		if (h->link)
-			bpf_link__destroy(h->link);
-		else if (h->fd >= 0)
-			close(h->fd);
-		h->link = NULL;
-		h->fd = -1;
-		h->pfd = -1;
+		held_release(h);
 		h->wp_addr = 0;
 	}
 	/* allow the same address to be watched again */

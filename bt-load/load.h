@@ -150,6 +150,8 @@ void detach_all(struct bt *bt);
  * the slower detach is still to come). */
 void quiesce(struct bt *bt);
 void hold_link(struct bt *bt, uint32_t probe, struct bpf_link *l);
+/* Detach and close what h holds (link, or perf event / raw fd). */
+void held_release(struct held *h);
 /* Attach point a of p is one match of a wildcard (its failure is skipped). */
 bool from_wildcard(const struct meta_probe *p, uint32_t a);
 /* Report why attach point a of probe p failed: an ERROR, or for one match
@@ -217,7 +219,6 @@ void events_discard(struct bt *bt);
 int skb_open(struct bt *bt, int epfd);
 void skb_consume(void);   /* write the packets that arrived */
 void skb_close(void);     /* the last packets, then close the files */
-void check_lost(struct bt *bt);
 int event_loop(struct bt *bt);
 
 /* ---- maps_dump.c ---- */

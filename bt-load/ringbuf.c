@@ -181,7 +181,7 @@ int events_open(struct bt *bt)
 	return 0;
 }
 
-void check_lost(struct bt *bt)
+static void check_lost(struct bt *bt)
 {
 	if (!bt->loss_map)
 		return;

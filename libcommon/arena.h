@@ -9,6 +9,7 @@
 #ifndef BT_ARENA_H
 #define BT_ARENA_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@ char *arena_strdup(const char *s);              /* NULL stays NULL */
 char *arena_strndup(const char *s, size_t n);   /* copies n bytes, adds NUL */
 void *arena_memdup(const void *p, size_t n);
 char *arena_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *arena_vprintf(const char *fmt, va_list ap);
 void arena_free_all(void);
 
 #define ARENA_NEW(T) ((T *)arena_alloc(sizeof(T)))

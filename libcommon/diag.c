@@ -16,11 +16,7 @@ void diag_add(struct diags *d, enum diag_level lvl, struct loc loc,
 	}
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	char *msg = arena_alloc((size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(msg, (size_t)n + 1, fmt, ap);
+	char *msg = arena_vprintf(fmt, ap);
 	va_end(ap);
 	struct diag dg = { lvl, loc, msg };
 	VEC_PUSH(&d->list, dg);

@@ -13,23 +13,18 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "tool.h"
 
 /* ---- writing ---- */
 
+/* Once a write failed, nothing more is written: -EIO from then on. */
 static int out_write_all(struct mp_out *o, const char *p, size_t n)
 {
-	while (n && !o->failed) {
-		ssize_t w = write(o->fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			o->failed = true;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return o->failed ? -EIO : 0;
+	if (o->failed)
+		return -EIO;
+	int r = tool_write_all(o->fd, p, n);
+	o->failed = r < 0;
+	return r;
 }
 
 int mp_out_flush(struct mp_out *o)
@@ -61,7 +56,7 @@ void mp_out_init(struct mp_out *o, int fd)
 	msgpack_packer_init(&o->pk, o, out_cb);
 }
 
-void mp_put_strn(msgpack_packer *pk, const char *s, size_t n)
+static void mp_put_strn(msgpack_packer *pk, const char *s, size_t n)
 {
 	msgpack_pack_str(pk, n);
 	msgpack_pack_str_body(pk, s, n);

@@ -34,7 +34,6 @@ void mp_out_init(struct mp_out *o, int fd);
 int mp_out_flush(struct mp_out *o);  /* 0 or -errno */
 
 void mp_put_str(msgpack_packer *pk, const char *s);           /* NULL -> nil */
-void mp_put_strn(msgpack_packer *pk, const char *s, size_t n);
 void mp_put_bin(msgpack_packer *pk, const void *p, size_t n);
 /* key + value pairs inside a map */
 void mp_kv_str(msgpack_packer *pk, const char *k, const char *v);

@@ -29,7 +29,7 @@ static const struct probe_type_info infos[] = {
 	{ PT_RAWTRACEPOINT, "rawtracepoint", { "rt" } },
 };
 
-const struct probe_type_info *probe_type_info(enum probe_type t)
+static const struct probe_type_info *probe_type_info(enum probe_type t)
 {
 	for (size_t i = 0; i < sizeof infos / sizeof infos[0]; i++)
 		if (infos[i].type == t)

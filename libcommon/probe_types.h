@@ -23,7 +23,6 @@ struct probe_type_info {
 	const char *aliases[3];  /* "k", ... */
 };
 
-const struct probe_type_info *probe_type_info(enum probe_type t);
 /* Look up a provider by full name or alias; PT_INVALID if unknown. */
 enum probe_type probe_type_lookup(const char *name);
 const char *probe_type_name(enum probe_type t);

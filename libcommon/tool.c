@@ -51,6 +51,21 @@ int tool_open_output(const char *path)
 	return fd;
 }
 
+int tool_write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
 int tool_close_output(int fd)
 {
 	if (fd == 1)

@@ -7,6 +7,7 @@
 #define BT_TOOL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* The program's name in messages ("bt-check"); call first in main(). */
 void tool_init(const char *name);
@@ -24,6 +25,10 @@ int tool_open_input(const char *path);
 /* The output: path NULL is stdout (fd 1), else the file created or
  * truncated; -1 after "cannot open 'PATH': reason". */
 int tool_open_output(const char *path);
+
+/* Write all n bytes of p to fd (again after EINTR): 0, or -errno of the
+ * write that failed. */
+int tool_write_all(int fd, const void *p, size_t n);
 
 /* Close an output tool_open_output opened (stdout is left open); 1 after
  * "cannot write the output: reason", else 0. */
