@@ -8,6 +8,12 @@
 
 #include "arena.h"
 
+struct probe_type_info {
+	enum probe_type type;
+	const char *name;        /* full name: "kprobe" */
+	const char *aliases[3];  /* "k", ... */
+};
+
 static const struct probe_type_info infos[] = {
 	{ PT_KPROBE, "kprobe", { "k" } },
 	{ PT_KRETPROBE, "kretprobe", { "kr" } },

@@ -1,6 +1,18 @@
 /* probe_types.h - the probe providers table and parsed attach points.
  *
- * Adding a probe type: one enum value, one row in probe_types.c.
+ * Adding a probe type touches, in pipeline order:
+ *   - here: its PT_ value; probe_types.c: its row (name, aliases);
+ *   - libcommon/ap_parse.c: the forms of its attach points (part counts,
+ *     messages);
+ *   - bt-check/probes.c: its semantic checks; bt-check/sys_core.c and the
+ *     sys_*.c reader of its targets: expansion and -l listing
+ *     (sys_list.c); bt-check/expr.c and calls.c: the builtins and
+ *     functions it allows;
+ *   - bt-codegen/probes.c: its program section and context;
+ *     builtins.c: where its arguments come from;
+ *   - bt-load/attach.c: its place in the attach order and its attach
+ *     function (attach_*.c); obj_check.c: its section names;
+ *   - man/bpftrace.8, docs/bpftrace-compat.md "Attach points", ir-spec/obj.md.
  */
 #ifndef BT_PROBE_TYPES_H
 #define BT_PROBE_TYPES_H
@@ -15,12 +27,6 @@ enum probe_type {
 	PT_SOFTWARE, PT_HARDWARE, PT_WATCHPOINT, PT_ASYNCWATCHPOINT,
 	PT_KFUNC, PT_KRETFUNC, PT_ITER, PT_RAWTRACEPOINT,
 	PT__COUNT
-};
-
-struct probe_type_info {
-	enum probe_type type;
-	const char *name;        /* full name: "kprobe" */
-	const char *aliases[3];  /* "k", ... */
 };
 
 /* Look up a provider by full name or alias; PT_INVALID if unknown. */
