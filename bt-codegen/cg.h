@@ -25,6 +25,21 @@
  *
  * Errors: cg_fail records the first error (with the node's location) and
  * lowering continues with placeholder values; main reports it.
+ *
+ * Files, in the order main.c uses them:
+ *   main.c        read the ir stream, compile, write the obj stream
+ *   validate.c    refuse an ir stream the lowering could not rely on
+ *   module.c      LLVM target, module, debug info, optimisation, emission
+ *                 (docs/llvm-bpf.md); maps_section.c names `.maps` after
+ *   probes.c      one BPF function per meta.probes entry, its context
+ *   stmt.c        statements and variables
+ *   expr.c        expressions, integer arithmetic, casts, tuples
+ *   strings.c     string values; builtins.c builtin variables
+ *   calls.c       function calls; agg.c aggregations; output.c events to
+ *                 user space; helpers.c BPF helper calls and -k checks
+ *   maps.c        BTF-defined maps and map operations
+ *   memory.c      stack frame, scratch maps, reads of kernel/user memory
+ *   usdt.c        USDT arguments; syscalls_x86_64.c syscall numbers
  */
 #ifndef BT_CG_H
 #define BT_CG_H

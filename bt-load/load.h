@@ -2,8 +2,10 @@
  *
  * One struct bt (the session) is created by main.c and passed to every
  * part.  Parts, in the order a run uses them:
+ *   main.c        options, reading the obj stream, the run's steps
  *   obj_check.c   refuse malformed, lying or (without --unsafe) unsafe
- *                 objects before anything is loaded
+ *                 objects before anything is loaded; btf_check.c: BTF
+ *                 that would crash libbpf
  *   load.c        open the ELF with libbpf, size maps, set bt_cpid, load,
  *                 run BEGIN/END with BPF_PROG_TEST_RUN
  *   attach.c      attach every probe of meta.probes (order, counting,
@@ -19,7 +21,8 @@
  *   actions.c     system(), cat(), time()
  *   symbols.c     ksym/usym/stack/username/cgroup records for values
  *   ksyms.c       kernel symbols (/proc/kallsyms, compact, lazy)
- *   elfsym.c      ELF function symbols, segments and USDT notes
+ *   elfsym.c      ELF function symbols and segments
+ *   insn_boundary.c  is a uprobe offset on an instruction boundary?
  *   child.c       -c child and -p process
  *   signals.c     SIGINT/SIGTERM/SIGUSR1/SIGCHLD/SIGPIPE handling
  *   info.c        --info

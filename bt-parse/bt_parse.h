@@ -1,5 +1,9 @@
 /* bt_parse.h - bt-parse's front end as a function: program text in, AST
- * (libcommon/node.h) out, diagnostics in bpftrace's wording collected. */
+ * (libcommon/node.h) out, diagnostics in bpftrace's wording collected.
+ *
+ * Files: main.c (options, input, the ast stream), parse.c (the passes
+ * after the grammar), lexer.l and parser.y (tokens and grammar, sharing
+ * parse.h), parse_util.c (their small helpers). */
 #ifndef BT_BT_PARSE_H
 #define BT_BT_PARSE_H
 
