@@ -204,7 +204,7 @@ all: $(UNIT_BINS)
 
 # ---- test helpers written in C (run by the bats suites, built with the
 # tools so that make check-asan builds them with the sanitizers too) ----
-TEST_TOOLS := mkir irmut loadobj mkobj stream_helper sys_query
+TEST_TOOLS := mkir irmut loadobj mkobj stream_helper sys_query mkmodbtf fentry_loads
 TEST_TOOL_BINS := $(addprefix $(B)/tests/,$(TEST_TOOLS)) \
 	$(B)/tests/progs.bpf.o $(B)/tests/evil.bpf.o
 $(B)/tests/mkir: tests/codegen/mkir.c $(B)/libcommon.a
@@ -215,6 +215,9 @@ $(B)/tests/mkir $(B)/tests/irmut $(B)/tests/mkobj $(B)/tests/stream_helper:
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(COMMON_LIBS)
 $(B)/tests/loadobj: tests/codegen/loadobj.c
+$(B)/tests/mkmodbtf: tests/tools/mkmodbtf.c
+$(B)/tests/fentry_loads: tests/tools/fentry_loads.c
+$(B)/tests/loadobj $(B)/tests/mkmodbtf $(B)/tests/fentry_loads:
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< -lbpf -lelf -lz
 $(B)/tests/sys_query: tests/tools/sys_query.c $(filter $(B)/obj/bt-check/sys_%.o,$(CHECK_OBJ)) $(B)/libcommon.a

@@ -544,33 +544,9 @@ tracepoint:myfs:myfs_open" ]
 # ---- kfunc support ----
 
 # Does this kernel load an fentry program?  Asked with our own small
-# loader (libbpf), independently of bt-check.
+# loader (tests/tools/fentry_loads.c), independently of bt-check.
 fentry_loads() {
-	local f="$BATS_FILE_TMPDIR/fentry_probe"
-	if [ ! -x "$f" ]; then
-		cat > "$f.c" <<'EOF'
-#include <unistd.h>
-#include <bpf/bpf.h>
-#include <bpf/btf.h>
-int main(void)
-{
-	struct btf *b = btf__load_vmlinux_btf();
-	int id = b ? btf__find_by_name_kind(b, "vfs_read", BTF_KIND_FUNC) : -1;
-	if (id <= 0)
-		return 2;
-	struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 0 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = BPF_TRACE_FENTRY,
-		    .attach_btf_id = id);
-	int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", insns, 2, &o);
-	return fd < 0;
-}
-EOF
-		gcc -o "$f" "$f.c" -lbpf || return 2
-	fi
-	"$f"
+	"$BT/tests/fentry_loads"
 }
 
 @test "kfunc: accepted iff this kernel loads fentry programs; snapshots keep the answer" {
