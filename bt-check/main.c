@@ -175,7 +175,8 @@ static int do_list(struct check_opts *o, const char *pattern, struct diags *d)
 enum { OPT_UNSAFE = 256, OPT_PID, OPT_CHILD, OPT_NOWARN, OPT_SYSROOT,
        OPT_SNAPSHOT, OPT_LIST, OPT_DUMP, OPT_INCLUDE, OPT_CHILD_EXE };
 
-int main(int argc, char **argv)
+/* Options into o and *out_file: -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, struct check_opts *o, const char **out_file)
 {
 	static const struct option longopts[] = {
 		{ "unsafe", no_argument, 0, OPT_UNSAFE },
@@ -191,9 +192,6 @@ int main(int argc, char **argv)
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
-	tool_init("bt-check");
-	struct check_opts o = { 0 };
-	const char *out_file = NULL;
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "hI:ko:v", longopts, NULL)) != -1) {
@@ -202,54 +200,65 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		case 'k':
-			o.helper_check++;
+			o->helper_check++;
 			break;
 		case 'o':
-			out_file = optarg;
+			*out_file = optarg;
 			break;
 		case 'v':
-			o.verbose = true;
+			o->verbose = true;
 			break;
 		case 'I':
-			VEC_PUSH(&o.include_dirs, optarg);
+			VEC_PUSH(&o->include_dirs, optarg);
 			break;
 		case OPT_INCLUDE:
-			VEC_PUSH(&o.include_files, optarg);
+			VEC_PUSH(&o->include_files, optarg);
 			break;
-		case OPT_UNSAFE: o.unsafe = true; break;
+		case OPT_UNSAFE: o->unsafe = true; break;
 		case OPT_PID: {
 			char *end;
 			long p = strtol(optarg, &end, 10);
 			if (*optarg == 0 || *end || p <= 0 || p > 4194304)
 				return tool_fail("invalid --pid value '%s'", optarg);
-			o.pid = (int)p;
+			o->pid = (int)p;
 			break;
 		}
-		case OPT_CHILD: o.child = true; break;
+		case OPT_CHILD: o->child = true; break;
 		case OPT_CHILD_EXE:
-			o.child = true;
-			o.child_exe = optarg;
+			o->child = true;
+			o->child_exe = optarg;
 			break;
-		case OPT_NOWARN: o.no_warnings = true; break;
-		case OPT_SYSROOT: o.sysroot = optarg; break;
-		case OPT_SNAPSHOT: o.snapshot = optarg; break;
-		case OPT_LIST: o.listing = true; break;
-		case OPT_DUMP: o.dump = true; break;
+		case OPT_NOWARN: o->no_warnings = true; break;
+		case OPT_SYSROOT: o->sysroot = optarg; break;
+		case OPT_SNAPSHOT: o->snapshot = optarg; break;
+		case OPT_LIST: o->listing = true; break;
+		case OPT_DUMP: o->dump = true; break;
 		default:
 			tool_fail("unknown or incomplete option '%s'", argv[optind - 1]);
 			usage(stderr);
 			return 1;
 		}
 	}
-	if (o.helper_check > 2)
+	if (o->helper_check > 2)
 		return tool_fail("-k may be given at most twice");
-	if (o.sysroot) {
+	if (o->sysroot) {
 		struct stat st;
-		if (stat(o.sysroot, &st) != 0)
-			return tool_fail("--sysroot '%s': %s", o.sysroot, strerror(errno));
+		if (stat(o->sysroot, &st) != 0)
+			return tool_fail("--sysroot '%s': %s", o->sysroot, strerror(errno));
 		if (!S_ISDIR(st.st_mode))
-			return tool_fail("--sysroot '%s' is not a directory", o.sysroot);
+			return tool_fail("--sysroot '%s' is not a directory", o->sysroot);
 	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	tool_init("bt-check");
+	struct check_opts o = { 0 };
+	const char *out_file = NULL;
+	int rc = parse_args(argc, argv, &o, &out_file);
+	if (rc >= 0)
+		return rc;
 
 	struct diags d = { .no_warnings = o.no_warnings };
 	if (o.listing) {
@@ -304,7 +313,7 @@ int main(int argc, char **argv)
 	int ofd = tool_open_output(out_file);
 	if (ofd < 0)
 		return 1;
-	int rc = write_ir(ofd, &src, root, &meta);
+	rc = write_ir(ofd, &src, root, &meta);
 	if (rc < 0)
 		return tool_fail("cannot write the ir stream: %s", strerror(-rc));
 	return tool_close_output(ofd);
