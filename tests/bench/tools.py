@@ -18,11 +18,14 @@ a ratio holds while the machine's speed drifts:
                  traces (ours: bt-load + bt-fmt; the compilers have exited)
   event_ns       nanoseconds added to one event by the tracer: the same
                  loop making the same number of events (event_loop.c),
-                 untraced and traced, best of 3 each
+                 untraced and traced, best of 3 each (for the disk, whose
+                 latency varies by more than the tracing costs, see bpf_ns)
+  bpf_ns         the average run time of the tracer's BPF programs while
+                 the loop runs (the kernel's statistics, BPF_ENABLE_STATS)
 
 Prints one line per tool and measure: theirs, ours, ours/theirs.
 """
-import os, re, signal, statistics, subprocess, sys, tempfile, time
+import ctypes, json, os, signal, statistics, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXIT_AFTER_1S = "interval:s:1 { exit(); }\n"
@@ -79,30 +82,55 @@ class Run:
         self.f = open(out_path, "wb")
         self.t0 = time.monotonic()
         # GNU time reports the maxrss of the process tree from wait4; a
-        # child forked from python would count python's own pages.  The
-        # libbpf-tools print their header with stdio: line-buffer it.
-        self.p = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", self.peak_path,
-                                   "stdbuf", "-oL"] + cmd,
+        # child forked from python would count python's own pages.
+        self.p = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", self.peak_path] + cmd,
                                   stdout=self.f, stderr=subprocess.STDOUT,
                                   stdin=subprocess.DEVNULL, start_new_session=True)
 
+    def pids(self):
+        """The processes of the run, GNU time itself left out."""
+        out = []
+        for pid in os.listdir("/proc"):
+            try:
+                if pid.isdigit() and int(pid) != self.p.pid and os.getsid(int(pid)) == self.p.pid:
+                    out.append(pid)
+            except OSError:
+                pass
+        return out
+
+    def prog_ids(self):
+        """Ids of the BPF programs the run holds (through links or prog fds)."""
+        ids = set()
+        for pid in self.pids():
+            try:
+                fds = os.listdir(f"/proc/{pid}/fdinfo")
+            except OSError:
+                continue
+            for fd in fds:
+                try:
+                    with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                        for line in f:
+                            if line.startswith("prog_id:"):
+                                ids.add(int(line.split()[1]))
+                except (OSError, ValueError):
+                    pass
+        return ids
+
     def wait_ready(self, timeout=30):
-        """Until the tracer printed something (a header, 'Attaching')."""
+        """Until the tracer holds BPF programs (the libbpf-tools attach
+        right after loading; their header is buffered), then a moment."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self.p.poll() is None:
-            if os.path.getsize(self.out_path) > 0:
+            if self.prog_ids():
+                time.sleep(0.3)
                 return True
             time.sleep(0.01)
         return False
 
     def rss_mib(self):
         total = 0
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit():
-                continue
+        for pid in self.pids():
             try:
-                if os.getsid(int(pid)) != self.p.pid or int(pid) == self.p.pid:
-                    continue   # not ours, or GNU time itself
                 with open(f"/proc/{pid}/status") as f:
                     for line in f:
                         if line.startswith("VmRSS:"):
@@ -165,20 +193,49 @@ def one_second_run(cmd, tmp):
     return wall, peak
 
 
+def enable_bpf_stats():
+    """The kernel counts BPF run time while the returned fd is open."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    attr = ctypes.create_string_buffer(16)   # union bpf_attr: enable_stats.type = 0 (run time)
+    return libc.syscall(321, 32, attr, 16)   # SYS_bpf, BPF_ENABLE_STATS (x86-64)
+
+
+def prog_stats(ids):
+    """Total (run time ns, runs) of the programs."""
+    ns = runs = 0
+    for i in ids:
+        r = subprocess.run(["bpftool", "-j", "prog", "show", "id", str(i)],
+                           capture_output=True, text=True)
+        try:
+            info = json.loads(r.stdout)
+            ns += info.get("run_time_ns", 0)
+            runs += info.get("run_cnt", 0)
+        except ValueError:
+            pass
+    return ns, runs
+
+
 def traced_run(cmd, loop, loop_args, tmp):
+    """tracing_mib, event_ns and bpf_ns of a run until SIGINT."""
     base = loop_ns(loop, loop_args, tmp)
-    """tracing_mib and event_ns of a run until SIGINT."""
     r = Run(cmd, os.path.join(tmp, "trace.out"))
     if not r.wait_ready():
         r.interrupt()
         r.finish()
-        return float("nan"), float("nan")
-    time.sleep(0.5)
+        return float("nan"), float("nan"), float("nan")
+    time.sleep(0.2)
     rss = r.rss_mib()
+    ids = r.prog_ids()
+    stats_fd = enable_bpf_stats()
+    ns0, runs0 = prog_stats(ids)
     ns = loop_ns(loop, loop_args, tmp)
+    ns1, runs1 = prog_stats(ids)
+    if stats_fd >= 0:
+        os.close(stats_fd)
     r.interrupt()
     r.finish()
-    return rss, ns - base
+    bpf = (ns1 - ns0) / (runs1 - runs0) if runs1 > runs0 else float("nan")
+    return rss, ns - base, bpf
 
 
 def main():
@@ -216,11 +273,11 @@ def main():
                 for side, one, lng in (("theirs", their_1s or their_long, their_long),
                                        ("ours", [ours, short], [ours, long_])):
                     wall, peak = one_second_run(one, tmp)
-                    rss, ns = traced_run(lng, loop, loop_args, tmp)
+                    rss, ns, bpf = traced_run(lng, loop, loop_args, tmp)
                     for k, v in (("start_exit_s", wall), ("peak_mib", peak),
-                                 ("tracing_mib", rss), ("event_ns", ns)):
+                                 ("tracing_mib", rss), ("event_ns", ns), ("bpf_ns", bpf)):
                         res[side].setdefault(k, []).append(v)
-            for k in ("start_exit_s", "peak_mib", "tracing_mib", "event_ns"):
+            for k in ("start_exit_s", "peak_mib", "tracing_mib", "event_ns", "bpf_ns"):
                 t = statistics.median(res["theirs"][k])
                 o = statistics.median(res["ours"][k])
                 ratio = o / t if t > 0 else float("nan")
