@@ -6,7 +6,8 @@
 #   make check-kernel  the kernel-only suites (tests/kernel/) under Debian's
 #                   stock 6.1 and 6.12 kernels, booted in QEMU
 #   make run        build and trace syscalls by process for a second
-#   make bench      benchmarks (side by side with the system bpftrace)
+#   make bench      benchmarks (side by side with bpftrace 0.17 and the
+#                   libbpf-tools; results in RESULTS.md)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
 
