@@ -86,9 +86,20 @@ $(B)/bt-codegen: $(CODEGEN_OBJ) $(B)/libcommon.a
 	g++ $(LDFLAGS) $(LLVM_LDFLAGS) -o $@.tmp $(CODEGEN_OBJ) $(COMMON_LIBS) $(LLVM_LIBS) && mv $@.tmp $@
 
 # ---- bt-load ----
-LOAD_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-load/*.c))
+LOAD_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-load/*.c bt-load/interp/*.c))
 $(B)/bt-load: $(LOAD_OBJ) $(B)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@.tmp $(LOAD_OBJ) $(COMMON_LIBS) -lbpf -lelf -lz -ldl && mv $@.tmp $@
+
+# the interpreter's core alone: its unit tests, fuzzer and benchmark
+INTERP_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-load/interp/*.c))
+INTERP_TESTS := $(B)/unit/interp_test $(B)/unit/interp_fuzz $(B)/unit/interp_bench
+$(B)/unit/interp_test: tests/interp/vm_test.c $(INTERP_OBJ)
+$(B)/unit/interp_fuzz: tests/fuzz/fuzz_interp.c $(INTERP_OBJ)
+$(B)/unit/interp_bench: tests/interp/bench.c $(INTERP_OBJ)
+$(INTERP_TESTS):
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -Ibt-load/interp -Itests/interp -o $@ $< $(INTERP_OBJ) -lelf
+all: $(INTERP_TESTS)
 
 # ---- bt-fmt ----
 FMT_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-fmt/*.c))

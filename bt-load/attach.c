@@ -182,6 +182,8 @@ bool attach_should_stop(struct bt *bt)
 
 int attach_all(struct bt *bt)
 {
+	if (bt->vm)   /* --interpret: timers of the interval probes */
+		return interp_attach_all(bt, events_epoll_fd());
 	size_t n = bt->meta.probes.n;
 	for (size_t i = 0; i < n && !attach_should_stop(bt); i++) {
 		enum probe_type t = bt->meta.probes.v[i].type;
@@ -198,6 +200,8 @@ int attach_all(struct bt *bt)
 
 void quiesce(struct bt *bt)
 {
+	if (bt->vm)
+		interp_detach_all(bt);
 	for (size_t i = 0; i < bt->held.n; i++)
 		if (bt->held.v[i].pfd >= 0)
 			ioctl(bt->held.v[i].pfd, PERF_EVENT_IOC_DISABLE, 0);
@@ -229,6 +233,8 @@ static void *detach_thread(void *arg)
 
 void detach_all(struct bt *bt)
 {
+	if (bt->vm)
+		interp_detach_all(bt);
 	size_t n = bt->held.n;
 	if (n == 0)
 		return;

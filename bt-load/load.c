@@ -3,7 +3,9 @@
  * Configuration before load: ring buffer size (config.perf_rb_pages), the
  * `bt_cpid` constant (-c child pid), verifier log buffers (-v); after
  * load: the `cpid` and `elapsed` maps; debugfs is mounted for debugf(),
- * and tracefs for tracepoints, when they are not.  libbpf's own messages are captured: shown with -vv, and searched for the program
+ * and tracefs for tracepoints, when they are not.  With --interpret the
+ * object is opened the same way (libbpf reads the maps without creating
+ * them) and loaded into the interpreter instead (interp.c).  libbpf's own messages are captured: shown with -vv, and searched for the program
  * that failed to load so the error names the probe like bpftrace does.
  */
 #include <errno.h>
@@ -369,46 +371,49 @@ static void tracefs_for_tracepoints(struct bt *bt)
 		}
 }
 
+/* Into the kernel, or (--interpret) into the interpreter. */
 int load_object(struct bt *bt)
 {
-	debugfs_for_trace_printk(bt);
-	tracefs_for_tracepoints(bt);
-	int err = bpf_object__load(bt->obj);
-	if (err) {
-		report_load_error(bt, err);
-		return -1;
+	if (bt->o.interpret) {
+		if (interp_load(bt) < 0)
+			return -1;
+	} else {
+		debugfs_for_trace_printk(bt);
+		tracefs_for_tracepoints(bt);
+		int err = bpf_object__load(bt->obj);
+		if (err) {
+			report_load_error(bt, err);
+			return -1;
+		}
+		if (bt->o.verbose)
+			print_verifier_logs(bt);
+		/* libbpf parsed the kernel's BTF for CO-RE relocations (about 9 MiB
+		 * here) and freed it once loaded; give those pages back instead of
+		 * keeping them in the heap for the whole trace. */
+		malloc_trim(0);
 	}
-	if (bt->o.verbose)
-		print_verifier_logs(bt);
-	/* libbpf parsed the kernel's BTF for CO-RE relocations (about 9 MiB
-	 * here) and freed it once loaded; give those pages back instead of
-	 * keeping them in the heap for the whole trace. */
-	malloc_trim(0);
 	struct bpf_map *cpid = bpf_object__find_map_by_name(bt->obj, "cpid");
 	if (cpid && bt->child) {
 		uint32_t zero = 0;
 		uint64_t v = (uint64_t)bt->child;
-		bpf_map_update_elem(bpf_map__fd(cpid), &zero, &v, BPF_ANY);
+		mapio_update(bt, cpid, &zero, &v, BPF_ANY);
 	}
 	if (bt->elapsed_map) {
 		struct timespec ts;
 		clock_gettime(CLOCK_BOOTTIME, &ts);
 		uint64_t ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-		uint32_t zero = 0;
-		uint64_t key64 = 0;
-		int fd = bpf_map__fd(bt->elapsed_map);
-		/* array (u32 key) or hash (u64 key) */
-		if (bpf_map__key_size(bt->elapsed_map) == 4)
-			bpf_map_update_elem(fd, &zero, &ns, BPF_ANY);
-		else
-			bpf_map_update_elem(fd, &key64, &ns, BPF_ANY);
+		uint64_t zero = 0;   /* the key: array (u32) or hash (u64) */
+		mapio_update(bt, bt->elapsed_map, &zero, &ns, BPF_ANY);
 	}
 	return 0;
 }
 
-/* Run BEGIN or END once with BPF_PROG_TEST_RUN (no probe: nothing to do). */
+/* Run BEGIN or END once with BPF_PROG_TEST_RUN, or in the interpreter
+ * (no probe: nothing to do). */
 int run_special(struct bt *bt, enum probe_type which)
 {
+	if (bt->vm)
+		return interp_run_special(bt, which);
 	for (size_t i = 0; i < bt->meta.probes.n; i++) {
 		if (bt->meta.probes.v[i].type != which)
 			continue;
@@ -431,6 +436,8 @@ int run_special(struct bt *bt, enum probe_type which)
 
 void load_close(struct bt *bt)
 {
+	if (bt->vm)
+		interp_close(bt);
 	if (bt->obj)
 		bpf_object__close(bt->obj);
 	bt->obj = NULL;

@@ -26,6 +26,9 @@
  *   child.c       -c child and -p process
  *   signals.c     SIGINT/SIGTERM/SIGUSR1/SIGCHLD/SIGPIPE handling
  *   info.c        --info
+ *   interp.c      --interpret: the programs run in the userspace
+ *                 interpreter (interp/) instead of the kernel
+ *   mapio.c       map entries, from the kernel or the interpreter
  * Errors: functions return 0 / -1 (or false) after printing one
  * `ERROR: ...` line through bt_error(); only main() exits.
  */
@@ -45,6 +48,8 @@ struct bpf_program;
 struct bpf_link;
 struct bpf_map;
 struct ring_buffer;
+struct vm;
+struct vm_map;
 
 enum buf_mode { BUF_LINE, BUF_FULL, BUF_NONE };
 
@@ -60,6 +65,7 @@ struct opts {
 	bool unsafe;              /* --unsafe: the operator allows unsafe actions */
 	const char *host_name;    /* --host-name: this machine's name in the stream */
 	bool no_kprobe_multi, no_uprobe_multi;  /* --no-feature */
+	bool interpret;           /* --interpret: run in the userspace interpreter */
 };
 
 /* One attachment we hold (to detach at the end). */
@@ -108,6 +114,7 @@ struct bt {
 	int exit_code;
 
 	struct mp_out *out;
+	struct vm *vm;                    /* the interpreter (--interpret), or NULL */
 };
 
 /* ---- main.c ---- */
@@ -213,6 +220,7 @@ void out_wait_reader(struct bt *bt);         /* until bt-fmt read it all */
 /* ---- ringbuf.c ---- */
 int events_open(struct bt *bt);
 int events_poll(struct bt *bt, int timeout_ms); /* records handled or -errno */
+int events_epoll_fd(void);
 void events_drain(struct bt *bt);
 void events_discard(struct bt *bt);
 
@@ -286,6 +294,25 @@ extern volatile int sig_chld;
 void signals_init(void);
 void signals_child_defaults(void);           /* in forked children */
 void signals_child_set(sigset_t *set);       /* ... the signals it resets */
+
+/* ---- mapio.c: 0 or -errno ---- */
+int mapio_lookup(struct bt *bt, struct bpf_map *m, const void *key, void *val);
+int mapio_update(struct bt *bt, struct bpf_map *m, const void *key, const void *val,
+		 uint64_t flags);
+int mapio_delete(struct bt *bt, struct bpf_map *m, const void *key);
+int mapio_next_key(struct bt *bt, struct bpf_map *m, const void *prev, void *next);
+
+/* ---- interp.c ---- */
+int interp_check(struct bt *bt);             /* refuse what needs the kernel */
+int interp_load(struct bt *bt);              /* sets bt->vm */
+int interp_run_special(struct bt *bt, enum probe_type which);
+int interp_attach_all(struct bt *bt, int epfd);
+void interp_detach_all(struct bt *bt);
+/* fd is one of our interval timers: its probe ran (true). */
+bool interp_timer_fired(struct bt *bt, int fd);
+long interp_consume(struct bt *bt, int (*fn)(void *ctx, void *data, size_t n));
+struct vm_map *interp_map(struct bt *bt, struct bpf_map *m);
+void interp_close(struct bt *bt);
 
 /* ---- info.c ---- */
 int print_info(void);

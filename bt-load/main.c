@@ -5,9 +5,10 @@
  * (ir-spec/out.md) on stdout until exit(), SIGINT/SIGTERM, the -c child's or
  * -p process's end, or stdout going away; then detaches everything, runs END,
  * prints the maps and exits.  It is the only stage that talks to the BPF
- * syscall.  Exit status (docs/bpftrace-compat.md "Command line"): 0 success, 1
- * bad input/usage, no probes, too many probes; 255 load/attach/BEGIN/END
- * failure.
+ * syscall.  With --interpret the same run happens in a userspace
+ * interpreter of the programs (interp.c), without privileges.  Exit status
+ * (docs/bpftrace-compat.md "Command line"): 0 success, 1 bad input/usage,
+ * no probes, too many probes; 255 load/attach/BEGIN/END failure.
  *
  * The run order lives in run() below; the reasons for it:
  *   child before load     the child's pid is compiled in (bt_cpid)
@@ -84,6 +85,9 @@ static void usage(FILE *f)
 	      "                   fleet node's name; default: its hostname)\n"
 	      "    --no-feature LIST  do not use these kernel features even where\n"
 	      "                   supported: kprobe_multi, uprobe_multi (comma-separated)\n"
+	      "    --interpret    run the programs in bt-load's userspace interpreter\n"
+	      "                   instead of the kernel: no privileges needed; BEGIN,\n"
+	      "                   END and interval probes only\n"
 	      "    --info         print system and feature information (stderr)\n"
 	      "    --mount-tracefs  mount tracefs when it is not mounted, then exit\n"
 	      "                   (the driver, before compiling unprivileged)\n"
@@ -307,7 +311,7 @@ static int reader_outcome(int st, int rc)
 int main(int argc, char **argv)
 {
 	enum { O_INFO = 256, O_USDT_FA, O_NO_WARN, O_MOUNT_TRACEFS, O_READER_PID, O_UNSAFE,
-	       O_HOST_NAME, O_NO_FEATURE };
+	       O_HOST_NAME, O_NO_FEATURE, O_INTERPRET };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "info", no_argument, NULL, O_INFO },
@@ -318,6 +322,7 @@ int main(int argc, char **argv)
 		{ "unsafe", no_argument, NULL, O_UNSAFE },
 		{ "host-name", required_argument, NULL, O_HOST_NAME },
 		{ "no-feature", required_argument, NULL, O_NO_FEATURE },
+		{ "interpret", no_argument, NULL, O_INTERPRET },
 		{ NULL, 0, NULL, 0 },
 	};
 	tool_init("bt-load");
@@ -352,6 +357,7 @@ int main(int argc, char **argv)
 		case O_NO_WARN: bt.o.no_warnings = true; break;
 		case O_UNSAFE: bt.o.unsafe = true; break;
 		case O_HOST_NAME: bt.o.host_name = optarg; break;
+		case O_INTERPRET: bt.o.interpret = true; break;
 		case O_NO_FEATURE:
 			if (no_features(&bt.o, optarg) < 0)
 				return 1;
@@ -370,7 +376,8 @@ int main(int argc, char **argv)
 	int fd = tool_open_input(bt.o.input);
 	if (fd < 0)
 		return 1;
-	if (read_obj(&bt, fd) < 0 || obj_check(&bt) < 0)
+	if (read_obj(&bt, fd) < 0 || obj_check(&bt) < 0 ||
+	    (bt.o.interpret && interp_check(&bt) < 0))
 		return 1;
 	if (fd != 0)
 		close(fd);

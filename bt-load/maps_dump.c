@@ -20,6 +20,8 @@
 #include "load.h"
 
 struct map_view {
+	struct bt *bt;
+	struct bpf_map *map;
 	int fd;
 	uint32_t ksz, vsz;        /* key size; value size of one CPU slot */
 	uint32_t vstride;         /* per-CPU slot stride (8-aligned) */
@@ -40,7 +42,9 @@ static bool view_of(struct bt *bt, uint32_t id, struct map_view *v)
 		return false;
 	struct bpf_map *m = bt->user_maps[id];
 	enum bpf_map_type t = bpf_map__type(m);
-	v->fd = bpf_map__fd(m);
+	v->bt = bt;
+	v->map = m;
+	v->fd = bt->vm ? 0 : bpf_map__fd(m);
 	v->ksz = bpf_map__key_size(m);
 	v->vsz = bpf_map__value_size(m);
 	v->percpu = t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_PERCPU_ARRAY ||
@@ -86,7 +90,7 @@ static void read_slow(const struct map_view *v, struct snap *s, bool values)
 	uint8_t *prev = NULL;
 	uint8_t *next = malloc(v->ksz);
 	while (next && snap_reserve(s, v, nkeys + 1) &&
-	       bpf_map_get_next_key(v->fd, prev, next) == 0) {
+	       mapio_next_key(v->bt, v->map, prev, next) == 0) {
 		memcpy(s->keys + nkeys * v->ksz, next, v->ksz);
 		prev = s->keys + nkeys * v->ksz;
 		nkeys++;
@@ -95,7 +99,7 @@ static void read_slow(const struct map_view *v, struct snap *s, bool values)
 	s->n = 0;
 	for (size_t i = 0; i < nkeys; i++) {
 		const uint8_t *key = s->keys + i * v->ksz;
-		if (values && bpf_map_lookup_elem(v->fd, key, s->vals + s->n * v->vbytes) != 0)
+		if (values && mapio_lookup(v->bt, v->map, key, s->vals + s->n * v->vbytes) != 0)
 			continue;
 		if (s->n != i)
 			memmove(s->keys + s->n * v->ksz, key, v->ksz);
@@ -108,6 +112,12 @@ static void read_slow(const struct map_view *v, struct snap *s, bool values)
 static void read_all(const struct map_view *v, struct snap *s, bool values, bool del)
 {
 	s->n = 0;
+	if (v->bt->vm) {   /* the interpreter's maps: no batches to ask for */
+		read_slow(v, s, values);
+		for (size_t i = 0; del && i < s->n; i++)
+			mapio_delete(v->bt, v->map, s->keys + i * v->ksz);
+		return;
+	}
 	uint64_t token[8];   /* opaque batch position (a bucket index for hashes) */
 	bool first = true;
 	for (;;) {
@@ -126,7 +136,7 @@ static void read_all(const struct map_view *v, struct snap *s, bool values, bool
 				read_slow(v, s, values);
 				if (del)
 					for (size_t i = 0; i < s->n; i++)
-						bpf_map_delete_elem(v->fd, s->keys + i * v->ksz);
+						mapio_delete(v->bt, v->map, s->keys + i * v->ksz);
 			}
 			return;
 		}
@@ -272,7 +282,7 @@ int map_clear(struct bt *bt, uint32_t id)
 		read_all(&v, &s, false, false);
 		uint8_t *zero = calloc(v.vbytes + 8, 1);
 		for (size_t i = 0; zero && i < s.n; i++)
-			bpf_map_update_elem(v.fd, s.keys + i * v.ksz, zero, BPF_ANY);
+			mapio_update(bt, v.map, s.keys + i * v.ksz, zero, BPF_ANY);
 		free(zero);
 	}
 	snap_free(&s);
@@ -293,10 +303,10 @@ int map_zero(struct bt *bt, uint32_t id)
 		/* arrays in one go; hash keys one by one with BPF_EXIST (batch
 		 * updates take no such flag), so a key deleted meanwhile stays
 		 * deleted */
-		if (!v.array || bpf_map_update_batch(v.fd, s.keys, s.vals, &count, &o) < 0)
+		if (!v.array || bt->vm || bpf_map_update_batch(v.fd, s.keys, s.vals, &count, &o) < 0)
 			for (size_t i = 0; i < s.n; i++)
-				bpf_map_update_elem(v.fd, s.keys + i * v.ksz, s.vals,
-						    v.array ? BPF_ANY : BPF_EXIST);
+				mapio_update(bt, v.map, s.keys + i * v.ksz, s.vals,
+					     v.array ? BPF_ANY : BPF_EXIST);
 	}
 	snap_free(&s);
 	return 0;

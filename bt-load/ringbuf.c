@@ -10,6 +10,10 @@
  * before every poll; a growth is written as a `lost` record.  The poll sleeps
  * at most 20 ms: bulk records do not wake us until an eighth of the ring is
  * pending (bt-codegen output.c), control records (exit, print...) do.
+ * With --interpret the records come from the interpreter's ring buffer
+ * (interp_consume) and the interval probes' timers share the epoll set:
+ * a probe runs when its timer wakes the poll, its records are handled in
+ * the same round.
  */
 #include <errno.h>
 #include <string.h>
@@ -153,6 +157,19 @@ static void handle(struct bt *bt, const uint8_t *d, size_t n)
 	}
 }
 
+int events_epoll_fd(void)
+{
+	return g_epfd;
+}
+
+/* Hand what the ring buffer holds to on_event; records consumed. */
+static int consume(struct bt *bt)
+{
+	if (bt->vm)
+		return (int)interp_consume(bt, on_event);
+	return g_rb ? ring_buffer__consume(g_rb) : 0;
+}
+
 int events_open(struct bt *bt)
 {
 	g_epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -166,7 +183,7 @@ int events_open(struct bt *bt)
 	epoll_ctl(g_epfd, EPOLL_CTL_ADD, 1, &oev);
 	if (skb_open(bt, g_epfd) < 0)
 		return -1;
-	if (!bt->ringbuf_map)
+	if (!bt->ringbuf_map || bt->vm)
 		return 0;   /* a program without output */
 	g_rb = ring_buffer__new(bpf_map__fd(bt->ringbuf_map), on_event, bt, NULL);
 	if (!g_rb) {
@@ -187,7 +204,7 @@ static void check_lost(struct bt *bt)
 		return;
 	uint32_t k = 0;
 	uint64_t v = 0;
-	if (bpf_map_lookup_elem(bpf_map__fd(bt->loss_map), &k, &v) == 0 && v > bt->lost_seen) {
+	if (mapio_lookup(bt, bt->loss_map, &k, &v) == 0 && v > bt->lost_seen) {
 		out_lost(bt, v - bt->lost_seen);
 		bt->lost_seen = v;
 	}
@@ -198,17 +215,19 @@ int events_poll(struct bt *bt, int timeout_ms)
 {
 	check_lost(bt);
 	if (g_epfd >= 0 && timeout_ms > 0) {
-		struct epoll_event ev[2];
-		int k = epoll_wait(g_epfd, ev, 2, timeout_ms);
+		struct epoll_event ev[16];
+		int k = epoll_wait(g_epfd, ev, 16, timeout_ms);
 		for (int i = 0; i < k; i++)
 			if (ev[i].data.fd == 1 && (ev[i].events & (EPOLLERR | EPOLLHUP))) {
 				bt->out_broken = true;
 				bt->finalize = true;
+			} else if (bt->vm && !bt->finalize && !sig_stop) {
+				interp_timer_fired(bt, ev[i].data.fd);
 			}
 	}
 	bt->batch = 0;
 	out_clock_mark(bt);
-	int n = g_rb ? ring_buffer__consume(g_rb) : 0;
+	int n = consume(bt);
 	out_batch_done(bt);
 	skb_consume();
 	return n;
@@ -250,11 +269,11 @@ int event_loop(struct bt *bt)
 void events_discard(struct bt *bt)
 {
 	bt->finalize = true;
-	if (!g_rb)
+	if (!g_rb && !bt->vm)
 		return;
 	for (int round = 0; round < 64; round++) {
 		bt->batch = 0;
-		ring_buffer__consume(g_rb);
+		consume(bt);
 		if (bt->batch < MAX_BATCH)
 			break;
 	}
@@ -265,13 +284,13 @@ void events_drain(struct bt *bt)
 {
 	bt->finalize = bt->out_broken;
 	sig_stop = 0;
-	if (g_rb) {
+	if (g_rb || bt->vm) {
 		check_lost(bt);
 		/* what the probes wrote before they were detached, then END's;
 		 * nothing new comes, so this ends (bounded anyway) */
 		for (int round = 0; round < 64; round++) {
 			bt->batch = 0;
-			ring_buffer__consume(g_rb);
+			consume(bt);
 			if (bt->batch < MAX_BATCH || sig_stop)
 				break;
 		}
