@@ -213,5 +213,8 @@ int print_info(void)
 	fprintf(f, "  uprobe_multi: %s\n", yesno(uprobe_multi_support()));
 	fprintf(f, "  raw_tp_special: %s\n", yesno(raw_tp_special()));
 	fprintf(f, "  iter: %s\n\n", yesno(iter_support()));
+	/* ours: bt-load --interpret (interp.c), bpftrace has no such section */
+	fprintf(f, "Userspace interpreter\n  BEGIN, END and interval probes without privileges: yes "
+		   "(--interpret; the default when not root)\n\n");
 	return 0;
 }

@@ -44,7 +44,7 @@ _bpftrace()
 
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W '-B -f -o -e -h --help -I --include -l -p -c
-			--usdt-file-activation --unsafe -q --info -k -kk -V --version
+			--usdt-file-activation --unsafe --interpret -q --info -k -kk -V --version
 			--no-warnings -v -vv -d -dd --emit-elf --emit-llvm' -- "$cur"))
 		return
 	fi

@@ -177,7 +177,7 @@ stage_line() {
 	[ "${stderr_lines[0]}" = "$DRV: option requires an argument -- 'e'" ]
 	run --separate-stderr "$DRV" --in x
 	[ "$status" -eq 1 ]
-	[ "${stderr_lines[0]}" = "$DRV: option '--in' is ambiguous; possibilities: '--include' '--info'" ]
+	[ "${stderr_lines[0]}" = "$DRV: option '--in' is ambiguous; possibilities: '--include' '--info' '--interpret'" ]
 }
 
 @test "usage: -B accepts line, full, none only" {
@@ -278,12 +278,13 @@ stage_line() {
 	[ "$stderr" = "ERROR: failed to open file 'nofile.bt': No such file or directory" ]
 }
 
-@test "usage: only root may list, trace or print --info" {
+@test "usage: only root may list, trace a probe other than BEGIN/END/interval, or print --info" {
 	command -v setpriv >/dev/null || skip "no setpriv"
 	require_root
 	nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all)
 	msg="ERROR: bpftrace currently only supports running as the root user."
-	for args in "-e BEGIN{}" "-l" "--info"; do
+	for args in "-e tracepoint:syscalls:sys_enter_read{}" "-e BEGIN{}uprobe:/bin/sh:main{}" \
+		"-l" "--info"; do
 		run --separate-stderr "${nobody[@]}" "$DRV" $args
 		[ "$status" -eq 1 ]
 		[ "$stderr" = "$msg" ]
@@ -865,7 +866,8 @@ i:s:1 { print(1, 2); }
 	require_root
 	run --separate-stderr "$DRV" --info
 	[ "$status" -eq 0 ]
-	for s in System Build "Kernel helpers" "Kernel features" "Map types" "Probe types"; do
+	for s in System Build "Kernel helpers" "Kernel features" "Map types" "Probe types" \
+		"Userspace interpreter"; do
 		[[ "$stderr" == *"$s"* ]]
 	done
 	[[ "$stderr" == *"  version: v0.20.4"* ]]

@@ -4,6 +4,7 @@
 # run both in the kernel and interpreted as an unprivileged user (nobody),
 # outputs compared byte for byte, text and JSON; what it refuses.
 load helpers
+bats_require_minimum_version 1.5.0
 
 setup() {
 	TMP=$(mktemp -d)
@@ -133,4 +134,42 @@ compile() {   # compile PROGRAM OBJ
 	run "$BT/bt-fmt" "$TMP/out"
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(printf 'Attaching 3 probes...\nend\n\n\n@n: 1')" ]
+}
+
+# ---- the driver -------------------------------------------------------------
+
+@test "driver: not root, a BEGIN/END/interval program runs interpreted, as root in the kernel" {
+	require_root
+	[ ${#NOBODY[@]} -gt 0 ] || skip "no setpriv"
+	cd "$TMP"
+	prog='BEGIN { @a[1] = 2; @h = hist(100); printf("%s %d\n", "x", 3); } interval:ms:20 { exit(); } END { print(@a); }'
+	for f in text json; do
+		"$BT/bpftrace" -f $f -e "$prog" > "$TMP/root.$f" 2>&1
+		"${NOBODY[@]}" --inh-caps=-all --bounding-set=-all "$BT/bpftrace" -f $f -e "$prog" \
+			> "$TMP/nobody.$f" 2>&1
+		"$BT/bpftrace" --interpret -f $f -e "$prog" > "$TMP/interp.$f" 2>&1
+		cmp "$TMP/root.$f" "$TMP/nobody.$f"
+		cmp "$TMP/root.$f" "$TMP/interp.$f"
+	done
+	grep -q '^@h:' "$TMP/root.text"
+}
+
+@test "driver: not root, a program from stdin runs; a syntax error is reported" {
+	[ ${#NOBODY[@]} -gt 0 ] || skip "no setpriv"
+	cd "$TMP"
+	run bash -c "echo 'BEGIN { printf(\"in\\n\"); exit(); }' | ${NOBODY[*]} '$BT/bpftrace' -"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "Attaching 1 probe..." ]
+	[ "${lines[1]}" = "in" ]
+	run --separate-stderr "${NOBODY[@]}" "$BT/bpftrace" -e 'BEGIN { exit() '
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"ERROR: syntax error"* ]]
+}
+
+@test "driver: not root, a builtin that needs the kernel is refused in one line" {
+	[ ${#NOBODY[@]} -gt 0 ] || skip "no setpriv"
+	cd "$TMP"
+	run --separate-stderr "${NOBODY[@]}" "$BT/bpftrace" -e 'BEGIN { @[kstack] = count(); exit(); }'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "ERROR: kstack/ustack needs the kernel (helper 27): it cannot be interpreted" ]
 }
