@@ -63,16 +63,23 @@ $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-parse/*.c)): $(B)/gen/parser.h
 $(B)/bt-parse: $(PARSE_OBJ) $(B)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@.tmp $(PARSE_OBJ) $(COMMON_LIBS) && mv $@.tmp $@
 
-# ---- bt-check ----
+# ---- bt-check: the checker's passes (bt-check/) and, as a library of
+# its own behind bt-check/sys/sys.h, what it reads of the target system ----
+SYS_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-check/sys/*.c))
+$(SYS_OBJ): ALL_CFLAGS += -Ibt-check/sys
+$(B)/libbtsys.a: $(SYS_OBJ)
+	ar rcs $@ $^
+SYS_LIBS := $(B)/libbtsys.a -lbpf -ldw -lelf -lz
 CHECK_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-check/*.c))
+$(CHECK_OBJ): ALL_CFLAGS += -Ibt-check/sys
 # libclang is opened with dlopen (bt-check/libclang.h): only its headers
 # are needed here, and clang's builtin headers directory for -isystem.
 CLANG_RESOURCE_INCLUDE := $(shell $(LLVM_CONFIG) --libdir 2>/dev/null)/clang/$(shell $(LLVM_CONFIG) --version 2>/dev/null | cut -d. -f1)/include
 $(B)/obj/bt-check/cdefs.o $(B)/obj/bt-check/cdefs_types.o $(B)/obj/bt-check/libclang.o: ALL_CFLAGS += \
 	-I$(shell $(LLVM_CONFIG) --includedir 2>/dev/null) \
 	-DCLANG_RESOURCE_INCLUDE='"$(CLANG_RESOURCE_INCLUDE)"'
-$(B)/bt-check: $(CHECK_OBJ) $(B)/libcommon.a
-	$(CC) $(LDFLAGS) -o $@.tmp $(CHECK_OBJ) $(COMMON_LIBS) -lbpf -ldw -lelf -lz -ldl && mv $@.tmp $@
+$(B)/bt-check: $(CHECK_OBJ) $(B)/libbtsys.a $(B)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@.tmp $(CHECK_OBJ) $(SYS_LIBS) $(COMMON_LIBS) -ldl && mv $@.tmp $@
 
 # ---- bt-codegen (LLVM, statically linked: see docs/llvm-bpf.md) ----
 LLVM_CFLAGS := $(shell $(LLVM_CONFIG) --cflags 2>/dev/null | sed 's/-std=[^ ]*//')
@@ -232,9 +239,9 @@ $(B)/tests/fentry_loads: tests/tools/fentry_loads.c
 $(B)/tests/loadobj $(B)/tests/mkmodbtf $(B)/tests/fentry_loads:
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< -lbpf -lelf -lz
-$(B)/tests/sys_query: tests/tools/sys_query.c $(filter $(B)/obj/bt-check/sys_%.o,$(CHECK_OBJ)) $(B)/libcommon.a
+$(B)/tests/sys_query: tests/tools/sys_query.c $(B)/libbtsys.a $(B)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ibt-check $(LDFLAGS) -o $@ $(filter-out %.a,$^) $(COMMON_LIBS) -lbpf -ldw -lelf -lz
+	$(CC) $(ALL_CFLAGS) -Ibt-check/sys $(LDFLAGS) -o $@ $< $(SYS_LIBS) $(COMMON_LIBS)
 # BPF programs written by hand (bt-load's tests), compiled by clang
 $(B)/tests/%.bpf.o: tests/load/%.bpf.c
 	@mkdir -p $(dir $@)

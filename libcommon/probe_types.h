@@ -4,9 +4,9 @@
  *   - here: its PT_ value; probe_types.c: its row (name, aliases);
  *   - libcommon/ap_parse.c: the forms of its attach points (part counts,
  *     messages);
- *   - bt-check/probes.c: its semantic checks; bt-check/sys_core.c and the
- *     sys_*.c reader of its targets: expansion and -l listing
- *     (sys_list.c); bt-check/expr.c and calls.c: the builtins and
+ *   - bt-check/probes.c: its semantic checks; bt-check/sys/core.c and the
+ *     bt-check/sys/ reader of its targets: expansion and -l listing
+ *     (sys/list.c); bt-check/expr.c and calls.c: the builtins and
  *     functions it allows;
  *   - bt-codegen/probes.c: its program section and context;
  *     builtins.c: where its arguments come from;

@@ -1,11 +1,11 @@
 #!/usr/bin/env bats
-# bt-check's system knowledge (bt-check/sys_*.c): probe expansion against
+# bt-check's system knowledge (bt-check/sys/*.c): probe expansion against
 # tracefs / ELF / USDT notes / kallsyms / BTF, the tracepoint args record,
 # listings, and offline snapshots (ir-spec/snapshot.md).
 #
 # Most checks go through `bt-check --list` and through sys_query
 # (tests/tools/sys_query.c, built by the Makefile), a small driver of
-# bt-check/sys.h.  Expected values are computed independently (readelf, the
+# bt-check/sys/sys.h.  Expected values are computed independently (readelf, the
 # tracefs files, the fixture's contents), never copied from our output.
 load helpers
 

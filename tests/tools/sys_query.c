@@ -1,5 +1,5 @@
 /* sys_query.c - test helper for tests/check_sys.bats: asks bt-check's
- * system readers (bt-check/sys.h) one question and prints the answer.
+ * system readers (bt-check/sys/sys.h) one question and prints the answer.
  *
  *   sys_query [--sysroot DIR] [--snapshot DIR] [--pid PID] [--multi]
  *             [--listing] COMMAND ARGS...

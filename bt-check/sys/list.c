@@ -1,4 +1,4 @@
-/* sys_list.c - `bpftrace -l [PATTERN]` and `-lv` (docs/bpftrace-compat.md
+/* list.c - `bpftrace -l [PATTERN]` and `-lv` (docs/bpftrace-compat.md
  * "Listing"): the search is parsed as listing attach points, each expanded
  * with SYS_X_LISTING, and the matches printed sorted per attach point, with
  * parameters in verbose mode.  `struct`/`union`/`enum` searches list BTF

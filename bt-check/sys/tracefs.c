@@ -1,4 +1,4 @@
-/* sys_tracefs.c - tracepoints: the tracefs event inventory
+/* tracefs.c - tracepoints: the tracefs event inventory
  * (available_events), tracepoint and rawtracepoint expansion, and the `args`
  * record built from an event's format file (docs/bpftrace-compat.md
  * "Tracepoints").

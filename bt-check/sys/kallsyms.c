@@ -1,4 +1,4 @@
-/* sys_kallsyms.c - kernel functions and symbols: the traceable function
+/* kallsyms.c - kernel functions and symbols: the traceable function
  * list (available_filter_functions, less the kprobe blacklist, as bpftrace
  * v0.20 takes it: without that file there is none, whatever kallsyms
  * holds), kprobe/kretprobe expansion, the module of a function for kfunc,

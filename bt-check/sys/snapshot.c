@@ -1,4 +1,4 @@
-/* sys_snapshot.c - where system facts come from: the live machine or an
+/* snapshot.c - where system facts come from: the live machine or an
  * offline snapshot directory (--sysroot), and the recording of every
  * answer into a snapshot directory (--snapshot).  Format: ir-spec/snapshot.md.
  */

@@ -1,4 +1,4 @@
-/* sys_usdt.c - USDT probes (docs/bpftrace-compat.md "USDT"): matching
+/* usdt.c - USDT probes (docs/bpftrace-compat.md "USDT"): matching
  * path:provider:probe against the .note.stapsdt notes of the target binaries
  * (or of every file the -p process maps), the namespace rule, and one attach
  * point per probe location carrying its argument spec and semaphore.

@@ -1,4 +1,4 @@
-/* sys_btf.c - kernel types from BTF: loaded lazily (only when a kernel type,
+/* btf.c - kernel types from BTF: loaded lazily (only when a kernel type,
  * kfunc args or an iterator is asked for) from BPFTRACE_BTF or
  * /sys/kernel/btf/vmlinux, converted to struct type (docs/bpftrace-compat.md
  * "C types" mapping); kfunc/kretfunc expansion and args; iterator names; C

@@ -4,7 +4,12 @@
  * records what a program used.  Nothing else in bt-check touches the
  * system.
  *
- * Owner: the sys_*.c files.  The semantic analyser only calls these.
+ * The one door into bt-check/sys/, a library of its own (libbtsys.a) that
+ * needs only libcommon.  Its files: core.c (sys_open/sys_close, dispatch
+ * per provider), snapshot.c (live system or snapshot directory),
+ * tracefs.c, kallsyms.c, btf.c, feature.c, perf.c (kernel side), elf.c,
+ * dwarf.c, uprobe.c, usdt.c (user binaries), kheaders.c (kernel headers
+ * for C definitions), list.c (-l).  The checker's passes only call these.
  */
 #ifndef BT_CHECK_SYS_H
 #define BT_CHECK_SYS_H

@@ -1,4 +1,4 @@
-/* sys_elf.c - what bt-check knows about one user binary: ELF type,
+/* elf.c - what bt-check knows about one user binary: ELF type,
  * defined symbols (functions, ifuncs, objects; from .symtab, .dynsym and
  * the separate debug file of a stripped binary), and USDT locations from
  * .note.stapsdt.

@@ -1,4 +1,4 @@
-/* sys_uprobe.c - user-space targets (docs/bpftrace-compat.md "uprobes"):
+/* uprobe.c - user-space targets (docs/bpftrace-compat.md "uprobes"):
  * library names through the loader cache, $PATH search, globs, -p PID
  * executables and mappings; uprobe/uretprobe and watchpoint expansion over
  * ELF function symbols (C++ names demangled on demand); uaddr() symbols.

@@ -1,4 +1,4 @@
-/* sys_dwarf.c - uprobe `args`, -lv parameters and user struct types from
+/* dwarf.c - uprobe `args`, -lv parameters and user struct types from
  * DWARF (libdw).
  *
  * A function's parameters are kept as lines "<index>\t<name>\t<C type>\t

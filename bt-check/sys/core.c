@@ -1,4 +1,4 @@
-/* sys_core.c - sys_open/sys_close, the per-provider dispatch of
+/* core.c - sys_open/sys_close, the per-provider dispatch of
  * sys_expand, and the small system queries (cgroup ids).
  */
 #define _GNU_SOURCE

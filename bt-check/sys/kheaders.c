@@ -1,4 +1,4 @@
-/* sys_kheaders.c - where the kernel's headers are (bpftrace v0.20's
+/* kheaders.c - where the kernel's headers are (bpftrace v0.20's
  * search), and their copy in a snapshot.
  *
  * Live: BPFTRACE_KERNEL_SOURCE set is the source directory, and

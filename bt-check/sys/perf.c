@@ -1,4 +1,4 @@
-/* sys_perf.c - perf-event based providers: software and hardware event names
+/* perf.c - perf-event based providers: software and hardware event names
  * (docs/bpftrace-compat.md "perf events"), profile/interval units, and their
  * -l listings.
  */

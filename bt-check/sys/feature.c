@@ -1,4 +1,4 @@
-/* sys_feature.c - kernel features bt-check must know before accepting a
+/* feature.c - kernel features bt-check must know before accepting a
  * program: whether kfunc/kretfunc (fentry/fexit) programs can be loaded.
  * Live, it is decided the way bpftrace decides it: by loading a trivial
  * fentry program on a kernel function; with a sysroot, from the

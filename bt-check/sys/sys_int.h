@@ -1,5 +1,6 @@
-/* sys_int.h - private interface between the sys_*.c files (the system
- * knowledge half of bt-check).  Nothing outside sys_*.c includes this.
+/* sys_int.h - private interface between the files of bt-check/sys/ (the
+ * system knowledge half of bt-check).  Nothing outside bt-check/sys/
+ * includes this.
  *
  * Every fact comes from a "source" named by a key (snapshot-relative path,
  * see ir-spec/snapshot.md).  Live, a key maps to a real file or to data
@@ -19,7 +20,7 @@
 typedef VEC(const char *) strvec;
 
 /* The expansion of one provider's attach points (sys_expand, sys.h);
- * sys_core.c dispatches to one function of this type per provider. */
+ * sys/core.c dispatches to one function of this type per provider. */
 typedef bool sys_expand_fn(struct sys *s, const struct attach_point *ap,
 			   apvec *out, struct diags *d, struct loc loc,
 			   unsigned flags);
@@ -30,7 +31,7 @@ struct tp_record_info;
 struct btf_module;
 struct btf_funcs;
 
-/* What we know about one ELF file (sys_elf.c). */
+/* What we know about one ELF file (sys/elf.c). */
 struct elf_sym {
 	const char *name;
 	uint64_t addr, size;
@@ -79,11 +80,11 @@ struct sys {
 	bool btf_tried;
 	const char *btf_path;    /* file the BTF came from */
 	struct type **btf_records; /* converted records, by BTF id */
-	VEC(struct btf_module *) btf_mods; /* module BTFs (sys_btf.c) */
+	VEC(struct btf_module *) btf_mods; /* module BTFs (sys/btf.c) */
 	strvec type_modules;     /* modules whose BTF types the program may use */
 	VEC(struct btf_funcs *) btf_funcs; /* kfunc-attachable functions per BTF */
 
-	/* kfunc/kretfunc support (sys_feature.c), decided once */
+	/* kfunc/kretfunc support (sys/feature.c), decided once */
 	bool kfunc_known, kfunc_ok;
 
 	/* kallsyms (lazily) */
@@ -109,7 +110,7 @@ struct sys {
 	VEC(struct snap_entry *) snap;
 };
 
-/* ---- sys_snapshot.c: sources ---- */
+/* ---- sys/snapshot.c: sources ---- */
 
 /* Whole content of a text source (NULL if absent); *len set if non-NULL.
  * live_path: the real file to read when live.  Records it in full. */
@@ -133,7 +134,7 @@ void sys_split_lines(const char *text, strvec *out);
 char *sys_read_file(const char *path, size_t *len);
 void sys_sort_unique(strvec *v);
 
-/* ---- sys_tracefs.c ---- */
+/* ---- sys/tracefs.c ---- */
 const char *sys_tracefs(struct sys *s);
 sys_expand_fn sys_expand_tracepoint;
 sys_expand_fn sys_expand_rawtracepoint;
@@ -141,7 +142,7 @@ sys_expand_fn sys_expand_rawtracepoint;
 void sys_tp_list_fields(struct sys *s, const char *cat, const char *ev,
 			FILE *out);
 
-/* ---- sys_btf.c ---- */
+/* ---- sys/btf.c ---- */
 struct btf *sys_btf(struct sys *s);
 sys_expand_fn sys_expand_kfunc;
 /* Kernel types not in vmlinux are looked up in this module's BTF too
@@ -154,20 +155,20 @@ void sys_btf_list_iter(struct sys *s, const char *name, FILE *out);
 int sys_btf_list_types(struct sys *s, const char *pattern, bool verbose,
 		       FILE *out);
 
-/* ---- sys_kallsyms.c ---- */
+/* ---- sys/kallsyms.c ---- */
 sys_expand_fn sys_expand_kprobe;
 /* Modules of a kernel function ("vmlinux" or the [module]), sorted. */
 void sys_kernel_func_modules(struct sys *s, const char *func, strvec *out);
 /* "module:func" of traceable functions matching "modglob:funcglob". */
 void sys_kernel_mod_funcs(struct sys *s, const char *pattern, strvec *out);
 
-/* ---- sys_elf.c ---- */
+/* ---- sys/elf.c ---- */
 /* The ELF file at path (cached, recorded); NULL if it is not an ELF file. */
 struct elf_info *sys_elf(struct sys *s, const char *path);
 /* First symbol of that name, NULL if none. */
 const struct elf_sym *sys_elf_find(const struct elf_info *e, const char *name);
 
-/* ---- sys_uprobe.c ---- */
+/* ---- sys/uprobe.c ---- */
 void sys_mapped_paths(struct sys *s, int pid, strvec *out);
 const char *sys_user_target(struct sys *s, const struct attach_point *ap);
 bool sys_user_targets(struct sys *s, const struct attach_point *ap,
@@ -177,7 +178,7 @@ const char *sys_demangle(const char *sym);
 sys_expand_fn sys_expand_uprobe;
 sys_expand_fn sys_expand_watchpoint;
 
-/* ---- sys_dwarf.c ---- */
+/* ---- sys/dwarf.c ---- */
 /* -lv lines of a function's parameters; false if the binary has no DWARF. */
 bool sys_dwarf_list_params(struct sys *s, const char *path, const char *func,
 			   FILE *out);
@@ -186,13 +187,13 @@ void sys_dwarf_note_binary(struct sys *s, const char *path);
 /* A named type from the DWARF of the noted binaries (NULL if none). */
 struct type *sys_dwarf_type(struct sys *s, const char *name);
 
-/* ---- sys_usdt.c ---- */
+/* ---- sys/usdt.c ---- */
 sys_expand_fn sys_expand_usdt;
 
-/* ---- sys_perf.c ---- */
+/* ---- sys/perf.c ---- */
 sys_expand_fn sys_expand_perf;
 
-/* ---- helpers (sys_core.c) ---- */
+/* ---- helpers (sys/core.c) ---- */
 struct attach_point *sys_ap_copy(const struct attach_point *ap);
 
 #endif
