@@ -138,7 +138,7 @@ def main():
         for name, v, err in rows:
             print(f"{name:28s} {v:10.2f}" + (f"  ({err[0]})" if err else ""))
         if os.geteuid() == 0:
-            print(f"{'tracing_rss_mib':28s} {tracing_rss(b):10.2f}  (bt-load + bt-fmt, target <= 15)")
+            print(f"{'tracing_rss_mib':28s} {tracing_rss(b):10.2f}  (bt-load + bt-fmt, target <= 5)")
 
 
 if __name__ == "__main__":
