@@ -173,3 +173,11 @@ compile() {   # compile PROGRAM OBJ
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "ERROR: kstack/ustack needs the kernel (helper 27): it cannot be interpreted" ]
 }
+
+@test "debugf text goes to stderr when the trace buffer is not ours to write" {
+	[ ${#NOBODY[@]} -gt 0 ] || skip "no setpriv"
+	compile 'BEGIN { debugf("x %d %s", 3, "y"); exit(); }' "$TMP/o" 2>/dev/null
+	run --separate-stderr "${NOBODY[@]}" "$BT/bt-load" --interpret "$TMP/o"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "bpf_trace_printk: x 3 y" ]
+}
