@@ -441,19 +441,7 @@ static const strvec *btf_funcs(struct sys *s, const char *module)
 
 static bool has_btf_func(struct sys *s, const char *module, const char *func)
 {
-	const strvec *v = btf_funcs(s, module);
-	size_t lo = 0, hi = v->n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(v->v[mid], func);
-		if (!c)
-			return true;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
+	return sys_sorted_has(btf_funcs(s, module), func);
 }
 
 bool sys_expand_kfunc(struct sys *s, const struct attach_point *ap,

@@ -41,6 +41,22 @@ struct attach_point *sys_ap_copy(const struct attach_point *ap)
 	return c;
 }
 
+bool sys_sorted_has(const strvec *v, const char *name)
+{
+	size_t lo = 0, hi = v->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(v->v[mid], name);
+		if (!c)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
 static bool expand_as_is(struct sys *s, const struct attach_point *ap,
 			 apvec *out, struct diags *d, struct loc loc,
 			 unsigned flags)

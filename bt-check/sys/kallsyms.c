@@ -94,22 +94,6 @@ static void load_blacklist(struct sys *s, strvec *out)
 	sys_sort_unique(out);
 }
 
-static bool in_sorted(const strvec *v, const char *name)
-{
-	size_t lo = 0, hi = v->n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(v->v[mid], name);
-		if (!c)
-			return true;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
-}
-
 static void load_funcs(struct sys *s)
 {
 	struct kallsyms *k = ks(s);
@@ -140,7 +124,7 @@ static void load_funcs(struct sys *s)
 	for (size_t i = 0; i < lines.n && i < wlines.n; i++) {
 		struct kfunc_line f = { .line = lines.v[i] };
 		if (parse_func_line((char *)wlines.v[i], &f) &&
-		    !in_sorted(&blacklist, f.name))
+		    !sys_sorted_has(&blacklist, f.name))
 			VEC_PUSH(&k->funcs, f);
 	}
 }

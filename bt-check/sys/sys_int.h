@@ -195,5 +195,7 @@ sys_expand_fn sys_expand_perf;
 
 /* ---- helpers (sys/core.c) ---- */
 struct attach_point *sys_ap_copy(const struct attach_point *ap);
+/* Is name in v, sorted by strcmp? (binary search) */
+bool sys_sorted_has(const strvec *v, const char *name);
 
 #endif
