@@ -109,6 +109,21 @@ static int check_placement(struct bt *bt, uint32_t p, uint32_t a, struct elfsyms
 	return sym ? check_boundary(bt, p, a, es, path, sym, vaddr - off, off) : 0;
 }
 
+/* One uprobe link for program p at file offset off of path (semaphore:
+ * the reference counter's file offset, 0 if none). */
+static int attach_uprobe_link(struct bt *bt, uint32_t p, const struct meta_attach *m,
+			      const char *path, uint64_t off, uint64_t semaphore, bool ret)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, o, .retprobe = ret, .ref_ctr_offset = (size_t)semaphore,
+		    .bpf_cookie = m->cookie);
+	struct bpf_link *l = bpf_program__attach_uprobe_opts(prog_of(bt, p), uprobe_pid(bt), path,
+							     (size_t)off, &o);
+	if (!l)
+		return -1;
+	hold_link(bt, p, l);
+	return 0;
+}
+
 int attach_uprobe(struct bt *bt, uint32_t p, uint32_t a)
 {
 	const struct meta_probe *mp = &bt->meta.probes.v[p];
@@ -132,14 +147,7 @@ int attach_uprobe(struct bt *bt, uint32_t p, uint32_t a)
 	if (off == (uint64_t)-1)
 		return attach_fail(bt, p, a, "Could not resolve address: %s:0x%llx", path,
 				   (unsigned long long)vaddr);
-	LIBBPF_OPTS(bpf_uprobe_opts, o, .retprobe = mp->type == PT_URETPROBE,
-		    .bpf_cookie = m->cookie);
-	struct bpf_link *l = bpf_program__attach_uprobe_opts(prog_of(bt, p), uprobe_pid(bt), path,
-							     (size_t)off, &o);
-	if (!l)
-		return -1;
-	hold_link(bt, p, l);
-	return 0;
+	return attach_uprobe_link(bt, p, m, path, off, 0, mp->type == PT_URETPROBE);
 }
 
 /* A usdt attach point is one probe site: bt-check read the binary's
@@ -159,14 +167,7 @@ int attach_usdt(struct bt *bt, uint32_t p, uint32_t a)
 	    elfsyms_vaddr_of_offset(es, ap->usdt_offset) == (uint64_t)-1)
 		return attach_fail(bt, p, a, "Could not find USDT probe %s:%s:%s", path,
 				   ap->ns ? ap->ns : "", ap->func);
-	LIBBPF_OPTS(bpf_uprobe_opts, o, .ref_ctr_offset = (size_t)ap->usdt_sema,
-		    .bpf_cookie = m->cookie);
-	struct bpf_link *l = bpf_program__attach_uprobe_opts(prog_of(bt, p), uprobe_pid(bt),
-							     path, (size_t)ap->usdt_offset, &o);
-	if (!l)
-		return -1;
-	hold_link(bt, p, l);
-	return 0;
+	return attach_uprobe_link(bt, p, m, path, ap->usdt_offset, ap->usdt_sema, false);
 }
 
 /* ---- uprobe_multi (kernel 6.6): one link for many functions of a binary ----
