@@ -32,7 +32,7 @@ DEB_PACKAGES += libc6-dbg
 TOOLS := bt-parse bt-check bt-codegen bt-load bt-fmt
 BINS := $(addprefix $(B)/,$(TOOLS))
 
-.PHONY: all check check-asan check-kernel run bench install clean deps fuzz fuzz-parse conformance testprogs
+.PHONY: all static check check-asan check-kernel run bench install clean deps fuzz fuzz-parse conformance testprogs
 all: $(BINS) $(B)/bpftrace testprogs
 
 # ---- shared library ----
@@ -121,6 +121,19 @@ $(B)/bt-fmt: $(FMT_OBJ) $(B)/libcommon.a
 $(B)/bpftrace: bpftrace
 	@mkdir -p $(B)
 	cp $< $@ && chmod +x $@
+
+# ---- make static: bt-load and bt-fmt with every library linked in, to
+# copy onto a machine that has none of our packages (the runtime of
+# bt-fleet's image, Containerfile.runtime).  glibc warns that getpwuid and
+# dlopen want its shared parts at run time: without them username() prints
+# uids and uprobe placement checks are skipped. ----
+static: $(B)/static/bt-load $(B)/static/bt-fmt
+$(B)/static/bt-load: $(LOAD_OBJ) $(B)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) -static -s $(LDFLAGS) -o $@.tmp $(LOAD_OBJ) $(COMMON_LIBS) -lbpf -lelf -lz -lzstd -ldl && mv $@.tmp $@
+$(B)/static/bt-fmt: $(FMT_OBJ) $(B)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) -static -s $(LDFLAGS) -o $@.tmp $(FMT_OBJ) $(COMMON_LIBS) -lm && mv $@.tmp $@
 
 # ---- test programs (conformance and end-to-end tests) ----
 -include tests/testprogs/build.mk

@@ -322,9 +322,18 @@ int open_object(struct bt *bt)
 {
 	g_verbose = bt->o.verbose;
 	libbpf_set_print(libbpf_print);
+	/* per-CPU map values come in one slot per possible CPU: a guess
+	 * would read the wrong slots and print wrong counts (a root without
+	 * /sys, such as an empty container, cannot tell) */
 	bt->ncpus = libbpf_num_possible_cpus();
-	if (bt->ncpus <= 0)
-		bt->ncpus = 1;
+	if (bt->ncpus <= 0) {
+		if (!bt->o.interpret) {
+			bt_error("cannot read the number of possible CPUs "
+				 "(/sys/devices/system/cpu/possible): is /sys mounted?");
+			return -1;
+		}
+		bt->ncpus = 1;   /* the interpreter is one CPU */
+	}
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "bpftrace");
 	char why[160];
 	if (!btf_check(bt->elf, bt->elf_size, why, sizeof why)) {
