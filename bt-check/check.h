@@ -158,6 +158,10 @@ bool is_literal_int(const struct node *n, int64_t *v);
 struct node *wrap_cast(struct node *e, struct type *to);
 struct type *resolve_record(struct check *c, struct type *t);
 struct type *lookup_named_type(struct check *c, const char *name);
+enum addrspace probe_as(struct check *c);   /* the probe's memory: kernel or user */
+
+/* ---- builtins.c ---- */
+void visit_builtin(struct check *c, struct node *n);
 struct type *string_type(struct check *c);   /* string[max_strlen] */
 struct type *tuple_merge(struct check *c, struct type *have, struct type *got,
 			 struct loc loc);

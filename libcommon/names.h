@@ -5,7 +5,7 @@
  * stages never compare strings.
  *
  * Adding a builtin: its B_ value and name here (names.c); bt-parse/lexer.l
- * if the lexer must know the word; its type in bt-check/expr.c
+ * if the lexer must know the word; its type in bt-check/builtins.c
  * (visit_builtin); its value in bt-codegen/builtins.c.
  * Adding a function: its F_ value here, its name and argument counts in
  * names.c; the lexer's call list in bt-parse/lexer.l; its row and checks in

@@ -6,7 +6,7 @@
  *     messages);
  *   - bt-check/probes.c: its semantic checks; bt-check/sys/core.c and the
  *     bt-check/sys/ reader of its targets: expansion and -l listing
- *     (sys/list.c); bt-check/expr.c and calls.c: the builtins and
+ *     (sys/list.c); bt-check/builtins.c and calls.c: the builtins and
  *     functions it allows;
  *   - bt-codegen/probes.c: its program section and context;
  *     builtins.c: where its arguments come from;
