@@ -114,30 +114,6 @@ static struct node *read_ast(int fd, struct source *src, const char ***params,
 	return root;
 }
 
-static int write_ir(int fd, const struct source *src, struct node *root,
-		    const struct meta *meta)
-{
-	struct mp_out *o = malloc(sizeof *o);
-	if (!o)
-		return -ENOMEM;
-	mp_out_init(o, fd);
-	mp_write_header(o, "ir", src, 0);
-	struct codec_enc *e = enc_new();
-	uint32_t r = enc_node(e, root);
-	meta_register_types(e, meta);
-	msgpack_pack_map(&o->pk, 5);
-	mp_kv_str(&o->pk, "t", "program");
-	enc_write_tables(e, &o->pk);
-	mp_kv_uint(&o->pk, "root", r);
-	meta_encode(e, &o->pk, meta);
-	mp_write_end(o);
-	int rc = mp_out_flush(o);
-	if (!rc && o->failed)
-		rc = -EIO;
-	free(o);
-	return rc;
-}
-
 /* bpftrace prints warnings as they happen and a pass's errors at its
  * end: warnings first, then errors, each in discovery order. */
 static void render_diags(const struct source *src, struct diags *d, const char *raw)
@@ -313,7 +289,7 @@ int main(int argc, char **argv)
 	int ofd = tool_open_output(out_file);
 	if (ofd < 0)
 		return 1;
-	rc = write_ir(ofd, &src, root, &meta);
+	rc = ir_write(ofd, &src, root, &meta);
 	if (rc < 0)
 		return tool_fail("cannot write the ir stream: %s", strerror(-rc));
 	return tool_close_output(ofd);

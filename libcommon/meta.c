@@ -1,7 +1,11 @@
 /* meta.c - program metadata defaults and msgpack codec; see meta.h. */
 #include "meta.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "mp.h"
 
 void meta_config_defaults(struct meta_config *cfg)
 {
@@ -361,4 +365,27 @@ bool meta_decode(struct codec_dec *d, const msgpack_object *o, struct meta *m)
 		cfg->no_warnings = mp_get_bool(err, c, "no_warnings");
 	}
 	return !err->set;
+}
+
+int ir_write(int fd, const struct source *src, struct node *root, const struct meta *m)
+{
+	struct mp_out *o = malloc(sizeof *o);
+	if (!o)
+		return -ENOMEM;
+	mp_out_init(o, fd);
+	mp_write_header(o, "ir", src, 0);
+	struct codec_enc *e = enc_new();
+	uint32_t r = enc_node(e, root);
+	meta_register_types(e, m);
+	msgpack_pack_map(&o->pk, 5);
+	mp_kv_str(&o->pk, "t", "program");
+	enc_write_tables(e, &o->pk);
+	mp_kv_uint(&o->pk, "root", r);
+	meta_encode(e, &o->pk, m);
+	mp_write_end(o);
+	int rc = mp_out_flush(o);
+	if (!rc && o->failed)
+		rc = -EIO;
+	free(o);
+	return rc;
 }

@@ -144,4 +144,9 @@ void meta_register_types(struct codec_enc *e, const struct meta *m);
 /* Decode from the record's "meta" value (types from d). */
 bool meta_decode(struct codec_dec *d, const msgpack_object *o, struct meta *m);
 
+/* Write a whole ir stream (header, the program record with the tree and
+ * the metadata, end) to fd.  0, -ENOMEM, or -EIO when a write failed. */
+struct source;
+int ir_write(int fd, const struct source *src, struct node *root, const struct meta *m);
+
 #endif

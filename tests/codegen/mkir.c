@@ -366,19 +366,7 @@ static struct node *case_tuples(void)
 static void write_ir(struct node *root)
 {
 	struct source src = { "stdin", "BEGIN {}" };
-	static struct mp_out o;
-	mp_out_init(&o, 1);
-	mp_write_header(&o, "ir", &src, 0);
-	struct codec_enc *e = enc_new();
-	uint32_t r = enc_node(e, root);
-	meta_register_types(e, &M);
-	msgpack_pack_map(&o.pk, 5);
-	mp_kv_str(&o.pk, "t", "program");
-	enc_write_tables(e, &o.pk);
-	mp_kv_uint(&o.pk, "root", r);
-	meta_encode(e, &o.pk, &M);
-	mp_write_end(&o);
-	mp_out_flush(&o);
+	ir_write(1, &src, root, &M);
 }
 
 int main(int argc, char **argv)
