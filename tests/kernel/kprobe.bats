@@ -188,15 +188,16 @@ ERROR: Error attaching probe: '"'kprobe:no_such_function_xyz'" ]
 }
 
 @test "nothing a kprobe writes after exit() is printed" {
-	# Debian's 6.12 kernel (under QEMU's emulation) once panicked in this
-	# test (a call through a NULL pointer in interrupt context while the
-	# probes were detached from a function firing 200,000 times): a kernel
-	# fault, not a result; the case runs on the other kernels
+	# 5,000 reads keep vfs_read firing long after exit().  With 200,000,
+	# Debian's 6.12 kernel (under QEMU's emulation) once panicked (a call
+	# through a NULL pointer in interrupt context while the probes were
+	# detached) and a 6.1 guest once never finished: a kernel fault, not a
+	# result; the case stays skipped on 6.12
 	case "$(uname -r)" in 6.12.*) skip "Debian's 6.12 kernel panicked under this load (kprobe detach while vfs_read fires)" ;; esac
 	local i
 	for i in 1 2 3; do
 		run --separate-stderr "$B" -e 'kprobe:vfs_read { printf("event\n"); if (@c++ == 20) { printf("exit\n"); exit(); } } END { clear(@c); printf("end\n"); }' \
-			-c 'dd if=/dev/zero of=/dev/null bs=1 count=200000'
+			-c 'dd if=/dev/zero of=/dev/null bs=1 count=5000'
 		[ "$status" -eq 0 ]
 		[[ "$output" == *$'event\nexit\nend'* ]]
 		[ "$(sed -n '/^exit$/,$p' <<<"$output" | grep -c '^event$')" = 0 ]
