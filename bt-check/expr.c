@@ -710,8 +710,11 @@ static void visit_sizeof(struct check *c, struct node *n)
 		t = full;
 	}
 	n->type = type_int(64, false);
-	if (c->final)
+	if (c->final) {
 		fold_int(c, n, t->size, type_int(64, false));
+		if (t->kind == TY_RECORD && t->btf)
+			n->ty_arg = t; /* bt-codegen relocates it (ir.md) */
+	}
 }
 
 static void visit_offsetof(struct check *c, struct node *n)
@@ -744,8 +747,13 @@ static void visit_offsetof(struct check *c, struct node *n)
 		return;
 	}
 	n->type = type_int(64, false);
-	if (c->final)
+	if (c->final) {
 		fold_int(c, n, f->offset, type_int(64, false));
+		if (full->btf) { /* bt-codegen relocates it (ir.md) */
+			n->ty_arg = full;
+			n->str = f->name;
+		}
+	}
 }
 
 /* ---- dispatch ---- */

@@ -80,6 +80,9 @@ struct val {
 	struct type *ty;
 	uint8_t as;          /* VK_EXT: enum addrspace of the address */
 	bool ctx;            /* VK_MEM inside the program context */
+	LLVMValueRef core;   /* VK_EXT made by a CO-RE access (core.c): the
+				same address as a ptr, so that a nested access
+				continues the relocation chain */
 };
 
 /* ---- maps ---- */
@@ -182,6 +185,8 @@ struct cg {
 	struct cg_fn *fn;            /* program being lowered */
 	struct node *cur;            /* node being lowered (error locations) */
 
+	struct cg_core *core;        /* CO-RE debug-info records (core.c) */
+
 	bool failed;
 	char errmsg[1024];
 };
@@ -208,6 +213,20 @@ bool cg_emit(struct cg *cg, FILE *dump_out, const void **elf, size_t *len);
 bool cg_name_maps_section(uint8_t *elf, size_t len);
 void cg_dispose(struct cg *cg);
 LLVMMetadataRef cg_di_int_array_ptr(struct cg *cg, uint64_t n);
+
+/* ---- core.c: CO-RE relocated reads of kernel (BTF) records ---- */
+/* t is a complete record from the kernel's BTF: its reads are relocated. */
+bool cg_core_record(const struct type *t);
+/* Address (ptr) of field fi of record rt at base (ptr), relocated. */
+LLVMValueRef cg_core_access(struct cg *cg, LLVMValueRef base, const struct type *rt, uint32_t fi);
+/* Value of the bit-field at access (from cg_core_access), zero-extended,
+ * its byte size and shifts relocated too. */
+LLVMValueRef cg_core_bitfield(struct cg *cg, LLVMValueRef access, uint8_t as);
+/* offsetof(rt, field) / sizeof(rt) as relocated i64 values. */
+LLVMValueRef cg_core_offsetof(struct cg *cg, const struct type *rt, const char *field);
+LLVMValueRef cg_core_sizeof(struct cg *cg, const struct type *rt);
+/* Complete the debug-info records (before LLVMDIBuilderFinalize). */
+void cg_core_finish(struct cg *cg);
 
 /* ---- probes.c ---- */
 bool cg_probe(struct cg *cg, struct node *probe);

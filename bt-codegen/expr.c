@@ -355,7 +355,13 @@ struct val cg_expr(struct cg *cg, struct node *n)
 	struct val v;
 	switch (n->kind) {
 	case N_INT:
-		v = val_int(cg_normalize(cg, cg_const(cg, (uint64_t)n->num), n->type), n->type);
+		/* offsetof/sizeof of a kernel record: relocated (core.c) */
+		if (cg_core_record(n->ty_arg))
+			v = val_int(n->str ? cg_core_offsetof(cg, n->ty_arg, n->str)
+					   : cg_core_sizeof(cg, n->ty_arg), n->type);
+		else
+			v = val_int(cg_normalize(cg, cg_const(cg, (uint64_t)n->num), n->type),
+				    n->type);
 		break;
 	case N_STR: v = cg_str_literal(cg, n); break;
 	case N_BUILTIN: v = cg_builtin(cg, n); break;

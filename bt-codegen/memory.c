@@ -480,6 +480,26 @@ static LLVMValueRef bitfield(struct cg *cg, LLVMValueRef v, const struct field *
 	return LLVMBuildAnd(cg->b, v, cg_const(cg, mask), "");
 }
 
+/* Field f of kernel record rt at external address base, relocated. */
+static struct val core_field(struct cg *cg, struct val base, const struct type *rt,
+			     const struct field *f, struct type *nt)
+{
+	LLVMValueRef bp = base.core ? base.core : LLVMBuildIntToPtr(cg->b, base.v, cg->t_ptr, "");
+	LLVMValueRef acc = cg_core_access(cg, bp, rt, (uint32_t)(f - rt->fields));
+	if (f->bit_width)
+		return val_int(cg_normalize(cg, cg_core_bitfield(cg, acc, base.as), nt), nt);
+	struct type *ft = f->type ? f->type : nt;
+	struct val fb = { .k = VK_EXT, .v = LLVMBuildPtrToInt(cg->b, acc, cg->t_i64, ""),
+			  .ty = ft, .as = base.as };
+	struct val r = cg_load_at(cg, fb, 0, ft);
+	if (r.k == VK_EXT)
+		r.core = acc;
+	r.ty = nt;
+	if (r.k == VK_INT)
+		r.v = cg_normalize(cg, r.v, nt);
+	return r;
+}
+
 struct val cg_field(struct cg *cg, struct node *n)
 {
 	struct node *a = n->a;
@@ -518,6 +538,16 @@ struct val cg_field(struct cg *cg, struct node *n)
 	struct val base = cg_expr(cg, a);
 	if (base.k == VK_NONE)
 		return val_int(cg_const(cg, 0), n->type);
+	if (f && cg_core_record(rt)) {
+		if (base.k == VK_EXT)
+			return core_field(cg, base, rt, f, n->type);
+		/* a kernel record copied by value (or a BTF context): its
+		 * layout is the compile kernel's */
+		if (!cg->meta->target.fixed_layout) {
+			cg->meta->target.fixed_layout = true;
+			cg->meta->target.fixed_loc = n->loc;
+		}
+	}
 	struct val r = cg_load_at(cg, base, off, ft);
 	if (r.k == VK_INT && f && f->bit_width)
 		r.v = cg_normalize(cg, bitfield(cg, r.v, f), n->type);

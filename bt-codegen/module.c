@@ -167,6 +167,7 @@ bool cg_lower(struct cg *cg)
 			return false;
 		}
 	cg_maps_finish(cg);
+	cg_core_finish(cg);
 	LLVMDIBuilderFinalize(cg->di);
 	return !cg->failed;
 }

@@ -91,6 +91,7 @@ static uint32_t enc_type_inner(struct codec_enc *e, struct type *t, bool stub)
 		struct type *s = type_record(t->name ? t->name : "");
 		s->size = t->size;
 		s->incomplete = true;
+		s->btf = t->btf;
 		const void *key = (const char *)t + 1; /* distinct key for the stub */
 		if (ptrmap_get(&e->type_idx, key, &idx))
 			return idx;
@@ -179,6 +180,7 @@ static void write_type(struct codec_enc *e, msgpack_packer *pk, struct type *t)
 	n += t->nfields != 0;
 	n += t->align != 0;
 	n += t->incomplete;
+	n += t->btf;
 	msgpack_pack_map(pk, (size_t)n);
 	mp_kv_str(pk, "k", type_kind_name(t->kind));
 	mp_kv_uint(pk, "sz", t->size);
@@ -211,6 +213,7 @@ static void write_type(struct codec_enc *e, msgpack_packer *pk, struct type *t)
 	}
 	if (t->align) mp_kv_uint(pk, "align", t->align);
 	if (t->incomplete) mp_kv_bool(pk, "incomplete", true);
+	if (t->btf) mp_kv_bool(pk, "btf", true);
 }
 
 void enc_attach_point(msgpack_packer *pk, const struct attach_point *ap)
@@ -358,6 +361,7 @@ static bool dec_type_entry(struct codec_dec *d, uint32_t idx, const msgpack_obje
 	t->name = mp_get_str(err, o, "name");
 	t->align = (uint32_t)mp_get_uint(err, o, "align");
 	t->incomplete = mp_get_bool(err, o, "incomplete");
+	t->btf = mp_get_bool(err, o, "btf");
 	const msgpack_object *fl;
 	uint32_t nf = mp_array(err, mp_get(o, "fields"), "fields", &fl);
 	t->nfields = nf;

@@ -98,7 +98,7 @@ static void put_config(msgpack_packer *pk, const struct meta_config *c)
 void meta_encode(struct codec_enc *e, msgpack_packer *pk, const struct meta *m)
 {
 	mp_key(pk, "meta");
-	msgpack_pack_map(pk, 15);
+	msgpack_pack_map(pk, 16);
 
 	mp_key(pk, "maps");
 	msgpack_pack_array(pk, m->maps.n);
@@ -187,6 +187,8 @@ void meta_encode(struct codec_enc *e, msgpack_packer *pk, const struct meta *m)
 	/* 15th pair */
 	mp_key(pk, "config");
 	put_config(pk, &m->cfg);
+	/* 16th */
+	meta_target_encode(pk, &m->target);
 }
 
 static void get_strings(struct mp_err *err, const msgpack_object *o, const char *key,
@@ -364,6 +366,7 @@ bool meta_decode(struct codec_dec *d, const msgpack_object *o, struct meta *m)
 		cfg->helper_check_level = (int)mp_get_int(err, c, "helper_check_level");
 		cfg->no_warnings = mp_get_bool(err, c, "no_warnings");
 	}
+	meta_target_decode(err, mp_get(o, "target"), &m->target);
 	return !err->set;
 }
 

@@ -99,6 +99,38 @@ struct meta_helper_loc {
 	struct loc loc;
 };
 
+/* What the object was compiled against and what it assumes of the kernel
+ * it will run on (ir-spec/obj.md "Target"); bt-load verifies it before
+ * loading (bt-load/target_check.c). */
+struct meta_core_field {   /* a CO-RE relocated kernel-type access (bt-codegen) */
+	const char *record;    /* "struct task_struct" */
+	const char *field;     /* "pid" */
+	uint32_t size;         /* bytes the program reads as the field; 0: any */
+	struct loc loc;        /* first use */
+};
+
+struct meta_tp_field {
+	const char *name;
+	uint32_t offset, size;
+};
+
+struct meta_tracepoint {   /* a tracepoint whose format fields the program reads */
+	const char *name;      /* "syscalls:sys_enter_openat" */
+	VEC(struct meta_tp_field) fields;
+};
+
+struct meta_target {
+	const char *release;   /* kernel release bt-check read; NULL: unknown */
+	const char *btf;       /* identity of the kernel BTF it read ("<bytes>:<fnv1a64>"); NULL: none */
+	const char *snapshot;  /* the --sysroot snapshot, NULL for the live system */
+	VEC(struct meta_tracepoint) tracepoints;
+	VEC(struct meta_core_field) core_fields;
+	/* bt-codegen: a kernel-type layout used without relocation (a record
+	 * copied by value): only the compile kernel's BTF can run it */
+	bool fixed_layout;
+	struct loc fixed_loc;
+};
+
 struct meta_config {
 	uint64_t max_strlen;        /* 64 */
 	const char *str_trunc_trailer; /* ".." */
@@ -130,7 +162,15 @@ struct meta {
 	VEC(struct meta_skboutput) skboutputs;      /* by call id (bt-codegen) */
 	VEC(struct meta_helper_loc) helper_locs;    /* first call per helper (bt-codegen) */
 	struct meta_config cfg;
+	struct meta_target target;
 };
+
+/* meta_target.c: the "target" pair of the metadata map. */
+void meta_target_encode(msgpack_packer *pk, const struct meta_target *t);
+void meta_target_decode(struct mp_err *err, const msgpack_object *o, struct meta_target *t);
+/* Add a tracepoint field the program reads (deduplicated). */
+void meta_target_add_tp_field(struct meta_target *t, const char *tp, const char *field,
+			      uint32_t offset, uint32_t size);
 
 void meta_config_defaults(struct meta_config *cfg);
 struct meta_map *meta_find_map(struct meta *m, const char *name);

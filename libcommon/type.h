@@ -78,6 +78,9 @@ struct type {
 	struct field *fields; /* TY_RECORD, TY_TUPLE */
 	uint32_t align;       /* TY_TUPLE/TY_RECORD alignment (0: natural) */
 	bool incomplete;      /* TY_RECORD known by name only */
+	bool btf;             /* TY_RECORD laid out by the kernel's BTF: its
+				 field offsets are the build host's, so
+				 bt-codegen relocates accesses (CO-RE) */
 };
 
 /* Constructors (all arena-allocated). */

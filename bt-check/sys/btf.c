@@ -198,6 +198,7 @@ static struct type *conv_record(struct btf_conv *c, __u32 id,
 		return c->records[id];
 	struct type *r = type_record(record_name(c->btf, t, id));
 	r->size = t->size;
+	r->btf = true;
 	c->records[id] = r; /* before members: self references stop here */
 	VEC(struct field) fields = { 0 };
 	add_members(c, t, 0, depth, &fields);
@@ -251,6 +252,7 @@ static struct type *conv_type(struct btf_conv *c, __u32 id, int depth,
 		if (!by_value && n && *n && !c->records[id]) {
 			struct type *r = type_record(record_name(c->btf, t, id));
 			r->size = t->size;
+			r->btf = true;
 			return r;
 		}
 		return conv_record(c, id, t, depth);

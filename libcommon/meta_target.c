@@ -1,0 +1,153 @@
+/* meta_target.c - the "target" pair of the program metadata: what the
+ * program was compiled against (kernel release, BTF identity, snapshot)
+ * and the facts of that kernel it relies on that CO-RE cannot relocate
+ * (tracepoint format fields) or that bt-load checks before loading
+ * (relocated kernel-type fields).  Format: ir-spec/obj.md "Target".
+ * Absent in older streams: everything empty.
+ */
+#include <string.h>
+
+#include "meta.h"
+#include "mp.h"
+
+static void put_loc(msgpack_packer *pk, struct loc l)
+{
+	msgpack_pack_int(pk, l.line);
+	msgpack_pack_int(pk, l.col);
+	msgpack_pack_int(pk, l.end_line);
+	msgpack_pack_int(pk, l.end_col);
+}
+
+void meta_target_encode(msgpack_packer *pk, const struct meta_target *t)
+{
+	mp_key(pk, "target");
+	msgpack_pack_map(pk, 6);
+	mp_kv_str(pk, "release", t->release);
+	mp_kv_str(pk, "btf", t->btf);
+	mp_kv_str(pk, "snapshot", t->snapshot);
+	mp_key(pk, "tracepoints");
+	msgpack_pack_array(pk, t->tracepoints.n);
+	for (size_t i = 0; i < t->tracepoints.n; i++) {
+		const struct meta_tracepoint *tp = &t->tracepoints.v[i];
+		msgpack_pack_array(pk, 2);
+		mp_put_str(pk, tp->name);
+		msgpack_pack_array(pk, tp->fields.n);
+		for (size_t k = 0; k < tp->fields.n; k++) {
+			msgpack_pack_array(pk, 3);
+			mp_put_str(pk, tp->fields.v[k].name);
+			msgpack_pack_uint32(pk, tp->fields.v[k].offset);
+			msgpack_pack_uint32(pk, tp->fields.v[k].size);
+		}
+	}
+	mp_key(pk, "core_fields");
+	msgpack_pack_array(pk, t->core_fields.n);
+	for (size_t i = 0; i < t->core_fields.n; i++) {
+		const struct meta_core_field *f = &t->core_fields.v[i];
+		msgpack_pack_array(pk, 7);
+		mp_put_str(pk, f->record);
+		mp_put_str(pk, f->field);
+		msgpack_pack_uint32(pk, f->size);
+		put_loc(pk, f->loc);
+	}
+	mp_key(pk, "fixed_layout");
+	if (t->fixed_layout) {
+		msgpack_pack_array(pk, 4);
+		put_loc(pk, t->fixed_loc);
+	} else {
+		msgpack_pack_nil(pk);
+	}
+}
+
+static struct loc get_loc(struct mp_err *err, const msgpack_object *v)
+{
+	struct loc l;
+	l.line = (int)mp_int(err, &v[0], "line");
+	l.col = (int)mp_int(err, &v[1], "col");
+	l.end_line = (int)mp_int(err, &v[2], "line");
+	l.end_col = (int)mp_int(err, &v[3], "col");
+	return l;
+}
+
+void meta_target_decode(struct mp_err *err, const msgpack_object *o, struct meta_target *t)
+{
+	memset(t, 0, sizeof *t);
+	if (!o || mp_is_nil(o))
+		return;
+	if (o->type != MSGPACK_OBJECT_MAP) {
+		mp_fail(err, "field 'target' is not a map");
+		return;
+	}
+	t->release = mp_get_str(err, o, "release");
+	t->btf = mp_get_str(err, o, "btf");
+	t->snapshot = mp_get_str(err, o, "snapshot");
+	const msgpack_object *items, *v, *fl;
+	uint32_t n = mp_array(err, mp_get(o, "tracepoints"), "tracepoints", &items);
+	for (uint32_t i = 0; i < n && !err->set; i++) {
+		if (mp_array(err, &items[i], "tracepoint", &v) != 2) {
+			mp_fail(err, "bad tracepoint entry");
+			return;
+		}
+		struct meta_tracepoint tp = { .name = mp_str(err, &v[0], "tracepoint", NULL) };
+		uint32_t nf = mp_array(err, &v[1], "fields", &fl);
+		for (uint32_t k = 0; k < nf && !err->set; k++) {
+			const msgpack_object *f;
+			if (mp_array(err, &fl[k], "field", &f) != 3) {
+				mp_fail(err, "bad tracepoint field entry");
+				return;
+			}
+			struct meta_tp_field tf = {
+				.name = mp_str(err, &f[0], "field", NULL),
+				.offset = (uint32_t)mp_uint(err, &f[1], "offset"),
+				.size = (uint32_t)mp_uint(err, &f[2], "size"),
+			};
+			VEC_PUSH(&tp.fields, tf);
+		}
+		if (!tp.name)
+			mp_fail(err, "tracepoint entry without a name");
+		VEC_PUSH(&t->tracepoints, tp);
+	}
+	n = mp_array(err, mp_get(o, "core_fields"), "core_fields", &items);
+	for (uint32_t i = 0; i < n && !err->set; i++) {
+		if (mp_array(err, &items[i], "core_field", &v) != 7) {
+			mp_fail(err, "bad core_fields entry");
+			return;
+		}
+		struct meta_core_field f = {
+			.record = mp_str(err, &v[0], "record", NULL),
+			.field = mp_str(err, &v[1], "field", NULL),
+			.size = (uint32_t)mp_uint(err, &v[2], "size"),
+			.loc = get_loc(err, &v[3]),
+		};
+		if (!f.record || !f.field)
+			mp_fail(err, "core_fields entry without a record or field name");
+		VEC_PUSH(&t->core_fields, f);
+	}
+	const msgpack_object *fx = mp_get(o, "fixed_layout");
+	if (fx && !mp_is_nil(fx)) {
+		if (mp_array(err, fx, "fixed_layout", &v) != 4) {
+			mp_fail(err, "bad fixed_layout entry");
+			return;
+		}
+		t->fixed_layout = true;
+		t->fixed_loc = get_loc(err, v);
+	}
+}
+
+void meta_target_add_tp_field(struct meta_target *t, const char *tp, const char *field,
+			      uint32_t offset, uint32_t size)
+{
+	struct meta_tracepoint *e = NULL;
+	for (size_t i = 0; i < t->tracepoints.n && !e; i++)
+		if (!strcmp(t->tracepoints.v[i].name, tp))
+			e = &t->tracepoints.v[i];
+	if (!e) {
+		struct meta_tracepoint n = { .name = tp };
+		VEC_PUSH(&t->tracepoints, n);
+		e = &t->tracepoints.v[t->tracepoints.n - 1];
+	}
+	for (size_t k = 0; k < e->fields.n; k++)
+		if (!strcmp(e->fields.v[k].name, field))
+			return;
+	struct meta_tp_field f = { .name = field, .offset = offset, .size = size };
+	VEC_PUSH(&e->fields, f);
+}
