@@ -442,6 +442,23 @@ static void visit_ternary(struct check *c, struct node *n)
 
 /* ---- field / index access ---- */
 
+/* A tracepoint format field the program reads: recorded with its
+ * offset and size (a __data_loc field is its 4-byte descriptor) so that
+ * bt-load can check the target's format (meta.target). */
+static void note_tp_field(struct check *c, const struct field *f, bool data_loc)
+{
+	if (!c->cur)
+		return;
+	uint32_t size = data_loc ? 4 : (f->type ? f->type->size : 0);
+	for (size_t i = 0; i < c->cur->aps.n; i++) {
+		const struct attach_point *ap = c->cur->aps.v[i];
+		if (ap->provider == PT_TRACEPOINT)
+			meta_target_add_tp_field(&c->meta->target,
+						 arena_printf("%s:%s", ap->target, ap->func),
+						 f->name, f->offset, size);
+	}
+}
+
 static void visit_field(struct check *c, struct node *n)
 {
 	visit_expr(c, n->a);
@@ -526,6 +543,8 @@ static void visit_field(struct check *c, struct node *n)
 			err(c, n->loc, "BPF does not support accessing common tracepoint fields");
 		if (c->sys && sys_tracepoint_data_loc(c->sys, rec, n->str))
 			n->id2 = 1;
+		if (c->final)
+			note_tp_field(c, f, n->id2 == 1);
 	}
 }
 

@@ -269,6 +269,8 @@ int main(int argc, char **argv)
 		dump_pass(&chk, root, "ConfigAnalyser");
 	if (ok)
 		ok = check_program(&chk, root);
+	if (ok && !o.dump && check_sys(&chk))
+		sys_target(chk.sys, &meta.target);
 	render_diags(&src, &d, chk.raw_stderr);
 	if (chk.sys && sys_close(chk.sys) < 0 && ok) {
 		tool_fail("cannot write the snapshot");
