@@ -135,6 +135,11 @@ int obj_check(struct bt *bt);
  * only those are loaded. */
 bool obj_prog_declared(struct bt *bt, const char *name);
 
+/* ---- target_check.c ---- */
+/* Can this kernel run the object correctly (features, probe targets,
+ * relocated fields, tracepoint formats)?  0, or -1 after one error. */
+int target_check(struct bt *bt);
+
 /* ---- load.c ---- */
 int open_object(struct bt *bt);              /* open, configure (sizes, cpid...) */
 int load_object(struct bt *bt);              /* load into the kernel */

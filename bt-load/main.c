@@ -201,6 +201,8 @@ static void finish(struct bt *bt, bool run_end)
 
 static int run(struct bt *bt)
 {
+	if (target_check(bt) < 0)
+		return 1;
 	if (bt->o.child_cmd && child_spawn(bt) < 0)
 		return 255;
 	if (open_object(bt) < 0) {

@@ -1,0 +1,351 @@
+/* target_check.c - before anything is loaded: can this kernel run the
+ * object correctly?  (ir-spec/obj.md "Target", bt-load(8) "TARGET CHECKS")
+ *
+ * An object may come from a build host with another kernel.  Reads of
+ * kernel records are CO-RE relocated by libbpf; what is checked here is
+ * everything else, each failure one line (with the source position where
+ * the program has one), before a map or program is created:
+ *   - features and targets the probes need: fentry for kfunc/kretfunc
+ *     (and the function in this kernel's BTF), kprobes, the tracepoint;
+ *   - the relocated fields (meta.target.core_fields) exist on this kernel
+ *     with the size the program reads (libbpf's own failure would name
+ *     an instruction, not the source);
+ *   - the tracepoint format fields the program reads have the offset and
+ *     size they had where it was compiled (formats are not relocatable);
+ *   - an object that uses a kernel layout without relocation
+ *     (meta.target.fixed_layout) runs only on the kernel it was built for.
+ * On another kernel than the compile one it says so in one warning.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+
+#include "arena.h"
+#include "load.h"
+
+struct tc {
+	struct bt *bt;
+	struct btf *btf;        /* this kernel's vmlinux BTF, loaded on first use */
+	bool btf_tried;
+	const char *release;    /* uname -r */
+	int fentry;             /* -1 unknown, 0 no, 1 yes */
+};
+
+static struct btf *tc_btf(struct tc *c)
+{
+	if (!c->btf_tried) {
+		c->btf_tried = true;
+		c->btf = btf__load_vmlinux_btf();
+		if (!c->btf)
+			c->btf = NULL;
+	}
+	return c->btf;
+}
+
+/* An error at a source position, rendered as bpftrace renders them. */
+static void error_at(struct tc *c, struct loc loc, const char *msg)
+{
+	struct diag dg = { .level = DIAG_ERROR, .loc = loc, .msg = msg };
+	if (loc.line > 0 && c->bt->src.text)
+		diag_render(stderr, &c->bt->src, &dg);
+	else
+		bt_error("%s", msg);
+}
+
+/* ---- features ---- */
+
+static bool fentry_loads(struct tc *c, int func_id)
+{
+	static const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY,
+		    .attach_btf_id = (__u32)func_id);
+	int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", insns, 2, &opts);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static bool kprobes_supported(void)
+{
+	struct stat st;
+	return stat("/sys/bus/event_source/devices/kprobe/type", &st) == 0 ||
+	       stat("/sys/kernel/tracing/kprobe_events", &st) == 0 ||
+	       stat("/sys/kernel/debug/tracing/kprobe_events", &st) == 0;
+}
+
+static bool check_kfunc(struct tc *c, const struct meta_attach *m)
+{
+	const char *fn = m->ap->func;
+	struct btf *b = tc_btf(c);
+	if (!b) {
+		bt_error("%s: this kernel has no BTF (/sys/kernel/btf/vmlinux), needed by kfunc",
+			 m->name);
+		return false;
+	}
+	int id = btf__find_by_name_kind(b, fn, BTF_KIND_FUNC);
+	if (id <= 0) {
+		/* module functions live in the module's BTF: leave them to libbpf */
+		if (m->ap->target && *m->ap->target && strcmp(m->ap->target, "vmlinux"))
+			return true;
+		bt_error("%s: this kernel has no function %s (not in its BTF)", m->name, fn);
+		return false;
+	}
+	if (c->fentry < 0)
+		c->fentry = fentry_loads(c, id);
+	if (!c->fentry) {
+		bt_error("%s: this kernel has no fentry support", m->name);
+		return false;
+	}
+	return true;
+}
+
+/* ---- tracepoint formats ---- */
+
+static const char *tracefs_root(void)
+{
+	static const char *const roots[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	struct stat st;
+	for (int i = 0; i < 2; i++)
+		if (stat(arena_printf("%s/events", roots[i]), &st) == 0)
+			return roots[i];
+	/* a fresh machine has tracefs unmounted; we are the privileged stage */
+	if (mount("nodev", roots[0], "tracefs", 0, NULL) == 0)
+		return roots[0];
+	return NULL;
+}
+
+static char *read_text(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	size_t r;
+	while (buf && (r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+		n += r;
+		if (n + 1 == cap) {
+			char *nb = realloc(buf, cap *= 2);
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+			}
+			buf = nb;
+		}
+	}
+	fclose(f);
+	if (buf)
+		buf[n] = 0;
+	return buf;
+}
+
+/* In a format file, the line "field:TYPE NAME[N];\toffset:O;\tsize:S;..."
+ * of field name: its offset and size. */
+static bool format_field(const char *fmt, const char *name, uint32_t *off, uint32_t *size)
+{
+	size_t nl = strlen(name);
+	for (const char *p = strstr(fmt, "field:"); p; p = strstr(p + 1, "field:")) {
+		const char *semi = strchr(p, ';');
+		if (!semi)
+			return false;
+		const char *end = semi;
+		const char *br = memchr(p, '[', (size_t)(semi - p));
+		if (br)
+			end = br;
+		const char *start = end;
+		while (start > p && start[-1] != ' ' && start[-1] != '\t' && start[-1] != '*')
+			start--;
+		if ((size_t)(end - start) != nl || strncmp(start, name, nl) != 0)
+			continue;
+		const char *o = strstr(semi, "offset:"), *s = strstr(semi, "size:");
+		if (!o || !s)
+			return false;
+		*off = (uint32_t)strtoul(o + 7, NULL, 10);
+		*size = (uint32_t)strtoul(s + 5, NULL, 10);
+		return true;
+	}
+	return false;
+}
+
+static bool check_tracepoint(const struct meta_tracepoint *tp)
+{
+	const char *root = tracefs_root();
+	if (!root)
+		return true; /* attaching will say what is wrong */
+	const char *colon = strchr(tp->name, ':');
+	if (!colon)
+		return true;
+	char *fmt = read_text(arena_printf("%s/events/%.*s/%s/format", root,
+					   (int)(colon - tp->name), tp->name, colon + 1));
+	if (!fmt) {
+		bt_error("tracepoint:%s: no such tracepoint on this kernel", tp->name);
+		return false;
+	}
+	bool ok = true;
+	for (size_t i = 0; i < tp->fields.n && ok; i++) {
+		const struct meta_tp_field *f = &tp->fields.v[i];
+		uint32_t off, size;
+		if (!format_field(fmt, f->name, &off, &size)) {
+			bt_error("tracepoint:%s: this kernel's format has no field '%s'", tp->name,
+				 f->name);
+			ok = false;
+		} else if (off != f->offset || size != f->size) {
+			bt_error("tracepoint:%s: field '%s' is at offset %u, size %u on this kernel; "
+				 "the object was compiled for offset %u, size %u",
+				 tp->name, f->name, off, size, f->offset, f->size);
+			ok = false;
+		}
+	}
+	free(fmt);
+	return ok;
+}
+
+/* ---- relocated fields ---- */
+
+static const struct btf_type *resolved(const struct btf *b, __u32 id)
+{
+	const struct btf_type *t = btf__type_by_id(b, id);
+	for (int i = 0; i < 32 && t && (btf_is_mod(t) || btf_is_typedef(t)); i++)
+		t = btf__type_by_id(b, t->type);
+	return t;
+}
+
+/* Member name of composite t (also inside anonymous members, as libbpf
+ * matches them); its byte size (0 for bit-fields and records). */
+static bool find_member(const struct btf *b, const struct btf_type *t, const char *name,
+			uint32_t *size, int depth)
+{
+	const struct btf_member *m = btf_members(t);
+	for (int i = 0; i < btf_vlen(t); i++, m++) {
+		const char *mn = btf__name_by_offset(b, m->name_off);
+		const struct btf_type *mt = resolved(b, m->type);
+		if ((!mn || !*mn) && mt && btf_is_composite(mt) && depth < 32) {
+			if (find_member(b, mt, name, size, depth + 1))
+				return true;
+			continue;
+		}
+		if (mn && !strcmp(mn, name)) {
+			*size = 0;
+			if (mt && !btf_member_bitfield_size(t, i) &&
+			    (btf_is_int(mt) || btf_is_any_enum(mt) || btf_is_ptr(mt)))
+				*size = btf_is_ptr(mt) ? 8 : mt->size;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool check_core_field(struct tc *c, const struct meta_core_field *f)
+{
+	if (strstr(f->record, "(anonymous"))
+		return true; /* reached through a named record: libbpf follows it */
+	struct btf *b = tc_btf(c);
+	if (!b) {
+		error_at(c, f->loc, arena_printf("this kernel has no BTF (/sys/kernel/btf/vmlinux): "
+						 "%s cannot be read", f->record));
+		return false;
+	}
+	bool is_union = !strncmp(f->record, "union ", 6);
+	const char *name = strchr(f->record, ' ') ? strchr(f->record, ' ') + 1 : f->record;
+	int id = btf__find_by_name_kind(b, name, is_union ? BTF_KIND_UNION : BTF_KIND_STRUCT);
+	if (id <= 0) {
+		error_at(c, f->loc, arena_printf("%s does not exist on this kernel (Linux %s)",
+						 f->record, c->release));
+		return false;
+	}
+	uint32_t size = 0;
+	if (!find_member(b, btf__type_by_id(b, (__u32)id), f->field, &size, 0)) {
+		error_at(c, f->loc,
+			 arena_printf("Struct/union of type '%s' does not contain a field named "
+				      "'%s' on this kernel (Linux %s)",
+				      f->record, f->field, c->release));
+		return false;
+	}
+	if (f->size && size && size != f->size) {
+		error_at(c, f->loc,
+			 arena_printf("field '%s' of %s is %u bytes on this kernel (Linux %s), "
+				      "%u where the program was compiled",
+				      f->field, f->record, size, c->release, f->size));
+		return false;
+	}
+	return true;
+}
+
+/* Is this the kernel the object was compiled for?  The same release and
+ * a BTF of the same size count as the same build (hashing the BTF at
+ * every start would cost more than the whole check). */
+static bool same_kernel(struct tc *c, const struct meta_target *t)
+{
+	if (!t->release || !c->release || strcmp(t->release, c->release))
+		return false;
+	if (!t->btf)
+		return true;
+	struct stat st;
+	if (stat("/sys/kernel/btf/vmlinux", &st) != 0)
+		return false;
+	return strtoull(t->btf, NULL, 10) == (unsigned long long)st.st_size;
+}
+
+int target_check(struct bt *bt)
+{
+	struct utsname u;
+	struct tc c = { .bt = bt, .fentry = -1 };
+	c.release = uname(&u) == 0 ? arena_strdup(u.release) : "unknown";
+	const struct meta_target *t = &bt->meta.target;
+	bool same = same_kernel(&c, t);
+	bool ok = true;
+
+	if (!same && t->fixed_layout) {
+		error_at(&c, t->fixed_loc,
+			 arena_printf("this object uses kernel types with the layout of Linux %s "
+				      "(a kernel record copied by value cannot be relocated); "
+				      "this is Linux %s: compile the program for this kernel",
+				      t->release ? t->release : "unknown", c.release));
+		return -1;
+	}
+	for (size_t p = 0; p < bt->meta.probes.n && ok; p++) {
+		const struct meta_probe *mp = &bt->meta.probes.v[p];
+		for (uint32_t a = 0; a < mp->nattach && ok; a++) {
+			const struct meta_attach *m = &mp->attach[a];
+			if (!m->ap)
+				continue;
+			switch (mp->type) {
+			case PT_KFUNC: case PT_KRETFUNC:
+				ok = check_kfunc(&c, m);
+				break;
+			case PT_KPROBE: case PT_KRETPROBE:
+				if (!kprobes_supported()) {
+					bt_error("%s: this kernel has no kprobe support", m->name);
+					ok = false;
+				}
+				break;
+			default:
+				break;
+			}
+		}
+	}
+	if (ok && !same) {
+		for (size_t i = 0; i < t->tracepoints.n && ok; i++)
+			ok = check_tracepoint(&t->tracepoints.v[i]);
+		for (size_t i = 0; i < t->core_fields.n && ok; i++)
+			ok = check_core_field(&c, &t->core_fields.v[i]);
+		if (ok && t->release)
+			bt_warn(bt, "compiled for Linux %s, running on Linux %s: kernel-type reads "
+				"relocated (CO-RE), tracepoint formats checked",
+				t->release, c.release);
+	}
+	btf__free(c.btf);
+	return ok ? 0 : -1;
+}
