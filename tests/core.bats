@@ -1,0 +1,180 @@
+#!/usr/bin/env bats
+# Build once, run on other kernels (CO-RE) and what bt-load checks of the
+# target (bt-load/target_check.c, ir-spec/obj.md "Target").
+#
+# The programs are compiled against a snapshot whose BTF is synthetic
+# (tests/core/mkbtf.c): task_struct with its members at other offsets
+# than on any real kernel.  Run on this kernel, they print the right
+# values only if every kernel-type read was relocated at load.
+# Expected values come from elsewhere: the child's pid from bt-load's
+# cpid, the parent from the shell, offsets from bpftool's dump of this
+# kernel's BTF.
+load helpers
+
+PROG='tracepoint:sched:sched_process_exec /pid == cpid/ {
+  printf("pid=%d tgid=%d comm=%s ppid=%d execve=%u weight=%lu off=%d\n",
+    (int64)curtask->pid - (int64)cpid, (int64)curtask->tgid - (int64)cpid, curtask->comm,
+    curtask->real_parent->pid, curtask->in_execve, curtask->se.load.weight,
+    offsetof(struct task_struct, pid));
+  exit();
+}'
+
+setup_file() {
+	make -C "$ROOT" -s all >/dev/null
+	cc -o "$BATS_FILE_TMPDIR/mkbtf" "$ROOT/tests/core/mkbtf.c" -lbpf
+}
+
+setup() {
+	TMP="$BATS_TEST_TMPDIR"
+}
+
+# A snapshot of this machine for $1 (a program), with the synthetic BTF.
+synthetic_snapshot() {
+	printf '%s\n' "$1" > "$TMP/p.bt"
+	bt-parse "$TMP/p.bt" > "$TMP/p.ast"
+	bt-check --child --snapshot "$TMP/snap" -o /dev/null "$TMP/p.ast"
+	"$BATS_FILE_TMPDIR/mkbtf" "$TMP/snap/btf/vmlinux"
+}
+
+compile_offline() {
+	bt-check --child --no-warnings --sysroot "$TMP/snap" "$TMP/p.ast" | bt-codegen > "$TMP/p.obj"
+}
+
+# offset in bytes of member $2 of struct $1 in this kernel's BTF
+host_offset() {
+	bpftool btf dump file /sys/kernel/btf/vmlinux | awk -v s="'$1'" -v m="'$2'" '
+		$2 == "STRUCT" && $3 == s { in_s = 1; next }
+		in_s && /^\[/ { exit }
+		in_s && $1 == m { sub("bits_offset=", "", $3); print $3 / 8; exit }'
+}
+
+need_host() {
+	require_root
+	ensure_tracefs
+	[ -r /sys/kernel/btf/vmlinux ] || skip "no /sys/kernel/btf/vmlinux"
+	[ -d /sys/kernel/tracing/events/sched/sched_process_exec ] || skip "no sched_process_exec tracepoint"
+	command -v bpftool >/dev/null || skip "no bpftool"
+}
+
+@test "core: compiled against another task_struct layout, the values are this kernel's" {
+	need_host
+	host_offset task_struct in_execve | grep -q . || skip "this kernel's task_struct has no in_execve"
+	synthetic_snapshot "$PROG"
+	# the snapshot's layout really differs from this kernel's
+	bpftool btf dump file "$TMP/snap/btf/vmlinux" | grep -q "'pid' type_id=1 bits_offset=32"
+	[ "$(host_offset task_struct pid)" != 4 ]
+	compile_offline
+	bash -c 'echo $$ > "$1/ppid"; bt-load -c /bin/true "$1/p.obj" > "$1/p.out"; true' _ "$TMP"
+	run bt-fmt "$TMP/p.out"
+	[ "$status" -eq 0 ]
+	echo "$output"
+	local off; off=$(host_offset task_struct pid)
+	# bt-load is the child's parent; bash -c is bt-load's: read the pid it left
+	[[ "${lines[1]}" =~ ^pid=0\ tgid=0\ comm=true\ ppid=([0-9]+)\ execve=1\ weight=([0-9]+)\ off=$off$ ]]
+	local ppid=${BASH_REMATCH[1]}
+	[ "$ppid" -gt 1 ] && [ "$ppid" -ne "$(cat "$TMP/ppid")" ]
+	# nice 0: load weight 1024 scaled by 2^10 on 64-bit kernels
+	[ "$(nice)" != 0 ] || [ "${BASH_REMATCH[2]}" = 1048576 ]
+}
+
+@test "core: bt-load refuses a field this kernel lacks, at its source position" {
+	need_host
+	synthetic_snapshot 'BEGIN { printf("%d\n", curtask->pid); }'
+	printf '%s\n' 'BEGIN { printf("%d\n", curtask->pid);
+  printf("%d\n", curtask->no_such_field_on_any_kernel); exit(); }' > "$TMP/p.bt"
+	bt-parse "$TMP/p.bt" > "$TMP/p.ast"
+	compile_offline
+	run bt-load "$TMP/p.obj"
+	[ "$status" -eq 1 ]
+	[[ "${lines[0]}" == "$TMP/p.bt:2:18-54: ERROR: Struct/union of type 'struct task_struct' does not contain a field named 'no_such_field_on_any_kernel' on this kernel (Linux $(uname -r))" ]]
+	[ "${lines[1]}" = '  printf("%d\n", curtask->no_such_field_on_any_kernel); exit(); }' ]
+	# nothing was loaded: no out stream at all
+	run bash -c "bt-load '$TMP/p.obj' 2>/dev/null | wc -c"
+	[ "$output" = 0 ]
+}
+
+@test "core: the compile stages read nothing of this kernel when given a snapshot" {
+	need_host
+	command -v unshare >/dev/null || skip "no unshare"
+	synthetic_snapshot "$PROG"
+	# /sys and /proc/kallsyms hidden: with the snapshot the compile works
+	# and gives the same object; without it, it cannot see kernel types
+	cat > "$TMP/hidden.sh" <<'EOF'
+set -e
+mount -t tmpfs none /sys
+mount --bind /dev/null /proc/kallsyms
+[ ! -e /sys/kernel/btf/vmlinux ]
+bt-check --child --no-warnings --sysroot "$1/snap" "$1/p.ast" | bt-codegen > "$1/hidden.obj"
+if bt-check --child "$1/p.ast" > /dev/null 2> "$1/live.err"; then exit 3; fi
+EOF
+	unshare --mount --propagation private bash "$TMP/hidden.sh" "$TMP" || skip "cannot mount in a new mount namespace"
+	compile_offline
+	cmp "$TMP/hidden.obj" "$TMP/p.obj"
+	grep -q "ERROR" "$TMP/live.err"
+	bt-load -c /bin/true "$TMP/hidden.obj" > "$TMP/p.out"
+	run bt-fmt "$TMP/p.out"
+	[[ "${lines[1]}" == "pid=0 tgid=0 comm=true ppid="* ]]
+}
+
+@test "core: the object records what it was compiled against" {
+	need_host
+	synthetic_snapshot "$PROG"
+	compile_offline
+	run bt-fmt --dump "$TMP/p.obj"
+	local t; t=$(echo "$output" | grep '"target":')
+	[[ "$t" == *"\"release\": \"$(uname -r)\""* ]]
+	[[ "$t" == *"\"snapshot\": \"$TMP/snap\""* ]]
+	local size; size=$(stat -c %s "$TMP/snap/btf/vmlinux")
+	[[ "$t" == *"\"btf\": \"$size:"* ]]
+	[[ "$t" == *'["struct task_struct", "pid", 4, '* ]]
+	[[ "$t" == *'["struct task_struct", "in_execve", 0, '* ]]
+	# compiled live, the BTF is this kernel's
+	bt-parse -e 'BEGIN { printf("%d\n", curtask->pid); }' | bt-check | bt-codegen > "$TMP/live.obj"
+	run bt-fmt --dump "$TMP/live.obj"
+	[[ "$output" == *"\"btf\": \"$(stat -c %s /sys/kernel/btf/vmlinux):"* ]]
+	[[ "$output" == *'"snapshot": null'* ]]
+}
+
+@test "core: a tracepoint format that differs from the target's is refused" {
+	need_host
+	[ -d /sys/kernel/tracing/events/syscalls/sys_enter_openat ] || skip "no syscall tracepoints"
+	printf '%s\n' 'tracepoint:syscalls:sys_enter_openat { printf("%s\n", str(args.filename)); exit(); }' > "$TMP/p.bt"
+	bt-parse "$TMP/p.bt" > "$TMP/p.ast"
+	bt-check --snapshot "$TMP/snap" -o /dev/null "$TMP/p.ast"
+	local f="$TMP/snap/tracefs/events/syscalls/sys_enter_openat/format"
+	local off; off=$(sed -n 's/.*const char \* filename;\toffset:\([0-9]*\);.*/\1/p' "$f")
+	[ -n "$off" ]
+	# the same kernel in the snapshot: it loads (checked, the same)
+	echo "other-kernel" > "$TMP/snap/release"
+	bt-check --no-warnings --sysroot "$TMP/snap" "$TMP/p.ast" | bt-codegen > "$TMP/ok.obj"
+	run bt-fmt --dump "$TMP/ok.obj"
+	[[ "$output" == *"[\"syscalls:sys_enter_openat\", [[\"filename\", $off, 8]]]"* ]]
+	# a kernel whose format has filename 8 bytes further
+	sed -i "s/filename;\toffset:$off;/filename;\toffset:$((off + 8));/" "$f"
+	bt-check --no-warnings --sysroot "$TMP/snap" "$TMP/p.ast" | bt-codegen > "$TMP/p.obj"
+	run bt-load "$TMP/p.obj"
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = "ERROR: tracepoint:syscalls:sys_enter_openat: field 'filename' is at offset $off, size 8 on this kernel; the object was compiled for offset $((off + 8)), size 8" ]
+}
+
+@test "core: what the probes need is checked before loading, in one line" {
+	require_root
+	local fix="$ROOT/tests/fixtures/snapshot-kernel"
+	if ! [ -e /sys/bus/event_source/devices/kprobe/type ] && ! [ -e /sys/kernel/tracing/kprobe_events ]; then
+		bt-parse -e 'kprobe:vfs_read { exit(); }' | bt-check --sysroot "$fix" | bt-codegen > "$TMP/k.obj"
+		run bt-load "$TMP/k.obj"
+		[ "$status" -eq 1 ]
+		[ "$output" = "ERROR: kprobe:vfs_read: this kernel has no kprobe support" ]
+	fi
+	bt-parse -e 'kfunc:vfs_read { exit(); }' > "$TMP/f.ast"
+	bt-check --sysroot "$fix" "$TMP/f.ast" | bt-codegen > "$TMP/f.obj"
+	# where this kernel refuses fentry programs, bt-check says so live, and
+	# bt-load says so of an object compiled elsewhere
+	if ! bt-check -o /dev/null "$TMP/f.ast" 2>/dev/null; then
+		run bt-load "$TMP/f.obj"
+		[ "$status" -eq 1 ]
+		[ "$output" = "ERROR: kfunc:vmlinux:vfs_read: this kernel has no fentry support" ]
+	else
+		skip "this kernel has fentry and kprobes"
+	fi
+}
