@@ -32,7 +32,7 @@ DEB_PACKAGES += libc6-dbg
 TOOLS := bt-parse bt-check bt-codegen bt-load bt-fmt
 BINS := $(addprefix $(B)/,$(TOOLS))
 
-.PHONY: all static check check-asan check-kernel run bench install clean deps fuzz fuzz-parse conformance testprogs
+.PHONY: all static core-objs check check-asan check-kernel run bench install clean deps fuzz fuzz-parse conformance testprogs
 all: $(BINS) $(B)/bpftrace testprogs
 
 # ---- shared library ----
@@ -117,6 +117,12 @@ FMT_STATIC := $(if $(findstring sanitize,$(LDFLAGS)),,-static)
 $(B)/bt-fmt: $(FMT_OBJ) $(B)/libcommon.a
 	$(CC) $(LDFLAGS) $(FMT_STATIC) -o $@.tmp $(FMT_OBJ) $(COMMON_LIBS) -lm && mv $@.tmp $@
 
+# ---- objects compiled on this host for tests/kernel/core.bats (the
+# guests run them: built before they boot) ----
+core-objs: $(BINS)
+	rm -rf $(B)/core-objs
+	tests/kernel/core-objs.sh $(B)/core-objs
+
 # ---- driver ----
 $(B)/bpftrace: bpftrace
 	@mkdir -p $(B)
@@ -177,7 +183,7 @@ check-asan: deps
 # tested under each of KERNELS (tests/kernel/vm: prepare once, boot per run)
 KERNELS ?= 6.1 6.12
 check-kernel: deps
-	$(MAKE) all
+	$(MAKE) all static core-objs
 	@failed=""; for k in $(KERNELS); do \
 	  echo "== tests/kernel under Debian's $$k kernel"; \
 	  tests/kernel/vm/prepare $$k && \

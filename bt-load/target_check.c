@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -30,6 +29,7 @@
 
 #include "arena.h"
 #include "load.h"
+#include "tracefs.h"
 
 struct tc {
 	struct bt *bt;
@@ -113,19 +113,6 @@ static bool check_kfunc(struct tc *c, const struct meta_attach *m)
 
 /* ---- tracepoint formats ---- */
 
-static const char *tracefs_root(void)
-{
-	static const char *const roots[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
-	struct stat st;
-	for (int i = 0; i < 2; i++)
-		if (stat(arena_printf("%s/events", roots[i]), &st) == 0)
-			return roots[i];
-	/* a fresh machine has tracefs unmounted; we are the privileged stage */
-	if (mount("nodev", roots[0], "tracefs", 0, NULL) == 0)
-		return roots[0];
-	return NULL;
-}
-
 static char *read_text(const char *path)
 {
 	FILE *f = fopen(path, "re");
@@ -181,7 +168,7 @@ static bool format_field(const char *fmt, const char *name, uint32_t *off, uint3
 
 static bool check_tracepoint(const struct meta_tracepoint *tp)
 {
-	const char *root = tracefs_root();
+	const char *root = tracefs_root(true);
 	if (!root)
 		return true; /* attaching will say what is wrong */
 	const char *colon = strchr(tp->name, ':');
