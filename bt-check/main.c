@@ -270,7 +270,7 @@ int main(int argc, char **argv)
 	if (ok)
 		ok = check_program(&chk, root);
 	if (ok && !o.dump && check_sys(&chk))
-		sys_target(chk.sys, &meta.target);
+		sys_target(chk.sys, &meta);
 	render_diags(&src, &d, chk.raw_stderr);
 	if (chk.sys && sys_close(chk.sys) < 0 && ok) {
 		tool_fail("cannot write the snapshot");

@@ -12,6 +12,8 @@
  *     an instruction, not the source);
  *   - the tracepoint format fields the program reads have the offset and
  *     size they had where it was compiled (formats are not relocatable);
+ *   - the binaries uprobes and USDT probes attach to are the builds the
+ *     offsets and argument specs were taken from (GNU build id);
  *   - an object that uses a kernel layout without relocation
  *     (meta.target.fixed_layout) runs only on the kernel it was built for.
  * On another kernel than the compile one it says so in one warning.
@@ -23,6 +25,10 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -270,6 +276,56 @@ static bool check_core_field(struct tc *c, const struct meta_core_field *f)
 	return true;
 }
 
+/* ---- traced binaries ---- */
+
+/* Hex GNU build id of the ELF file at path (arena), NULL if it has none
+ * or cannot be read. */
+static const char *build_id(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	elf_version(EV_CURRENT);
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	const char *hex = NULL;
+	Elf_Scn *scn = NULL;
+	while (elf && !hex && (scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		Elf_Data *data = elf_getdata(scn, NULL);
+		GElf_Nhdr nh;
+		size_t off = 0, no, doff;
+		while (data && !hex && (off = gelf_getnote(data, off, &nh, &no, &doff)) > 0) {
+			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
+			    memcmp((char *)data->d_buf + no, "GNU", 4) != 0)
+				continue;
+			const unsigned char *b = (const unsigned char *)data->d_buf + doff;
+			char *h = arena_alloc(nh.n_descsz * 2 + 1);
+			for (size_t i = 0; i < nh.n_descsz; i++)
+				sprintf(h + 2 * i, "%02x", b[i]);
+			hex = h;
+		}
+	}
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return hex;
+}
+
+static bool check_binary(const struct meta_binary *b)
+{
+	const char *here = build_id(b->path);
+	if (!here)
+		return true; /* absent or unreadable: attaching says so */
+	if (!strcmp(here, b->build_id))
+		return true;
+	bt_error("%s is not the build the program was compiled for (build id %s, compiled "
+		 "for %s): its probe offsets and USDT arguments would be wrong",
+		 b->path, here, b->build_id);
+	return false;
+}
+
 /* Is this the kernel the object was compiled for?  The same release and
  * a BTF of the same size count as the same build (hashing the BTF at
  * every start would cost more than the whole check). */
@@ -323,6 +379,8 @@ int target_check(struct bt *bt)
 			}
 		}
 	}
+	for (size_t i = 0; i < t->binaries.n && ok; i++)
+		ok = check_binary(&t->binaries.v[i]);
 	if (ok && !same) {
 		for (size_t i = 0; i < t->tracepoints.n && ok; i++)
 			ok = check_tracepoint(&t->tracepoints.v[i]);

@@ -119,11 +119,17 @@ struct meta_tracepoint {   /* a tracepoint whose format fields the program reads
 	VEC(struct meta_tp_field) fields;
 };
 
+struct meta_binary {       /* a traced binary (uprobe, usdt target) */
+	const char *path;
+	const char *build_id;  /* hex of its GNU build id */
+};
+
 struct meta_target {
 	const char *release;   /* kernel release bt-check read; NULL: unknown */
 	const char *btf;       /* identity of the kernel BTF it read ("<bytes>:<fnv1a64>"); NULL: none */
 	const char *snapshot;  /* the --sysroot snapshot, NULL for the live system */
 	VEC(struct meta_tracepoint) tracepoints;
+	VEC(struct meta_binary) binaries;   /* uprobe/usdt offsets and specs come from these */
 	VEC(struct meta_core_field) core_fields;
 	/* bt-codegen: a kernel-type layout used without relocation (a record
 	 * copied by value): only the compile kernel's BTF can run it */

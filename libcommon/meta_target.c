@@ -21,7 +21,7 @@ static void put_loc(msgpack_packer *pk, struct loc l)
 void meta_target_encode(msgpack_packer *pk, const struct meta_target *t)
 {
 	mp_key(pk, "target");
-	msgpack_pack_map(pk, 6);
+	msgpack_pack_map(pk, 7);
 	mp_kv_str(pk, "release", t->release);
 	mp_kv_str(pk, "btf", t->btf);
 	mp_kv_str(pk, "snapshot", t->snapshot);
@@ -38,6 +38,13 @@ void meta_target_encode(msgpack_packer *pk, const struct meta_target *t)
 			msgpack_pack_uint32(pk, tp->fields.v[k].offset);
 			msgpack_pack_uint32(pk, tp->fields.v[k].size);
 		}
+	}
+	mp_key(pk, "binaries");
+	msgpack_pack_array(pk, t->binaries.n);
+	for (size_t i = 0; i < t->binaries.n; i++) {
+		msgpack_pack_array(pk, 2);
+		mp_put_str(pk, t->binaries.v[i].path);
+		mp_put_str(pk, t->binaries.v[i].build_id);
 	}
 	mp_key(pk, "core_fields");
 	msgpack_pack_array(pk, t->core_fields.n);
@@ -105,6 +112,18 @@ void meta_target_decode(struct mp_err *err, const msgpack_object *o, struct meta
 		if (!tp.name)
 			mp_fail(err, "tracepoint entry without a name");
 		VEC_PUSH(&t->tracepoints, tp);
+	}
+	n = mp_array(err, mp_get(o, "binaries"), "binaries", &items);
+	for (uint32_t i = 0; i < n && !err->set; i++) {
+		if (mp_array(err, &items[i], "binary", &v) != 2) {
+			mp_fail(err, "bad binaries entry");
+			return;
+		}
+		struct meta_binary b = { .path = mp_str(err, &v[0], "binary", NULL),
+					 .build_id = mp_str(err, &v[1], "build id", NULL) };
+		if (!b.path || !b.build_id)
+			mp_fail(err, "binaries entry without a path or build id");
+		VEC_PUSH(&t->binaries, b);
 	}
 	n = mp_array(err, mp_get(o, "core_fields"), "core_fields", &items);
 	for (uint32_t i = 0; i < n && !err->set; i++) {

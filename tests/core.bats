@@ -178,3 +178,22 @@ EOF
 		skip "this kernel has fentry and kprobes"
 	fi
 }
+
+@test "core: a uprobe target that is another build than the compiled one is refused" {
+	require_root
+	local tp="$BT/testprogs/uprobe_test"
+	[ -x "$tp" ] || { echo "build/testprogs/uprobe_test missing" >&2; return 1; }
+	readelf -n "$tp" | grep -q "Build ID" || skip "the test program has no build id"
+	cp "$tp" "$TMP/prog"
+	bt-parse -e "uprobe:$TMP/prog:uprobeFunction1 { exit(); }" | bt-check | bt-codegen > "$TMP/u.obj"
+	local id; id=$(readelf -n "$tp" | awk '/Build ID/ { print $3 }')
+	run bt-fmt --dump "$TMP/u.obj"
+	[[ "$output" == *"\"binaries\": [[\"$TMP/prog\", \"$id\"]]"* ]]
+	# another build at the same path (any other binary will do)
+	cp /bin/true "$TMP/prog"
+	local other; other=$(readelf -n /bin/true | awk '/Build ID/ { print $3 }')
+	[ -n "$other" ] && [ "$other" != "$id" ]
+	run bt-load "$TMP/u.obj"
+	[ "$status" -eq 1 ]
+	[ "$output" = "ERROR: $TMP/prog is not the build the program was compiled for (build id $other, compiled for $id): its probe offsets and USDT arguments would be wrong" ]
+}

@@ -247,6 +247,7 @@ static bool load_live(const char *path, struct elf_info *e)
 	bool have_symtab = false;
 	if (!read_elf_file(path, e, &ref, &have_symtab))
 		return false;
+	e->build_id = build_id;
 	/* By mode bits, not access(2): access() drops capabilities for a
 	 * non-root real uid, and the driver runs bt-check as nobody with
 	 * CAP_DAC_READ_SEARCH. */
@@ -271,7 +272,7 @@ static bool load_live(const char *path, struct elf_info *e)
 
 static char *elf_to_text(const struct elf_info *e, size_t *len)
 {
-	size_t cap = 256, n = 0;
+	size_t cap = 256 + (e->build_id ? strlen(e->build_id) : 0), n = 0;
 	for (size_t i = 0; i < e->syms.n; i++)
 		cap += strlen(e->syms.v[i].name) + 48;
 	for (size_t i = 0; i < e->usdt.n; i++)
@@ -281,6 +282,8 @@ static char *elf_to_text(const struct elf_info *e, size_t *len)
 	char *buf = arena_alloc(cap);
 #define PUT(...) n += (size_t)snprintf(buf + n, cap - n, __VA_ARGS__)
 	PUT("%s\ntype %d\nexec %d\n", ELF_SNAP_MAGIC, e->etype, e->exec);
+	if (e->build_id)
+		PUT("buildid %s\n", e->build_id);
 	for (size_t i = 0; i < e->syms.n; i++)
 		PUT("sym %c 0x%" PRIx64 " %" PRIu64 " %s\n", e->syms.v[i].kind,
 		    e->syms.v[i].addr, e->syms.v[i].size, e->syms.v[i].name);
@@ -308,6 +311,8 @@ static bool elf_from_text(const char *text, struct elf_info *e)
 			e->etype = atoi(l + 5);
 		} else if (!strncmp(l, "exec ", 5)) {
 			e->exec = atoi(l + 5) != 0;
+		} else if (!strncmp(l, "buildid ", 8)) {
+			e->build_id = arena_strdup(l + 8);
 		} else if (!strncmp(l, "sym ", 4) && l[4] && l[5] == ' ') {
 			struct elf_sym es = { .kind = l[4] };
 			char *end;

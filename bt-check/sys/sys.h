@@ -167,9 +167,9 @@ int sys_cgroup_id(struct sys *s, const char *path, uint64_t *id);
 bool sys_kfunc_supported(struct sys *s);
 
 /* What the program is compiled against: kernel release, BTF identity,
- * snapshot (sys/target.c; meta.h's struct meta_target). */
-struct meta_target;
-void sys_target(struct sys *s, struct meta_target *t);
+ * snapshot, build ids of traced binaries (sys/target.c; meta.target). */
+struct meta;
+void sys_target(struct sys *s, struct meta *m);
 
 /* Listing (-l / -lv, docs/bpftrace-compat.md "Listing"): print matching
  * probes (or BTF types for "struct ..."/"union ..."/"enum ..." searches) to

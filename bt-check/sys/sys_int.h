@@ -46,6 +46,7 @@ struct elf_info {
 	const char *path;
 	int etype;            /* ET_EXEC, ET_DYN, ... */
 	bool exec;            /* executable by us */
+	const char *build_id; /* hex of .note.gnu.build-id, NULL if none */
 	VEC(struct elf_sym) syms;   /* sorted by name */
 	VEC(struct usdt_loc) usdt;  /* in note order */
 };

@@ -47,8 +47,34 @@ static const char *release(struct sys *s)
 	return arena_strndup(r, strcspn(r, "\n"));
 }
 
-void sys_target(struct sys *s, struct meta_target *t)
+/* The build ids of the binaries uprobes and USDT probes attach to: their
+ * offsets and argument specs are this build's. */
+static void binaries(struct sys *s, const struct meta *m, struct meta_target *t)
 {
+	for (size_t p = 0; p < m->probes.n; p++) {
+		const struct meta_probe *mp = &m->probes.v[p];
+		if (mp->type != PT_UPROBE && mp->type != PT_URETPROBE && mp->type != PT_USDT)
+			continue;
+		for (uint32_t a = 0; a < mp->nattach; a++) {
+			const struct attach_point *ap = mp->attach[a].ap;
+			if (!ap || !ap->target || !*ap->target)
+				continue;
+			bool seen = false;
+			for (size_t i = 0; i < t->binaries.n && !seen; i++)
+				seen = !strcmp(t->binaries.v[i].path, ap->target);
+			const struct elf_info *e = seen ? NULL : sys_elf(s, ap->target);
+			if (e && e->build_id) {
+				struct meta_binary b = { .path = ap->target, .build_id = e->build_id };
+				VEC_PUSH(&t->binaries, b);
+			}
+		}
+	}
+}
+
+void sys_target(struct sys *s, struct meta *m)
+{
+	struct meta_target *t = &m->target;
+	binaries(s, m, t);
 	t->release = release(s);
 	t->snapshot = s->sysroot ? s->sysroot : s->snapdir;
 	if (s->btf && s->btf_path) {
