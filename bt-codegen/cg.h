@@ -225,6 +225,9 @@ LLVMValueRef cg_core_bitfield(struct cg *cg, LLVMValueRef access, uint8_t as);
 /* offsetof(rt, field) / sizeof(rt) as relocated i64 values. */
 LLVMValueRef cg_core_offsetof(struct cg *cg, const struct type *rt, const char *field);
 LLVMValueRef cg_core_sizeof(struct cg *cg, const struct type *rt);
+/* The program keeps the bytes of a kernel record, to be read by the
+ * compile kernel's layout (meta.target.fixed_layout, at cg->cur). */
+void cg_core_fixed_layout(struct cg *cg);
 /* Complete the debug-info records (before LLVMDIBuilderFinalize). */
 void cg_core_finish(struct cg *cg);
 

@@ -284,3 +284,13 @@ LLVMValueRef cg_core_sizeof(struct cg *cg, const struct type *rt)
 	attach_md(cg, v, rec_of(cg, rt)->temp);
 	return LLVMBuildZExt(cg->b, v, cg->t_i64, "");
 }
+
+void cg_core_fixed_layout(struct cg *cg)
+{
+	struct meta_target *t = &cg->meta->target;
+	if (t->fixed_layout)
+		return;
+	t->fixed_layout = true;
+	if (cg->cur)
+		t->fixed_loc = cg->cur->loc;
+}

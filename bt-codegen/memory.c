@@ -396,6 +396,12 @@ void cg_store_val(struct cg *cg, LLVMValueRef dst, struct type *dt, struct val v
 	if (n > dt->size)
 		n = dt->size;
 	if (v.k == VK_EXT) {
+		/* the bytes of a kernel record (or an array of them), laid out
+		 * by the kernel it runs on but read later by the compile
+		 * kernel's offsets */
+		const struct type *et = v.ty && v.ty->kind == TY_ARRAY ? v.ty->elem : v.ty;
+		if (cg_core_record(et))
+			cg_core_fixed_layout(cg);
 		cg_probe_read(cg, dst, cg_const32(cg, n), v.v, v.as);
 	} else if (tp_ctx_bytes(cg, v)) {
 		cg_probe_read(cg, dst, cg_const32(cg, n), v.v, AS_KERNEL);
@@ -541,12 +547,11 @@ struct val cg_field(struct cg *cg, struct node *n)
 	if (f && cg_core_record(rt)) {
 		if (base.k == VK_EXT)
 			return core_field(cg, base, rt, f, n->type);
-		/* a kernel record copied by value (or a BTF context): its
-		 * layout is the compile kernel's */
-		if (!cg->meta->target.fixed_layout) {
-			cg->meta->target.fixed_layout = true;
-			cg->meta->target.fixed_loc = n->loc;
-		}
+		/* a kernel record copied by value: its layout is the compile
+		 * kernel's.  (A BTF context, e.g. an iterator's, is checked
+		 * by the verifier against the kernel's own types.) */
+		if (!base.ctx)
+			cg_core_fixed_layout(cg);
 	}
 	struct val r = cg_load_at(cg, base, off, ft);
 	if (r.k == VK_INT && f && f->bit_width)

@@ -352,10 +352,11 @@ int target_check(struct bt *bt)
 
 	if (!same && t->fixed_layout) {
 		error_at(&c, t->fixed_loc,
-			 arena_printf("this object uses kernel types with the layout of Linux %s "
-				      "(a kernel record copied by value cannot be relocated); "
-				      "this is Linux %s: compile the program for this kernel",
-				      t->release ? t->release : "unknown", c.release));
+			 arena_printf("a kernel record kept by value cannot be relocated: this "
+				      "object runs only on the kernel it was compiled for (Linux %s, "
+				      "BTF %s), not on this one (Linux %s); compile it here",
+				      t->release ? t->release : "unknown",
+				      t->btf ? t->btf : "unknown", c.release));
 		return -1;
 	}
 	for (size_t p = 0; p < bt->meta.probes.n && ok; p++) {

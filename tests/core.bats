@@ -197,3 +197,16 @@ EOF
 	[ "$status" -eq 1 ]
 	[ "$output" = "ERROR: $TMP/prog is not the build the program was compiled for (build id $other, compiled for $id): its probe offsets and USDT arguments would be wrong" ]
 }
+
+@test "core: a kernel record kept by value runs only on its own kernel" {
+	need_host
+	synthetic_snapshot 'BEGIN { @t = *curtask; exit(); }'
+	compile_offline
+	run bt-load "$TMP/p.obj"
+	[ "$status" -eq 1 ]
+	local btf; btf="$(stat -c %s "$TMP/snap/btf/vmlinux"):"
+	[[ "${lines[0]}" == "$TMP/p.bt:1:14-15: ERROR: a kernel record kept by value cannot be relocated: this object runs only on the kernel it was compiled for (Linux $(uname -r), BTF $btf"*"), not on this one (Linux $(uname -r)); compile it here" ]]
+	# compiled here, for this kernel, it runs
+	bt-check --no-warnings "$TMP/p.ast" | bt-codegen > "$TMP/live.obj"
+	bt-load "$TMP/live.obj" > /dev/null
+}
