@@ -153,6 +153,8 @@ void visit_builtin(struct check *c, struct node *n)
 			n->type = type_int(64, false);
 		} else if (t == PT_KFUNC || t == PT_KRETFUNC) {
 			const struct field *f = p->args ? type_field(p->args, KFUNC_RETVAL) : NULL;
+			if (f && c->final)
+				note_ctx_field(c, f, false);
 			if (f) {
 				/* ir: num = the slot's offset in the context */
 				n->type = f->type;

@@ -159,6 +159,9 @@ struct node *wrap_cast(struct node *e, struct type *to);
 struct type *resolve_record(struct check *c, struct type *t);
 struct type *lookup_named_type(struct check *c, const char *name);
 enum addrspace probe_as(struct check *c);   /* the probe's memory: kernel or user */
+/* A context field whose place CO-RE cannot relocate (a tracepoint format
+ * field, a kfunc argument slot): recorded in meta.target for bt-load. */
+void note_ctx_field(struct check *c, const struct field *f, bool data_loc);
 
 /* ---- builtins.c ---- */
 void visit_builtin(struct check *c, struct node *n);

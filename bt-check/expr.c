@@ -442,20 +442,25 @@ static void visit_ternary(struct check *c, struct node *n)
 
 /* ---- field / index access ---- */
 
-/* A tracepoint format field the program reads: recorded with its
- * offset and size (a __data_loc field is its 4-byte descriptor) so that
- * bt-load can check the target's format (meta.target). */
-static void note_tp_field(struct check *c, const struct field *f, bool data_loc)
+/* A context field the program reads whose place CO-RE cannot relocate:
+ * a tracepoint format field (a __data_loc field is its 4-byte
+ * descriptor) or a kfunc argument slot.  Recorded per attach point so
+ * that bt-load can check the target (meta.target). */
+void note_ctx_field(struct check *c, const struct field *f, bool data_loc)
 {
 	if (!c->cur)
 		return;
 	uint32_t size = data_loc ? 4 : (f->type ? f->type->size : 0);
 	for (size_t i = 0; i < c->cur->aps.n; i++) {
 		const struct attach_point *ap = c->cur->aps.v[i];
+		const char *name = arena_printf("%s:%s", ap->target ? ap->target : "vmlinux",
+						ap->func);
 		if (ap->provider == PT_TRACEPOINT)
-			meta_target_add_tp_field(&c->meta->target,
-						 arena_printf("%s:%s", ap->target, ap->func),
-						 f->name, f->offset, size);
+			meta_target_add_field(&c->meta->target.tracepoints, name, f->name,
+					      f->offset, size);
+		else if (ap->provider == PT_KFUNC || ap->provider == PT_KRETFUNC)
+			meta_target_add_field(&c->meta->target.kfuncs, name, f->name,
+					      f->offset, size);
 	}
 }
 
@@ -523,6 +528,8 @@ static void visit_field(struct check *c, struct node *n)
 		n->type = type_with_as(f->type, (enum addrspace)t->as);
 		n->num = f->offset;
 		n->id = (int32_t)(f - rec->fields);
+		if (c->final)
+			note_ctx_field(c, f, false);
 		return;
 	}
 	const struct field *f = type_field(rec, n->str);
@@ -544,7 +551,7 @@ static void visit_field(struct check *c, struct node *n)
 		if (c->sys && sys_tracepoint_data_loc(c->sys, rec, n->str))
 			n->id2 = 1;
 		if (c->final)
-			note_tp_field(c, f, n->id2 == 1);
+			note_ctx_field(c, f, n->id2 == 1);
 	}
 }
 

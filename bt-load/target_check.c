@@ -11,7 +11,8 @@
  *     with the size the program reads (libbpf's own failure would name
  *     an instruction, not the source);
  *   - the tracepoint format fields the program reads have the offset and
- *     size they had where it was compiled (formats are not relocatable);
+ *     size they had where it was compiled (formats are not relocatable),
+ *     and the kfunc arguments it reads are at the same positions;
  *   - the binaries uprobes and USDT probes attach to are the builds the
  *     offsets and argument specs were taken from (GNU build id);
  *   - an object that uses a kernel layout without relocation
@@ -172,7 +173,7 @@ static bool format_field(const char *fmt, const char *name, uint32_t *off, uint3
 	return false;
 }
 
-static bool check_tracepoint(const struct meta_tracepoint *tp)
+static bool check_tracepoint(const struct meta_layout *tp)
 {
 	const char *root = tracefs_root(true);
 	if (!root)
@@ -188,7 +189,7 @@ static bool check_tracepoint(const struct meta_tracepoint *tp)
 	}
 	bool ok = true;
 	for (size_t i = 0; i < tp->fields.n && ok; i++) {
-		const struct meta_tp_field *f = &tp->fields.v[i];
+		const struct meta_layout_field *f = &tp->fields.v[i];
 		uint32_t off, size;
 		if (!format_field(fmt, f->name, &off, &size)) {
 			bt_error("tracepoint:%s: this kernel's format has no field '%s'", tp->name,
@@ -203,6 +204,47 @@ static bool check_tracepoint(const struct meta_tracepoint *tp)
 	}
 	free(fmt);
 	return ok;
+}
+
+/* ---- kfunc argument slots ---- */
+
+/* kfunc `args.NAME` reads context slot offset/8: the parameter's index in
+ * the function's prototype (`retval` after the last one).  A function
+ * whose parameters moved would silently give another argument. */
+static bool check_kfunc_args(struct tc *c, const struct meta_layout *k)
+{
+	const char *colon = strchr(k->name, ':');
+	const char *fn = colon ? colon + 1 : k->name;
+	if (colon && strncmp(k->name, "vmlinux:", 8))
+		return true; /* a module's function: its BTF is not checked here */
+	struct btf *b = tc_btf(c);
+	int id = b ? btf__find_by_name_kind(b, fn, BTF_KIND_FUNC) : -1;
+	const struct btf_type *proto = id > 0 ? btf__type_by_id(b, btf__type_by_id(b, id)->type)
+					      : NULL;
+	if (!proto || !btf_is_func_proto(proto))
+		return true; /* check_kfunc reported it */
+	const struct btf_param *p = btf_params(proto);
+	int n = btf_vlen(proto);
+	for (size_t i = 0; i < k->fields.n; i++) {
+		const struct meta_layout_field *f = &k->fields.v[i];
+		int at = -1;
+		if (!strcmp(f->name, "$retval"))
+			at = n;
+		for (int j = 0; j < n && at < 0; j++)
+			if (!strcmp(btf__name_by_offset(b, p[j].name_off), f->name))
+				at = j;
+		if (at < 0) {
+			bt_error("kfunc:%s: this kernel's %s has no parameter '%s'", k->name, fn,
+				 f->name);
+			return false;
+		}
+		if ((uint32_t)at * 8 != f->offset) {
+			bt_error("kfunc:%s: '%s' is argument %d of %s on this kernel, %u where the "
+				 "object was compiled", k->name, f->name, at, fn, f->offset / 8);
+			return false;
+		}
+	}
+	return true;
 }
 
 /* ---- relocated fields ---- */
@@ -385,6 +427,8 @@ int target_check(struct bt *bt)
 	if (ok && !same) {
 		for (size_t i = 0; i < t->tracepoints.n && ok; i++)
 			ok = check_tracepoint(&t->tracepoints.v[i]);
+		for (size_t i = 0; i < t->kfuncs.n && ok; i++)
+			ok = check_kfunc_args(&c, &t->kfuncs.v[i]);
 		for (size_t i = 0; i < t->core_fields.n && ok; i++)
 			ok = check_core_field(&c, &t->core_fields.v[i]);
 		if (ok && t->release)

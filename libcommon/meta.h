@@ -109,14 +109,18 @@ struct meta_core_field {   /* a CO-RE relocated kernel-type access (bt-codegen) 
 	struct loc loc;        /* first use */
 };
 
-struct meta_tp_field {
+struct meta_layout_field {
 	const char *name;
 	uint32_t offset, size;
 };
 
-struct meta_tracepoint {   /* a tracepoint whose format fields the program reads */
-	const char *name;      /* "syscalls:sys_enter_openat" */
-	VEC(struct meta_tp_field) fields;
+/* A context layout the program reads and CO-RE cannot relocate: a
+ * tracepoint's format fields ("syscalls:sys_enter_openat"), or a kfunc's
+ * argument slots ("vmlinux:vfs_read"; offset = 8 x parameter index,
+ * `retval` after the last parameter). */
+struct meta_layout {
+	const char *name;
+	VEC(struct meta_layout_field) fields;
 };
 
 struct meta_binary {       /* a traced binary (uprobe, usdt target) */
@@ -128,7 +132,8 @@ struct meta_target {
 	const char *release;   /* kernel release bt-check read; NULL: unknown */
 	const char *btf;       /* identity of the kernel BTF it read ("<bytes>:<fnv1a64>"); NULL: none */
 	const char *snapshot;  /* the --sysroot snapshot, NULL for the live system */
-	VEC(struct meta_tracepoint) tracepoints;
+	VEC(struct meta_layout) tracepoints;
+	VEC(struct meta_layout) kfuncs;
 	VEC(struct meta_binary) binaries;   /* uprobe/usdt offsets and specs come from these */
 	VEC(struct meta_core_field) core_fields;
 	/* bt-codegen: a kernel-type layout used without relocation (a record
@@ -174,9 +179,10 @@ struct meta {
 /* meta_target.c: the "target" pair of the metadata map. */
 void meta_target_encode(msgpack_packer *pk, const struct meta_target *t);
 void meta_target_decode(struct mp_err *err, const msgpack_object *o, struct meta_target *t);
-/* Add a tracepoint field the program reads (deduplicated). */
-void meta_target_add_tp_field(struct meta_target *t, const char *tp, const char *field,
-			      uint32_t offset, uint32_t size);
+/* Add a field the program reads to layout `name` of list (t->tracepoints
+ * or t->kfuncs; deduplicated). */
+void meta_target_add_field(void *list, const char *name, const char *field, uint32_t offset,
+			   uint32_t size);
 
 void meta_config_defaults(struct meta_config *cfg);
 struct meta_map *meta_find_map(struct meta *m, const char *name);

@@ -18,27 +18,36 @@ static void put_loc(msgpack_packer *pk, struct loc l)
 	msgpack_pack_int(pk, l.end_col);
 }
 
+typedef VEC(struct meta_layout) layoutvec;
+
+static void put_layouts(msgpack_packer *pk, const char *key, const void *list)
+{
+	const layoutvec *v = list;
+	mp_key(pk, key);
+	msgpack_pack_array(pk, v->n);
+	for (size_t i = 0; i < v->n; i++) {
+		const struct meta_layout *l = &v->v[i];
+		msgpack_pack_array(pk, 2);
+		mp_put_str(pk, l->name);
+		msgpack_pack_array(pk, l->fields.n);
+		for (size_t k = 0; k < l->fields.n; k++) {
+			msgpack_pack_array(pk, 3);
+			mp_put_str(pk, l->fields.v[k].name);
+			msgpack_pack_uint32(pk, l->fields.v[k].offset);
+			msgpack_pack_uint32(pk, l->fields.v[k].size);
+		}
+	}
+}
+
 void meta_target_encode(msgpack_packer *pk, const struct meta_target *t)
 {
 	mp_key(pk, "target");
-	msgpack_pack_map(pk, 7);
+	msgpack_pack_map(pk, 8);
 	mp_kv_str(pk, "release", t->release);
 	mp_kv_str(pk, "btf", t->btf);
 	mp_kv_str(pk, "snapshot", t->snapshot);
-	mp_key(pk, "tracepoints");
-	msgpack_pack_array(pk, t->tracepoints.n);
-	for (size_t i = 0; i < t->tracepoints.n; i++) {
-		const struct meta_tracepoint *tp = &t->tracepoints.v[i];
-		msgpack_pack_array(pk, 2);
-		mp_put_str(pk, tp->name);
-		msgpack_pack_array(pk, tp->fields.n);
-		for (size_t k = 0; k < tp->fields.n; k++) {
-			msgpack_pack_array(pk, 3);
-			mp_put_str(pk, tp->fields.v[k].name);
-			msgpack_pack_uint32(pk, tp->fields.v[k].offset);
-			msgpack_pack_uint32(pk, tp->fields.v[k].size);
-		}
-	}
+	put_layouts(pk, "tracepoints", &t->tracepoints);
+	put_layouts(pk, "kfuncs", &t->kfuncs);
 	mp_key(pk, "binaries");
 	msgpack_pack_array(pk, t->binaries.n);
 	for (size_t i = 0; i < t->binaries.n; i++) {
@@ -75,6 +84,40 @@ static struct loc get_loc(struct mp_err *err, const msgpack_object *v)
 	return l;
 }
 
+static void get_layouts(struct mp_err *err, const msgpack_object *o, const char *key,
+			void *list)
+{
+	layoutvec *lv = list;
+	const msgpack_object *items, *v, *fl;
+	uint32_t n = mp_array(err, o, key, &items);
+	for (uint32_t i = 0; i < n && !err->set; i++) {
+		if (mp_array(err, &items[i], key, &v) != 2) {
+			mp_fail(err, "bad %s entry", key);
+			return;
+		}
+		struct meta_layout l = { .name = mp_str(err, &v[0], key, NULL) };
+		uint32_t nf = mp_array(err, &v[1], "fields", &fl);
+		for (uint32_t k = 0; k < nf && !err->set; k++) {
+			const msgpack_object *f;
+			if (mp_array(err, &fl[k], "field", &f) != 3) {
+				mp_fail(err, "bad %s field entry", key);
+				return;
+			}
+			struct meta_layout_field lf = {
+				.name = mp_str(err, &f[0], "field", NULL),
+				.offset = (uint32_t)mp_uint(err, &f[1], "offset"),
+				.size = (uint32_t)mp_uint(err, &f[2], "size"),
+			};
+			if (!lf.name)
+				mp_fail(err, "%s field without a name", key);
+			VEC_PUSH(&l.fields, lf);
+		}
+		if (!l.name)
+			mp_fail(err, "%s entry without a name", key);
+		VEC_PUSH(lv, l);
+	}
+}
+
 void meta_target_decode(struct mp_err *err, const msgpack_object *o, struct meta_target *t)
 {
 	memset(t, 0, sizeof *t);
@@ -87,32 +130,10 @@ void meta_target_decode(struct mp_err *err, const msgpack_object *o, struct meta
 	t->release = mp_get_str(err, o, "release");
 	t->btf = mp_get_str(err, o, "btf");
 	t->snapshot = mp_get_str(err, o, "snapshot");
-	const msgpack_object *items, *v, *fl;
-	uint32_t n = mp_array(err, mp_get(o, "tracepoints"), "tracepoints", &items);
-	for (uint32_t i = 0; i < n && !err->set; i++) {
-		if (mp_array(err, &items[i], "tracepoint", &v) != 2) {
-			mp_fail(err, "bad tracepoint entry");
-			return;
-		}
-		struct meta_tracepoint tp = { .name = mp_str(err, &v[0], "tracepoint", NULL) };
-		uint32_t nf = mp_array(err, &v[1], "fields", &fl);
-		for (uint32_t k = 0; k < nf && !err->set; k++) {
-			const msgpack_object *f;
-			if (mp_array(err, &fl[k], "field", &f) != 3) {
-				mp_fail(err, "bad tracepoint field entry");
-				return;
-			}
-			struct meta_tp_field tf = {
-				.name = mp_str(err, &f[0], "field", NULL),
-				.offset = (uint32_t)mp_uint(err, &f[1], "offset"),
-				.size = (uint32_t)mp_uint(err, &f[2], "size"),
-			};
-			VEC_PUSH(&tp.fields, tf);
-		}
-		if (!tp.name)
-			mp_fail(err, "tracepoint entry without a name");
-		VEC_PUSH(&t->tracepoints, tp);
-	}
+	get_layouts(err, mp_get(o, "tracepoints"), "tracepoints", &t->tracepoints);
+	get_layouts(err, mp_get(o, "kfuncs"), "kfuncs", &t->kfuncs);
+	const msgpack_object *items, *v;
+	uint32_t n;
 	n = mp_array(err, mp_get(o, "binaries"), "binaries", &items);
 	for (uint32_t i = 0; i < n && !err->set; i++) {
 		if (mp_array(err, &items[i], "binary", &v) != 2) {
@@ -152,21 +173,22 @@ void meta_target_decode(struct mp_err *err, const msgpack_object *o, struct meta
 	}
 }
 
-void meta_target_add_tp_field(struct meta_target *t, const char *tp, const char *field,
-			      uint32_t offset, uint32_t size)
+void meta_target_add_field(void *list, const char *name, const char *field, uint32_t offset,
+			   uint32_t size)
 {
-	struct meta_tracepoint *e = NULL;
-	for (size_t i = 0; i < t->tracepoints.n && !e; i++)
-		if (!strcmp(t->tracepoints.v[i].name, tp))
-			e = &t->tracepoints.v[i];
+	layoutvec *lv = list;
+	struct meta_layout *e = NULL;
+	for (size_t i = 0; i < lv->n && !e; i++)
+		if (!strcmp(lv->v[i].name, name))
+			e = &lv->v[i];
 	if (!e) {
-		struct meta_tracepoint n = { .name = tp };
-		VEC_PUSH(&t->tracepoints, n);
-		e = &t->tracepoints.v[t->tracepoints.n - 1];
+		struct meta_layout n = { .name = name };
+		VEC_PUSH(lv, n);
+		e = &lv->v[lv->n - 1];
 	}
 	for (size_t k = 0; k < e->fields.n; k++)
 		if (!strcmp(e->fields.v[k].name, field))
 			return;
-	struct meta_tp_field f = { .name = field, .offset = offset, .size = size };
+	struct meta_layout_field f = { .name = field, .offset = offset, .size = size };
 	VEC_PUSH(&e->fields, f);
 }

@@ -2,8 +2,10 @@
  * (tests/core.bats): a struct task_struct whose members have other
  * offsets than on any real kernel (pid and tgid swapped, the in_execve
  * bit-field elsewhere, a smaller sched_entity), plus one member that no
- * kernel has.  An object compiled against it reads the right values on
- * the real kernel only if its accesses are relocated.
+ * kernel has, and a vfs_read() whose parameters are in another order.  An
+ * object compiled against it reads the right values on the real kernel
+ * only if its accesses are relocated; its kfunc:vfs_read arguments are
+ * refused.
  *
  * usage: mkbtf OUT
  */
@@ -51,6 +53,15 @@ int main(int argc, char **argv)
 	check(btf__add_field(b, "se", t_se, 384, 0), "se");
 	check(btf__add_field(b, "no_such_field_on_any_kernel", t_int, 640, 0), "extra");
 	check(btf__add_ptr(b, t_task), "ptr");
+
+	/* long vfs_read(size_t count, struct file *file) */
+	int t_file = btf__add_fwd(b, "file", BTF_FWD_STRUCT);
+	int t_filep = btf__add_ptr(b, t_file);
+	int t_long = btf__add_int(b, "long int", 8, BTF_INT_SIGNED);
+	int t_proto = btf__add_func_proto(b, t_long);
+	check(btf__add_func_param(b, "count", t_ulong), "count");
+	check(btf__add_func_param(b, "file", t_filep), "file");
+	check(btf__add_func(b, "vfs_read", BTF_FUNC_GLOBAL, t_proto), "vfs_read");
 
 	__u32 size;
 	const void *raw = btf__raw_data(b, &size);

@@ -85,3 +85,10 @@ same_as_guest() {
 	cat static.txt
 	diff static.txt dynamic.txt
 }
+
+@test "core: kfunc arguments that moved on this kernel are refused" {
+	run bt-load "$OBJS/syn-kfunc-args.obj"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$output" = "ERROR: kfunc:vmlinux:vfs_read: 'count' is argument 2 of vfs_read on this kernel, 0 where the object was compiled" ]
+}
