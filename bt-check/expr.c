@@ -122,8 +122,18 @@ static void visit_ident(struct check *c, struct node *n)
 	}
 	uint64_t u;
 	struct sys *s = check_sys(c);
-	if (s && sys_kernel_enum_value(s, n->str, &u)) {
+	const char *et = NULL;
+	if (s && sys_kernel_enum_value(s, n->str, &u, &et)) {
+		const char *name = n->str;
 		fold_int(c, n, (int64_t)u, type_int(64, false));
+		if (et) {
+			/* bt-codegen relocates the value (ir.md "Folded") */
+			struct type *e = type_int(64, false);
+			e->name = et;
+			e->btf = true;
+			n->ty_arg = e;
+			n->str = name;
+		}
 		return;
 	}
 	n->type = type_none();

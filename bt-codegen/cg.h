@@ -217,6 +217,9 @@ LLVMMetadataRef cg_di_int_array_ptr(struct cg *cg, uint64_t n);
 /* ---- core.c: CO-RE relocated reads of kernel (BTF) records ---- */
 /* t is a complete record from the kernel's BTF: its reads are relocated. */
 bool cg_core_record(const struct type *t);
+/* ... and named, so a relocation can start at it (anonymous ones only
+ * inside a chain). */
+bool cg_core_root(const struct type *t);
 /* Address (ptr) of field fi of record rt at base (ptr), relocated. */
 LLVMValueRef cg_core_access(struct cg *cg, LLVMValueRef base, const struct type *rt, uint32_t fi);
 /* Value of the bit-field at access (from cg_core_access), zero-extended,
@@ -225,6 +228,11 @@ LLVMValueRef cg_core_bitfield(struct cg *cg, LLVMValueRef access, uint8_t as);
 /* offsetof(rt, field) / sizeof(rt) as relocated i64 values. */
 LLVMValueRef cg_core_offsetof(struct cg *cg, const struct type *rt, const char *field);
 LLVMValueRef cg_core_sizeof(struct cg *cg, const struct type *rt);
+/* A named kernel enum's constant (the ty_arg of a folded N_INT) and its
+ * value relocated. */
+bool cg_core_enum(const struct type *t);
+LLVMValueRef cg_core_enum_value(struct cg *cg, const struct type *et, const char *name,
+				int64_t value);
 /* The program keeps the bytes of a kernel record, to be read by the
  * compile kernel's layout (meta.target.fixed_layout, at cg->cur). */
 void cg_core_fixed_layout(struct cg *cg);

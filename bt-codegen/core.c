@@ -13,7 +13,9 @@
  * (also inside anonymous struct/union members, which bt-check flattens).
  * Bit-fields also relocate their byte size and shifts
  * (llvm.bpf.preserve.field.info); offsetof() of a kernel record is a
- * byte-offset relocation and sizeof() a type-size relocation.
+ * byte-offset relocation, sizeof() a type-size relocation and a named
+ * kernel enum's value an enum-value relocation
+ * (llvm.bpf.preserve.enum.value).
  *
  * Each relocated field is listed in meta.target.core_fields (record,
  * field, size read, first source location) so that bt-load can refuse,
@@ -60,6 +62,13 @@ static struct cg_core *core(struct cg *cg)
 }
 
 static bool is_union(const struct type *t) { return !strncmp(t->name, "union ", 6); }
+
+/* Relocations are rooted at a named type (libbpf looks it up by name);
+ * an anonymous record can only be reached inside a chain. */
+bool cg_core_root(const struct type *t)
+{
+	return cg_core_record(t) && !strstr(t->name, "(anonymous");
+}
 
 /* "struct task_struct" -> "task_struct"; anonymous records have no name */
 static const char *c_name(const struct type *t)
@@ -270,6 +279,10 @@ LLVMValueRef cg_core_offsetof(struct cg *cg, const struct type *rt, const char *
 	const struct field *f = type_field(rt, field);
 	if (!f)
 		return cg_const(cg, 0);
+	if (!cg_core_root(rt)) {
+		cg_core_fixed_layout(cg);
+		return cg_const(cg, f->offset);
+	}
 	LLVMValueRef null = LLVMConstNull(cg->t_ptr);
 	LLVMValueRef acc = cg_core_access(cg, null, rt, (uint32_t)(f - rt->fields));
 	return field_info(cg, acc, FI_BYTE_OFFSET);
@@ -277,6 +290,10 @@ LLVMValueRef cg_core_offsetof(struct cg *cg, const struct type *rt, const char *
 
 LLVMValueRef cg_core_sizeof(struct cg *cg, const struct type *rt)
 {
+	if (!cg_core_root(rt)) {
+		cg_core_fixed_layout(cg);
+		return cg_const(cg, rt->size);
+	}
 	LLVMTypeRef fty;
 	LLVMValueRef fn = intrinsic(cg, "llvm.bpf.preserve.type.info", NULL, 0, &fty);
 	LLVMValueRef args[2] = { cg_const32(cg, core(cg)->seq++), cg_const(cg, TI_SIZE) };
@@ -293,4 +310,36 @@ void cg_core_fixed_layout(struct cg *cg)
 	t->fixed_layout = true;
 	if (cg->cur)
 		t->fixed_loc = cg->cur->loc;
+}
+
+/* type is the int bt-check left on a folded enum constant: named ("enum
+ * pid_type") and from BTF. */
+bool cg_core_enum(const struct type *t)
+{
+	return t && t->kind == TY_INT && t->btf && t->name && !strncmp(t->name, "enum ", 5);
+}
+
+LLVMValueRef cg_core_enum_value(struct cg *cg, const struct type *et, const char *name,
+				int64_t value)
+{
+	const char *tn = et->name + 5;
+	LLVMMetadataRef en = LLVMDIBuilderCreateEnumerator(cg->di, name, strlen(name), value, 0);
+	LLVMMetadataRef ty = LLVMDIBuilderCreateEnumerationType(
+		cg->di, cg->di_file, tn, strlen(tn), cg->di_file, 0, 64, 64, &en, 1,
+		di_basic(cg, 8, false));
+	/* "NAME:VALUE", as the BPF backend reads it */
+	const char *s = arena_printf("%s:%lld", name, (long long)value);
+	LLVMValueRef str = LLVMAddGlobal(cg->mod, LLVMArrayType(cg->t_i8, (unsigned)strlen(s) + 1),
+					 "");
+	LLVMSetInitializer(str, LLVMConstStringInContext(cg->ctx, s, (unsigned)strlen(s), 0));
+	LLVMSetGlobalConstant(str, 1);
+	LLVMSetLinkage(str, LLVMPrivateLinkage);
+	LLVMTypeRef fty;
+	LLVMValueRef fn = intrinsic(cg, "llvm.bpf.preserve.enum.value", NULL, 0, &fty);
+	LLVMValueRef args[3] = { cg_const32(cg, core(cg)->seq++), str, cg_const(cg, 1) };
+	LLVMValueRef v = LLVMBuildCall2(cg->b, fty, fn, args, 3, "");
+	attach_md(cg, v, ty);
+	struct field f = { .name = name };
+	note_field(cg, et, &f);
+	return v;
 }

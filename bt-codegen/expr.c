@@ -359,6 +359,10 @@ struct val cg_expr(struct cg *cg, struct node *n)
 		if (cg_core_record(n->ty_arg))
 			v = val_int(n->str ? cg_core_offsetof(cg, n->ty_arg, n->str)
 					   : cg_core_sizeof(cg, n->ty_arg), n->type);
+		else if (n->str && cg_core_enum(n->ty_arg))
+			v = val_int(cg_normalize(cg, cg_core_enum_value(cg, n->ty_arg, n->str,
+									n->num), n->type),
+				    n->type);
 		else
 			v = val_int(cg_normalize(cg, cg_const(cg, (uint64_t)n->num), n->type),
 				    n->type);

@@ -282,6 +282,20 @@ static bool find_member(const struct btf *b, const struct btf_type *t, const cha
 	return false;
 }
 
+static bool has_enumerator(const struct btf *b, const char *type, const char *name)
+{
+	int id = btf__find_by_name_kind(b, type, BTF_KIND_ENUM);
+	if (id <= 0)
+		id = btf__find_by_name_kind(b, type, BTF_KIND_ENUM64);
+	const struct btf_type *t = id > 0 ? btf__type_by_id(b, (__u32)id) : NULL;
+	for (int i = 0; t && i < btf_vlen(t); i++) {
+		__u32 off = btf_is_enum(t) ? btf_enum(t)[i].name_off : btf_enum64(t)[i].name_off;
+		if (!strcmp(btf__name_by_offset(b, off), name))
+			return true;
+	}
+	return false;
+}
+
 static bool check_core_field(struct tc *c, const struct meta_core_field *f)
 {
 	if (strstr(f->record, "(anonymous"))
@@ -290,6 +304,13 @@ static bool check_core_field(struct tc *c, const struct meta_core_field *f)
 	if (!b) {
 		error_at(c, f->loc, arena_printf("this kernel has no BTF (/sys/kernel/btf/vmlinux): "
 						 "%s cannot be read", f->record));
+		return false;
+	}
+	if (!strncmp(f->record, "enum ", 5)) {
+		if (has_enumerator(b, f->record + 5, f->field))
+			return true;
+		error_at(c, f->loc, arena_printf("%s has no value %s on this kernel (Linux %s)",
+						 f->record, f->field, c->release));
 		return false;
 	}
 	bool is_union = !strncmp(f->record, "union ", 6);

@@ -12,10 +12,10 @@
 load helpers
 
 PROG='tracepoint:sched:sched_process_exec /pid == cpid/ {
-  printf("pid=%d tgid=%d comm=%s ppid=%d execve=%u weight=%lu off=%d\n",
+  printf("pid=%d tgid=%d comm=%s ppid=%d execve=%u weight=%lu off=%d enum=%d\n",
     (int64)curtask->pid - (int64)cpid, (int64)curtask->tgid - (int64)cpid, curtask->comm,
     curtask->real_parent->pid, curtask->in_execve, curtask->se.load.weight,
-    offsetof(struct task_struct, pid));
+    offsetof(struct task_struct, pid), PIDTYPE_TGID);
   exit();
 }'
 
@@ -62,6 +62,7 @@ need_host() {
 	synthetic_snapshot "$PROG"
 	# the snapshot's layout really differs from this kernel's
 	bpftool btf dump file "$TMP/snap/btf/vmlinux" | grep -q "'pid' type_id=1 bits_offset=32"
+	bpftool btf dump file "$TMP/snap/btf/vmlinux" | grep -q "'PIDTYPE_TGID' val=11"
 	[ "$(host_offset task_struct pid)" != 4 ]
 	compile_offline
 	bash -c 'echo $$ > "$1/ppid"; bt-load -c /bin/true "$1/p.obj" > "$1/p.out"; true' _ "$TMP"
@@ -70,7 +71,9 @@ need_host() {
 	echo "$output"
 	local off; off=$(host_offset task_struct pid)
 	# bt-load is the child's parent; bash -c is bt-load's: read the pid it left
-	[[ "${lines[1]}" =~ ^pid=0\ tgid=0\ comm=true\ ppid=([0-9]+)\ execve=1\ weight=([0-9]+)\ off=$off$ ]]
+	local tgid_enum; tgid_enum=$(bpftool btf dump file /sys/kernel/btf/vmlinux format c |
+		sed -n 's/^\tPIDTYPE_TGID = \([0-9]*\),$/\1/p')
+	[[ "${lines[1]}" =~ ^pid=0\ tgid=0\ comm=true\ ppid=([0-9]+)\ execve=1\ weight=([0-9]+)\ off=$off\ enum=$tgid_enum$ ]]
 	local ppid=${BASH_REMATCH[1]}
 	[ "$ppid" -gt 1 ] && [ "$ppid" -ne "$(cat "$TMP/ppid")" ]
 	# nice 0: load weight 1024 scaled by 2^10 on 64-bit kernels
@@ -91,6 +94,13 @@ need_host() {
 	# nothing was loaded: no out stream at all
 	run bash -c "bt-load '$TMP/p.obj' 2>/dev/null | wc -c"
 	[ "$output" = 0 ]
+	# an enum value this kernel lacks
+	printf '%s\n' 'BEGIN { printf("%d\n", PIDTYPE_NO_SUCH_VALUE); exit(); }' > "$TMP/p.bt"
+	bt-parse "$TMP/p.bt" > "$TMP/p.ast"
+	compile_offline
+	run bt-load "$TMP/p.obj"
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = "$TMP/p.bt:1:24-45: ERROR: enum pid_type has no value PIDTYPE_NO_SUCH_VALUE on this kernel (Linux $(uname -r))" ]
 }
 
 @test "core: the compile stages read nothing of this kernel when given a snapshot" {

@@ -321,7 +321,14 @@ struct type *sys_kernel_type(struct sys *s, const char *name)
 	return conv_type(c, (__u32)id, 0, true);
 }
 
-bool sys_kernel_enum_value(struct sys *s, const char *name, uint64_t *value)
+static const char *enum_type_name(const struct btf *b, const struct btf_type *t)
+{
+	const char *n = btf__name_by_offset(b, t->name_off);
+	return n && *n ? arena_printf("enum %s", n) : NULL;
+}
+
+bool sys_kernel_enum_value(struct sys *s, const char *name, uint64_t *value,
+			   const char **enum_type)
 {
 	struct btf *b = sys_btf(s);
 	if (!b)
@@ -335,6 +342,8 @@ bool sys_kernel_enum_value(struct sys *s, const char *name, uint64_t *value)
 				if (!strcmp(btf__name_by_offset(b, e->name_off), name)) {
 					*value = btf_kflag(t) ? (uint64_t)(int64_t)e->val
 							      : (uint64_t)(uint32_t)e->val;
+					if (enum_type)
+						*enum_type = enum_type_name(b, t);
 					return true;
 				}
 		} else if (btf_is_enum64(t)) {
@@ -342,6 +351,8 @@ bool sys_kernel_enum_value(struct sys *s, const char *name, uint64_t *value)
 			for (int i = 0; i < btf_vlen(t); i++, e++)
 				if (!strcmp(btf__name_by_offset(b, e->name_off), name)) {
 					*value = btf_enum64_value(e);
+					if (enum_type)
+						*enum_type = enum_type_name(b, t);
 					return true;
 				}
 		}

@@ -130,8 +130,10 @@ const char *sys_btf_c_defs(struct sys *s, const char *const *names, size_t n);
 
 /* A kernel enum constant by name from BTF (bpftrace accepts bare enum
  * value names as uint64 constants, e.g. sizeof(BTF_VAR_STATIC) == 8).
- * Loads BTF; false if unknown. */
-bool sys_kernel_enum_value(struct sys *s, const char *name, uint64_t *value);
+ * Loads BTF; false if unknown.  *enum_type (optional) gets its enum
+ * ("enum pid_type"), NULL for an anonymous enum. */
+bool sys_kernel_enum_value(struct sys *s, const char *name, uint64_t *value,
+			   const char **enum_type);
 
 /* kfunc/kretfunc args from BTF: record "struct kfunc:<module>:<func>_args"
  * (kretfunc: "struct kretfunc:..."), is_funcarg, AS_KERNEL; each parameter

@@ -2,7 +2,8 @@
  * (tests/core.bats): a struct task_struct whose members have other
  * offsets than on any real kernel (pid and tgid swapped, the in_execve
  * bit-field elsewhere, a smaller sched_entity), plus one member that no
- * kernel has, and a vfs_read() whose parameters are in another order.  An
+ * kernel has, an enum pid_type with other values, and a vfs_read() whose
+ * parameters are in another order.  An
  * object compiled against it reads the right values on the real kernel
  * only if its accesses are relocated; its kfunc:vfs_read arguments are
  * refused.
@@ -62,6 +63,13 @@ int main(int argc, char **argv)
 	check(btf__add_func_param(b, "count", t_ulong), "count");
 	check(btf__add_func_param(b, "file", t_filep), "file");
 	check(btf__add_func(b, "vfs_read", BTF_FUNC_GLOBAL, t_proto), "vfs_read");
+
+	/* enum pid_type with other values than any kernel's */
+	int t_enum = btf__add_enum(b, "pid_type", 4);
+	check(t_enum, "enum");
+	check(btf__add_enum_value(b, "PIDTYPE_PID", 10), "PIDTYPE_PID");
+	check(btf__add_enum_value(b, "PIDTYPE_TGID", 11), "PIDTYPE_TGID");
+	check(btf__add_enum_value(b, "PIDTYPE_NO_SUCH_VALUE", 12), "PIDTYPE_NO_SUCH_VALUE");
 
 	__u32 size;
 	const void *raw = btf__raw_data(b, &size);
