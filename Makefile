@@ -199,7 +199,7 @@ run: deps
 BENCH_PACKAGES := libbpf-tools time
 bench: deps
 	$(MAKE) deps DEB_PACKAGES="$(BENCH_PACKAGES)"
-	$(MAKE) all
+	$(MAKE) all static
 	tests/bench/run-bench
 
 fuzz: all

@@ -93,10 +93,21 @@ def gen_lines(n):
     return "BEGIN {\n  $x = 0;\n" + body + "}\n"
 
 
-def tracing_rss(b):
-    """RSS (MiB) of bt-load + bt-fmt while a trace runs."""
-    p = subprocess.Popen([f"{b}/bpftrace", "-e", "tracepoint:raw_syscalls:sys_enter { @[tid] = count(); }"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+CORE_PROG = "tracepoint:raw_syscalls:sys_enter { @[curtask->comm, curtask->real_parent->pid] = count(); }"
+
+
+def tracing_rss(b, prog="tracepoint:raw_syscalls:sys_enter { @[tid] = count(); }", static=False):
+    """RSS (MiB) of bt-load + bt-fmt while a trace runs (static: the
+    `make static` runtime on an object compiled beforehand)."""
+    if static:
+        obj = os.path.join(tempfile.mkdtemp(), "p.obj")
+        subprocess.run(f"{b}/bt-parse -e '{prog}' | {b}/bt-check | {b}/bt-codegen > {obj}",
+                       shell=True, check=True)
+        cmd = ["sh", "-c", f"{b}/static/bt-load {obj} | {b}/static/bt-fmt"]
+    else:
+        cmd = [f"{b}/bpftrace", "-e", prog]
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
     time.sleep(3)
     total = 0
     for pid in os.listdir("/proc"):
@@ -105,7 +116,7 @@ def tracing_rss(b):
         try:
             with open(f"/proc/{pid}/stat") as f:
                 st = f.read().split()
-            if int(st[4]) != os.getpgid(p.pid):
+            if int(st[4]) != os.getpgid(p.pid) or st[1] == "(sh)":
                 continue
             with open(f"/proc/{pid}/status") as f:
                 for line in f:
@@ -139,6 +150,9 @@ def main():
             print(f"{name:28s} {v:10.2f}" + (f"  ({err[0]})" if err else ""))
         if os.geteuid() == 0:
             print(f"{'tracing_rss_mib':28s} {tracing_rss(b):10.2f}  (bt-load + bt-fmt, target <= 5)")
+            print(f"{'tracing_rss_core_mib':28s} {tracing_rss(b, CORE_PROG):10.2f}  (CO-RE reads of curtask, target <= 8)")
+            if os.path.exists(f"{b}/static/bt-load"):
+                print(f"{'tracing_rss_static_mib':28s} {tracing_rss(b, CORE_PROG, True):10.2f}  (make static runtime, same program)")
 
 
 if __name__ == "__main__":
