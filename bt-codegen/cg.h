@@ -222,6 +222,7 @@ bool cg_core_record(const struct type *t);
 bool cg_core_root(const struct type *t);
 /* Address (ptr) of field fi of record rt at base (ptr), relocated. */
 LLVMValueRef cg_core_access(struct cg *cg, LLVMValueRef base, const struct type *rt, uint32_t fi);
+bool cg_core_bitfield_ok(const struct type *rt, const struct field *f);
 /* Value of the bit-field at access (from cg_core_access), zero-extended,
  * its byte size and shifts relocated too. */
 LLVMValueRef cg_core_bitfield(struct cg *cg, LLVMValueRef access, uint8_t as);

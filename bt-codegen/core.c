@@ -343,3 +343,14 @@ LLVMValueRef cg_core_enum_value(struct cg *cg, const struct type *et, const char
 	note_field(cg, et, &f);
 	return v;
 }
+
+/* Can LLVM relocate bit-field f of rt?  Its storage unit is read at the
+ * record's alignment (at most 8 bytes); a field crossing that unit is an
+ * LLVM fatal error, so it is read at the compile kernel's offsets
+ * instead. */
+bool cg_core_bitfield_ok(const struct type *rt, const struct field *f)
+{
+	uint32_t unit = rec_align(rt) * 8;
+	uint64_t start = (uint64_t)f->offset * 8 + f->bit_offset;
+	return f->bit_width <= unit && start / unit * unit + unit >= start + f->bit_width;
+}

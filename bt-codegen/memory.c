@@ -545,7 +545,8 @@ struct val cg_field(struct cg *cg, struct node *n)
 	if (base.k == VK_NONE)
 		return val_int(cg_const(cg, 0), n->type);
 	if (f && cg_core_record(rt)) {
-		if (base.k == VK_EXT && (base.core || cg_core_root(rt)))
+		if (base.k == VK_EXT && (base.core || cg_core_root(rt)) &&
+		    (!f->bit_width || cg_core_bitfield_ok(rt, f)))
 			return core_field(cg, base, rt, f, n->type);
 		/* a kernel record copied by value: its layout is the compile
 		 * kernel's.  (A BTF context, e.g. an iterator's, is checked
