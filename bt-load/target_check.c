@@ -209,7 +209,7 @@ static bool check_tracepoint(const struct meta_layout *tp)
 /* ---- kfunc argument slots ---- */
 
 /* kfunc `args.NAME` reads context slot offset/8: the parameter's index in
- * the function's prototype (`retval` after the last one).  A function
+ * the function's prototype (`$retval` after the last one).  A function
  * whose parameters moved would silently give another argument. */
 static bool check_kfunc_args(struct tc *c, const struct meta_layout *k)
 {

@@ -117,7 +117,7 @@ struct meta_layout_field {
 /* A context layout the program reads and CO-RE cannot relocate: a
  * tracepoint's format fields ("syscalls:sys_enter_openat"), or a kfunc's
  * argument slots ("vmlinux:vfs_read"; offset = 8 x parameter index,
- * `retval` after the last parameter). */
+ * `$retval` after the last parameter). */
 struct meta_layout {
 	const char *name;
 	VEC(struct meta_layout_field) fields;
