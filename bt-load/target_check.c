@@ -6,7 +6,8 @@
  * everything else, each failure one line (with the source position where
  * the program has one), before a map or program is created:
  *   - features and targets the probes need: fentry for kfunc/kretfunc
- *     (and the function in this kernel's BTF), kprobes, the tracepoint;
+ *     (and the function in this kernel's BTF), kprobes, the tracepoints
+ *     whose fields the program reads;
  *   - the relocated fields (meta.target.core_fields) exist on this kernel
  *     with the size the program reads (libbpf's own failure would name
  *     an instruction, not the source);
@@ -19,17 +20,15 @@
  *     (meta.target.fixed_layout) runs only on the kernel it was built for.
  * On another kernel than the compile one it says so in one warning.
  */
-#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-
-#include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -50,9 +49,7 @@ static struct btf *tc_btf(struct tc *c)
 {
 	if (!c->btf_tried) {
 		c->btf_tried = true;
-		c->btf = btf__load_vmlinux_btf();
-		if (!c->btf)
-			c->btf = NULL;
+		c->btf = btf__load_vmlinux_btf(); /* NULL when absent */
 	}
 	return c->btf;
 }
@@ -69,7 +66,7 @@ static void error_at(struct tc *c, struct loc loc, const char *msg)
 
 /* ---- features ---- */
 
-static bool fentry_loads(struct tc *c, int func_id)
+static bool fentry_loads(int func_id)
 {
 	static const struct bpf_insn insns[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
@@ -92,27 +89,38 @@ static bool kprobes_supported(void)
 	       stat("/sys/kernel/debug/tracing/kprobe_events", &st) == 0;
 }
 
+/* A kernel function to aim the fentry test at: a long-lived one, else the
+ * first function BTF describes. */
+static int fentry_test_target(const struct btf *b)
+{
+	int id = btf__find_by_name_kind(b, "vfs_read", BTF_KIND_FUNC);
+	for (__u32 i = 1; id <= 0 && i < btf__type_cnt(b); i++)
+		if (btf_is_func(btf__type_by_id(b, i)))
+			id = (int)i;
+	return id;
+}
+
 static bool check_kfunc(struct tc *c, const struct meta_attach *m)
 {
-	const char *fn = m->ap->func;
 	struct btf *b = tc_btf(c);
 	if (!b) {
 		bt_error("%s: this kernel has no BTF (/sys/kernel/btf/vmlinux), needed by kfunc",
 			 m->name);
 		return false;
 	}
-	int id = btf__find_by_name_kind(b, fn, BTF_KIND_FUNC);
-	if (id <= 0) {
-		/* module functions live in the module's BTF: leave them to libbpf */
-		if (m->ap->target && *m->ap->target && strcmp(m->ap->target, "vmlinux"))
-			return true;
-		bt_error("%s: this kernel has no function %s (not in its BTF)", m->name, fn);
-		return false;
+	if (c->fentry < 0) {
+		int id = fentry_test_target(b);
+		c->fentry = id > 0 && fentry_loads(id);
 	}
-	if (c->fentry < 0)
-		c->fentry = fentry_loads(c, id);
 	if (!c->fentry) {
 		bt_error("%s: this kernel has no fentry support", m->name);
+		return false;
+	}
+	/* a module's function is in the module's BTF: libbpf finds it */
+	bool in_vmlinux = !m->ap->target || !*m->ap->target || !strcmp(m->ap->target, "vmlinux");
+	if (in_vmlinux && btf__find_by_name_kind(b, m->ap->func, BTF_KIND_FUNC) <= 0) {
+		bt_error("%s: this kernel has no function %s (not in its BTF)", m->name,
+			 m->ap->func);
 		return false;
 	}
 	return true;

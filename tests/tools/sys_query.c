@@ -111,7 +111,7 @@ int main(int argc, char **argv)
 			rc = 1;
 	} else if (!strcmp(cmd, "enumval")) {
 		uint64_t v;
-		if (sys_kernel_enum_value(s, argv[a], &v))
+		if (sys_kernel_enum_value(s, argv[a], &v, NULL))
 			printf("%llu\n", (unsigned long long)v);
 		else
 			rc = 1;
