@@ -247,7 +247,12 @@ static bool load_live(const char *path, struct elf_info *e)
 	bool have_symtab = false;
 	if (!read_elf_file(path, e, &ref, &have_symtab))
 		return false;
-	e->build_id = build_id;
+	if (ref.nid) {
+		char *hex = arena_alloc(ref.nid * 2 + 1);
+		for (size_t i = 0; i < ref.nid; i++)
+			sprintf(hex + 2 * i, "%02x", ref.id[i]);
+		e->build_id = hex;
+	}
 	/* By mode bits, not access(2): access() drops capabilities for a
 	 * non-root real uid, and the driver runs bt-check as nobody with
 	 * CAP_DAC_READ_SEARCH. */
