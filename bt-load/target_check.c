@@ -6,8 +6,9 @@
  * everything else, each failure one line (with the source position where
  * the program has one), before a map or program is created:
  *   - features and targets the probes need: fentry for kfunc/kretfunc
- *     (and the function in this kernel's BTF), kprobes, the tracepoints
- *     whose fields the program reads;
+ *     (and the function in this kernel's BTF), the tracepoints whose
+ *     fields the program reads (a kernel without kprobes fails at attach
+ *     with bpftrace's message);
  *   - the relocated fields (meta.target.core_fields) exist on this kernel
  *     with the size the program reads (libbpf's own failure would name
  *     an instruction, not the source);
@@ -79,14 +80,6 @@ static bool fentry_loads(int func_id)
 		return false;
 	close(fd);
 	return true;
-}
-
-static bool kprobes_supported(void)
-{
-	struct stat st;
-	return stat("/sys/bus/event_source/devices/kprobe/type", &st) == 0 ||
-	       stat("/sys/kernel/tracing/kprobe_events", &st) == 0 ||
-	       stat("/sys/kernel/debug/tracing/kprobe_events", &st) == 0;
 }
 
 /* A kernel function to aim the fentry test at: a long-lived one, else the
@@ -439,12 +432,6 @@ int target_check(struct bt *bt)
 			switch (mp->type) {
 			case PT_KFUNC: case PT_KRETFUNC:
 				ok = check_kfunc(&c, m);
-				break;
-			case PT_KPROBE: case PT_KRETPROBE:
-				if (!kprobes_supported()) {
-					bt_error("%s: this kernel has no kprobe support", m->name);
-					ok = false;
-				}
 				break;
 			default:
 				break;
