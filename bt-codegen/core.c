@@ -132,6 +132,14 @@ static LLVMMetadataRef di_type(struct cg *cg, const struct type *t)
 {
 	switch (t->kind) {
 	case TY_INT:
+		if (t->name && !strcmp(t->name, "enum")) {
+			/* a kernel enum (see bt-check's BTF reader): an anonymous
+			 * enum matches any enum of the target */
+			LLVMMetadataRef e = LLVMDIBuilderCreateEnumerator(cg->di, "_", 1, 0, 1);
+			return LLVMDIBuilderCreateEnumerationType(
+				cg->di, cg->di_file, "", 0, cg->di_file, 0, (uint64_t)t->size * 8,
+				t->size * 8, &e, 1, di_basic(cg, t->size, false));
+		}
 		return di_basic(cg, t->size ? t->size : 8, t->is_signed);
 	case TY_PTR:
 		return cg->di_ptr;

@@ -10,6 +10,7 @@
 # cpid, the parent from the shell, offsets from bpftool's dump of this
 # kernel's BTF.
 load helpers
+bats_require_minimum_version 1.5.0
 
 PROG='tracepoint:sched:sched_process_exec /pid == cpid/ {
   printf("pid=%d tgid=%d comm=%s ppid=%d execve=%u weight=%lu off=%d enum=%d\n",
@@ -210,4 +211,16 @@ EOF
 	# compiled here, for this kernel, it runs
 	bt-check --no-warnings "$TMP/p.ast" | bt-codegen > "$TMP/live.obj"
 	bt-load "$TMP/live.obj" > /dev/null
+}
+
+@test "core: a kernel field of enum type is relocated (an int in the mirror would match no field)" {
+	need_host
+	# i_write_hint is an enum rw_hint: libbpf relocates a field only to a
+	# field of a compatible kind, so the object's own copy of the record
+	# must call it an enum; WRITE_LIFE_NOT_SET (0) for a fresh binary
+	run --separate-stderr bpftrace -e 'tracepoint:sched:sched_process_exec /pid == cpid/ {
+		printf("hint=%d\n", curtask->mm->exe_file->f_inode->i_write_hint); exit(); }' -c /bin/true
+	[ "$status" -eq 0 ]
+	[ "$output" = "Attaching 1 probe...
+hint=0" ]
 }

@@ -235,7 +235,14 @@ static struct type *conv_type(struct btf_conv *c, __u32 id, int depth,
 	case BTF_KIND_ENUM64:
 		if (t->size != 1 && t->size != 2 && t->size != 4 && t->size != 8)
 			return type_none();
-		return type_int((int)t->size * 8, false);
+		{
+			/* named so that bt-codegen's CO-RE mirror of the record
+			 * declares an enum: libbpf relocates a field only to a
+			 * field of a compatible kind, and an int is not one */
+			struct type *e = type_int((int)t->size * 8, false);
+			e->name = "enum";
+			return e;
+		}
 	case BTF_KIND_PTR:
 		return type_ptr(conv_type(c, t->type, depth + 1, false),
 				AS_KERNEL);
