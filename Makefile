@@ -119,9 +119,9 @@ $(B)/bt-fmt: $(FMT_OBJ) $(B)/libcommon.a
 
 # ---- objects compiled on this host for tests/kernel/core.bats (the
 # guests run them: built before they boot) ----
-core-objs: $(BINS)
+core-objs: $(BINS) $(B)/tests/mkbtf
 	rm -rf $(B)/core-objs
-	tests/kernel/core-objs.sh $(B)/core-objs
+	B=$(B) tests/kernel/core-objs.sh $(B)/core-objs
 
 # ---- driver ----
 $(B)/bpftrace: bpftrace
@@ -242,7 +242,7 @@ all: $(UNIT_BINS)
 
 # ---- test helpers written in C (run by the bats suites, built with the
 # tools so that make check-asan builds them with the sanitizers too) ----
-TEST_TOOLS := mkir irmut loadobj mkobj stream_helper sys_query mkmodbtf fentry_loads
+TEST_TOOLS := mkir irmut loadobj mkobj stream_helper sys_query mkmodbtf mkbtf fentry_loads
 TEST_TOOL_BINS := $(addprefix $(B)/tests/,$(TEST_TOOLS)) \
 	$(B)/tests/progs.bpf.o $(B)/tests/evil.bpf.o
 $(B)/tests/mkir: tests/codegen/mkir.c $(B)/libcommon.a
@@ -254,8 +254,9 @@ $(B)/tests/mkir $(B)/tests/irmut $(B)/tests/mkobj $(B)/tests/stream_helper:
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(COMMON_LIBS)
 $(B)/tests/loadobj: tests/codegen/loadobj.c
 $(B)/tests/mkmodbtf: tests/tools/mkmodbtf.c
+$(B)/tests/mkbtf: tests/tools/mkbtf.c
 $(B)/tests/fentry_loads: tests/tools/fentry_loads.c
-$(B)/tests/loadobj $(B)/tests/mkmodbtf $(B)/tests/fentry_loads:
+$(B)/tests/loadobj $(B)/tests/mkmodbtf $(B)/tests/mkbtf $(B)/tests/fentry_loads:
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< -lbpf -lelf -lz
 $(B)/tests/sys_query: tests/tools/sys_query.c $(B)/libbtsys.a $(B)/libcommon.a

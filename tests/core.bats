@@ -3,7 +3,7 @@
 # target (bt-load/target_check.c, ir-spec/obj.md "Target").
 #
 # The programs are compiled against a snapshot whose BTF is synthetic
-# (tests/core/mkbtf.c): task_struct with its members at other offsets
+# (tests/tools/mkbtf.c): task_struct with its members at other offsets
 # than on any real kernel.  Run on this kernel, they print the right
 # values only if every kernel-type read was relocated at load.
 # Expected values come from elsewhere: the child's pid from bt-load's
@@ -20,11 +20,6 @@ PROG='tracepoint:sched:sched_process_exec /pid == cpid/ {
   exit();
 }'
 
-setup_file() {
-	make -C "$ROOT" -s all >/dev/null
-	cc -o "$BATS_FILE_TMPDIR/mkbtf" "$ROOT/tests/core/mkbtf.c" -lbpf
-}
-
 setup() {
 	TMP="$BATS_TEST_TMPDIR"
 }
@@ -34,7 +29,7 @@ synthetic_snapshot() {
 	printf '%s\n' "$1" > "$TMP/p.bt"
 	bt-parse "$TMP/p.bt" > "$TMP/p.ast"
 	bt-check --child --snapshot "$TMP/snap" -o /dev/null "$TMP/p.ast"
-	"$BATS_FILE_TMPDIR/mkbtf" "$TMP/snap/btf/vmlinux"
+	"$BT/tests/mkbtf" "$TMP/snap/btf/vmlinux"
 }
 
 compile_offline() {

@@ -8,11 +8,11 @@
 # refuse kfunc probes live; they are compiled from a snapshot of this
 # host whose `features` says kfunc works (its BTF is still this host's).
 # syn-*.bt: compiled against that snapshot with the synthetic BTF of
-# tests/core/mkbtf.c instead (objects the guests must refuse).
+# tests/tools/mkbtf.c instead (objects the guests must refuse).
 set -e
 out=$1
 here=$(cd "$(dirname "$0")" && pwd)
-B=$here/../../build
+B=${B:-$here/../../build}
 mkdir -p "$out"
 for p in "$here"/core/*.bt; do
 	name=$(basename "$p" .bt)
@@ -24,8 +24,7 @@ for p in "$here"/core/*.bt; do
 			"$out/$name.ast" 2>/dev/null || true
 		echo "kfunc 1" > "$out/snap-$name/features"
 		case $name in syn-*)
-			cc -o "$out/mkbtf" "$here/../core/mkbtf.c" -lbpf
-			"$out/mkbtf" "$out/snap-$name/btf/vmlinux";;
+			"$B/tests/mkbtf" "$out/snap-$name/btf/vmlinux";;
 		esac
 		"$B/bt-check" --child --no-warnings --sysroot "$out/snap-$name" "$out/$name.ast" |
 			"$B/bt-codegen" > "$out/$name.obj"
