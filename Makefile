@@ -22,14 +22,14 @@ ALL_CFLAGS := -std=gnu17 $(WARN) $(CFLAGS) -Ilibcommon -I$(B)/gen -MMD -MP
 LDFLAGS ?=
 
 DEB_PACKAGES := llvm-16-dev clang-16 libbpf-dev libelf-dev libdw-dev \
-	libmsgpack-dev bison flex bats systemtap-sdt-dev zlib1g-dev \
+	libmsgpack-dev nettle-dev bison flex bats systemtap-sdt-dev zlib1g-dev \
 	libzstd-dev libncurses-dev libxml2-dev libedit-dev libffi-dev bpftool \
 	strace procps libcapstone-dev libxml2-utils chromium busybox-static libclang-16-dev python3
 # libc's separate debug file, for the tests of symbols that live only
 # there (they skip without it)
 DEB_PACKAGES += libc6-dbg
 
-TOOLS := bt-parse bt-check bt-codegen bt-load bt-fmt
+TOOLS := bt-parse bt-check bt-codegen bt-cache bt-load bt-fmt
 BINS := $(addprefix $(B)/,$(TOOLS))
 
 .PHONY: all static core-objs check check-asan check-kernel run bench install clean deps fuzz fuzz-parse conformance testprogs
@@ -91,6 +91,12 @@ CODEGEN_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-codegen/*.c))
 $(CODEGEN_OBJ): ALL_CFLAGS += $(LLVM_CFLAGS)
 $(B)/bt-codegen: $(CODEGEN_OBJ) $(B)/libcommon.a
 	g++ $(LDFLAGS) $(LLVM_LDFLAGS) -o $@.tmp $(CODEGEN_OBJ) $(COMMON_LIBS) $(LLVM_LIBS) && mv $@.tmp $@
+
+# ---- bt-cache (the object cache in front of bt-codegen; nettle's SHA-256
+# linked in: one library less to load at every start) ----
+CACHE_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-cache/*.c))
+$(B)/bt-cache: $(CACHE_OBJ) $(B)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@.tmp $(CACHE_OBJ) $(B)/libcommon.a -l:libnettle.a && mv $@.tmp $@
 
 # ---- bt-load ----
 LOAD_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-load/*.c bt-load/interp/*.c))
