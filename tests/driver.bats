@@ -298,7 +298,7 @@ stage_line() {
 
 @test "man: every page renders without warnings" {
 	command -v man >/dev/null || skip "no man"
-	for page in bpftrace.8 bt-parse.1 bt-check.1 bt-codegen.1 bt-load.8 bt-fmt.1; do
+	for page in bpftrace.8 bt-parse.1 bt-check.1 bt-codegen.1 bt-cache.1 bt-load.8 bt-fmt.1; do
 		[ -f "$ROOT/man/$page" ] || { echo "missing $page"; false; }
 		run --separate-stderr man --warnings -l "$ROOT/man/$page"
 		[ "$status" -eq 0 ]
@@ -329,6 +329,7 @@ One BPF program serves a probe block|check.bats|meta: one program per probe bloc
 --aot writes the object stream|driver.bats|plumbing: --aot writes the object stream
 of a file name built at run time|untrusted.bats|the compiler's own unsafe objects need --unsafe at bt-load too
 The compile stages run without root's privileges|driver.bats|real: an installed layout (PREFIX/bin) runs, its compile stages as nobody
+object compiled for a program is kept in a cache|cache.bats|bpftrace: a repeated program takes its object from the cache
 EOF
 }
 
@@ -336,7 +337,7 @@ EOF
 	run make -s -n -C "$ROOT" install PREFIX=/usr DESTDIR="$W/d"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"bpftrace $W/d/usr/bin/bpftrace"* ]]
-	for page in bpftrace.8 bt-parse.1 bt-check.1 bt-codegen.1 bt-load.8 bt-fmt.1; do
+	for page in bpftrace.8 bt-parse.1 bt-check.1 bt-codegen.1 bt-cache.1 bt-load.8 bt-fmt.1; do
 		[[ "$output" == *"man/$page"* ]] || { echo "not installed: $page"; false; }
 	done
 }
