@@ -171,22 +171,22 @@ entry() { # the one entry's path
 
 # ---- the driver ------------------------------------------------------------
 
-@test "bpftrace: a repeated program takes its object from the cache (-v says so)" {
-	run -0 --separate-stderr "$BT/bpftrace" -v -e "$PROG"
+@test "bpftrace: a repeated program takes its object from the cache (-vv says so)" {
+	run -0 --separate-stderr "$BT/bpftrace" -vv -e "$PROG"
 	[[ $output == *"hello 42"* ]]
 	[[ $stderr == *"object cache: stored"* ]]
-	run -0 --separate-stderr "$BT/bpftrace" -v -e "$PROG"
+	run -0 --separate-stderr "$BT/bpftrace" -vv -e "$PROG"
 	[[ $output == *"hello 42"* ]]
 	[[ $stderr == *"object cache: hit"* ]]
 	[ "$(ls "$C" | wc -l)" = 1 ]
-	# without -v nothing is said
-	run -0 --separate-stderr "$BT/bpftrace" -e "$PROG"
+	# -v's messages are bpftrace's
+	run -0 --separate-stderr "$BT/bpftrace" -v -e "$PROG"
 	[[ $output == *"hello 42"* ]]
 	[[ $stderr != *cache* ]]
 }
 
 @test "bpftrace: BPFTRACE_CACHE_OBJECTS=0 disables the cache, other values are refused" {
-	BPFTRACE_CACHE_OBJECTS=0 run -0 --separate-stderr "$BT/bpftrace" -v -e "$PROG"
+	BPFTRACE_CACHE_OBJECTS=0 run -0 --separate-stderr "$BT/bpftrace" -vv -e "$PROG"
 	[[ $output == *"hello 42"* ]]
 	[[ $stderr != *"object cache"* ]]
 	[ ! -e "$C" ]

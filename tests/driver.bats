@@ -329,7 +329,7 @@ One BPF program serves a probe block|check.bats|meta: one program per probe bloc
 --aot writes the object stream|driver.bats|plumbing: --aot writes the object stream
 of a file name built at run time|untrusted.bats|the compiler's own unsafe objects need --unsafe at bt-load too
 The compile stages run without root's privileges|driver.bats|real: an installed layout (PREFIX/bin) runs, its compile stages as nobody
-object compiled for a program is kept in a cache|cache.bats|bpftrace: a repeated program takes its object from the cache
+object compiled for a program is kept in a cache|cache.bats|bpftrace: a repeated program takes its object from the cache (-vv
 EOF
 }
 
