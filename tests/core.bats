@@ -178,7 +178,7 @@ EOF
 
 @test "core: a uprobe target that is another build than the compiled one is refused" {
 	require_root
-	local tp="$BT/testprogs/uprobe_test"
+	local tp="$TP/uprobe_test"
 	[ -x "$tp" ] || { echo "build/testprogs/uprobe_test missing" >&2; return 1; }
 	readelf -n "$tp" | grep -q "Build ID" || skip "the test program has no build id"
 	cp "$tp" "$TMP/prog"
