@@ -161,10 +161,7 @@ void meta_encode(struct codec_enc *e, msgpack_packer *pk, const struct meta *m)
 		const struct meta_helper_error *h = &m->helper_errors.v[i];
 		msgpack_pack_array(pk, 5);
 		mp_put_str(pk, h->func);
-		msgpack_pack_int(pk, h->loc.line);
-		msgpack_pack_int(pk, h->loc.col);
-		msgpack_pack_int(pk, h->loc.end_line);
-		msgpack_pack_int(pk, h->loc.end_col);
+		mp_put_loc(pk, h->loc);
 	}
 	mp_key(pk, "skboutputs");
 	msgpack_pack_array(pk, m->skboutputs.n);
@@ -179,10 +176,7 @@ void meta_encode(struct codec_enc *e, msgpack_packer *pk, const struct meta *m)
 		const struct meta_helper_loc *h = &m->helper_locs.v[i];
 		msgpack_pack_array(pk, 5);
 		msgpack_pack_uint32(pk, h->id);
-		msgpack_pack_int(pk, h->loc.line);
-		msgpack_pack_int(pk, h->loc.col);
-		msgpack_pack_int(pk, h->loc.end_line);
-		msgpack_pack_int(pk, h->loc.end_col);
+		mp_put_loc(pk, h->loc);
 	}
 	/* 15th pair */
 	mp_key(pk, "config");
@@ -311,10 +305,7 @@ bool meta_decode(struct codec_dec *d, const msgpack_object *o, struct meta *m)
 		}
 		struct meta_helper_error he;
 		he.func = mp_str(err, &h[0], "func", NULL);
-		he.loc.line = (int)mp_int(err, &h[1], "line");
-		he.loc.col = (int)mp_int(err, &h[2], "col");
-		he.loc.end_line = (int)mp_int(err, &h[3], "line");
-		he.loc.end_col = (int)mp_int(err, &h[4], "col");
+		he.loc = mp_loc_at(err, &h[1]);
 		VEC_PUSH(&m->helper_errors, he);
 	}
 	n = mp_array(err, mp_get(o, "skboutputs"), "skboutputs", &items);
@@ -340,10 +331,7 @@ bool meta_decode(struct codec_dec *d, const msgpack_object *o, struct meta *m)
 		}
 		struct meta_helper_loc hl;
 		hl.id = (uint32_t)mp_int(err, &h[0], "id");
-		hl.loc.line = (int)mp_int(err, &h[1], "line");
-		hl.loc.col = (int)mp_int(err, &h[2], "col");
-		hl.loc.end_line = (int)mp_int(err, &h[3], "line");
-		hl.loc.end_col = (int)mp_int(err, &h[4], "col");
+		hl.loc = mp_loc_at(err, &h[1]);
 		VEC_PUSH(&m->helper_locs, hl);
 	}
 	const msgpack_object *c = mp_get(o, "config");

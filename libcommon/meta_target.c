@@ -10,14 +10,6 @@
 #include "meta.h"
 #include "mp.h"
 
-static void put_loc(msgpack_packer *pk, struct loc l)
-{
-	msgpack_pack_int(pk, l.line);
-	msgpack_pack_int(pk, l.col);
-	msgpack_pack_int(pk, l.end_line);
-	msgpack_pack_int(pk, l.end_col);
-}
-
 typedef VEC(struct meta_layout) layoutvec;
 
 static void put_layouts(msgpack_packer *pk, const char *key, const void *list)
@@ -63,25 +55,15 @@ void meta_target_encode(msgpack_packer *pk, const struct meta_target *t)
 		mp_put_str(pk, f->record);
 		mp_put_str(pk, f->field);
 		msgpack_pack_uint32(pk, f->size);
-		put_loc(pk, f->loc);
+		mp_put_loc(pk, f->loc);
 	}
 	mp_key(pk, "fixed_layout");
 	if (t->fixed_layout) {
 		msgpack_pack_array(pk, 4);
-		put_loc(pk, t->fixed_loc);
+		mp_put_loc(pk, t->fixed_loc);
 	} else {
 		msgpack_pack_nil(pk);
 	}
-}
-
-static struct loc get_loc(struct mp_err *err, const msgpack_object *v)
-{
-	struct loc l;
-	l.line = (int)mp_int(err, &v[0], "line");
-	l.col = (int)mp_int(err, &v[1], "col");
-	l.end_line = (int)mp_int(err, &v[2], "line");
-	l.end_col = (int)mp_int(err, &v[3], "col");
-	return l;
 }
 
 static void get_layouts(struct mp_err *err, const msgpack_object *o, const char *key,
@@ -156,7 +138,7 @@ void meta_target_decode(struct mp_err *err, const msgpack_object *o, struct meta
 			.record = mp_str(err, &v[0], "record", NULL),
 			.field = mp_str(err, &v[1], "field", NULL),
 			.size = (uint32_t)mp_uint(err, &v[2], "size"),
-			.loc = get_loc(err, &v[3]),
+			.loc = mp_loc_at(err, &v[3]),
 		};
 		if (!f.record || !f.field)
 			mp_fail(err, "core_fields entry without a record or field name");
@@ -169,7 +151,7 @@ void meta_target_decode(struct mp_err *err, const msgpack_object *o, struct meta
 			return;
 		}
 		t->fixed_layout = true;
-		t->fixed_loc = get_loc(err, v);
+		t->fixed_loc = mp_loc_at(err, v);
 	}
 }
 

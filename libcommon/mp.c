@@ -519,3 +519,21 @@ void mp_dump(FILE *out, const msgpack_object *o, int indent)
 		break;
 	}
 }
+
+void mp_put_loc(msgpack_packer *pk, struct loc l)
+{
+	msgpack_pack_int(pk, l.line);
+	msgpack_pack_int(pk, l.col);
+	msgpack_pack_int(pk, l.end_line);
+	msgpack_pack_int(pk, l.end_col);
+}
+
+struct loc mp_loc_at(struct mp_err *e, const msgpack_object *v)
+{
+	struct loc l;
+	l.line = (int)mp_int(e, &v[0], "line");
+	l.col = (int)mp_int(e, &v[1], "col");
+	l.end_line = (int)mp_int(e, &v[2], "line");
+	l.end_col = (int)mp_int(e, &v[3], "col");
+	return l;
+}

@@ -94,6 +94,10 @@ void mp_in_close(struct mp_in *in);
 const msgpack_object *mp_get(const msgpack_object *map, const char *key);
 bool mp_is_nil(const msgpack_object *o);
 int64_t mp_int(struct mp_err *e, const msgpack_object *o, const char *what);
+/* A source location is four integers, line, col, end_line, end_col, in
+ * an array the caller has opened (or reads, from v[0]). */
+void mp_put_loc(msgpack_packer *pk, struct loc l);
+struct loc mp_loc_at(struct mp_err *e, const msgpack_object *v);
 uint64_t mp_uint(struct mp_err *e, const msgpack_object *o, const char *what);
 bool mp_bool(struct mp_err *e, const msgpack_object *o, const char *what);
 /* NUL-terminated arena copy; *len (optional) gets the byte length.
