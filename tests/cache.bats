@@ -172,7 +172,8 @@ entry() { # the one entry's path
 # ---- the driver ------------------------------------------------------------
 
 @test "bpftrace: a repeated program takes its object from the cache (-vv says so)" {
-	run -0 --separate-stderr "$BT/bpftrace" -vv -e "$PROG"
+	run --separate-stderr "$BT/bpftrace" -vv -e "$PROG"
+	[ "$status" = 0 ] || { echo "status $status: $stderr"; false; }
 	[[ $output == *"hello 42"* ]]
 	[[ $stderr == *"object cache: stored"* ]]
 	run -0 --separate-stderr "$BT/bpftrace" -vv -e "$PROG"
