@@ -29,7 +29,7 @@ DEB_PACKAGES := llvm-16-dev clang-16 libbpf-dev libelf-dev libdw-dev \
 # there (they skip without it)
 DEB_PACKAGES += libc6-dbg
 
-TOOLS := bt-parse bt-check bt-codegen bt-cache bt-load bt-fmt
+TOOLS := bt-parse bt-check bt-codegen bt-cache bt-drop bt-load bt-fmt
 BINS := $(addprefix $(B)/,$(TOOLS))
 
 .PHONY: all static core-objs check check-asan check-kernel run bench install clean deps fuzz fuzz-parse conformance testprogs
@@ -97,6 +97,11 @@ $(B)/bt-codegen: $(CODEGEN_OBJ) $(B)/libcommon.a
 CACHE_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-cache/*.c))
 $(B)/bt-cache: $(CACHE_OBJ) $(B)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@.tmp $(CACHE_OBJ) $(B)/libcommon.a -l:libnettle.a && mv $@.tmp $@
+
+# ---- bt-drop (the compile stages' and bt-fmt's switch to user nobody;
+# static: it starts before every stage) ----
+$(B)/bt-drop: $(B)/obj/bt-drop/main.o
+	$(CC) $(LDFLAGS) $(FMT_STATIC) -o $@.tmp $< && mv $@.tmp $@
 
 # ---- bt-load ----
 LOAD_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-load/*.c bt-load/interp/*.c))
