@@ -46,6 +46,12 @@ $(B)/obj/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 COMMON_LIBS := $(B)/libcommon.a -lmsgpackc
+# The stages that start on every run link their libraries in (glibc stays
+# shared: bt-check and bt-load dlopen libclang and capstone): the dynamic
+# loader's relocations of six shared libraries were a fifth of bt-check's
+# start.
+STATIC_BEGIN := -Wl,-Bstatic
+STATIC_END := -Wl,-Bdynamic
 
 # ---- bt-parse (bison + flex) ----
 $(B)/gen/parser.c $(B)/gen/parser.h: bt-parse/parser.y
@@ -61,7 +67,8 @@ $(B)/obj/gen/%.o: $(B)/gen/%.c
 	$(CC) $(ALL_CFLAGS) -Ibt-parse -Wno-sign-compare -Wno-unused-function -c -o $@ $<
 $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-parse/*.c)): $(B)/gen/parser.h
 $(B)/bt-parse: $(PARSE_OBJ) $(B)/libcommon.a
-	$(CC) $(LDFLAGS) -o $@.tmp $(PARSE_OBJ) $(COMMON_LIBS) && mv $@.tmp $@
+	$(CC) $(LDFLAGS) -o $@.tmp $(PARSE_OBJ) $(B)/libcommon.a \
+		$(STATIC_BEGIN) -lmsgpackc $(STATIC_END) && mv $@.tmp $@
 
 # ---- bt-check: the checker's passes (bt-check/) and, as a library of
 # its own behind bt-check/sys/sys.h, what it reads of the target system ----
@@ -79,7 +86,9 @@ $(B)/obj/bt-check/cdefs.o $(B)/obj/bt-check/cdefs_types.o $(B)/obj/bt-check/libc
 	-I$(shell $(LLVM_CONFIG) --includedir 2>/dev/null) \
 	-DCLANG_RESOURCE_INCLUDE='"$(CLANG_RESOURCE_INCLUDE)"'
 $(B)/bt-check: $(CHECK_OBJ) $(B)/libbtsys.a $(B)/libcommon.a
-	$(CC) $(LDFLAGS) -o $@.tmp $(CHECK_OBJ) $(SYS_LIBS) $(COMMON_LIBS) -ldl && mv $@.tmp $@
+	$(CC) $(LDFLAGS) -o $@.tmp $(CHECK_OBJ) $(B)/libbtsys.a $(B)/libcommon.a \
+		$(STATIC_BEGIN) -lbpf -ldw -lelf -lz -llzma -lbz2 -lzstd -lmsgpackc $(STATIC_END) \
+		-ldl && mv $@.tmp $@
 
 # ---- bt-codegen (LLVM, statically linked: see docs/llvm-bpf.md) ----
 LLVM_CFLAGS := $(shell $(LLVM_CONFIG) --cflags 2>/dev/null | sed 's/-std=[^ ]*//')
@@ -106,7 +115,8 @@ $(B)/bt-drop: $(B)/obj/bt-drop/main.o
 # ---- bt-load ----
 LOAD_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-load/*.c bt-load/interp/*.c))
 $(B)/bt-load: $(LOAD_OBJ) $(B)/libcommon.a
-	$(CC) $(LDFLAGS) -o $@.tmp $(LOAD_OBJ) $(COMMON_LIBS) -lbpf -lelf -lz -ldl && mv $@.tmp $@
+	$(CC) $(LDFLAGS) -o $@.tmp $(LOAD_OBJ) $(B)/libcommon.a \
+		$(STATIC_BEGIN) -lbpf -lelf -lz -lzstd -lmsgpackc $(STATIC_END) -ldl && mv $@.tmp $@
 
 # the interpreter's core alone: its unit tests, fuzzer and benchmark
 INTERP_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bt-load/interp/*.c))

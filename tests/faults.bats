@@ -79,7 +79,7 @@ wait_gone() {
 		wait "$pid" || st=$?
 		[ "$st" -ne 0 ]
 		wait_gone $pid $stages
-		! ls /tmp/bpftrace."$pid".* 2>/dev/null
+		! ls /dev/shm/bpftrace."$pid".* /tmp/bpftrace."$pid".* 2>/dev/null
 		! grep -q 'Attaching' "$W/out"
 	done
 }
