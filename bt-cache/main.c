@@ -10,9 +10,14 @@
  * (store.h) under a key that names everything it depends on:
  *
  *   SHA-256 of  "bt-cache 1", PATH's build id (bt-codegen and the LLVM
- *               linked into it), every word of COMMAND, the ir stream
+ *               linked into it), bt-codegen's arguments (the words after
+ *               PATH in COMMAND; all of COMMAND when PATH is not in it),
+ *               the ir stream
  *
- * each field preceded by its length.  A run with the key of a kept result
+ * each field preceded by its length.  What runs bt-codegen (a privilege
+ * switch, its own path) does not change its output, and is left out: the
+ * driver started by another path, or as another user, finds the same
+ * entries.  A run with the key of a kept result
  * prints it without running COMMAND.  Only successful runs are kept.
  * Without a build id, or a trusted directory, COMMAND simply runs.
  * Exit status: COMMAND's (128+N when a signal N ended it; 127 when it
@@ -100,15 +105,21 @@ static void sha_field(struct sha256_ctx *c, const void *p, size_t n)
 	sha256_update(c, n, p);
 }
 
-static void make_key(const unsigned char *id, size_t idlen, char **cmd, const struct blob *ir,
-		     unsigned char key[STORE_KEY_LEN])
+static void make_key(const unsigned char *id, size_t idlen, const char *codegen, char **cmd,
+		     const struct blob *ir, unsigned char key[STORE_KEY_LEN])
 {
 	static const char version[] = "bt-cache 1";
 	struct sha256_ctx c;
 	sha256_init(&c);
 	sha_field(&c, version, sizeof version - 1);
 	sha_field(&c, id, idlen);
+	char **args = cmd;
 	for (char **w = cmd; *w; w++)
+		if (!strcmp(*w, codegen)) {
+			args = w + 1;
+			break;
+		}
+	for (char **w = args; *w; w++)
 		sha_field(&c, *w, strlen(*w));
 	sha_field(&c, ir->p, ir->n);
 	sha256_digest(&c, STORE_KEY_LEN, key);
@@ -245,7 +256,7 @@ int main(int argc, char **argv)
 			else
 				info("not used", why);
 		}
-		make_key(id, idlen, cmd, &ir, key);
+		make_key(id, idlen, codegen, cmd, &ir, key);
 	}
 
 	if (s.fd >= 0) {

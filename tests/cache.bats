@@ -68,6 +68,28 @@ entry() { # the one entry's path
 	grep -q 'no build id' "$BATS_TEST_TMPDIR/err"
 }
 
+@test "bt-cache: what runs bt-codegen is not part of the key, its arguments are" {
+	"$BT/bt-parse" -e "$PROG" | "$BT/bt-check" > "$BATS_TEST_TMPDIR/p.ir"
+	logged() { # COMMAND...: run it, logging the run
+		"$BT/bt-cache" --codegen "$BT/bt-codegen" -- \
+			sh -c 'echo ran >> "$0"; shift; exec "$@"' "$LOG" sh "$@" \
+			< "$BATS_TEST_TMPDIR/p.ir"
+	}
+	logged "$BT/bt-codegen" > "$BATS_TEST_TMPDIR/o1"
+	[ "$(runs)" = 1 ]
+	# the same compiler and arguments, reached another way: the same entry
+	logged env "$BT/bt-codegen" > "$BATS_TEST_TMPDIR/o2"
+	"$BT/bt-cache" --codegen "$BT/bt-codegen" -- "$BT/bt-codegen" \
+		< "$BATS_TEST_TMPDIR/p.ir" > "$BATS_TEST_TMPDIR/o3"
+	[ "$(runs)" = 1 ]
+	cmp "$BATS_TEST_TMPDIR/o1" "$BATS_TEST_TMPDIR/o2"
+	cmp "$BATS_TEST_TMPDIR/o1" "$BATS_TEST_TMPDIR/o3"
+	# other arguments: another entry
+	logged "$BT/bt-codegen" - > "$BATS_TEST_TMPDIR/o4"
+	[ "$(runs)" = 2 ]
+	cmp "$BATS_TEST_TMPDIR/o1" "$BATS_TEST_TMPDIR/o4"
+}
+
 @test "bt-cache: a failing compile is not kept; its status and messages pass through" {
 	run -3 --separate-stderr "$BT/bt-cache" --codegen "$BT/bt-codegen" -- \
 		sh -c 'echo "bt-codegen: ERROR: no" >&2; exit 3' < "$IR"
