@@ -82,7 +82,7 @@ LLVMValueRef cg_probe_id(struct cg *cg)
 	if (cg->fn->probe_id)
 		return cg->fn->probe_id;
 	if (mp->nattach == 1)
-		return cg_const(cg, mp->attach[0].cookie);
+		return cg_iconst(cg, mp->attach[0].cookie);
 	LLVMValueRef args[1] = { cg->fn->ctx };
 	return cg_helper(cg, BPF_FUNC_get_attach_cookie, cg->t_i64, args, 1);
 }
@@ -92,7 +92,7 @@ LLVMValueRef cg_stack_id(struct cg *cg, struct type *t)
 	uint16_t limit = t->stack_limit ? t->stack_limit : 127;
 	struct cg_map *m = cg_stack_map(cg, limit);
 	uint64_t flags = t->kind == TY_USTACK ? BPF_F_USER_STACK : 0;
-	LLVMValueRef args[3] = { cg->fn->ctx, m->g, cg_const(cg, flags) };
+	LLVMValueRef args[3] = { cg->fn->ctx, cg_map_ref(cg, m), cg_const(cg, flags) };
 	return cg_helper_checked(cg, BPF_FUNC_get_stackid, "get_stackid", 1, args, 3);
 }
 

@@ -221,7 +221,7 @@ static struct val skboutput_call(struct cg *cg, struct node *call)
 	LLVMValueRef len = cg_int(cg, arg(call, 2));
 	LLVMValueRef flags = LLVMBuildOr(cg->b, LLVMBuildShl(cg->b, len, cg_const(cg, 32), ""),
 					 cg_const(cg, BPF_F_CURRENT_CPU), "");
-	LLVMValueRef args[5] = { LLVMBuildIntToPtr(cg->b, skb, cg->t_ptr, ""), cg->skb_output->g,
+	LLVMValueRef args[5] = { LLVMBuildIntToPtr(cg->b, skb, cg->t_ptr, ""), cg_map_ref(cg, cg->skb_output),
 				 flags, rec, cg_const(cg, 24) };
 	LLVMValueRef r = cg_helper_checked(cg, BPF_FUNC_skb_output, "skb_output", 1, args, 5);
 	return val_int(LLVMBuildAnd(cg->b, r, cg_const(cg, 0xffffffff), ""), call->type);

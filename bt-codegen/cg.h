@@ -30,7 +30,9 @@
  *   main.c        read the ir stream, compile, write the obj stream
  *   validate.c    refuse an ir stream the lowering could not rely on
  *   module.c      LLVM target, module, debug info, optimisation, emission
- *                 (docs/llvm-bpf.md); maps_section.c names `.maps` after
+ *                 (docs/llvm-bpf.md); maps_section.c names `.maps` after;
+ *                 shapes.c compiles each block shape once for programs of
+ *                 many blocks, link.c then writes their object
  *   probes.c      one BPF function per meta.probes entry, its context
  *   stmt.c        statements and variables
  *   expr.c        expressions, integer arithmetic, casts, tuples
@@ -57,6 +59,7 @@
 #include "meta.h"
 #include "names.h"
 #include "node.h"
+#include "strindex.h"
 #include "type.h"
 
 /* ---- options (main.c) ---- */
@@ -69,7 +72,21 @@ struct cg_opts {
 	const char *emit_elf;    /* --emit-elf FILE: the ELF alone */
 	bool dump;               /* --dump: IR like bpftrace -d */
 	bool dump_unopt;         /* --dump-unopt: also the unoptimised IR (-dd) */
+	/* --share-from N: compile blocks of one shape once (shapes.c) when
+	 * the program has at least N probe blocks; 0 never */
+	uint32_t share_from;
 };
+
+/* The largest program record bt-codegen reads: decoding takes ~13 times
+ * the bytes (64 MiB: ~40,000 one-line probe blocks, a 150,000-line
+ * block; 830 MiB), ir-spec/ir.md "Limits". */
+#define CG_MAX_IR_RECORD (64u << 20)
+
+/* Default of --share-from: below it, every block is its own function
+ * with its constants folded as before. */
+#ifndef CG_SHARE_FROM
+#define CG_SHARE_FROM 32
+#endif
 
 /* ---- values ---- */
 enum val_kind { VK_NONE, VK_INT, VK_MEM, VK_EXT };
@@ -92,7 +109,31 @@ struct cg_map {
 	uint32_t type;           /* BPF_MAP_TYPE_* */
 	uint32_t key_size, value_size, max_entries;
 	bool declared;           /* debug info attached */
+	uint32_t index;          /* in cg->all_maps */
 };
+
+/* ---- shared mode (shapes.c, link.c) ---- */
+/* A per-instance difference of a block: a map, or an integer. */
+struct cg_param {
+	struct cg_map *map;      /* NULL: the integer value */
+	uint64_t value;
+};
+
+/* A distinct block shape: the LLVM function compiled for it. */
+struct cg_shape {
+	const char *fn_name;
+};
+
+/* A BPF program: a copy of its shape's code with its parameters. */
+struct cg_inst {
+	const char *name, *section;
+	uint32_t shape;
+	struct cg_param *params;
+	uint32_t nparams;
+};
+
+/* Parameter K of a function is the external symbol __bt_pK. */
+#define CG_PARAM_PREFIX "__bt_p"
 
 /* ---- variables ---- */
 enum var_mode {
@@ -126,6 +167,8 @@ struct cg_fn {
 	struct node *node;
 	LLVMValueRef fn, ctx;
 	LLVMMetadataRef di_sp;
+	const char *section;
+	int line;
 	LLVMBasicBlockRef allocas;   /* entry: allocas only */
 	LLVMBasicBlockRef prologue;  /* scratch set-up, filled at the end */
 	LLVMBasicBlockRef body;      /* first block of the probe body */
@@ -151,6 +194,8 @@ struct cg_fn {
 	/* shared entry allocas: u32 keys 0 and 1 (ringbuf_loss's loss counter
 	 * and exit flag) and the volatile loop counters of strcontains */
 	LLVMValueRef key0, key1, loop_i, loop_j;
+	/* shared mode: the parameters, in the order the code uses them */
+	VEC(struct cg_param) params;
 };
 
 enum { RAW_SYS_NONE, RAW_SYS_ENTER, RAW_SYS_EXIT };
@@ -181,6 +226,16 @@ struct cg {
 	VEC(struct cg_map *) stack_maps;
 	VEC(struct cg_map *) all_maps;  /* in creation order */
 	uint32_t scratch_value_size;
+
+	/* shared mode (shapes.c) */
+	bool share;
+	LLVMTypeRef t_param;
+	VEC(LLVMValueRef) param_syms;
+	VEC(struct cg_shape) shapes;
+	VEC(struct cg_inst) insts;
+	struct strindex shape_index;  /* IR text -> shape index + 1 */
+	bool *lowered;                /* by meta probe index */
+	bool link_failed;             /* link.c refused LLVM's object */
 
 	struct cg_fn *fn;            /* program being lowered */
 	struct node *cur;            /* node being lowered (error locations) */
@@ -239,6 +294,23 @@ LLVMValueRef cg_core_enum_value(struct cg *cg, const struct type *et, const char
 void cg_core_fixed_layout(struct cg *cg);
 /* Complete the debug-info records (before LLVMDIBuilderFinalize). */
 void cg_core_finish(struct cg *cg);
+
+/* ---- shapes.c ---- */
+/* An integer that differs between blocks of one shape (literals, ids):
+ * a parameter in shared mode, else the constant. */
+LLVMValueRef cg_iconst(struct cg *cg, uint64_t v);
+/* The map's address in the current program (a parameter in shared mode). */
+LLVMValueRef cg_map_ref(struct cg *cg, struct cg_map *m);
+/* Shared mode, after lowering cg->fn: a new shape (true: keep the
+ * function) or an instance of an earlier one (the function is deleted). */
+bool cg_shape_add(struct cg *cg, const char *name, const char *section);
+
+/* ---- link.c ---- */
+/* The object of a shared-mode module: LLVM's object (elf, len) with each
+ * instance's program, the maps and their BTF.  Arena result; false with
+ * a message in err. */
+bool cg_link(struct cg *cg, const uint8_t *elf, size_t len, uint8_t **out, size_t *outlen,
+	     char *err, size_t errlen);
 
 /* ---- probes.c ---- */
 bool cg_probe(struct cg *cg, struct node *probe);

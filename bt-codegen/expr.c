@@ -114,7 +114,7 @@ LLVMValueRef cg_binop_int(struct cg *cg, enum op op, LLVMValueRef l, LLVMValueRe
 	case OP_MOD:
 		/* BPF defines x/0 = 0 and x%0 = x; LLVM calls it undefined, so
 		 * keep a constant zero divisor away from it */
-		if (LLVMIsConstant(r) && LLVMConstIntGetZExtValue(r) == 0)
+		if (LLVMIsAConstantInt(r) && LLVMConstIntGetZExtValue(r) == 0)
 			return op == OP_DIV ? cg_const(cg, 0) : l;
 		return op == OP_DIV ? LLVMBuildUDiv(b, l, r, "") : LLVMBuildURem(b, l, r, "");
 	case OP_SHL:
@@ -364,7 +364,7 @@ struct val cg_expr(struct cg *cg, struct node *n)
 									n->num), n->type),
 				    n->type);
 		else
-			v = val_int(cg_normalize(cg, cg_const(cg, (uint64_t)n->num), n->type),
+			v = val_int(cg_normalize(cg, cg_iconst(cg, (uint64_t)n->num), n->type),
 				    n->type);
 		break;
 	case N_STR: v = cg_str_literal(cg, n); break;

@@ -28,7 +28,7 @@
 
 static const char usage[] =
 	"usage: bt-codegen [--emit-llvm FILE] [--emit-elf FILE] [--dump [--dump-unopt]]\n"
-	"                  [-o FILE] [-h] [FILE|-]\n"
+	"                  [--share-from N] [-o FILE] [-h] [FILE|-]\n"
 	"\n"
 	"Compile an `ir` stream (from bt-check) into an `obj` stream: a BPF ELF\n"
 	"object built with LLVM plus the program metadata, for bt-load.\n"
@@ -42,6 +42,9 @@ static const char usage[] =
 	"                    bpftrace -d); the obj stream is then written only with -o\n"
 	"  --dump-unopt      with --dump, print the IR before and after optimisation\n"
 	"                    (like bpftrace -dd)\n"
+	"  --share-from N    from N probe blocks on (default 32; 0: never), compile\n"
+	"                    the blocks of one shape (same code but for maps,\n"
+	"                    integers and attach points) once and copy the code\n"
 	"  -h, --help        show this help\n";
 
 /* One line, whatever the message holds (LLVM's are multi-line). */
@@ -73,6 +76,7 @@ static bool read_ir(int fd, struct input *in, char *err, size_t errlen)
 		mp_in_close(&r);
 		return false;
 	}
+	r.max_record = CG_MAX_IR_RECORD;
 	const msgpack_object *rec = mp_in_next(&r);
 	if (!rec) {
 		snprintf(err, errlen, "%s", r.errmsg[0] ? r.errmsg : "ir stream has no program record");
@@ -145,7 +149,8 @@ static bool write_file(const char *path, const void *p, size_t n)
 	return fclose(f) == 0 && ok;
 }
 
-/* Lower and emit in.  When LLVM finds a program over the 512-byte stack
+/* Lower and emit in.  Should the shared-mode object not link (link.c),
+ * the program is compiled again without sharing.  When LLVM finds a program over the 512-byte stack
  * (its own spills on top of our buffers), compile again with fewer things
  * on the stack; the result is still a function of the input alone.  Dumps
  * come from the attempt that succeeds. */
@@ -172,7 +177,14 @@ static bool compile(struct cg_opts *opts, struct input *in, const void **elf, si
 		}
 		if (!ok)
 			snprintf(err, errlen, "%s", cg.errmsg[0] ? cg.errmsg : "code generation failed");
+		bool link_failed = cg.link_failed;
 		cg_dispose(&cg);
+		if (link_failed) {
+			/* never expected: compile every block on its own instead */
+			opts->share_from = 0;
+			opts->stack_level--;
+			continue;
+		}
 		if (!ok && !strstr(err, "stack limit"))
 			break;
 	}
@@ -182,13 +194,14 @@ static bool compile(struct cg_opts *opts, struct input *in, const void **elf, si
 int main(int argc, char **argv)
 {
 	tool_init("bt-codegen");
-	struct cg_opts opts = { 0 };
+	struct cg_opts opts = { .share_from = CG_SHARE_FROM };
 	const char *out_path = NULL;
 	static const struct option longopts[] = {
 		{ "emit-llvm", required_argument, NULL, 'L' },
 		{ "emit-elf", required_argument, NULL, 'E' },
 		{ "dump", no_argument, NULL, 'd' },
 		{ "dump-unopt", no_argument, NULL, 'D' },
+		{ "share-from", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -200,6 +213,14 @@ int main(int argc, char **argv)
 		case 'E': opts.emit_elf = optarg; break;
 		case 'd': opts.dump = true; break;
 		case 'D': opts.dump_unopt = true; break;
+		case 'S': {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || n > UINT32_MAX)
+				return tool_fail("--share-from wants a number of probe blocks");
+			opts.share_from = (uint32_t)n;
+			break;
+		}
 		case 'o': out_path = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default:

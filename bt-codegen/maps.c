@@ -8,6 +8,9 @@
  * (min/max: 16, agg.c; hist/lhist/avg/stats keys carry a u64 bucket suffix),
  * everything else a hash of value.sz bytes.  Keys are the key components
  * packed back to back (keyless maps: a u64 0).
+ * In shared mode (shapes.c) the maps are not in the LLVM module: code
+ * names them through parameters and link.c writes `.maps` and the same
+ * BTF.
  */
 #include <linux/bpf.h>
 #include <string.h>
@@ -23,6 +26,10 @@ struct cg_map *cg_map_new(struct cg *cg, const char *name, uint32_t type, uint32
 	m->key_size = key_size;
 	m->value_size = value_size;
 	m->max_entries = max_entries;
+	m->index = (uint32_t)cg->all_maps.n;
+	VEC_PUSH(&cg->all_maps, m);
+	if (cg->share)
+		return m;   /* link.c writes the maps */
 	unsigned n = type == BPF_MAP_TYPE_RINGBUF ? 2 : 4;
 	LLVMTypeRef fields[4] = { cg->t_ptr, cg->t_ptr, cg->t_ptr, cg->t_ptr };
 	LLVMTypeRef st = LLVMStructTypeInContext(cg->ctx, fields, n, 0);
@@ -31,7 +38,6 @@ struct cg_map *cg_map_new(struct cg *cg, const char *name, uint32_t type, uint32
 	LLVMSetSection(m->g, MAPS_PLACEHOLDER);
 	LLVMSetAlignment(m->g, 8);
 	LLVMSetLinkage(m->g, LLVMExternalLinkage);
-	VEC_PUSH(&cg->all_maps, m);
 	return m;
 }
 
@@ -121,7 +127,7 @@ void cg_maps_finish(struct cg *cg)
 {
 	if (cg->scratch)
 		cg->scratch->value_size = cg->scratch_value_size ? cg->scratch_value_size : 8;
-	for (size_t i = 0; i < cg->all_maps.n; i++)
+	for (size_t i = 0; i < cg->all_maps.n && !cg->share; i++)
 		if (!cg->all_maps.v[i]->declared)
 			map_debug_info(cg, cg->all_maps.v[i]);
 }
@@ -143,7 +149,7 @@ struct cg_map *cg_stack_map(struct cg *cg, uint16_t limit)
 
 LLVMValueRef cg_map_lookup(struct cg *cg, struct cg_map *m, LLVMValueRef key)
 {
-	LLVMValueRef args[2] = { m->g, key };
+	LLVMValueRef args[2] = { cg_map_ref(cg, m), key };
 	return cg_helper(cg, BPF_FUNC_map_lookup_elem, cg->t_ptr, args, 2);
 }
 
@@ -172,13 +178,13 @@ LLVMValueRef cg_map_read_u64(struct cg *cg, struct cg_map *m, LLVMValueRef key)
 LLVMValueRef cg_map_update(struct cg *cg, struct cg_map *m, LLVMValueRef key, LLVMValueRef val,
 			   uint64_t flags)
 {
-	LLVMValueRef args[4] = { m->g, key, val, cg_const(cg, flags) };
+	LLVMValueRef args[4] = { cg_map_ref(cg, m), key, val, cg_const(cg, flags) };
 	return cg_helper_checked(cg, BPF_FUNC_map_update_elem, "map_update_elem", 1, args, 4);
 }
 
 LLVMValueRef cg_map_delete(struct cg *cg, struct cg_map *m, LLVMValueRef key)
 {
-	LLVMValueRef args[2] = { m->g, key };
+	LLVMValueRef args[2] = { cg_map_ref(cg, m), key };
 	return cg_helper_checked(cg, BPF_FUNC_map_delete_elem, "map_delete_elem", 1, args, 2);
 }
 
@@ -445,7 +451,7 @@ LLVMValueRef cg_map_len(struct cg *cg, struct node *map)
 	cg_meta_map(cg, map);
 	if (cg->failed)
 		return cg_const(cg, 0);
-	LLVMValueRef args[4] = { user_map(cg, map)->g, len_callback(cg),
+	LLVMValueRef args[4] = { cg_map_ref(cg, user_map(cg, map)), len_callback(cg),
 				 LLVMConstNull(cg->t_ptr), cg_const(cg, 0) };
 	return cg_helper(cg, BPF_FUNC_for_each_map_elem, cg->t_i64, args, 4);
 }

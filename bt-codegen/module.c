@@ -143,6 +143,9 @@ bool cg_init(struct cg *cg, const struct cg_opts *o, struct meta *meta,
 	cg->t_i64 = LLVMInt64TypeInContext(cg->ctx);
 	cg->t_ptr = LLVMPointerTypeInContext(cg->ctx, 0);
 	cg->t_void = LLVMVoidTypeInContext(cg->ctx);
+	cg->lowered = ARENA_ARRAY(bool, meta->probes.n + 1);
+	cg->share = o->share_from && root && root->kind == N_PROGRAM &&
+		    root->args.n >= o->share_from;
 	di_init(cg);
 	add_license(cg);
 	cg_maps_declare(cg);
@@ -161,7 +164,7 @@ bool cg_lower(struct cg *cg)
 	if (cg->failed)
 		return false;
 	for (size_t i = 0; i < cg->meta->probes.n; i++)
-		if (!LLVMGetNamedFunction(cg->mod, cg->meta->probes.v[i].prog)) {
+		if (!cg->lowered[i]) {
 			cg_fail(cg, "probe %zu (%s) has no block in the tree", i,
 				cg->meta->probes.v[i].name);
 			return false;
@@ -244,6 +247,20 @@ bool cg_emit(struct cg *cg, FILE *dump_out, const void **elf, size_t *len)
 		return false;
 	}
 	*len = LLVMGetBufferSize(buf);
+	if (cg->share) {
+		uint8_t *out;
+		char err[512];
+		bool ok = cg_link(cg, (const uint8_t *)LLVMGetBufferStart(buf), *len, &out, len,
+				  err, sizeof err);
+		LLVMDisposeMemoryBuffer(buf);
+		if (!ok) {
+			cg->link_failed = true;
+			cg_fail(cg, "%s", err);
+			return false;
+		}
+		*elf = out;
+		return true;
+	}
 	uint8_t *obj = arena_memdup(LLVMGetBufferStart(buf), *len);
 	LLVMDisposeMemoryBuffer(buf);
 	if (!cg_name_maps_section(obj, *len)) {

@@ -54,7 +54,7 @@ static LLVMValueRef exit_flag_key(struct cg *cg)
  * pending (above it the bulk records wake it). */
 static LLVMValueRef wakeup_flags(struct cg *cg, bool bulk)
 {
-	LLVMValueRef qargs[2] = { cg->ringbuf->g, cg_const(cg, BPF_RB_AVAIL_DATA) };
+	LLVMValueRef qargs[2] = { cg_map_ref(cg, cg->ringbuf), cg_const(cg, BPF_RB_AVAIL_DATA) };
 	LLVMValueRef avail = cg_helper(cg, BPF_FUNC_ringbuf_query, cg->t_i64, qargs, 2);
 	LLVMValueRef eighth = cg_const(cg, cg->ringbuf->max_entries / 8);
 	LLVMValueRef wake = LLVMBuildICmp(cg->b, bulk ? LLVMIntUGT : LLVMIntULE, avail, eighth, "");
@@ -86,7 +86,7 @@ void cg_output(struct cg *cg, LLVMValueRef p, uint32_t size)
 void cg_output_ex(struct cg *cg, LLVMValueRef p, uint32_t size, bool bulk)
 {
 	LLVMValueRef flags = wakeup_flags(cg, bulk);
-	LLVMValueRef args[4] = { cg->ringbuf->g, p, cg_const(cg, size), flags };
+	LLVMValueRef args[4] = { cg_map_ref(cg, cg->ringbuf), p, cg_const(cg, size), flags };
 	LLVMValueRef r = cg_helper(cg, BPF_FUNC_ringbuf_output, cg->t_i64, args, 4);
 	LLVMBasicBlockRef lost = cg_block(cg, "rb_lost"), lost2 = cg_block(cg, "rb_lost_cnt"),
 			  done = cg_block(cg, "rb_done");
@@ -103,7 +103,7 @@ void cg_output_ex(struct cg *cg, LLVMValueRef p, uint32_t size, bool bulk)
 static LLVMValueRef record(struct cg *cg, uint32_t size, uint64_t id)
 {
 	LLVMValueRef p = cg_alloc_zero(cg, size);
-	cg_store_int(cg, p, cg_const(cg, id), 8);
+	cg_store_int(cg, p, cg_iconst(cg, id), 8);
 	return p;
 }
 
@@ -162,7 +162,7 @@ static void print_event(struct cg *cg, struct node *call)
 			return;
 		LLVMValueRef top = u32_arg(cg, call, 1), div = u32_arg(cg, call, 2);
 		LLVMValueRef rec = record(cg, 24, ASYNC_PRINT);
-		cg_store_int(cg, cg_gep(cg, rec, 8), cg_const(cg, mm->id), 4);
+		cg_store_int(cg, cg_gep(cg, rec, 8), cg_iconst(cg, mm->id), 4);
 		cg_store_int(cg, cg_gep(cg, rec, 12), top, 4);
 		cg_store_int(cg, cg_gep(cg, rec, 16), div, 4);
 		cg_output(cg, rec, 20);
@@ -174,7 +174,7 @@ static void print_event(struct cg *cg, struct node *call)
 	}
 	struct type *t = cg->meta->print_types.v[call->id2];
 	LLVMValueRef rec = record(cg, 16 + t->size, ASYNC_PRINT_NON_MAP);
-	cg_store_int(cg, cg_gep(cg, rec, 8), cg_const(cg, (uint64_t)call->id2), 8);
+	cg_store_int(cg, cg_gep(cg, rec, 8), cg_iconst(cg, (uint64_t)call->id2), 8);
 	cg_expr_into(cg, a, cg_gep(cg, rec, 16), t);
 	cg_output(cg, rec, 16 + t->size);
 }
@@ -190,14 +190,14 @@ static void map_event(struct cg *cg, struct node *call, uint64_t id)
 	if (cg->failed)
 		return;
 	LLVMValueRef rec = record(cg, 16, id);
-	cg_store_int(cg, cg_gep(cg, rec, 8), cg_const(cg, mm->id), 4);
+	cg_store_int(cg, cg_gep(cg, rec, 8), cg_iconst(cg, mm->id), 4);
 	cg_output(cg, rec, 12);
 }
 
 static void time_event(struct cg *cg, struct node *call)
 {
 	LLVMValueRef rec = record(cg, 16, ASYNC_TIME);
-	cg_store_int(cg, cg_gep(cg, rec, 8), cg_const(cg, (uint64_t)call->id2), 4);
+	cg_store_int(cg, cg_gep(cg, rec, 8), cg_iconst(cg, (uint64_t)call->id2), 4);
 	cg_output(cg, rec, 12);
 }
 
@@ -215,7 +215,7 @@ static void join_event(struct cg *cg, struct node *call)
 	uint32_t size = 16 + JOIN_SLOTS * JOIN_SLOT_SIZE;
 	LLVMValueRef rec = cg_alloc(cg, size);
 	cg_store_int(cg, rec, cg_const(cg, ASYNC_JOIN), 8);
-	cg_store_int(cg, cg_gep(cg, rec, 8), cg_const(cg, (uint64_t)call->id2), 8);
+	cg_store_int(cg, cg_gep(cg, rec, 8), cg_iconst(cg, (uint64_t)call->id2), 8);
 	LLVMValueRef ptr = cg_alloc(cg, 8);
 	for (int i = 0; i < JOIN_SLOTS; i++) {
 		LLVMValueRef slot = cg_gep(cg, rec, 16 + (uint64_t)i * JOIN_SLOT_SIZE);

@@ -354,7 +354,12 @@ static LLVMBasicBlockRef fn_begin(struct cg *cg, struct meta_probe *mp, const ch
 	LLVMSetValueName2(fn->ctx, "ctx", 3);
 	LLVMSetSection(fn->fn, section);
 	add_fn_attrs(cg, fn->fn);
-	add_debug_info(cg, fn, name, line > 0 ? line : 1);
+	fn->section = section;
+	fn->line = line > 0 ? line : 1;
+	/* shared mode: only the function of a new shape gets debug info,
+	 * after its text is compared (fn_end) */
+	if (!cg->share)
+		add_debug_info(cg, fn, name, fn->line);
 
 	fn->allocas = cg_block(cg, "entry");
 	fn->prologue = cg_block(cg, "prologue");
@@ -382,7 +387,14 @@ static void fn_end(struct cg *cg, LLVMBasicBlockRef early)
 	LLVMBuildBr(fn->ab, fn->prologue);
 	close_blocks(cg);
 	LLVMDisposeBuilder(fn->ab);
-	LLVMDIBuilderFinalizeSubprogram(cg->di, fn->di_sp);
+	if (cg->share) {
+		size_t len;
+		const char *name = arena_strdup(LLVMGetValueName2(fn->fn, &len));
+		if (cg_shape_add(cg, name, fn->section))
+			add_debug_info(cg, fn, name, fn->line);
+	}
+	if (fn->di_sp)
+		LLVMDIBuilderFinalizeSubprogram(cg->di, fn->di_sp);
 	cg->fn = NULL;
 }
 
@@ -418,10 +430,11 @@ bool cg_probe(struct cg *cg, struct node *probe)
 		return false;
 	}
 	struct meta_probe *mp = &cg->meta->probes.v[probe->num];
-	if (LLVMGetNamedFunction(cg->mod, mp->prog)) {
+	if (cg->lowered[probe->num]) {
 		cg_fail(cg, "two probe blocks for program %s", mp->prog);
 		return false;
 	}
+	cg->lowered[probe->num] = true;
 	int raw = raw_syscall_mode(mp, probe);
 	LLVMBasicBlockRef early = fn_begin(cg, mp, mp->prog, section_name(mp, raw), probe->loc.line);
 	struct cg_fn *fn = cg->fn;

@@ -332,6 +332,12 @@ static const msgpack_object *next_object(struct mp_in *in)
 				 in->format);
 			return NULL;
 		}
+		if (in->max_record && in->unp.used - in->unp.off > in->max_record) {
+			snprintf(in->errmsg, sizeof in->errmsg,
+				 "program too large: its %s stream holds a record of more than %zu MiB",
+				 in->format, in->max_record >> 20);
+			return NULL;
+		}
 		if (!msgpack_unpacker_reserve_buffer(&in->unp, 1 << 18)) {
 			snprintf(in->errmsg, sizeof in->errmsg, "out of memory reading %s stream",
 				 in->format);

@@ -72,6 +72,9 @@ struct mp_in {
 	 * without a flush per record) */
 	void (*before_block)(void *arg);
 	void *before_block_arg;
+	/* optional, set after mp_in_open: refuse a record of more bytes
+	 * (decoded, a record takes ~13 times its bytes) */
+	size_t max_record;
 	size_t scan_at;          /* next_object's completeness scan, resumed */
 	uint64_t scan_pending;
 	char errmsg[512];

@@ -9,8 +9,10 @@
 #   NNN.bt refused: <first error line of the stage that refused it>
 #   NNN.bt FAIL: <what went wrong in bt-codegen or between runs>
 #
-#   guide.sh GUIDE_DIR BUILD_DIR LOADOBJ TMPDIR
+#   guide.sh GUIDE_DIR BUILD_DIR LOADOBJ TMPDIR [BT-CODEGEN OPTION...]
 dir=$1 B=$2 loadobj=$3 tmp=$4
+shift 4
+codegen_opts=("$@")
 first_error() {
 	grep -v '^WARNING\|^ *~*$\|^$' "$1" | head -1
 }
@@ -22,11 +24,11 @@ run_one() {
 		echo "$f refused: $(first_error "$tmp/g.err")"
 		return
 	fi
-	if ! "$B/bt-codegen" --emit-elf "$tmp/g.o" "$tmp/g.ir" > "$tmp/a.obj" 2> "$tmp/g.err"; then
+	if ! "$B/bt-codegen" "${codegen_opts[@]}" --emit-elf "$tmp/g.o" "$tmp/g.ir" > "$tmp/a.obj" 2> "$tmp/g.err"; then
 		echo "$f FAIL: bt-codegen: $(head -1 "$tmp/g.err")"
 		return
 	fi
-	"$B/bt-codegen" "$tmp/g.ir" > "$tmp/b.obj"
+	"$B/bt-codegen" "${codegen_opts[@]}" "$tmp/g.ir" > "$tmp/b.obj"
 	if ! cmp -s "$tmp/a.obj" "$tmp/b.obj"; then
 		echo "$f FAIL: the obj differs between two runs"
 		return

@@ -1,0 +1,172 @@
+/* shapes.c - compile each distinct block shape once (shared mode).
+ *
+ * Programs of many probe blocks are mostly blocks of a few shapes that
+ * differ only in the maps they name, integer constants and where they
+ * attach.  LLVM costs about a millisecond per function, so from
+ * cg_opts.share_from blocks on, every per-instance difference is lowered
+ * as a parameter instead of a value:
+ *
+ *   - a map is `ptr @__bt_pK`, an external symbol standing for the map;
+ *   - an integer literal or a per-block id (printf format, probe name,
+ *     map id in a record) other than 0 is `ptrtoint (ptr @__bt_pK)`:
+ *     LLVM cannot fold it, the BPF backend loads it with one ld_imm64
+ *     relocated against the symbol.
+ *
+ * K counts the parameters of each function from 0, so two blocks of one
+ * shape lower to the same IR text.  After lowering a function we print
+ * it (without its name, section and debug info): when the text is that of
+ * an earlier function, the function is deleted and the block becomes an
+ * instance of the earlier shape; otherwise it is a new shape, kept and
+ * given its debug info.  Only the kept functions reach LLVM's optimiser
+ * and backend.  link.c then writes the object: each instance a copy of its
+ * shape's code with its own maps relocated and its constants written into
+ * the ld_imm64 instructions (ir-spec/obj.md).
+ *
+ * The comparison is on the whole IR text, so a difference this file does
+ * not turn into a parameter (a constant used to size a buffer, a helper
+ * error id) only makes two blocks different shapes: it never merges
+ * blocks whose code differs.  The value 0 stays a literal (LLVM may
+ * reason about zero divisors and null pointers it could not prove).
+ * A body that refers to metadata (`!N`: loop hints, CO-RE access types)
+ * is never shared: the text shows slot numbers, which depend on the
+ * module printed, not the metadata's content.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cg.h"
+
+static LLVMValueRef param_symbol(struct cg *cg, uint32_t k)
+{
+	while (cg->param_syms.n <= k) {
+		if (!cg->t_param)
+			cg->t_param = LLVMStructCreateNamed(cg->ctx, "bt_param");
+		char name[32];
+		snprintf(name, sizeof name, CG_PARAM_PREFIX "%zu", cg->param_syms.n);
+		LLVMValueRef g = LLVMAddGlobal(cg->mod, cg->t_param, name);
+		LLVMSetLinkage(g, LLVMExternalWeakLinkage);
+		VEC_PUSH(&cg->param_syms, g);
+	}
+	return cg->param_syms.v[k];
+}
+
+static uint32_t add_param(struct cg *cg, struct cg_map *map, uint64_t value)
+{
+	struct cg_fn *fn = cg->fn;
+	struct cg_param p = { .map = map, .value = value };
+	VEC_PUSH(&fn->params, p);
+	return (uint32_t)(fn->params.n - 1);
+}
+
+LLVMValueRef cg_iconst(struct cg *cg, uint64_t v)
+{
+	if (!cg->share || !cg->fn || v == 0)
+		return cg_const(cg, v);
+	uint32_t k = add_param(cg, NULL, v);
+	return LLVMConstPtrToInt(param_symbol(cg, k), cg->t_i64);
+}
+
+LLVMValueRef cg_map_ref(struct cg *cg, struct cg_map *m)
+{
+	if (!cg->share)
+		return m->g;
+	if (!cg->fn) {
+		cg_fail(cg, "internal error: map %s used outside a program", m->name);
+		return LLVMConstNull(cg->t_ptr);
+	}
+	for (size_t i = 0; i < cg->fn->params.n; i++)
+		if (cg->fn->params.v[i].map == m)
+			return param_symbol(cg, (uint32_t)i);
+	return param_symbol(cg, add_param(cg, m, 0));
+}
+
+/* Does the IR text refer to metadata (`!5`, `!llvm.loop`, `!{`)?  (The
+ * printer's comments end in '!' without any of them: "No predecessors!") */
+static bool refers_to_metadata(const char *s)
+{
+	for (; (s = strchr(s, '!')); s++)
+		if (s[1] && (s[1] == '{' || s[1] == '"' || s[1] == '.' || s[1] == '_' ||
+			     (s[1] >= '0' && s[1] <= '9') || (s[1] >= 'a' && s[1] <= 'z') ||
+			     (s[1] >= 'A' && s[1] <= 'Z')))
+			return true;
+	return false;
+}
+
+/* The function's IR text (malloc'ed) without what differs between
+ * instances of one shape: the name, the section and the debug info
+ * attachment of the `define` line (the body has no debug locations), plus
+ * the kinds of the parameters.  NULL when the block cannot be shared. */
+static char *shape_key(struct cg *cg, LLVMValueRef f)
+{
+	char *text = LLVMPrintValueToString(f);
+	size_t len = strlen(text);
+	struct cg_fn *fn = cg->fn;
+	char *key = malloc(len + fn->params.n + 2);
+	if (!key) {
+		fprintf(stderr, "bt-codegen: ERROR: out of memory\n");
+		exit(1);
+	}
+	char *o = key;
+	const char *p = text;
+	const char *def = strstr(text, "define ");
+	const char *body = def ? strchr(def, '{') : NULL;
+	if (!def || !body || refers_to_metadata(body)) {
+		free(key);
+		LLVMDisposeMessage(text);
+		return NULL;
+	}
+	/* copy the define line, skipping @name, section "..." and !dbg !N */
+	for (; p < body; p++) {
+		if (*p == '@' && p > def) {
+			while (p < body && *p != '(')
+				p++;
+		} else if (!strncmp(p, " section \"", 10)) {
+			p += 10;
+			while (p < body && *p != '"')
+				p++;
+			continue;
+		} else if (!strncmp(p, " !dbg !", 7)) {
+			p += 7;
+			while (p < body && *p >= '0' && *p <= '9')
+				p++;
+		}
+		*o++ = *p;
+	}
+	size_t rest = strlen(body);
+	memcpy(o, body, rest);
+	o += rest;
+	for (size_t i = 0; i < fn->params.n; i++)
+		*o++ = fn->params.v[i].map ? 'M' : 'C';
+	*o = 0;
+	LLVMDisposeMessage(text);
+	return key;
+}
+
+bool cg_shape_add(struct cg *cg, const char *name, const char *section)
+{
+	struct cg_fn *fn = cg->fn;
+	char *key = shape_key(cg, fn->fn);
+	struct cg_inst inst = {
+		.name = arena_strdup(name),
+		.section = arena_strdup(section),
+		.params = fn->params.v,
+		.nparams = (uint32_t)fn->params.n,
+	};
+	uintptr_t found = key ? (uintptr_t)strindex_get(&cg->shape_index, key) : 0;
+	bool kept = !found;
+	if (found) {
+		inst.shape = (uint32_t)(found - 1);
+		LLVMDeleteFunction(fn->fn);
+		fn->fn = NULL;
+		free(key);
+	} else {
+		struct cg_shape s = { .fn_name = inst.name };
+		VEC_PUSH(&cg->shapes, s);
+		inst.shape = (uint32_t)(cg->shapes.n - 1);
+		if (key)
+			strindex_put(&cg->shape_index, key, (void *)(uintptr_t)cg->shapes.n);
+	}
+	VEC_PUSH(&cg->insts, inst);
+	return kept;
+}
