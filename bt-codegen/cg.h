@@ -234,6 +234,7 @@ struct cg {
 	VEC(struct cg_shape) shapes;
 	VEC(struct cg_inst) insts;
 	struct strindex shape_index;  /* IR text -> shape index + 1 */
+	struct strindex outlines;     /* block outline -> its first block */
 	bool *lowered;                /* by meta probe index */
 	bool link_failed;             /* link.c refused LLVM's object */
 

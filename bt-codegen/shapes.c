@@ -97,12 +97,11 @@ static bool refers_to_metadata(const char *s)
  * instances of one shape: the name, the section and the debug info
  * attachment of the `define` line (the body has no debug locations), plus
  * the kinds of the parameters.  NULL when the block cannot be shared. */
-static char *shape_key(struct cg *cg, LLVMValueRef f)
+static char *shape_key(LLVMValueRef f, const struct cg_param *params, uint32_t nparams)
 {
 	char *text = LLVMPrintValueToString(f);
 	size_t len = strlen(text);
-	struct cg_fn *fn = cg->fn;
-	char *key = malloc(len + fn->params.n + 2);
+	char *key = malloc(len + nparams + 2);
 	if (!key) {
 		fprintf(stderr, "bt-codegen: ERROR: out of memory\n");
 		exit(1);
@@ -136,23 +135,105 @@ static char *shape_key(struct cg *cg, LLVMValueRef f)
 	size_t rest = strlen(body);
 	memcpy(o, body, rest);
 	o += rest;
-	for (size_t i = 0; i < fn->params.n; i++)
-		*o++ = fn->params.v[i].map ? 'M' : 'C';
+	for (uint32_t i = 0; i < nparams; i++)
+		*o++ = params[i].map ? 'M' : 'C';
 	*o = 0;
 	LLVMDisposeMessage(text);
 	return key;
 }
 
+/* ---- the first look: a hash of the block's tree ---- */
+
+/* Printing a function costs time that grows with the module (LLVM's
+ * printer numbers the metadata of every function), so a block is printed
+ * only when an earlier block had the same outline: the tree of the block
+ * without what shapes.c turns into parameters (literals other than 0, map
+ * names and ids, per-call ids), types by kind and size.  A block whose outline is new
+ * is a new shape without being printed; a block sharing an outline is
+ * printed and compared, and so then is the first block of that outline.
+ * Outlines only decide what to print: blocks are merged on their IR text. */
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	for (int i = 0; i < 8; i++, v >>= 8)
+		h = (h ^ (v & 0xff)) * 0x100000001b3ULL;
+	return h;
+}
+
+static uint64_t outline(uint64_t h, const struct node *n)
+{
+	if (!n)
+		return mix(h, 0x5a);
+	h = mix(h, (uint64_t)n->kind << 32 | (uint32_t)n->op);
+	h = mix(h, n->flags);
+	h = mix(h, n->kind == N_INT ? n->num != 0 : (uint64_t)n->num);
+	if (n->kind != N_MAP)
+		h = mix(h, (uint64_t)(uint32_t)n->id);
+	if (n->type)
+		h = mix(h, (uint64_t)n->type->kind << 32 | n->type->size);
+	if (n->ty_arg)
+		h = mix(h, (uint64_t)n->ty_arg->kind << 32 | n->ty_arg->size);
+	if (n->str && n->kind != N_MAP && n->kind != N_INT) {
+		h = mix(h, n->len);
+		for (uint32_t i = 0; i < n->len; i++)
+			h = mix(h, (uint8_t)n->str[i]);
+	}
+	h = outline(outline(outline(h, n->a), n->b), n->c);
+	const nodevec *lists[3] = { &n->args, &n->body, &n->orelse };
+	for (int l = 0; l < 3; l++) {
+		h = mix(h, lists[l]->n);
+		for (size_t i = 0; i < lists[l]->n; i++)
+			h = outline(h, lists[l]->v[i]);
+	}
+	return h;
+}
+
+struct first_of_outline {
+	uint32_t inst;      /* the first block of the outline */
+	bool printed;       /* its text is in shape_index */
+};
+
+static void index_key(struct cg *cg, char *key, uint32_t shape)
+{
+	if (key)
+		strindex_put(&cg->shape_index, key, (void *)(uintptr_t)(shape + 1));
+}
+
 bool cg_shape_add(struct cg *cg, const char *name, const char *section)
 {
 	struct cg_fn *fn = cg->fn;
-	char *key = shape_key(cg, fn->fn);
 	struct cg_inst inst = {
 		.name = arena_strdup(name),
 		.section = arena_strdup(section),
 		.params = fn->params.v,
 		.nparams = (uint32_t)fn->params.n,
 	};
+	/* a probe's predicate and statements (not its attach points, its
+	 * number); the setup program of a watchpoint has no node */
+	uint64_t h = mix(0xcbf29ce484222325ULL, fn->probe ? fn->probe->type : 0);
+	if (fn->node) {
+		h = outline(h, fn->node->c);
+		h = mix(h, fn->node->body.n);
+		for (size_t i = 0; i < fn->node->body.n; i++)
+			h = outline(h, fn->node->body.v[i]);
+	}
+	char name_of_outline[20];
+	snprintf(name_of_outline, sizeof name_of_outline, "%016llx", (unsigned long long)h);
+	struct first_of_outline *first = strindex_get(&cg->outlines, name_of_outline);
+	char *key = NULL;
+	if (!first) {
+		first = ARENA_NEW(struct first_of_outline);
+		first->inst = (uint32_t)cg->insts.n;
+		strindex_put(&cg->outlines, arena_strdup(name_of_outline), first);
+	} else {
+		if (!first->printed) {
+			struct cg_inst *fi = &cg->insts.v[first->inst];
+			LLVMValueRef f = LLVMGetNamedFunction(cg->mod, cg->shapes.v[fi->shape].fn_name);
+			if (f)
+				index_key(cg, shape_key(f, fi->params, fi->nparams), fi->shape);
+			first->printed = true;
+		}
+		key = shape_key(fn->fn, fn->params.v, (uint32_t)fn->params.n);
+	}
 	uintptr_t found = key ? (uintptr_t)strindex_get(&cg->shape_index, key) : 0;
 	bool kept = !found;
 	if (found) {
@@ -164,8 +245,7 @@ bool cg_shape_add(struct cg *cg, const char *name, const char *section)
 		struct cg_shape s = { .fn_name = inst.name };
 		VEC_PUSH(&cg->shapes, s);
 		inst.shape = (uint32_t)(cg->shapes.n - 1);
-		if (key)
-			strindex_put(&cg->shape_index, key, (void *)(uintptr_t)cg->shapes.n);
+		index_key(cg, key, inst.shape);
 	}
 	VEC_PUSH(&cg->insts, inst);
 	return kept;
