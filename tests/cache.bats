@@ -35,6 +35,30 @@ entry() { # the one entry's path
 	echo "${e[0]}"
 }
 
+# What makes caching right: bt-codegen's output is a function of its input
+# alone, whatever the directory, time zone, locale, environment or user.
+@test "bt-codegen: the same ir gives the same bytes in any directory, environment or user" {
+	local n=0 f
+	for f in "$ROOT"/tests/fixtures/guide_programs/*; do
+		"$BT/bt-parse" "$f" 2>/dev/null | "$BT/bt-check" > "$BATS_TEST_TMPDIR/g.ir" 2>/dev/null ||
+			continue
+		"$BT/bt-codegen" < "$BATS_TEST_TMPDIR/g.ir" > "$BATS_TEST_TMPDIR/a" 2> "$BATS_TEST_TMPDIR/ae" ||
+			continue
+		(cd / && env -i PATH=/usr/bin TZ=Asia/Tokyo LC_ALL=C.UTF-8 HOME=/nonexistent \
+			"$BT/bt-codegen" < "$BATS_TEST_TMPDIR/g.ir" > "$BATS_TEST_TMPDIR/b" 2> "$BATS_TEST_TMPDIR/be")
+		cmp "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
+		cmp "$BATS_TEST_TMPDIR/ae" "$BATS_TEST_TMPDIR/be"
+		# (as nobody too, where nobody may run the build's tools)
+		if [ "$(id -u)" = 0 ] && "$BT/bt-drop" --nobody -- test -x "$BT/bt-codegen"; then
+			"$BT/bt-drop" --nobody -- "$BT/bt-codegen" < "$BATS_TEST_TMPDIR/g.ir" > "$BATS_TEST_TMPDIR/c"
+			cmp "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/c"
+		fi
+		n=$((n + 1))
+		[ $n -lt 25 ] || break
+	done
+	[ $n -ge 20 ]
+}
+
 @test "bt-cache: the second run of the same input comes from the cache, with its messages" {
 	run -0 --separate-stderr fake < "$IR"
 	[ "$output" = "program one" ]
