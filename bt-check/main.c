@@ -76,7 +76,8 @@ static struct node *read_ast(int fd, struct source *src, const char ***params,
 	*params = NULL;
 	*nparams = 0;
 	const msgpack_object *rec;
-	while ((rec = mp_in_next(&in))) {
+	struct codec_dec d = { .err = &e };
+	while ((rec = dec_next_record(&in, &d))) {
 		const msgpack_object *t = mp_get(rec, "t");
 		if (!t || !mp_key_is(t, "program"))
 			continue; /* unknown records are ignored */
@@ -84,9 +85,6 @@ static struct node *read_ast(int fd, struct source *src, const char ***params,
 			mp_fail(&e, "more than one program record");
 			break;
 		}
-		struct codec_dec d = { .err = &e };
-		if (!dec_tables(&d, rec))
-			break;
 		root = dec_node(&d, mp_get(rec, "root"));
 		if (!root && !e.set)
 			mp_fail(&e, "program record without root");

@@ -77,21 +77,21 @@ static bool read_ir(int fd, struct input *in, char *err, size_t errlen)
 		return false;
 	}
 	r.max_record = CG_MAX_IR_RECORD;
-	const msgpack_object *rec = mp_in_next(&r);
-	if (!rec) {
+	struct mp_err me = { 0 };
+	struct codec_dec d = { .err = &me };
+	const msgpack_object *rec = dec_next_record(&r, &d);
+	if (!rec && !me.set) {
 		snprintf(err, errlen, "%s", r.errmsg[0] ? r.errmsg : "ir stream has no program record");
 		mp_in_close(&r);
 		return false;
 	}
-	const msgpack_object *t = mp_get(rec, "t");
-	if (!t || !mp_key_is(t, "program")) {
+	const msgpack_object *t = rec ? mp_get(rec, "t") : NULL;
+	if (rec && (!t || !mp_key_is(t, "program"))) {
 		snprintf(err, errlen, "corrupt ir stream (expected a program record)");
 		mp_in_close(&r);
 		return false;
 	}
-	struct mp_err me = { 0 };
-	struct codec_dec d = { .err = &me };
-	bool ok = dec_tables(&d, rec);
+	bool ok = rec != NULL;
 	if (ok) {
 		in->root = dec_node(&d, mp_get(rec, "root"));
 		ok = meta_decode(&d, mp_get(rec, "meta"), &in->meta);

@@ -1,6 +1,8 @@
 /* codec.c - flat-table msgpack encoding of nodes and types; see codec.h. */
 #include "codec.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- pointer -> index map ---- */
@@ -306,110 +308,397 @@ void enc_write_tables(struct codec_enc *e, msgpack_packer *pk)
 		write_node(e, pk, e->nodes.v[i]);
 }
 
-/* ---- decoder ---- */
-
-static int lookup_name(const msgpack_object *o, const char *(*name)(int), int count)
-{
-	if (!o || o->type != MSGPACK_OBJECT_STR)
-		return -1;
-	for (int i = 0; i < count; i++)
-		if (mp_key_is(o, name(i)))
-			return i;
-	return -1;
-}
+/* ---- decoder ----
+ *
+ * The tables are read straight from the stream's bytes (mpread.h), one
+ * entry at a time: no object tree of the record is ever built.  Each
+ * entry's references are checked as they are read (an index smaller than
+ * the entry's own), and so is the size of the tree it stands for. */
 
 static const char *tk_name(int i) { return type_kind_name((enum type_kind)i); }
 static const char *nk_name(int i) { return node_kind_name((enum node_kind)i); }
 static const char *op_name(int i) { return i == OP_NONE ? "\x01" : op_str((enum op)i); }
 static const char *pt_name(int i) { return probe_type_name((enum probe_type)i); }
 
-static struct type *type_at(struct codec_dec *d, const msgpack_object *o,
-			    uint32_t limit, const char *what)
+static int name_index(const char *p, uint32_t n, const char *(*name)(int), int count)
 {
-	if (mp_is_nil(o))
-		return NULL;
-	uint64_t i = mp_uint(d->err, o, what);
-	if (d->err->set)
-		return NULL;
-	if (i >= limit) {
-		mp_fail(d->err, "bad %s reference %llu", what, (unsigned long long)i);
-		return NULL;
+	for (int i = 0; i < count; i++) {
+		const char *s = name(i);
+		if (strlen(s) == n && memcmp(s, p, n) == 0)
+			return i;
 	}
-	return d->types[i];
+	return -1;
 }
 
-static bool dec_type_entry(struct codec_dec *d, uint32_t idx, const msgpack_object *o)
+static int lookup_name(const msgpack_object *o, const char *(*name)(int), int count)
 {
-	struct mp_err *err = d->err;
-	int k = lookup_name(mp_get(o, "k"), tk_name, TY__COUNT);
-	if (k < 0) {
-		mp_fail(err, "unknown type kind in type %u", idx);
-		return false;
+	if (!o || o->type != MSGPACK_OBJECT_STR)
+		return -1;
+	return name_index(o->via.str.ptr, o->via.str.size, name, count);
+}
+
+/* Entries may share earlier entries, so a small table can stand for a
+ * huge (exponential) or very deep tree; every consumer walks trees
+ * recursively (type_str, type_equal, code generation, printing), so
+ * decoding bounds what a table expands to.  Real programs stay far below:
+ * the parser limits nesting to 2000 and records reached by pointer are
+ * name-only stubs. */
+#define MAX_TYPE_DEPTH 1024
+#define MAX_TYPE_EXPANDED (1u << 20)
+#define MAX_NODE_DEPTH 4096
+#define MAX_NODE_EXPANDED (1u << 22)
+
+struct extent {
+	uint32_t depth;   /* longest chain of references below, plus one */
+	uint32_t size;    /* entries in the fully expanded tree (saturated) */
+};
+
+static void extent_add(struct extent *x, const struct extent *child, uint32_t cap)
+{
+	if (child->depth + 1 > x->depth)
+		x->depth = child->depth + 1;
+	uint64_t s = (uint64_t)x->size + child->size;
+	x->size = s > cap ? cap + 1 : (uint32_t)s;
+}
+
+/* One table being read: its entries so far (malloc'd, grown as entries
+ * arrive: the count in the data is not trusted) and their extents. */
+struct table {
+	void **v;
+	struct extent *ext;
+	uint32_t n, cap;
+};
+
+static bool table_push(struct table *t, void *entry, struct extent x)
+{
+	if (t->n == t->cap) {
+		uint32_t cap = t->cap ? t->cap * 2 : 256;
+		void **v = realloc(t->v, cap * sizeof *v);
+		struct extent *e = v ? realloc(t->ext, cap * sizeof *e) : NULL;
+		if (!v || !e) {
+			free(v ? v : t->v);
+			fprintf(stderr, "ERROR: out of memory decoding a table\n");
+			exit(1);
+		}
+		t->v = v;
+		t->ext = e;
+		t->cap = cap;
 	}
-	struct type *t = type_new((enum type_kind)k, (uint32_t)mp_get_uint(err, o, "sz"));
-	t->bits = (uint8_t)mp_get_uint(err, o, "bits");
-	t->is_signed = mp_get_bool(err, o, "signed");
-	t->as = (uint8_t)mp_get_uint(err, o, "as");
-	t->ctx = mp_get_bool(err, o, "ctx");
-	t->is_tparg = mp_get_bool(err, o, "tparg");
-	t->is_funcarg = mp_get_bool(err, o, "funcarg");
-	t->stack_mode = (uint8_t)mp_get_uint(err, o, "smode");
-	t->stack_limit = (uint16_t)mp_get_uint(err, o, "slimit");
-	t->ts_mode = (uint8_t)mp_get_uint(err, o, "tsmode");
-	t->elem = type_at(d, mp_get(o, "elem"), idx, "type");
-	t->count = (uint32_t)mp_get_uint(err, o, "count");
-	t->name = mp_get_str(err, o, "name");
-	t->align = (uint32_t)mp_get_uint(err, o, "align");
-	t->incomplete = mp_get_bool(err, o, "incomplete");
-	t->btf = mp_get_bool(err, o, "btf");
-	const msgpack_object *fl;
-	uint32_t nf = mp_array(err, mp_get(o, "fields"), "fields", &fl);
-	t->nfields = nf;
-	t->fields = nf ? ARENA_ARRAY(struct field, nf) : NULL;
-	for (uint32_t i = 0; i < nf; i++) {
-		const msgpack_object *f;
-		if (mp_array(err, &fl[i], "field", &f) != 5) {
-			mp_fail(err, "bad field in type %u", idx);
+	t->v[t->n] = entry;
+	t->ext[t->n++] = x;
+	return true;
+}
+
+static void table_free(struct table *t)
+{
+	free(t->v);
+	free(t->ext);
+	*t = (struct table){ 0 };
+}
+
+/* The decoding state of one record. */
+struct rd {
+	struct codec_dec *d;
+	struct mpr *r;
+	struct mp_err *err;
+	struct table types, nodes;
+	VEC(struct node *) scratch;   /* a node list being read */
+	struct ptrmap leaf_types;     /* interned childless types, by hash */
+};
+
+/* Skip what follows an item already read (the elements of a container). */
+static bool skip_inside(struct mpr *r, const struct mpv *v)
+{
+	uint64_t n = v->type == MPV_ARRAY ? v->count
+		   : v->type == MPV_MAP ? 2 * (uint64_t)v->count : 0;
+	for (uint64_t i = 0; i < n; i++)
+		if (!mpr_skip(r))
+			return false;
+	return true;
+}
+
+static bool rd_ok(struct rd *x)
+{
+	return !x->r->failed && !x->err->set;
+}
+
+/* Value readers with mp.h's accessors' rules (nil is zero/false/NULL). */
+static int64_t rd_int(struct rd *x, const char *what)
+{
+	struct mpv v;
+	if (!mpr_next(x->r, &v))
+		return 0;
+	if (v.type == MPV_UINT)
+		return (int64_t)v.u;
+	if (v.type == MPV_INT)
+		return v.i;
+	if (v.type != MPV_NIL) {
+		skip_inside(x->r, &v);
+		mp_fail(x->err, "field '%s' is not an integer", what);
+	}
+	return 0;
+}
+
+static bool rd_bool(struct rd *x, const char *what)
+{
+	struct mpv v;
+	if (!mpr_next(x->r, &v))
+		return false;
+	if (v.type == MPV_BOOL)
+		return v.b;
+	if (v.type == MPV_UINT)
+		return v.u != 0;
+	if (v.type != MPV_NIL) {
+		skip_inside(x->r, &v);
+		mp_fail(x->err, "field '%s' is not a boolean", what);
+	}
+	return false;
+}
+
+static char *rd_str(struct rd *x, const char *what, uint32_t *len)
+{
+	struct mpv v;
+	if (len)
+		*len = 0;
+	if (!mpr_next(x->r, &v))
+		return NULL;
+	if (v.type == MPV_STR || v.type == MPV_BIN) {
+		if (len)
+			*len = v.s.n;
+		return arena_strndup(v.s.p, v.s.n);
+	}
+	if (v.type != MPV_NIL) {
+		skip_inside(x->r, &v);
+		mp_fail(x->err, "field '%s' is not a string", what);
+	}
+	return NULL;
+}
+
+/* A kind/operator/provider name: its index, -1 unknown, -2 absent (nil). */
+static int rd_name(struct rd *x, const char *(*name)(int), int count)
+{
+	struct mpv v;
+	if (!mpr_next(x->r, &v))
+		return -1;
+	if (v.type == MPV_STR)
+		return name_index(v.s.p, v.s.n, name, count);
+	skip_inside(x->r, &v);
+	return v.type == MPV_NIL ? -2 : -1;
+}
+
+/* An array header (nil: 0 elements); false (and skipped) otherwise. */
+static bool rd_array(struct rd *x, const char *what, uint32_t *n)
+{
+	struct mpv v;
+	*n = 0;
+	if (!mpr_next(x->r, &v))
+		return false;
+	if (v.type == MPV_ARRAY) {
+		*n = v.count;
+		return true;
+	}
+	if (v.type == MPV_NIL)
+		return true;
+	skip_inside(x->r, &v);
+	mp_fail(x->err, "field '%s' is not an array", what);
+	return false;
+}
+
+/* A reference to an earlier entry: its index, or -1 for nil / an error
+ * (set).  limit: the entries it may refer to. */
+static int64_t rd_ref(struct rd *x, uint32_t limit, const char *what)
+{
+	struct mpv v;
+	if (!mpr_next(x->r, &v))
+		return -1;
+	if (v.type == MPV_NIL)
+		return -1;
+	if (v.type != MPV_UINT && v.type != MPV_INT) {
+		skip_inside(x->r, &v);
+		mp_fail(x->err, "field '%s' is not an integer", what);
+		return -1;
+	}
+	uint64_t i = v.type == MPV_UINT ? v.u : (uint64_t)v.i;
+	if (i >= limit) {
+		mp_fail(x->err, "bad %s reference %llu", what, (unsigned long long)i);
+		return -1;
+	}
+	return (int64_t)i;
+}
+
+/* A map key, read and compared at once (its bytes do not outlive the
+ * next read): the index in keys, -1 for any other key (skipped whole). */
+static int rd_key(struct rd *x, const char *const *keys, int nkeys)
+{
+	struct mpv v;
+	if (!mpr_next(x->r, &v))
+		return -1;
+	if (v.type == MPV_STR)
+		for (int i = 0; i < nkeys; i++)
+			if (strlen(keys[i]) == v.s.n && memcmp(keys[i], v.s.p, v.s.n) == 0)
+				return i;
+	skip_inside(x->r, &v);
+	return -1;
+}
+
+static struct type *type_ref_at(struct rd *x, int64_t i, struct extent *ext)
+{
+	if (i < 0)
+		return NULL;
+	extent_add(ext, &x->types.ext[i], MAX_TYPE_EXPANDED);
+	return x->types.v[i];
+}
+
+/* Childless types are shared: bt-check writes one type per expression
+ * and most are the same int64.  Types are immutable once decoded. */
+static uint64_t leaf_hash(const struct type *t)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const uint64_t parts[] = {
+		t->kind, t->size, t->bits, t->is_signed, t->as, t->ctx, t->is_tparg,
+		t->is_funcarg, t->stack_mode, t->stack_limit, t->ts_mode, t->count,
+		t->align, t->incomplete, t->btf,
+	};
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+		h = (h ^ parts[i]) * 1099511628211ULL;
+	return h | 1;
+}
+
+static bool leaf_same(const struct type *a, const struct type *b)
+{
+	return a->kind == b->kind && a->size == b->size && a->bits == b->bits &&
+	       a->is_signed == b->is_signed && a->as == b->as && a->ctx == b->ctx &&
+	       a->is_tparg == b->is_tparg && a->is_funcarg == b->is_funcarg &&
+	       a->stack_mode == b->stack_mode && a->stack_limit == b->stack_limit &&
+	       a->ts_mode == b->ts_mode && a->count == b->count && a->align == b->align &&
+	       a->incomplete == b->incomplete && a->btf == b->btf;
+}
+
+static struct type *shared_type(struct rd *x, const struct type *t)
+{
+	bool leaf = !t->elem && !t->nfields && !t->name;
+	if (!leaf) {
+		struct type *n = ARENA_NEW(struct type);
+		*n = *t;
+		return n;
+	}
+	/* open addressing over the hash; the pointer map holds hash -> type */
+	uint64_t h = leaf_hash(t);
+	for (uint64_t k = h;; k += 2) {
+		uint32_t at;
+		if (!ptrmap_get(&x->leaf_types, (const void *)(uintptr_t)k, &at))
+			break;
+		struct type *c = x->types.v[at];
+		if (leaf_same(c, t))
+			return c;
+	}
+	struct type *n = ARENA_NEW(struct type);
+	*n = *t;
+	for (uint64_t k = h;; k += 2) {
+		uint32_t at;
+		if (!ptrmap_get(&x->leaf_types, (const void *)(uintptr_t)k, &at)) {
+			ptrmap_put(&x->leaf_types, (const void *)(uintptr_t)k, x->types.n);
+			break;
+		}
+	}
+	return n;
+}
+
+enum { TK_K, TK_SZ, TK_BITS, TK_SIGNED, TK_AS, TK_CTX, TK_TPARG, TK_FUNCARG,
+       TK_SMODE, TK_SLIMIT, TK_TSMODE, TK_ELEM, TK_COUNT, TK_NAME, TK_FIELDS,
+       TK_ALIGN, TK_INCOMPLETE, TK_BTF, TK__N };
+static const char *const type_keys[TK__N] = {
+	"k", "sz", "bits", "signed", "as", "ctx", "tparg", "funcarg", "smode",
+	"slimit", "tsmode", "elem", "count", "name", "fields", "align", "incomplete",
+	"btf",
+};
+
+static bool rd_fields(struct rd *x, uint32_t idx, struct type *t, struct extent *ext)
+{
+	uint32_t nf;
+	if (!rd_array(x, "fields", &nf))
+		return false;
+	VEC(struct field) fl = { 0 };
+	for (uint32_t i = 0; i < nf && rd_ok(x); i++) {
+		struct mpv a;
+		if (!mpr_next(x->r, &a))
+			return false;
+		if (a.type != MPV_ARRAY || a.count != 5) {
+			skip_inside(x->r, &a);
+			mp_fail(x->err, "bad field in type %u", idx);
 			return false;
 		}
-		t->fields[i].name = mp_str(err, &f[0], "field name", NULL);
-		t->fields[i].offset = (uint32_t)mp_uint(err, &f[1], "field offset");
-		t->fields[i].type = type_at(d, &f[2], idx, "type");
-		t->fields[i].bit_offset = (uint16_t)mp_uint(err, &f[3], "bit offset");
-		t->fields[i].bit_width = (uint16_t)mp_uint(err, &f[4], "bit width");
-		if (!t->fields[i].type && !err->set)
-			mp_fail(err, "field without type in type %u", idx);
+		struct field f = { 0 };
+		f.name = rd_str(x, "field name", NULL);
+		f.offset = (uint32_t)rd_int(x, "field offset");
+		f.type = type_ref_at(x, rd_ref(x, idx, "type"), ext);
+		f.bit_offset = (uint16_t)rd_int(x, "bit offset");
+		f.bit_width = (uint16_t)rd_int(x, "bit width");
+		if (!f.type && rd_ok(x))
+			mp_fail(x->err, "field without type in type %u", idx);
+		VEC_PUSH(&fl, f);
 	}
-	if ((t->kind == TY_PTR || t->kind == TY_ARRAY) && !t->elem && !err->set)
-		mp_fail(err, "type %u has no element type", idx);
-	d->types[idx] = t;
-	return !err->set;
+	t->nfields = (uint32_t)fl.n;
+	t->fields = fl.n ? fl.v : NULL;
+	return rd_ok(x);
 }
 
-static struct node *node_at(struct codec_dec *d, const msgpack_object *o, uint32_t limit)
+static bool rd_type_entry(struct rd *x, uint32_t idx)
 {
-	if (mp_is_nil(o))
-		return NULL;
-	uint64_t i = mp_uint(d->err, o, "node");
-	if (d->err->set)
-		return NULL;
-	if (i >= limit) {
-		mp_fail(d->err, "bad node reference %llu", (unsigned long long)i);
-		return NULL;
+	struct type t = { 0 };
+	struct extent ext = { 1, 1 };
+	struct mpv v;
+	int kind = -1;
+	if (!mpr_next(x->r, &v))
+		return false;
+	uint32_t npairs = v.type == MPV_MAP ? v.count : 0;
+	if (v.type != MPV_MAP)
+		skip_inside(x->r, &v);
+	for (uint32_t i = 0; i < npairs && rd_ok(x); i++) {
+		switch (rd_key(x, type_keys, TK__N)) {
+		case TK_K: kind = rd_name(x, tk_name, TY__COUNT); break;
+		case TK_SZ: t.size = (uint32_t)rd_int(x, "sz"); break;
+		case TK_BITS: t.bits = (uint8_t)rd_int(x, "bits"); break;
+		case TK_SIGNED: t.is_signed = rd_bool(x, "signed"); break;
+		case TK_AS: t.as = (uint8_t)rd_int(x, "as"); break;
+		case TK_CTX: t.ctx = rd_bool(x, "ctx"); break;
+		case TK_TPARG: t.is_tparg = rd_bool(x, "tparg"); break;
+		case TK_FUNCARG: t.is_funcarg = rd_bool(x, "funcarg"); break;
+		case TK_SMODE: t.stack_mode = (uint8_t)rd_int(x, "smode"); break;
+		case TK_SLIMIT: t.stack_limit = (uint16_t)rd_int(x, "slimit"); break;
+		case TK_TSMODE: t.ts_mode = (uint8_t)rd_int(x, "tsmode"); break;
+		case TK_ELEM: t.elem = type_ref_at(x, rd_ref(x, idx, "type"), &ext); break;
+		case TK_COUNT: t.count = (uint32_t)rd_int(x, "count"); break;
+		case TK_NAME: t.name = rd_str(x, "name", NULL); break;
+		case TK_FIELDS: rd_fields(x, idx, &t, &ext); break;
+		case TK_ALIGN: t.align = (uint32_t)rd_int(x, "align"); break;
+		case TK_INCOMPLETE: t.incomplete = rd_bool(x, "incomplete"); break;
+		case TK_BTF: t.btf = rd_bool(x, "btf"); break;
+		default: mpr_skip(x->r); break;
+		}
 	}
-	return d->nodes[i];
-}
-
-static void dec_refs(struct codec_dec *d, nodevec *v, const msgpack_object *o,
-		     uint32_t limit)
-{
-	const msgpack_object *items;
-	uint32_t n = mp_array(d->err, o, "node list", &items);
-	for (uint32_t i = 0; i < n && !d->err->set; i++) {
-		struct node *c = node_at(d, &items[i], limit);
-		if (c)
-			VEC_PUSH(v, c);
+	if (!rd_ok(x))
+		return false;
+	if (kind < 0) {
+		mp_fail(x->err, "unknown type kind in type %u", idx);
+		return false;
 	}
+	t.kind = (enum type_kind)kind;
+	if ((t.kind == TY_PTR || t.kind == TY_ARRAY) && !t.elem) {
+		mp_fail(x->err, "type %u has no element type", idx);
+		return false;
+	}
+	if (ext.depth > MAX_TYPE_DEPTH) {
+		mp_fail(x->err, "type %u is nested too deeply (more than %u levels)", idx,
+			MAX_TYPE_DEPTH);
+		return false;
+	}
+	if (ext.size > MAX_TYPE_EXPANDED) {
+		mp_fail(x->err, "type %u is too large (more than %u parts once expanded)", idx,
+			MAX_TYPE_EXPANDED);
+		return false;
+	}
+	return table_push(&x->types, shared_type(x, &t), ext);
 }
 
 struct attach_point *dec_attach_point(struct mp_err *err, const msgpack_object *o)
@@ -441,54 +730,6 @@ struct attach_point *dec_attach_point(struct mp_err *err, const msgpack_object *
 	ap->usdt_args = mp_get_str(err, o, "usdt_args");
 	ap->usdt_loc = (int)mp_get_int(err, o, "usdt_loc");
 	return ap;
-}
-
-static bool dec_node_entry(struct codec_dec *d, uint32_t idx, const msgpack_object *o)
-{
-	struct mp_err *err = d->err;
-	int k = lookup_name(mp_get(o, "k"), nk_name, N__COUNT);
-	if (k < 0) {
-		mp_fail(err, "unknown node kind in node %u", idx);
-		return false;
-	}
-	struct node *n = ARENA_NEW(struct node);
-	n->kind = (enum node_kind)k;
-	const msgpack_object *loc;
-	uint32_t nl = mp_array(err, mp_get(o, "loc"), "loc", &loc);
-	if (nl == 4) {
-		n->loc.line = (int)mp_int(err, &loc[0], "loc");
-		n->loc.col = (int)mp_int(err, &loc[1], "loc");
-		n->loc.end_line = (int)mp_int(err, &loc[2], "loc");
-		n->loc.end_col = (int)mp_int(err, &loc[3], "loc");
-	}
-	const msgpack_object *op = mp_get(o, "op");
-	if (op) {
-		int v = lookup_name(op, op_name, OP__COUNT);
-		/* "-" is both OP_SUB and OP_NEG: the node kind decides */
-		if (v == OP_SUB && n->kind == N_UNOP)
-			v = OP_NEG;
-		if (v < 0)
-			mp_fail(err, "unknown operator in node %u", idx);
-		else
-			n->op = (enum op)v;
-	}
-	n->flags = (uint32_t)mp_get_uint(err, o, "flags");
-	n->num = mp_get_int(err, o, "num");
-	n->str = mp_str(err, mp_get(o, "str"), "str", &n->len);
-	n->a = node_at(d, mp_get(o, "a"), idx);
-	n->b = node_at(d, mp_get(o, "b"), idx);
-	n->c = node_at(d, mp_get(o, "c"), idx);
-	dec_refs(d, &n->args, mp_get(o, "args"), idx);
-	dec_refs(d, &n->body, mp_get(o, "body"), idx);
-	dec_refs(d, &n->orelse, mp_get(o, "else"), idx);
-	n->type = type_at(d, mp_get(o, "type"), d->ntypes, "type");
-	n->ty_arg = type_at(d, mp_get(o, "ty_arg"), d->ntypes, "type");
-	if (mp_get(o, "ap"))
-		n->ap = dec_attach_point(err, mp_get(o, "ap"));
-	n->id = (int32_t)mp_get_int(err, o, "id");
-	n->id2 = (int32_t)mp_get_int(err, o, "id2");
-	d->nodes[idx] = n;
-	return !err->set;
 }
 
 /* Shape rules, so that every consumer can trust a decoded tree: which
@@ -558,120 +799,253 @@ static bool shape_ok(const struct node *n)
 	}
 }
 
-/* Entries may share earlier entries, so a small table can stand for a
- * huge (exponential) or very deep tree; every consumer walks trees
- * recursively (type_str, type_equal, code generation, printing), so
- * decoding bounds what a table expands to.  Real programs stay far below:
- * the parser limits nesting to 2000 and records reached by pointer are
- * name-only stubs. */
-#define MAX_TYPE_DEPTH 1024
-#define MAX_TYPE_EXPANDED (1u << 20)
-#define MAX_NODE_DEPTH 4096
-#define MAX_NODE_EXPANDED (1u << 22)
-
-struct extent {
-	uint32_t depth;   /* longest chain of references below, plus one */
-	uint32_t size;    /* entries in the fully expanded tree (saturated) */
+enum { NK_K, NK_LOC, NK_OP, NK_FLAGS, NK_NUM, NK_STR, NK_A, NK_B, NK_C,
+       NK_ARGS, NK_BODY, NK_ELSE, NK_TYPE, NK_TYARG, NK_AP, NK_ID, NK_ID2, NK__N };
+static const char *const node_keys[NK__N] = {
+	"k", "loc", "op", "flags", "num", "str", "a", "b", "c", "args", "body",
+	"else", "type", "ty_arg", "ap", "id", "id2",
 };
 
-static void extent_add(struct extent *x, const struct ptrmap *idx,
-		       const struct extent *ext, const void *child, uint32_t cap)
+static struct node *node_ref_at(struct rd *x, int64_t i, struct extent *ext)
 {
-	uint32_t j;
-	if (!child || !ptrmap_get(idx, child, &j))
+	if (i < 0)
+		return NULL;
+	extent_add(ext, &x->nodes.ext[i], MAX_NODE_EXPANDED);
+	return x->nodes.v[i];
+}
+
+static void rd_refs(struct rd *x, nodevec *out, uint32_t idx, struct extent *ext)
+{
+	uint32_t n;
+	if (!rd_array(x, "node list", &n))
 		return;
-	if (ext[j].depth + 1 > x->depth)
-		x->depth = ext[j].depth + 1;
-	uint64_t s = (uint64_t)x->size + ext[j].size;
-	x->size = s > cap ? cap + 1 : (uint32_t)s;
+	x->scratch.n = 0;
+	for (uint32_t i = 0; i < n && rd_ok(x); i++) {
+		struct node *c = node_ref_at(x, rd_ref(x, idx, "node"), ext);
+		if (c) {
+			if (x->scratch.n == x->scratch.cap) {
+				size_t cap = x->scratch.cap ? x->scratch.cap * 2 : 64;
+				struct node **v = realloc(x->scratch.v, cap * sizeof *v);
+				if (!v) {
+					fprintf(stderr, "ERROR: out of memory decoding a table\n");
+					exit(1);
+				}
+				x->scratch.v = v;
+				x->scratch.cap = cap;
+			}
+			x->scratch.v[x->scratch.n++] = c;
+		}
+	}
+	out->n = out->cap = x->scratch.n;
+	out->v = x->scratch.n ? arena_memdup(x->scratch.v, x->scratch.n * sizeof *out->v) : NULL;
 }
 
-static bool type_extent_ok(struct codec_dec *d, struct ptrmap *idx, struct extent *ext,
-			   uint32_t i)
+static void rd_loc(struct rd *x, struct loc *loc)
 {
-	const struct type *t = d->types[i];
-	struct extent x = { 1, 1 };
-	extent_add(&x, idx, ext, t->elem, MAX_TYPE_EXPANDED);
-	for (uint32_t f = 0; f < t->nfields; f++)
-		extent_add(&x, idx, ext, t->fields[f].type, MAX_TYPE_EXPANDED);
-	ext[i] = x;
-	ptrmap_put(idx, t, i);
-	if (x.depth > MAX_TYPE_DEPTH) {
-		mp_fail(d->err, "type %u is nested too deeply (more than %u levels)", i,
-			MAX_TYPE_DEPTH);
-		return false;
+	uint32_t n;
+	if (!rd_array(x, "loc", &n))
+		return;
+	int v[4] = { 0 };
+	for (uint32_t i = 0; i < n && rd_ok(x); i++) {
+		int64_t e = rd_int(x, "loc");
+		if (i < 4)
+			v[i] = (int)e;
 	}
-	if (x.size > MAX_TYPE_EXPANDED) {
-		mp_fail(d->err, "type %u is too large (more than %u parts once expanded)", i,
-			MAX_TYPE_EXPANDED);
-		return false;
-	}
-	return true;
+	if (n == 4)
+		*loc = (struct loc){ v[0], v[1], v[2], v[3] };
 }
 
-static bool node_extent_ok(struct codec_dec *d, struct ptrmap *idx, struct extent *ext,
-			   uint32_t i)
+static bool rd_node_entry(struct rd *x, uint32_t idx)
 {
-	const struct node *n = d->nodes[i];
-	struct extent x = { 1, 1 };
-	extent_add(&x, idx, ext, n->a, MAX_NODE_EXPANDED);
-	extent_add(&x, idx, ext, n->b, MAX_NODE_EXPANDED);
-	extent_add(&x, idx, ext, n->c, MAX_NODE_EXPANDED);
-	const nodevec *lists[3] = { &n->args, &n->body, &n->orelse };
-	for (int l = 0; l < 3; l++)
-		for (size_t k = 0; k < lists[l]->n; k++)
-			extent_add(&x, idx, ext, lists[l]->v[k], MAX_NODE_EXPANDED);
-	ext[i] = x;
-	ptrmap_put(idx, n, i);
-	if (x.depth > MAX_NODE_DEPTH) {
-		mp_fail(d->err, "tree nested too deeply (node %u: more than %u levels)", i,
+	struct node *n = ARENA_NEW(struct node);
+	struct extent ext = { 1, 1 };
+	struct mpv v;
+	int kind = -1, op = -2;
+	if (!mpr_next(x->r, &v))
+		return false;
+	uint32_t npairs = v.type == MPV_MAP ? v.count : 0;
+	if (v.type != MPV_MAP)
+		skip_inside(x->r, &v);
+	uint32_t ntypes = x->d->ntypes;
+	for (uint32_t i = 0; i < npairs && rd_ok(x); i++) {
+		switch (rd_key(x, node_keys, NK__N)) {
+		case NK_K: kind = rd_name(x, nk_name, N__COUNT); break;
+		case NK_LOC: rd_loc(x, &n->loc); break;
+		case NK_OP: op = rd_name(x, op_name, OP__COUNT); break;
+		case NK_FLAGS: n->flags = (uint32_t)rd_int(x, "flags"); break;
+		case NK_NUM: n->num = rd_int(x, "num"); break;
+		case NK_STR: n->str = rd_str(x, "str", &n->len); break;
+		case NK_A: n->a = node_ref_at(x, rd_ref(x, idx, "node"), &ext); break;
+		case NK_B: n->b = node_ref_at(x, rd_ref(x, idx, "node"), &ext); break;
+		case NK_C: n->c = node_ref_at(x, rd_ref(x, idx, "node"), &ext); break;
+		case NK_ARGS: rd_refs(x, &n->args, idx, &ext); break;
+		case NK_BODY: rd_refs(x, &n->body, idx, &ext); break;
+		case NK_ELSE: rd_refs(x, &n->orelse, idx, &ext); break;
+		case NK_TYPE: {
+			int64_t t = rd_ref(x, ntypes, "type");
+			n->type = t < 0 ? NULL : x->types.v[t];
+			break;
+		}
+		case NK_TYARG: {
+			int64_t t = rd_ref(x, ntypes, "type");
+			n->ty_arg = t < 0 ? NULL : x->types.v[t];
+			break;
+		}
+		case NK_AP: {
+			const msgpack_object *o = mpr_object(x->r, false);
+			if (o)
+				n->ap = dec_attach_point(x->err, o);
+			break;
+		}
+		case NK_ID: n->id = (int32_t)rd_int(x, "id"); break;
+		case NK_ID2: n->id2 = (int32_t)rd_int(x, "id2"); break;
+		default: mpr_skip(x->r); break;
+		}
+	}
+	if (!rd_ok(x))
+		return false;
+	if (kind < 0) {
+		mp_fail(x->err, "unknown node kind in node %u", idx);
+		return false;
+	}
+	n->kind = (enum node_kind)kind;
+	/* "-" is both OP_SUB and OP_NEG: the node kind decides */
+	if (op == OP_SUB && n->kind == N_UNOP)
+		op = OP_NEG;
+	if (op == -1) {
+		mp_fail(x->err, "unknown operator in node %u", idx);
+		return false;
+	}
+	if (op >= 0)
+		n->op = (enum op)op;
+	if (!shape_ok(n)) {
+		mp_fail(x->err, "malformed %s node (index %u)", node_kind_name(n->kind), idx);
+		return false;
+	}
+	if (ext.depth > MAX_NODE_DEPTH) {
+		mp_fail(x->err, "tree nested too deeply (node %u: more than %u levels)", idx,
 			MAX_NODE_DEPTH);
 		return false;
 	}
-	if (x.size > MAX_NODE_EXPANDED) {
-		mp_fail(d->err, "tree too large (node %u: more than %u nodes once expanded)", i,
-			MAX_NODE_EXPANDED);
+	if (ext.size > MAX_NODE_EXPANDED) {
+		mp_fail(x->err, "tree too large (node %u: more than %u nodes once expanded)",
+			idx, MAX_NODE_EXPANDED);
 		return false;
 	}
-	return true;
+	return table_push(&x->nodes, n, ext);
+}
+
+/* Read a "types" or "nodes" table into d. */
+static bool rd_table(struct rd *x, bool nodes)
+{
+	uint32_t n;
+	if (!rd_array(x, nodes ? "nodes" : "types", &n))
+		return false;
+	struct table *t = nodes ? &x->nodes : &x->types;
+	t->n = 0;
+	x->leaf_types = (struct ptrmap){ 0 };
+	for (uint32_t i = 0; i < n; i++)
+		if (!(nodes ? rd_node_entry(x, i) : rd_type_entry(x, i)))
+			return false;
+	void **v = ARENA_ARRAY(void *, t->n + 1);
+	if (t->n)
+		memcpy(v, t->v, t->n * sizeof *v);
+	if (nodes) {
+		x->d->nodes = (struct node **)v;
+		x->d->nnodes = t->n;
+	} else {
+		x->d->types = (struct type **)v;
+		x->d->ntypes = t->n;
+	}
+	return rd_ok(x);
+}
+
+static void rd_init(struct rd *x, struct codec_dec *d, struct mpr *r)
+{
+	*x = (struct rd){ .d = d, .r = r, .err = d->err };
+	d->types = ARENA_ARRAY(struct type *, 1);
+	d->nodes = ARENA_ARRAY(struct node *, 1);
+	d->ntypes = d->nnodes = 0;
+}
+
+static void rd_done(struct rd *x)
+{
+	table_free(&x->types);
+	table_free(&x->nodes);
+	free(x->scratch.v);
+}
+
+static int take_tables(void *arg, struct mpr *r, const char *key, uint32_t klen)
+{
+	struct rd *x = arg;
+	bool types = klen == 5 && memcmp(key, "types", 5) == 0;
+	bool nodes = klen == 5 && memcmp(key, "nodes", 5) == 0;
+	if (!types && !nodes)
+		return 0;
+	return rd_table(x, nodes) ? 1 : -1;
+}
+
+const msgpack_object *dec_next_record(struct mp_in *in, struct codec_dec *d)
+{
+	struct rd x;
+	rd_init(&x, d, &in->r);
+	const msgpack_object *o = mp_in_next_taking(in, take_tables, &x);
+	rd_done(&x);
+	return d->err->set ? NULL : o;
 }
 
 bool dec_tables(struct codec_dec *d, const msgpack_object *record)
 {
-	const msgpack_object *items;
-	struct ptrmap idx = { 0 };
-	uint32_t n = mp_array(d->err, mp_get(record, "types"), "types", &items);
-	d->ntypes = n;
-	d->types = ARENA_ARRAY(struct type *, n + 1);
-	struct extent *ext = ARENA_ARRAY(struct extent, n + 1);
-	for (uint32_t i = 0; i < n; i++)
-		if (!dec_type_entry(d, i, &items[i]) || !type_extent_ok(d, &idx, ext, i))
-			return false;
-	n = mp_array(d->err, mp_get(record, "nodes"), "nodes", &items);
-	d->nnodes = n;
-	d->nodes = ARENA_ARRAY(struct node *, n + 1);
-	ext = ARENA_ARRAY(struct extent, n + 1);
-	idx = (struct ptrmap){ 0 };
-	for (uint32_t i = 0; i < n; i++) {
-		if (!dec_node_entry(d, i, &items[i]))
-			return false;
-		if (!shape_ok(d->nodes[i])) {
-			mp_fail(d->err, "malformed %s node (index %u)",
-				node_kind_name(d->nodes[i]->kind), i);
-			return false;
-		}
-		if (!node_extent_ok(d, &idx, ext, i))
-			return false;
-	}
+	/* The tables of a record already decoded (small ones: obj, out):
+	 * written back to bytes and read as a stream. */
+	msgpack_sbuffer sb;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	const msgpack_object *parts[2] = { mp_get(record, "types"), mp_get(record, "nodes") };
+	for (int i = 0; i < 2; i++)
+		if (parts[i])
+			msgpack_pack_object(&pk, *parts[i]);
+		else
+			msgpack_pack_nil(&pk);
+	struct mpr r;
+	mpr_init_mem(&r, sb.data, sb.size, "bt");
+	struct rd x;
+	rd_init(&x, d, &r);
+	if (rd_table(&x, false))
+		rd_table(&x, true);
+	if (r.failed)
+		mp_fail(d->err, "%s", r.errmsg);
+	rd_done(&x);
+	mpr_close(&r);
+	msgpack_sbuffer_destroy(&sb);
 	return !d->err->set;
 }
 
 struct type *dec_type(struct codec_dec *d, const msgpack_object *o)
 {
-	return type_at(d, o, d->ntypes, "type");
+	if (mp_is_nil(o))
+		return NULL;
+	uint64_t i = mp_uint(d->err, o, "type");
+	if (d->err->set)
+		return NULL;
+	if (i >= d->ntypes) {
+		mp_fail(d->err, "bad type reference %llu", (unsigned long long)i);
+		return NULL;
+	}
+	return d->types[i];
 }
 
 struct node *dec_node(struct codec_dec *d, const msgpack_object *o)
 {
-	return node_at(d, o, d->nnodes);
+	if (mp_is_nil(o))
+		return NULL;
+	uint64_t i = mp_uint(d->err, o, "node");
+	if (d->err->set)
+		return NULL;
+	if (i >= d->nnodes) {
+		mp_fail(d->err, "bad node reference %llu", (unsigned long long)i);
+		return NULL;
+	}
+	return d->nodes[i];
 }

@@ -32,7 +32,13 @@ struct codec_dec {
 	struct node **nodes;
 	uint32_t nnodes;
 };
-/* Decode the "types" and "nodes" tables of a record map. */
+/* The next record of a stream (as mp_in_next) whose "types" and "nodes"
+ * tables are decoded into d straight from the stream's bytes, "types"
+ * first (ir-spec/ast.md); the returned map holds the record's other keys.
+ * NULL at the end record, or on error: d->err (a bad table) or
+ * in->errmsg (a bad stream). */
+const msgpack_object *dec_next_record(struct mp_in *in, struct codec_dec *d);
+/* Decode the "types" and "nodes" tables of a record already read whole. */
 bool dec_tables(struct codec_dec *d, const msgpack_object *record);
 /* Resolve a reference (integer index, nil -> NULL). */
 struct type *dec_type(struct codec_dec *d, const msgpack_object *o);

@@ -231,135 +231,20 @@ uint32_t mp_array(struct mp_err *e, const msgpack_object *o, const char *what,
 
 /* ---- reading streams ---- */
 
-static uint64_t be(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-/* Is a whole msgpack object at p[0..n)?  1 yes, 0 more bytes needed, -1
- * not msgpack.  msgpack-c allocates an array or map as soon as it reads
- * its header, trusting the element count: a corrupt count of 2^30 would
- * allocate 24 GiB.  Handing it only complete objects bounds what it
- * allocates by what was actually read.  The scan resumes where the last
- * call stopped (in->scan_at / scan_pending, relative to the object's
- * start), so a large object arriving in pieces is scanned once. */
-static int object_complete(struct mp_in *in, const uint8_t *p, size_t n)
-{
-	size_t at = in->scan_at;
-	uint64_t pending = in->scan_pending ? in->scan_pending : 1;
-	int r = 1;
-	while (pending) {
-		if (pending > n - at) {  /* every object takes a byte at least */
-			r = 0;
-			break;
-		}
-		uint8_t b = p[at];
-		uint64_t hdr = 1, body = 0, kids = 0;
-		int lw = 0;             /* width of a length that follows b */
-		if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
-		} else if (b <= 0x8f) {
-			kids = 2 * (uint64_t)(b & 0x0f);
-		} else if (b <= 0x9f) {
-			kids = b & 0x0f;
-		} else if (b <= 0xbf) {
-			body = b & 0x1f;
-		} else if (b == 0xc1) {
-			return -1;
-		} else if (b >= 0xc4 && b <= 0xc6) {       /* bin 8/16/32 */
-			lw = 1 << (b - 0xc4);
-		} else if (b >= 0xc7 && b <= 0xc9) {       /* ext 8/16/32, type */
-			lw = 1 << (b - 0xc7);
-			hdr = 2;                           /* b and the type byte */
-		} else if (b == 0xca || b == 0xcb) {       /* float 32/64 */
-			hdr = b == 0xca ? 5 : 9;
-		} else if (b >= 0xcc && b <= 0xd3) {       /* (u)int 8..64 */
-			hdr = 1 + (1u << ((b - 0xcc) & 3));
-		} else if (b >= 0xd4 && b <= 0xd8) {       /* fixext 1..16 + type */
-			hdr = 2 + (1u << (b - 0xd4));
-		} else if (b >= 0xd9 && b <= 0xdb) {       /* str 8/16/32 */
-			lw = 1 << (b - 0xd9);
-		} else {                                   /* array/map 16/32 */
-			lw = b == 0xdc || b == 0xde ? 2 : 4;
-		}
-		if (lw && (uint64_t)lw + hdr > n - at) {
-			r = 0;
-			break;
-		}
-		if (lw) {                                  /* the length follows b */
-			uint64_t v = be(p + at + 1, lw);
-			hdr += (uint64_t)lw;
-			if (b >= 0xdc && b <= 0xdd)
-				kids = v;
-			else if (b >= 0xde)
-				kids = 2 * v;
-			else
-				body = v;
-		}
-		if (hdr > n - at || body > n - at - hdr) {
-			r = 0;
-			break;
-		}
-		at += hdr + body;
-		pending = pending - 1 + kids;
-	}
-	/* resume at the first object not yet known to be whole */
-	in->scan_at = r ? 0 : at;
-	in->scan_pending = r ? 0 : pending;
-	return r;
-}
-
+/* The next top-level object of the stream, whole (mpread.c bounds what
+ * msgpack-c allocates by the bytes actually read). */
 static const msgpack_object *next_object(struct mp_in *in)
 {
-	for (;;) {
-		int whole = object_complete(in, (const uint8_t *)in->unp.buffer + in->unp.off,
-					    in->unp.used - in->unp.off);
-		msgpack_unpack_return r = whole < 0 ? MSGPACK_UNPACK_PARSE_ERROR
-				      : whole == 0 ? MSGPACK_UNPACK_CONTINUE
-						   : msgpack_unpacker_next(&in->unp, &in->res);
-		if (r == MSGPACK_UNPACK_SUCCESS)
-			return &in->res.data;
-		if (r != MSGPACK_UNPACK_CONTINUE) {
-			snprintf(in->errmsg, sizeof in->errmsg,
-				 "corrupt %s stream (invalid msgpack data)", in->format);
-			return NULL;
-		}
-		if (in->eof) {
-			snprintf(in->errmsg, sizeof in->errmsg,
-				 "truncated %s stream (input ended before the end record)",
-				 in->format);
-			return NULL;
-		}
-		if (in->max_record && in->unp.used - in->unp.off > in->max_record) {
-			snprintf(in->errmsg, sizeof in->errmsg,
-				 "program too large: its %s stream holds a record of more than %zu MiB",
-				 in->format, in->max_record >> 20);
-			return NULL;
-		}
-		if (!msgpack_unpacker_reserve_buffer(&in->unp, 1 << 18)) {
-			snprintf(in->errmsg, sizeof in->errmsg, "out of memory reading %s stream",
-				 in->format);
-			return NULL;
-		}
-		if (in->before_block)
-			in->before_block(in->before_block_arg);
-		ssize_t n;
-		do
-			n = read(in->fd, msgpack_unpacker_buffer(&in->unp),
-				 msgpack_unpacker_buffer_capacity(&in->unp));
-		while (n < 0 && errno == EINTR);
-		if (n < 0) {
-			snprintf(in->errmsg, sizeof in->errmsg, "read error: %s",
-				 strerror(errno));
-			return NULL;
-		}
-		if (n == 0)
-			in->eof = true;
-		else
-			msgpack_unpacker_buffer_consumed(&in->unp, (size_t)n);
+	in->r.before_block = in->before_block;
+	in->r.before_block_arg = in->before_block_arg;
+	in->r.limit = in->max_record;
+	in->r.limit_from = in->r.base + in->r.pos;
+	const msgpack_object *o = mpr_object(&in->r, false);
+	if (!o) {
+		snprintf(in->errmsg, sizeof in->errmsg, "%s", in->r.errmsg);
+		in->eof = in->r.eof;
 	}
+	return o;
 }
 
 /* A format name from the input, made safe for a one-line message: at most
@@ -381,18 +266,15 @@ const msgpack_object *mp_in_open(struct mp_in *in, int fd, const char *format,
 	memset(in, 0, sizeof *in);
 	in->fd = fd;
 	in->format = format ? format : "bt";
-	if (!msgpack_unpacker_init(&in->unp, 1 << 16)) {
-		snprintf(in->errmsg, sizeof in->errmsg, "out of memory");
+	mpr_init_fd(&in->r, fd, in->format);
+	if (mpr_at_end(&in->r)) {
+		snprintf(in->errmsg, sizeof in->errmsg,
+			 "empty input (expected a %s stream)", in->format);
 		return NULL;
 	}
-	msgpack_unpacked_init(&in->res);
 	const msgpack_object *h = next_object(in);
-	if (!h) {
-		if (in->eof && msgpack_unpacker_message_size(&in->unp) == 0)
-			snprintf(in->errmsg, sizeof in->errmsg,
-				 "empty input (expected a %s stream)", in->format);
+	if (!h)
 		return NULL;
-	}
 	const msgpack_object *f = mp_get(h, "format");
 	if (!f || f->type != MSGPACK_OBJECT_STR) {
 		snprintf(in->errmsg, sizeof in->errmsg,
@@ -406,7 +288,7 @@ const msgpack_object *mp_in_open(struct mp_in *in, int fd, const char *format,
 		return NULL;
 	}
 	if (!format)
-		in->format = name;
+		in->format = in->r.format = name;
 	struct mp_err e = { 0 };
 	int64_t v = mp_get_int(&e, h, "version");
 	if (format && (e.set || v != STREAM_VERSION)) {
@@ -447,10 +329,67 @@ const msgpack_object *mp_in_next(struct mp_in *in)
 	return o;
 }
 
+/* The record's map, one key at a time: keys `take` claims are read by
+ * it; the other pairs are copied and made into one map object. */
+const msgpack_object *mp_in_next_taking(struct mp_in *in, mp_take_fn take, void *arg)
+{
+	struct mpr *r = &in->r;
+	r->before_block = in->before_block;
+	r->before_block_arg = in->before_block_arg;
+	r->limit = in->max_record;
+	r->limit_from = r->base + r->pos;
+	struct mpv v;
+	struct mpbytes rest = { 0 }, key = { 0 };
+	const msgpack_object *o = NULL;
+	if (!mpr_next(r, &v))
+		goto out;
+	if (v.type != MPV_MAP) {
+		snprintf(in->errmsg, sizeof in->errmsg,
+			 "corrupt %s stream (record is not a map)", in->format);
+		goto out;
+	}
+	uint32_t kept = 0;
+	for (uint32_t i = 0; i < v.count; i++) {
+		key.n = 0;
+		if (!mpr_copy_value(r, &key))
+			goto out;
+		struct mpr kr;
+		struct mpv k;
+		mpr_init_mem(&kr, key.p, key.n, in->format);
+		int took = 0;
+		if (mpr_next(&kr, &k) && k.type == MPV_STR)
+			took = take(arg, r, k.s.p, k.s.n);
+		if (took < 0 || r->failed)
+			goto out;
+		if (took)
+			continue;
+		if (!mpbytes_add(&rest, key.p, key.n) || !mpr_copy_value(r, &rest))
+			goto out;
+		kept++;
+	}
+	/* the kept pairs behind a map header of their count */
+	uint8_t hdr[5] = { 0xdf, (uint8_t)(kept >> 24), (uint8_t)(kept >> 16),
+			   (uint8_t)(kept >> 8), (uint8_t)kept };
+	struct mpbytes rec = { 0 };
+	if (!mpbytes_add(&rec, hdr, sizeof hdr) || !mpbytes_add(&rec, rest.p, rest.n)) {
+		mpbytes_free(&rec);
+		goto out;
+	}
+	o = mpr_object_from(r, rec.p, rec.n);
+	mpbytes_free(&rec);
+	if (o && mp_key_is(mp_get(o, "t"), "end"))
+		o = NULL;
+out:
+	if (!o && !in->errmsg[0] && r->failed)
+		snprintf(in->errmsg, sizeof in->errmsg, "%s", r->errmsg);
+	mpbytes_free(&rest);
+	mpbytes_free(&key);
+	return o;
+}
+
 void mp_in_close(struct mp_in *in)
 {
-	msgpack_unpacked_destroy(&in->res);
-	msgpack_unpacker_destroy(&in->unp);
+	mpr_close(&in->r);
 }
 
 /* ---- readable dump ---- */

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "mpread.h"
 
 /* ---- writing ---- */
 struct mp_out {
@@ -64,19 +65,15 @@ void mp_fail(struct mp_err *e, const char *fmt, ...) __attribute__((format(print
 struct mp_in {
 	int fd;
 	bool eof;
-	msgpack_unpacker unp;
-	msgpack_unpacked res;
+	struct mpr r;
 	const char *format;   /* expected format name */
 	/* optional, set after mp_in_open: called before a read() that may
 	 * block (bt-fmt flushes its output there, so live output is prompt
 	 * without a flush per record) */
 	void (*before_block)(void *arg);
 	void *before_block_arg;
-	/* optional, set after mp_in_open: refuse a record of more bytes
-	 * (decoded, a record takes ~13 times its bytes) */
+	/* optional, set after mp_in_open: refuse a record of more bytes */
 	size_t max_record;
-	size_t scan_at;          /* next_object's completeness scan, resumed */
-	uint64_t scan_pending;
 	char errmsg[512];
 };
 
@@ -91,6 +88,13 @@ const msgpack_object *mp_in_open(struct mp_in *in, int fd, const char *format,
  * on error/truncation (in->errmsg set).  The object stays valid until the
  * next call. */
 const msgpack_object *mp_in_next(struct mp_in *in);
+/* The same, but the values of the keys `take` claims are read straight
+ * from the stream by it (take returns 1 when it read the value, 0 to
+ * leave the pair in the returned map, -1 after an error of its own, or
+ * when the reader failed); the returned map holds the other pairs.  For
+ * records too big to hold as an object tree (codec.c: "types", "nodes"). */
+typedef int (*mp_take_fn)(void *arg, struct mpr *r, const char *key, uint32_t klen);
+const msgpack_object *mp_in_next_taking(struct mp_in *in, mp_take_fn take, void *arg);
 void mp_in_close(struct mp_in *in);
 
 /* Accessors on decoded objects (sticky errors in e). */

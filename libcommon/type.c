@@ -40,9 +40,19 @@ struct type *type_none(void) { return type_new(TY_NONE, 0); }
 
 struct type *type_int(int bits, bool is_signed)
 {
-	struct type *t = type_new(TY_INT, bits == 1 ? 1 : (uint32_t)bits / 8);
-	t->bits = (uint8_t)bits;
-	t->is_signed = is_signed;
+	/* The usual widths are shared (not arena memory, which the fuzzers
+	 * release between inputs): bt-check types every expression again on
+	 * each inference pass, a new int64 each time was most of its memory. */
+	static struct type shared[5][2];
+	int w = bits == 1 ? 0 : bits == 8 ? 1 : bits == 16 ? 2 : bits == 32 ? 3
+	      : bits == 64 ? 4 : -1;
+	struct type *t = w >= 0 ? &shared[w][is_signed] : ARENA_NEW(struct type);
+	if (w < 0 || t->kind != TY_INT) {
+		t->kind = TY_INT;
+		t->size = bits == 1 ? 1 : (uint32_t)bits / 8;
+		t->bits = (uint8_t)bits;
+		t->is_signed = is_signed;
+	}
 	return t;
 }
 
