@@ -78,7 +78,12 @@ struct sys *check_sys(struct check *c)
  * (it folds these in codegen, we fold them here). */
 void fold_record(struct check *c, struct node *n)
 {
-	struct node *orig = ARENA_NEW(struct node);
+	/* Only --dump, the node count (-v, max_ast_nodes) and was_param
+	 * (calls.c) look back: a copy of every folded node was a tenth of
+	 * a big program's memory. */
+	if (!c->o->dump && !c->o->verbose && !c->max_ast_nodes && n->kind != N_PARAM)
+		return;
+	struct node *orig = node_alloc();
 	*orig = *n;
 	VEC_PUSH(&c->folded, n);
 	VEC_PUSH(&c->folded_orig, orig);
@@ -329,7 +334,7 @@ bool check_program(struct check *c, struct node *program)
 	c->final = true;
 	if (!run_pass(c))
 		return false;
-	uint64_t nodes = count_nodes(c, program);
+	uint64_t nodes = c->o->verbose || c->max_ast_nodes ? count_nodes(c, program) : 0;
 	if (c->o->verbose)
 		diag_add(c->d, DIAG_INFO, (struct loc){ 0 }, "node count: %llu",
 			 (unsigned long long)nodes);

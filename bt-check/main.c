@@ -76,7 +76,7 @@ static struct node *read_ast(int fd, struct source *src, const char ***params,
 	*params = NULL;
 	*nparams = 0;
 	const msgpack_object *rec;
-	struct codec_dec d = { .err = &e };
+	struct codec_dec d = { .err = &e }, prog = d;
 	while ((rec = dec_next_record(&in, &d))) {
 		const msgpack_object *t = mp_get(rec, "t");
 		if (!t || !mp_key_is(t, "program"))
@@ -86,6 +86,7 @@ static struct node *read_ast(int fd, struct source *src, const char ***params,
 			break;
 		}
 		root = dec_node(&d, mp_get(rec, "root"));
+		prog = d;   /* d is reset by the next record */
 		if (!root && !e.set)
 			mp_fail(&e, "program record without root");
 		read_params(&e, rec, params, nparams);
@@ -104,7 +105,7 @@ static struct node *read_ast(int fd, struct source *src, const char ***params,
 		tool_fail("ast stream has no program record");
 		return NULL;
 	}
-	const char *why = validate_tree(root);
+	const char *why = validate_tree(root, &prog);
 	if (why) {
 		tool_fail("bad ast stream: %s", why);
 		return NULL;

@@ -3,36 +3,29 @@
 #include "validate.h"
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "arena.h"
 
 #define MAX_DEPTH 2000
 #define MAX_TYPE_DEPTH 64
 
+/* Nodes already reached, one bit per entry of the decoded table (a node
+ * knows its entry: n->enc_index - 1, see dec_next_record). */
 struct seen {
-	const void **keys;
-	size_t cap, n;
+	const struct codec_dec *d;
+	uint8_t *bits;
 };
 
-static bool seen_add(struct seen *s, const void *p)
+static bool seen_add(struct seen *s, const struct node *n)
 {
-	if ((s->n + 1) * 2 > s->cap) {
-		struct seen old = *s;
-		s->cap = old.cap ? old.cap * 2 : 1024;
-		s->keys = ARENA_ARRAY(const void *, s->cap);
-		s->n = 0;
-		for (size_t i = 0; i < old.cap; i++)
-			if (old.keys[i])
-				seen_add(s, old.keys[i]);
-	}
-	size_t i = ((uintptr_t)p >> 4) * 0x9E3779B97F4A7C15ULL & (s->cap - 1);
-	while (s->keys[i]) {
-		if (s->keys[i] == p)
-			return false;
-		i = (i + 1) & (s->cap - 1);
-	}
-	s->keys[i] = p;
-	s->n++;
+	uint32_t i = n->enc_index - 1;
+	if (!n->enc_index || i >= s->d->nnodes || s->d->nodes[i] != n)
+		return false;   /* not from the table: cannot happen */
+	if (s->bits[i / 8] & (1u << (i % 8)))
+		return false;
+	s->bits[i / 8] |= (uint8_t)(1u << (i % 8));
 	return true;
 }
 
@@ -179,12 +172,17 @@ static bool walk(struct vstate *v, struct node *n, int depth)
 	return list_of(v, &n->args, is_expr, depth, "malformed argument");
 }
 
-const char *validate_tree(struct node *root)
+const char *validate_tree(struct node *root, const struct codec_dec *d)
 {
-	struct vstate v = { 0 };
+	struct vstate v = { .seen.d = d };
 	if (root->kind != N_PROGRAM)
 		return "root is not a program";
-	if (!walk(&v, root, 0))
+	v.seen.bits = calloc((size_t)d->nnodes / 8 + 1, 1);
+	if (!v.seen.bits)
+		return "out of memory";
+	bool ok = walk(&v, root, 0);
+	free(v.seen.bits);
+	if (!ok)
 		return v.why ? v.why : "malformed tree";
 	if (root->args.n == 0)
 		return "program without probes";

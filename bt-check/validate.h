@@ -5,8 +5,10 @@
 #ifndef BT_CHECK_VALIDATE_H
 #define BT_CHECK_VALIDATE_H
 
+#include "codec.h"
 #include "node.h"
 
-const char *validate_tree(struct node *root);
+/* root and its nodes as dec_next_record decoded them into d. */
+const char *validate_tree(struct node *root, const struct codec_dec *d);
 
 #endif

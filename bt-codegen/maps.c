@@ -231,7 +231,7 @@ LLVMValueRef cg_map_key(struct cg *cg, struct node *map, bool with_bucket)
 		return p;
 	}
 	if (map->args.n != mm->nkeys) {
-		cg_fail(cg, "map %s used with %zu keys, its metadata has %u", mm->name,
+		cg_fail(cg, "map %s used with %u keys, its metadata has %u", mm->name,
 			map->args.n, mm->nkeys);
 		return p;
 	}

@@ -13,6 +13,12 @@ struct chunk {
 };
 
 static struct chunk *head;
+static unsigned generation;
+
+unsigned arena_generation(void)
+{
+	return generation;
+}
 
 static void out_of_memory(size_t size)
 {
@@ -93,6 +99,7 @@ char *arena_printf(const char *fmt, ...)
 
 void arena_free_all(void)
 {
+	generation++;
 	while (head) {
 		struct chunk *n = head->next;
 		free(head);

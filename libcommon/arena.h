@@ -20,6 +20,8 @@ void *arena_memdup(const void *p, size_t n);
 char *arena_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *arena_vprintf(const char *fmt, va_list ap);
 void arena_free_all(void);
+/* Changes with every arena_free_all: caches of arena memory check it. */
+unsigned arena_generation(void);
 
 #define ARENA_NEW(T) ((T *)arena_alloc(sizeof(T)))
 #define ARENA_ARRAY(T, n) ((T *)arena_alloc(sizeof(T) * (size_t)(n)))

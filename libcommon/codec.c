@@ -155,7 +155,19 @@ uint32_t enc_node(struct codec_enc *e, struct node *n)
 	if (n->type) enc_type(e, n->type);
 	if (n->ty_arg) enc_type(e, n->ty_arg);
 	idx = (uint32_t)e->nodes.n;
-	VEC_PUSH(&e->nodes, n);
+	if (e->nodes.n == e->nodes.cap) {
+		/* malloc'd (the arena keeps every outgrown copy), freed once
+		 * the table is written */
+		size_t cap = e->nodes.cap ? e->nodes.cap * 2 : 256;
+		struct node **v = realloc(e->nodes.v, cap * sizeof *v);
+		if (!v) {
+			fprintf(stderr, "ERROR: out of memory encoding a tree\n");
+			exit(1);
+		}
+		e->nodes.v = v;
+		e->nodes.cap = cap;
+	}
+	e->nodes.v[e->nodes.n++] = n;
 	n->enc_index = idx + 1;
 	return idx;
 }
@@ -306,6 +318,9 @@ void enc_write_tables(struct codec_enc *e, msgpack_packer *pk)
 	msgpack_pack_array(pk, e->nodes.n);
 	for (size_t i = 0; i < e->nodes.n; i++)
 		write_node(e, pk, e->nodes.v[i]);
+	free(e->nodes.v);
+	e->nodes.v = NULL;
+	e->nodes.n = e->nodes.cap = 0;
 }
 
 /* ---- decoder ----
@@ -857,7 +872,7 @@ static void rd_loc(struct rd *x, struct loc *loc)
 
 static bool rd_node_entry(struct rd *x, uint32_t idx)
 {
-	struct node *n = ARENA_NEW(struct node);
+	struct node *n = node_alloc();
 	struct extent ext = { 1, 1 };
 	struct mpv v;
 	int kind = -1, op = -2;
@@ -932,6 +947,7 @@ static bool rd_node_entry(struct rd *x, uint32_t idx)
 			idx, MAX_NODE_EXPANDED);
 		return false;
 	}
+	n->enc_index = idx + 1;   /* its entry (bt-check's validate.c) */
 	return table_push(&x->nodes, n, ext);
 }
 

@@ -44,9 +44,24 @@ bool op_is_comparison(enum op op)
 	return op >= OP_EQ && op <= OP_GT;
 }
 
+struct node *node_alloc(void)
+{
+	/* carved from blocks: the arena rounds every allocation to 16 bytes */
+	enum { PER_BLOCK = 512 };
+	static struct node *next;
+	static unsigned left, gen;
+	if (!left || gen != arena_generation()) {
+		next = ARENA_ARRAY(struct node, PER_BLOCK);
+		left = PER_BLOCK;
+		gen = arena_generation();
+	}
+	left--;
+	return next++;
+}
+
 struct node *node_new(enum node_kind kind, struct loc loc)
 {
-	struct node *n = ARENA_NEW(struct node);
+	struct node *n = node_alloc();
 	n->kind = kind;
 	n->loc = loc;
 	return n;
@@ -98,7 +113,7 @@ struct node *node_clone(const struct node *n)
 {
 	if (!n)
 		return NULL;
-	struct node *c = ARENA_NEW(struct node);
+	struct node *c = node_alloc();
 	*c = *n;
 	c->a = node_clone(n->a);
 	c->b = node_clone(n->b);
