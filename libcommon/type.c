@@ -36,7 +36,11 @@ struct type *type_new(enum type_kind kind, uint32_t size)
 	return t;
 }
 
-struct type *type_none(void) { return type_new(TY_NONE, 0); }
+struct type *type_none(void)
+{
+	static struct type none;   /* shared, as type_int's */
+	return &none;
+}
 
 struct type *type_int(int bits, bool is_signed)
 {

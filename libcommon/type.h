@@ -83,8 +83,9 @@ struct type {
 				 bt-codegen relocates accesses (CO-RE) */
 };
 
-/* Constructors (arena-allocated; type_int and type_bool of the usual
- * widths return one shared type: clone a type before changing it). */
+/* Constructors (arena-allocated; type_none, and type_int and type_bool of
+ * the usual widths, return one shared type: clone a type before changing
+ * it). */
 struct type *type_new(enum type_kind kind, uint32_t size);
 struct type *type_none(void);
 struct type *type_int(int bits, bool is_signed);
