@@ -344,6 +344,11 @@ bounded() {   # bounded TRANSFORM N MESSAGE
 @test "decoder: a pointer type chain 2000 deep is refused" {
 	bounded deep-types 2000 "nested too deeply"
 }
+@test "decoder: a program record with its nodes before its types is refused with one line" {
+	# readers decode the tables straight from the stream, types first
+	# (ir-spec/ast.md): a node's type must already have been read
+	bounded nodes-first 0 "bad type reference"
+}
 @test "decoder: legitimate sharing and depth still decode" {
 	"$BT/tests/stream_helper" dag-nodes 3 < "$RB/add.ir" > "$RB/in"
 	run "$BT/bt-codegen" -o /dev/null < "$RB/in"

@@ -13,6 +13,7 @@
  *   stream_helper dag-types N < ir > ir      + a tuple of two copies of the
  *                                            previous one, N levels
  *   stream_helper deep-types N < ir > ir     + a pointer chain N long
+ *   stream_helper nodes-first 0 < ir > ir    "nodes" written before "types"
  *   stream_helper no-t FORMAT                a FORMAT stream with a record
  *                                            that has "data" but no "t"
  *
@@ -20,6 +21,7 @@
  * root, meta) and write it back with libcommon's encoder, which shares
  * the DAG's repeated subtrees as back references.  Built by the bats
  * suite against build/libcommon.a. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,7 +124,25 @@ static const char *load_ir(struct prog *p)
 	return NULL;
 }
 
-static void write_ir(struct prog *p, struct type *extra)
+/* The two tables' key/value pairs, swapped: "nodes" then "types". */
+static void write_tables_swapped(struct codec_enc *e, msgpack_packer *pk)
+{
+	msgpack_sbuffer sb;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer tp;
+	msgpack_packer_init(&tp, &sb, msgpack_sbuffer_write);
+	enc_write_tables(e, &tp);
+	struct mpr r;
+	mpr_init_mem(&r, sb.data, sb.size, "ir");
+	mpr_skip(&r);      /* "types" */
+	mpr_skip(&r);      /* its table */
+	size_t half = r.pos;
+	msgpack_pack_str_body(pk, sb.data + half, sb.size - half);
+	msgpack_pack_str_body(pk, sb.data, half);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void write_ir(struct prog *p, struct type *extra, bool nodes_first)
 {
 	struct mp_out *o = ARENA_NEW(struct mp_out);
 	mp_out_init(o, 1);
@@ -134,7 +154,10 @@ static void write_ir(struct prog *p, struct type *extra)
 	meta_register_types(e, &p->meta);
 	msgpack_pack_map(&o->pk, 5);
 	mp_kv_str(&o->pk, "t", "program");
-	enc_write_tables(e, &o->pk);
+	if (nodes_first)
+		write_tables_swapped(e, &o->pk);
+	else
+		enc_write_tables(e, &o->pk);
 	mp_kv_uint(&o->pk, "root", root);
 	meta_encode(e, &o->pk, &p->meta);
 	mp_write_end(o);
@@ -200,10 +223,10 @@ static int cmd_transform(const char *what, long n)
 		for (long i = 0; i < n; i++)
 			t = type_ptr(t, AS_KERNEL);
 		extra = t;
-	} else {
+	} else if (strcmp(what, "nodes-first")) {
 		return die("unknown command");
 	}
-	write_ir(&p, extra);
+	write_ir(&p, extra, !strcmp(what, "nodes-first"));
 	return 0;
 }
 
