@@ -268,6 +268,7 @@ const msgpack_object *mp_in_open(struct mp_in *in, int fd, const char *format,
 	in->format = format ? format : "bt";
 	mpr_init_fd(&in->r, fd, in->format);
 	if (mpr_at_end(&in->r)) {
+		in->eof = true;
 		snprintf(in->errmsg, sizeof in->errmsg,
 			 "empty input (expected a %s stream)", in->format);
 		return NULL;
