@@ -6,6 +6,7 @@
  *      zero (trailing comma), one or several (wildcarded provider) parsed
  *      attach points; each bad attach point is its own error.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,30 +23,44 @@ static bool check_depth(struct node *root, struct diags *d)
 		struct node *n;
 		int depth;
 	};
-	VEC(struct item) stack = { 0 };
-	struct item top = { root, 1 };
-	VEC_PUSH(&stack, top);
-	while (stack.n) {
-		struct item it = stack.v[--stack.n];
+	/* malloc'd: a block of 100,000 statements puts them all on it, and
+	 * the arena would keep every outgrown copy */
+	struct item *stack = NULL;
+	size_t n = 0, cap = 0;
+	bool ok = true;
+#define PUSH(node, dp) do {                                                    \
+		if (n == cap) {                                                \
+			cap = cap ? cap * 2 : 256;                             \
+			struct item *ns_ = realloc(stack, cap * sizeof *stack); \
+			if (!ns_) {                                            \
+				fprintf(stderr, "ERROR: out of memory\n");     \
+				exit(1);                                       \
+			}                                                      \
+			stack = ns_;                                           \
+		}                                                              \
+		stack[n++] = (struct item){ (node), (dp) };                    \
+	} while (0)
+	PUSH(root, 1);
+	while (n) {
+		struct item it = stack[--n];
 		if (it.depth > MAX_NESTING) {
 			diag_error(d, it.n->loc, "the program is nested too deeply (more than %d levels)",
 				   MAX_NESTING);
-			return false;
+			ok = false;
+			break;
 		}
 		struct node *kids[3] = { it.n->a, it.n->b, it.n->c };
 		for (int k = 0; k < 3; k++)
-			if (kids[k]) {
-				struct item c = { kids[k], it.depth + 1 };
-				VEC_PUSH(&stack, c);
-			}
+			if (kids[k])
+				PUSH(kids[k], it.depth + 1);
 		const nodevec *vs[3] = { &it.n->args, &it.n->body, &it.n->orelse };
 		for (int k = 0; k < 3; k++)
-			for (size_t i = 0; i < vs[k]->n; i++) {
-				struct item c = { vs[k]->v[i], it.depth + 1 };
-				VEC_PUSH(&stack, c);
-			}
+			for (size_t i = 0; i < vs[k]->n; i++)
+				PUSH(vs[k]->v[i], it.depth + 1);
 	}
-	return true;
+#undef PUSH
+	free(stack);
+	return ok;
 }
 
 static void parse_attach_points(struct node *root, const struct parse_opts *o,

@@ -64,6 +64,57 @@ char *arena_strndup(const char *s, size_t n)
 	return p;
 }
 
+/* Interned short strings: an open-addressing table of arena copies,
+ * doubled when half full, dropped with the arena. */
+static struct {
+	const char **slots;
+	size_t nslots, n;
+	unsigned gen;
+} interned;
+
+static size_t intern_hash(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;   /* FNV-1a */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)p[i]) * 0x100000001b3ULL;
+	return (size_t)h;
+}
+
+static const char **intern_slot(const char **slots, size_t nslots, const char *p, size_t n)
+{
+	size_t i = intern_hash(p, n) & (nslots - 1);
+	while (slots[i] && !(strncmp(slots[i], p, n) == 0 && slots[i][n] == 0))
+		i = (i + 1) & (nslots - 1);
+	return &slots[i];
+}
+
+const char *arena_intern(const char *p, size_t n)
+{
+	if (n > 64 || memchr(p, 0, n))
+		return arena_strndup(p, n);
+	if (interned.gen != generation || !interned.nslots) {
+		interned.slots = NULL;
+		interned.nslots = interned.n = 0;
+		interned.gen = generation;
+	}
+	if ((interned.n + 1) * 2 > interned.nslots) {
+		size_t nslots = interned.nslots ? interned.nslots * 2 : 256;
+		const char **slots = arena_alloc(nslots * sizeof *slots);
+		for (size_t i = 0; i < interned.nslots; i++)
+			if (interned.slots[i])
+				*intern_slot(slots, nslots, interned.slots[i],
+					     strlen(interned.slots[i])) = interned.slots[i];
+		interned.slots = slots;
+		interned.nslots = nslots;
+	}
+	const char **s = intern_slot(interned.slots, interned.nslots, p, n);
+	if (!*s) {
+		*s = arena_strndup(p, n);
+		interned.n++;
+	}
+	return *s;
+}
+
 char *arena_strdup(const char *s)
 {
 	return s ? arena_strndup(s, strlen(s)) : NULL;

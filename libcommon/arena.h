@@ -17,6 +17,9 @@ void *arena_alloc(size_t size);                 /* zeroed, 16-byte aligned */
 char *arena_strdup(const char *s);              /* NULL stays NULL */
 char *arena_strndup(const char *s, size_t n);   /* copies n bytes, adds NUL */
 void *arena_memdup(const void *p, size_t n);
+/* One shared copy of each short string (names repeat across a program):
+ * never to be changed.  Longer strings or ones holding NULs are copied. */
+const char *arena_intern(const char *p, size_t n);
 char *arena_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *arena_vprintf(const char *fmt, va_list ap);
 void arena_free_all(void);

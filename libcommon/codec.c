@@ -480,7 +480,7 @@ static char *rd_str(struct rd *x, const char *what, uint32_t *len)
 	if (v.type == MPV_STR || v.type == MPV_BIN) {
 		if (len)
 			*len = v.s.n;
-		return arena_strndup(v.s.p, v.s.n);
+		return (char *)arena_intern(v.s.p, v.s.n);   /* names repeat */
 	}
 	if (v.type != MPV_NIL) {
 		skip_inside(x->r, &v);
