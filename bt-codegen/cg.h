@@ -77,9 +77,9 @@ struct cg_opts {
 	uint32_t share_from;
 };
 
-/* The largest program record bt-codegen reads: decoding takes ~13 times
- * the bytes (64 MiB: ~40,000 one-line probe blocks, a 150,000-line
- * block; 830 MiB), ir-spec/ir.md "Limits". */
+/* The largest program record bt-codegen reads: decoded, a record takes
+ * 3 to 4 times its bytes (64 MiB: ~45,000 one-line probe blocks, a
+ * 230,000-line block), ir-spec/ir.md "Limits". */
 #define CG_MAX_IR_RECORD (64u << 20)
 
 /* Default of --share-from: below it, every block is its own function
