@@ -103,6 +103,9 @@ struct val {
 };
 
 /* ---- maps ---- */
+/* The BTF of a BPF object holds at most 65,535 maps: these, ringbuf and
+ * the other maps of bt-codegen. */
+#define CG_MAX_USER_MAPS 65519
 struct cg_map {
 	const char *name;        /* ELF symbol: AT_x, ringbuf, ... */
 	LLVMValueRef g;          /* the .maps global */

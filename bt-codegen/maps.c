@@ -100,6 +100,12 @@ void cg_maps_declare(struct cg *cg)
 {
 	struct meta *m = cg->meta;
 	cg->user_maps = ARENA_ARRAY(struct cg_map *, m->maps.n + 1);
+	/* a BPF object's maps are the VARs of one BTF DATASEC (16-bit count) */
+	if (m->maps.n > CG_MAX_USER_MAPS) {
+		cg_fail(cg, "too many maps: %zu (a BPF object holds at most %u, bt-codegen's own "
+			"included)", m->maps.n, CG_MAX_USER_MAPS);
+		return;
+	}
 	uint32_t max = (uint32_t)(m->cfg.max_map_keys ? m->cfg.max_map_keys : 4096);
 	for (size_t i = 0; i < m->maps.n; i++) {
 		struct meta_map *mm = &m->maps.v[i];

@@ -134,6 +134,15 @@ compile() {
 	grep -q '^[0-9]* [^ ]' <<< "$output"
 }
 
+@test "a program of more maps than a BPF object holds is refused in one line" {
+	python3 -c "print('BEGIN {' + ' '.join(f'@a{i} = 1;' for i in range(65600)) + ' }')" \
+		> "$BATS_TEST_TMPDIR/maps.bt"
+	bt-parse "$BATS_TEST_TMPDIR/maps.bt" | bt-check - > "$BATS_TEST_TMPDIR/maps.ir"
+	run --separate-stderr bt-codegen -o /dev/null "$BATS_TEST_TMPDIR/maps.ir"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "bt-codegen: ERROR: too many maps: 65600 (a BPF object holds at most 65519, bt-codegen's own included)" ]
+}
+
 @test "an ir record over 64 MiB is refused at once in one line" {
 	# a stream header, then a record that announces 80 MiB and holds 65
 	python3 - "$BATS_TEST_TMPDIR/big.ir" <<'EOF'
