@@ -131,6 +131,7 @@ struct cg_shape {
 struct cg_inst {
 	const char *name, *section;
 	uint32_t shape;
+	uint32_t line;           /* of its block (BTF line info) */
 	struct cg_param *params;
 	uint32_t nparams;
 };

@@ -14,7 +14,8 @@
  *     LLVM would have made them (maps.c);
  *   - .BTF: LLVM's types and strings, plus a FUNC per copied program;
  *     .BTF.ext: the func_info, line_info and CO-RE relocation records of
- *     each shape repeated at each of its copies;
+ *     each shape repeated at each of its copies (line_info with the
+ *     copy's line: a function has debug info for its first line only);
  *   - every other section (license, .text callbacks, .rodata) as LLVM
  *     wrote it; DWARF is left out (libbpf does not read it).
  *
@@ -542,6 +543,10 @@ static void write_ext_kind(struct link *l, struct buf *o, int k, uint32_t *func_
 				w[0] = (uint32_t)(w[0] - base + ps_->inst_off[j]);
 				if (k == EXT_FUNC)
 					w[1] = func_ids[ii];
+				/* line_info {insn_off, file, line text, line << 10 | col}:
+				 * the copy's own line (the body has no other lines) */
+				if (k == EXT_LINE && rec >= 16)
+					w[3] = inst->line << 10 | (w[3] & 0x3ff);
 			}
 		}
 	}

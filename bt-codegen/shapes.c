@@ -204,6 +204,7 @@ bool cg_shape_add(struct cg *cg, const char *name, const char *section)
 	struct cg_inst inst = {
 		.name = arena_strdup(name),
 		.section = arena_strdup(section),
+		.line = (uint32_t)fn->line,
 		.params = fn->params.v,
 		.nparams = (uint32_t)fn->params.n,
 	};
