@@ -165,9 +165,7 @@ int64_t lit(struct call *k, size_t i)
 
 static void fn_count(struct call *k)
 {
-	struct type *t = type_new(TY_COUNT, 8);
-	t->is_signed = true;
-	k->n->type = t;
+	k->n->type = type_shared(&(struct type){ .kind = TY_COUNT, .size = 8, .is_signed = true });
 }
 
 static void fn_sum_min_max(struct call *k)
@@ -176,9 +174,10 @@ static void fn_sum_min_max(struct call *k)
 						[F_AVG] = TY_AVG, [F_STATS] = TY_STATS };
 	enum func f = (enum func)k->n->id;
 	check_arg(k, TY_INT, 0, false);
-	struct type *t = type_new(kinds[f], 8);
-	t->is_signed = (f == F_AVG || f == F_STATS) ? true : k->args[0]->type->is_signed;
-	k->n->type = t;
+	k->n->type = type_shared(&(struct type){
+		.kind = kinds[f], .size = 8,
+		.is_signed = (f == F_AVG || f == F_STATS) ? true : k->args[0]->type->is_signed,
+	});
 }
 
 static struct mapinfo *assigned_map(struct call *k)

@@ -17,22 +17,24 @@ const char *kind_str(const struct type *t)
 	return t->kind == TY_INT ? "integer" : type_kind_name(t->kind);
 }
 
+/* These two make the same types on every pass: childless ones are shared
+ * (type_shared), others cloned. */
 struct type *type_with_as(struct type *t, enum addrspace as)
 {
 	if (!t || t->as == as)
 		return t;
-	struct type *c = type_clone(t);
-	c->as = (uint8_t)as;
-	return c;
+	struct type c = *t;
+	c.as = (uint8_t)as;
+	return type_shared(&c);
 }
 
 static struct type *with_ctx(struct type *t, bool ctx)
 {
 	if (!t || t->ctx == ctx)
 		return t;
-	struct type *c = type_clone(t);
-	c->ctx = ctx;
-	return c;
+	struct type c = *t;
+	c.ctx = ctx;
+	return type_shared(&c);
 }
 
 bool is_literal_int(const struct node *n, int64_t *v)
@@ -106,7 +108,7 @@ struct type *resolve_record(struct check *c, struct type *t)
 
 static void visit_string(struct check *c, struct node *n)
 {
-	n->type = type_string(n->len + 1);
+	n->type = type_shared(&(struct type){ .kind = TY_STRING, .size = n->len + 1 });
 	if (!c->in_print_arg0 && !c->compile_time_func &&
 	    n->len > c->meta->cfg.max_strlen - 1)
 		err(c, n->loc, "String is too long (over %llu bytes): %s",

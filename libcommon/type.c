@@ -1,6 +1,8 @@
 /* type.c - constructors, layout and printing of types; see type.h. */
 #include "type.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
@@ -96,6 +98,77 @@ struct type *type_stack(bool user, enum stack_mode mode, uint16_t limit)
 	t->stack_mode = (uint8_t)mode;
 	t->stack_limit = limit;
 	return t;
+}
+
+/* The shared leaf types: malloc'd (not arena memory, which the fuzzers
+ * release between inputs), found by a hash of their fields. */
+static struct {
+	struct type **slots;
+	size_t nslots, n;
+} shared_leaves;
+
+static bool leaf_equal(const struct type *a, const struct type *b)
+{
+	return a->kind == b->kind && a->size == b->size && a->bits == b->bits &&
+	       a->is_signed == b->is_signed && a->as == b->as && a->ctx == b->ctx &&
+	       a->is_tparg == b->is_tparg && a->is_funcarg == b->is_funcarg &&
+	       a->stack_mode == b->stack_mode && a->stack_limit == b->stack_limit &&
+	       a->ts_mode == b->ts_mode && a->count == b->count && a->align == b->align &&
+	       a->incomplete == b->incomplete && a->btf == b->btf;
+}
+
+static size_t leaf_hash(const struct type *t)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const uint64_t parts[] = {
+		t->kind, t->size, t->bits, t->is_signed, t->as, t->ctx, t->is_tparg,
+		t->is_funcarg, t->stack_mode, t->stack_limit, t->ts_mode, t->count,
+		t->align, t->incomplete, t->btf,
+	};
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+		h = (h ^ parts[i]) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+static struct type **leaf_slot(struct type **slots, size_t nslots, const struct type *t)
+{
+	size_t i = leaf_hash(t) & (nslots - 1);
+	while (slots[i] && !leaf_equal(slots[i], t))
+		i = (i + 1) & (nslots - 1);
+	return &slots[i];
+}
+
+struct type *type_shared(const struct type *t)
+{
+	if (t->elem || t->nfields || t->name)
+		return type_clone(t);
+	if ((shared_leaves.n + 1) * 2 > shared_leaves.nslots) {
+		size_t nslots = shared_leaves.nslots ? shared_leaves.nslots * 2 : 64;
+		struct type **slots = calloc(nslots, sizeof *slots);
+		if (!slots) {
+			fprintf(stderr, "ERROR: out of memory\n");
+			exit(1);
+		}
+		for (size_t i = 0; i < shared_leaves.nslots; i++)
+			if (shared_leaves.slots[i])
+				*leaf_slot(slots, nslots, shared_leaves.slots[i]) =
+					shared_leaves.slots[i];
+		free(shared_leaves.slots);
+		shared_leaves.slots = slots;
+		shared_leaves.nslots = nslots;
+	}
+	struct type **s = leaf_slot(shared_leaves.slots, shared_leaves.nslots, t);
+	if (!*s) {
+		struct type *c = malloc(sizeof *c);
+		if (!c) {
+			fprintf(stderr, "ERROR: out of memory\n");
+			exit(1);
+		}
+		*c = *t;
+		*s = c;
+		shared_leaves.n++;
+	}
+	return *s;
 }
 
 struct type *type_clone(const struct type *t)

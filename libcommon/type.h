@@ -99,6 +99,10 @@ struct type *type_record(const char *name);  /* incomplete until fields set */
 struct type *type_tuple(struct type **elems, uint32_t n);
 struct type *type_stack(bool user, enum stack_mode mode, uint16_t limit);
 struct type *type_clone(const struct type *t);
+/* One shared copy of a type without children (no elem, fields or name),
+ * for the types every expression gets again on each pass; a type with
+ * children is cloned. */
+struct type *type_shared(const struct type *t);
 
 /* Properties. */
 bool type_is_int(const struct type *t);
