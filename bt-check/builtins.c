@@ -114,7 +114,8 @@ void visit_builtin(struct check *c, struct node *n)
 		n->type = type_new(TY_USERNAME, 8);
 		break;
 	case B_COMM:
-		n->type = type_with_as(type_string(16), AS_KERNEL);
+		n->type = type_shared(&(struct type){ .kind = TY_STRING, .size = 16,
+						      .as = AS_KERNEL });
 		break;
 	case B_CURTASK:
 		n->type = type_ptr(type_record("struct task_struct"), AS_KERNEL);
