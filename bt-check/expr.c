@@ -129,8 +129,10 @@ static void visit_ident(struct check *c, struct node *n)
 		const char *name = n->str;
 		fold_int(c, n, (int64_t)u, type_int(64, false));
 		if (et) {
-			/* bt-codegen relocates the value (ir.md "Folded") */
-			struct type *e = type_int(64, false);
+			/* bt-codegen relocates the value (ir.md "Folded"); a
+			 * type of its own (type_int()'s are shared) */
+			struct type *e = type_new(TY_INT, 8);
+			e->bits = 64;
 			e->name = et;
 			e->btf = true;
 			n->ty_arg = e;

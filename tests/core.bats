@@ -219,3 +219,25 @@ EOF
 	[ "$output" = "Attaching 1 probe...
 hint=0" ]
 }
+
+@test "core: an int field of a record that also has enum fields stays an int (its relocation resolves)" {
+	need_host
+	# task_struct has enum fields; its unsigned int __state must still be
+	# mirrored as an int, or libbpf finds no compatible field to relocate
+	# to ("failed to resolve CO-RE relocation ... task_struct.__state")
+	run --separate-stderr bpftrace -e 'rawtracepoint:sched_switch {
+		$prev = (struct task_struct *)arg1;
+		@running[$prev->__state == 0] = count(); }
+		interval:ms:200 { exit(); }'
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[[ $output == *"@running["* ]]
+}
+
+@test "core: constants of two kernel enums in one program keep their own enum" {
+	need_host
+	# each folded constant is relocated against its own enum (a shared type
+	# named after the last one relocated PIDTYPE_TGID in rw_hint: no such value)
+	run --separate-stderr bpftrace -e 'BEGIN { printf("%d %d\n", PIDTYPE_TGID, WRITE_LIFE_NOT_SET); exit(); }'
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[ "${lines[1]}" = "1 0" ]
+}

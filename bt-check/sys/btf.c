@@ -238,8 +238,11 @@ static struct type *conv_type(struct btf_conv *c, __u32 id, int depth,
 		{
 			/* named so that bt-codegen's CO-RE mirror of the record
 			 * declares an enum: libbpf relocates a field only to a
-			 * field of a compatible kind, and an int is not one */
-			struct type *e = type_int((int)t->size * 8, false);
+			 * field of a compatible kind, and an int is not one.  A
+			 * type of its own: type_int()'s are shared by every int
+			 * of that width, which would all become enums. */
+			struct type *e = type_new(TY_INT, t->size);
+			e->bits = (uint8_t)(t->size * 8);
 			e->name = "enum";
 			return e;
 		}
