@@ -1,7 +1,7 @@
 /* main.c - bt-drop: run a stage as user nobody with only the capabilities
  * it needs, and make it die with the driver.
  *
- *   bt-drop [--nobody [--keep CAP[,CAP...]]] -- PROGRAM [ARG...]
+ *   bt-drop [--remove FILE]... [--nobody [--keep CAP[,CAP...]]] -- PROGRAM [ARG...]
  *
  * What `setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs
  * --inh-caps=-all,+CAPS --ambient-caps=-all,+CAPS --bounding-set=-all,+CAPS
@@ -9,7 +9,10 @@
  * bt-fmt, in a small static program: setpriv loads libcap-ng and a locale
  * on every run, most of the cost of starting a stage.  Without --nobody only
  * the parent-death signal is set.  CAPs are the capability names the driver
- * uses (dac_read_search, syslog, sys_ptrace, bpf, perfmon).
+ * uses (dac_read_search, syslog, sys_ptrace, bpf, perfmon).  --remove
+ * unlinks FILE first, with the caller's rights, ignoring errors as rm -f
+ * does: the driver's temporary files, already open, go without a process
+ * of their own.
  *
  * Exit status: PROGRAM's; 127 when the switch fails (as setpriv), 126/127
  * when PROGRAM cannot be run (as a shell).
@@ -108,18 +111,20 @@ int main(int argc, char **argv)
 	for (; i < argc && strcmp(argv[i], "--"); i++) {
 		if (!strcmp(argv[i], "--nobody")) {
 			nobody = true;
+		} else if (!strcmp(argv[i], "--remove") && i + 1 < argc) {
+			unlink(argv[++i]);
 		} else if (!strcmp(argv[i], "--keep") && i + 1 < argc) {
 			if (!parse_caps(argv[++i], &keep)) {
 				fprintf(stderr, "bt-drop: ERROR: unknown capability in '%s'\n", argv[i]);
 				return SWITCH_FAILED;
 			}
 		} else {
-			fprintf(stderr, "usage: bt-drop [--nobody [--keep CAP[,CAP...]]] -- PROGRAM [ARG...]\n");
+			fprintf(stderr, "usage: bt-drop [--remove FILE]... [--nobody [--keep CAP[,CAP...]]] -- PROGRAM [ARG...]\n");
 			return SWITCH_FAILED;
 		}
 	}
 	if (i + 1 >= argc) {
-		fprintf(stderr, "usage: bt-drop [--nobody [--keep CAP[,CAP...]]] -- PROGRAM [ARG...]\n");
+		fprintf(stderr, "usage: bt-drop [--remove FILE]... [--nobody [--keep CAP[,CAP...]]] -- PROGRAM [ARG...]\n");
 		return SWITCH_FAILED;
 	}
 	if (nobody) {

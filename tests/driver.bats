@@ -614,6 +614,12 @@ bt-codegen dump" ]
 	pid=$(cat "$W/pid")
 	for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 	! kill -0 "$pid" 2>/dev/null
+	# --remove: files unlinked first, with the caller's rights (as rm -f)
+	touch "$W/f1" "$W/f2"
+	chmod 700 "$W"
+	run -0 "$BT/bt-drop" --remove "$W/f1" --remove "$W/f2" --remove "$W/none" --nobody -- true
+	[ ! -e "$W/f1" ] && [ ! -e "$W/f2" ]
+	chmod 755 "$W"
 	# what it cannot do, it refuses: status 127, as setpriv
 	run -127 "$BT/bt-drop" --nobody --keep sys_admin -- true
 	[[ $output == *"unknown capability"* ]]
