@@ -566,29 +566,6 @@ static struct type *type_ref_at(struct rd *x, int64_t i, struct extent *ext)
 
 /* Childless types are shared: bt-check writes one type per expression
  * and most are the same int64.  Types are immutable once decoded. */
-static uint64_t leaf_hash(const struct type *t)
-{
-	uint64_t h = 1469598103934665603ULL;
-	const uint64_t parts[] = {
-		t->kind, t->size, t->bits, t->is_signed, t->as, t->ctx, t->is_tparg,
-		t->is_funcarg, t->stack_mode, t->stack_limit, t->ts_mode, t->count,
-		t->align, t->incomplete, t->btf,
-	};
-	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-		h = (h ^ parts[i]) * 1099511628211ULL;
-	return h | 1;
-}
-
-static bool leaf_same(const struct type *a, const struct type *b)
-{
-	return a->kind == b->kind && a->size == b->size && a->bits == b->bits &&
-	       a->is_signed == b->is_signed && a->as == b->as && a->ctx == b->ctx &&
-	       a->is_tparg == b->is_tparg && a->is_funcarg == b->is_funcarg &&
-	       a->stack_mode == b->stack_mode && a->stack_limit == b->stack_limit &&
-	       a->ts_mode == b->ts_mode && a->count == b->count && a->align == b->align &&
-	       a->incomplete == b->incomplete && a->btf == b->btf;
-}
-
 static struct type *shared_type(struct rd *x, const struct type *t)
 {
 	bool leaf = !t->elem && !t->nfields && !t->name;
@@ -598,13 +575,13 @@ static struct type *shared_type(struct rd *x, const struct type *t)
 		return n;
 	}
 	/* open addressing over the hash; the pointer map holds hash -> type */
-	uint64_t h = leaf_hash(t);
+	uint64_t h = type_leaf_hash(t) | 1;
 	for (uint64_t k = h;; k += 2) {
 		uint32_t at;
 		if (!ptrmap_get(&x->leaf_types, (const void *)(uintptr_t)k, &at))
 			break;
 		struct type *c = x->types.v[at];
-		if (leaf_same(c, t))
+		if (type_leaf_equal(c, t))
 			return c;
 	}
 	struct type *n = ARENA_NEW(struct type);

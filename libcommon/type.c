@@ -107,7 +107,7 @@ static struct {
 	size_t nslots, n;
 } shared_leaves;
 
-static bool leaf_equal(const struct type *a, const struct type *b)
+bool type_leaf_equal(const struct type *a, const struct type *b)
 {
 	return a->kind == b->kind && a->size == b->size && a->bits == b->bits &&
 	       a->is_signed == b->is_signed && a->as == b->as && a->ctx == b->ctx &&
@@ -117,7 +117,7 @@ static bool leaf_equal(const struct type *a, const struct type *b)
 	       a->incomplete == b->incomplete && a->btf == b->btf;
 }
 
-static size_t leaf_hash(const struct type *t)
+uint64_t type_leaf_hash(const struct type *t)
 {
 	uint64_t h = 1469598103934665603ULL;
 	const uint64_t parts[] = {
@@ -127,13 +127,13 @@ static size_t leaf_hash(const struct type *t)
 	};
 	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
 		h = (h ^ parts[i]) * 1099511628211ULL;
-	return (size_t)h;
+	return h;
 }
 
 static struct type **leaf_slot(struct type **slots, size_t nslots, const struct type *t)
 {
-	size_t i = leaf_hash(t) & (nslots - 1);
-	while (slots[i] && !leaf_equal(slots[i], t))
+	size_t i = (size_t)type_leaf_hash(t) & (nslots - 1);
+	while (slots[i] && !type_leaf_equal(slots[i], t))
 		i = (i + 1) & (nslots - 1);
 	return &slots[i];
 }

@@ -89,6 +89,10 @@ struct type {
 struct type *type_new(enum type_kind kind, uint32_t size);
 struct type *type_none(void);
 struct type *type_int(int bits, bool is_signed);
+/* Childless types are shared by their fields: hash and equality of those
+ * fields (type.c's table; the stream decoder's, codec.c). */
+uint64_t type_leaf_hash(const struct type *t);
+bool type_leaf_equal(const struct type *a, const struct type *b);
 struct type *type_bool(void);
 struct type *type_string(uint32_t size);
 struct type *type_buffer(uint32_t size);   /* size includes the length byte */
