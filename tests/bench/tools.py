@@ -144,11 +144,16 @@ class Run:
                     pass
         return ids
 
+    def running(self):
+        """Whether the tracer has not exited, without reaping it (finish()
+        reaps it, for its resource usage; Popen.poll() would take it)."""
+        return os.waitid(os.P_PID, self.p.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+
     def wait_ready(self, timeout=30):
         """Until the tracer holds BPF programs (the libbpf-tools attach
         right after loading; their header is buffered), then a moment."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self.p.poll() is None:
+        while time.monotonic() < deadline and self.running():
             if self.prog_ids():
                 time.sleep(0.3)
                 return True
@@ -218,6 +223,9 @@ def one_second_run(cmd, tmp):
         time.sleep(1.0)
         r.interrupt()
     wall, peak = r.finish()
+    if r.p.returncode != 0:   # a failed run is no figure (a refused program exits at once)
+        print(f"{' '.join(cmd)[:60]}: exit status {r.p.returncode}", file=sys.stderr)
+        return float("nan"), float("nan")
     return wall, peak
 
 
