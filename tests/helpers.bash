@@ -36,3 +36,24 @@ fail_missing_testprogs() {
 	echo "the test programs are not built in $TP (make testprogs)" >&2
 	return 1
 }
+
+# Mutations of mkir's streams (tests/codegen/irmut.c): bt-codegen, given
+# ARGS, compiles each or refuses it with one "bt-codegen: ERROR:" line,
+# never a crash; more than 100 mutants must have run.
+codegen_survives_mutations() {
+	local n=0 c seed
+	for c in printf maps strings tuples bigprintf; do
+		"$BT/tests/mkir" "$c" > "$BATS_TEST_TMPDIR/$c.ir"
+		for seed in $(seq 1 25); do
+			"$BT/tests/irmut" "$seed" 3 < "$BATS_TEST_TMPDIR/$c.ir" > "$BATS_TEST_TMPDIR/m.ir" || continue
+			run bt-codegen "$@" "$BATS_TEST_TMPDIR/m.ir"
+			[ "$status" -le 1 ]
+			if [ "$status" -eq 1 ]; then
+				[ "${#lines[@]}" -eq 1 ]
+				[[ "${lines[0]}" == "bt-codegen: ERROR: "* ]]
+			fi
+			n=$((n + 1))
+		done
+	done
+	[ "$n" -gt 100 ]
+}
