@@ -176,10 +176,65 @@ static LLVMMetadataRef di_member(struct cg *cg, struct core_rec *r, const struct
 					     sz * 8, 0, off, LLVMDIFlagZero, ft);
 }
 
+/* Bit offset of field fi: the order of a struct's members in BTF. */
+static uint64_t field_bit_offset(const struct core_rec *r, uint32_t fi)
+{
+	const struct field *f = &r->t->fields[fi];
+	return (uint64_t)f->offset * 8 + f->bit_offset;
+}
+
+/* Members were added in the order the program uses them; the kernel
+ * refuses a BTF struct whose members go backwards ("Invalid member
+ * bits_offset"), and libbpf then loads the program without its BTF (no
+ * source lines in the verifier's log).  Sort each struct's members by
+ * offset and renumber the member index of every access to it. */
+static void sort_members(struct cg *cg)
+{
+	struct cg_core *c = cg->core;
+	uint32_t **rank = ARENA_ARRAY(uint32_t *, c->recs.n ? c->recs.n : 1);
+	for (size_t i = 0; i < c->recs.n; i++) {
+		struct core_rec *r = c->recs.v[i];
+		size_t n = r->fields.n;
+		rank[i] = NULL;
+		if (is_union(r->t) || n < 2)
+			continue;
+		uint32_t *old = ARENA_ARRAY(uint32_t, n);
+		memcpy(old, r->fields.v, n * sizeof *old);
+		for (size_t a = 1; a < n; a++) /* insertion sort: a few members */
+			for (size_t b = a; b > 0 && field_bit_offset(r, r->fields.v[b - 1]) >
+						       field_bit_offset(r, r->fields.v[b]); b--) {
+				uint32_t t = r->fields.v[b];
+				r->fields.v[b] = r->fields.v[b - 1];
+				r->fields.v[b - 1] = t;
+			}
+		rank[i] = ARENA_ARRAY(uint32_t, n);
+		for (size_t k = 0; k < n; k++)
+			for (size_t j = 0; j < n; j++)
+				if (r->fields.v[j] == old[k])
+					rank[i][k] = (uint32_t)j;
+	}
+	LLVMValueRef fn = LLVMGetNamedFunction(cg->mod, "llvm.preserve.struct.access.index.p0.p0");
+	if (!fn)
+		return;
+	for (LLVMUseRef u = LLVMGetFirstUse(fn); u; u = LLVMGetNextUse(u)) {
+		LLVMValueRef call = LLVMGetUser(u);
+		LLVMValueRef md = LLVMGetMetadata(call, c->md_kind);
+		for (size_t i = 0; md && i < c->recs.n; i++) {
+			if (!rank[i] || md != LLVMMetadataAsValue(cg->ctx, c->recs.v[i]->temp))
+				continue;
+			uint64_t k = LLVMConstIntGetZExtValue(LLVMGetOperand(call, 2));
+			if (k < c->recs.v[i]->fields.n)
+				LLVMSetOperand(call, 2, cg_const32(cg, rank[i][k]));
+			break;
+		}
+	}
+}
+
 void cg_core_finish(struct cg *cg)
 {
 	if (!cg->core)
 		return;
+	sort_members(cg);
 	/* members may add records (nested by value): iterate by index */
 	for (size_t i = 0; i < cg->core->recs.n; i++) {
 		struct core_rec *r = cg->core->recs.v[i];

@@ -241,3 +241,16 @@ hint=0" ]
 	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
 	[ "${lines[1]}" = "1 0" ]
 }
+
+@test "core: the kernel accepts the program's BTF when fields are read out of offset order" {
+	need_host
+	# real_parent lies after pid in task_struct: the mirror's members
+	# must still be in offset order, or the kernel refuses the BTF
+	# ("Invalid member bits_offset") and libbpf drops it
+	run bpftrace -v -e 'tracepoint:sched:sched_process_exec /pid == cpid/ {
+		printf("ppid=%d pid=%d\n", curtask->real_parent->pid, (int64)curtask->pid - (int64)cpid); exit(); }' -c /bin/true
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"BTF loading error"* ]]
+	[[ "$output" == *"pid=0"* ]]
+}

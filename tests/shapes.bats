@@ -14,12 +14,14 @@ setup() {
 	export BPFTRACE_MAX_BPF_PROGS=100000 BPFTRACE_MAX_PROBES=100000
 }
 
-# N blocks of one shape, as tests/bench/stages.py's gen_probes.
+# N blocks of one shape, as tests/bench/stages.py's gen_probes; $2
+# replaces pid in the condition (an interval probe on an idle CPU sees
+# pid 0, so `pid > i` may never hold).
 gen_probes() {
 	local i
 	for ((i = 0; i < $1; i++)); do
-		printf 'interval:ms:%d { @c%d[pid] = count(); if (pid > %d) { printf("%%d %%s\\n", tid, comm); } }\n' \
-			$((i + 1)) $i $i
+		printf 'interval:ms:%d { @c%d[pid] = count(); if (%s > %d) { printf("%%d %%s\\n", tid, comm); } }\n' \
+			$((i + 1)) $i "${2:-pid}" $i
 	done
 }
 
@@ -126,7 +128,7 @@ compile() {
 
 @test "runtime: 40 blocks of one shape count into their own maps and print" {
 	require_root
-	compile "$(gen_probes 40; echo 'interval:ms:300 { exit(); }')" p
+	compile "$(gen_probes 40 nsecs; echo 'interval:ms:300 { exit(); }')" p
 	run bash -c "timeout 60 bt-load '$BATS_TEST_TMPDIR/p.obj' | bt-fmt"
 	[ "$status" -eq 0 ]
 	[ "$(grep -c '^@c[0-9]*\[' <<< "$output")" -ge 40 ]
