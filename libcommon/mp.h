@@ -44,12 +44,13 @@ void mp_kv_bool(msgpack_packer *pk, const char *k, bool v);
 void mp_kv_bin(msgpack_packer *pk, const char *k, const void *p, size_t n);
 #define mp_key(pk, k) mp_put_str((pk), (k))
 
-/* The version of the stream formats (ast, ir, obj, out: ir-spec/), in
- * every header; a reader refuses any other.  Bump it with an incompatible
- * change of a format and say what changed in ir-spec/. */
-#define STREAM_VERSION 1
+/* The version of each stream format (ast, ir, obj, out: ir-spec/), in
+ * every header; a reader refuses any other.  Bump a format's version in
+ * mp.c's table with a change of its meaning and say what changed in
+ * ir-spec/.  1 for any other name. */
+int stream_version(const char *format);
 
-/* Header: a map with format/STREAM_VERSION/filename/source plus `extra`
+/* Header: a map with format/version/filename/source plus `extra`
  * more key/value pairs the caller writes right after this call. */
 void mp_write_header(struct mp_out *o, const char *format,
 		     const struct source *src, int extra);
@@ -79,7 +80,7 @@ struct mp_in {
 
 /* Open a stream on fd and read its header.  Returns the header object, or
  * NULL with in->errmsg set ("expected an 'ast' stream, got 'ir'", a
- * version other than STREAM_VERSION, ...); a NULL format accepts any
+ * version other than stream_version(format), ...); a NULL format accepts any
  * stream of any version (bt-fmt --dump).  src receives filename/source
  * (arena copies). */
 const msgpack_object *mp_in_open(struct mp_in *in, int fd, const char *format,

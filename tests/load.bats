@@ -105,6 +105,13 @@ fmt() { "$BT/bt-fmt" "$@"; }
 	[[ "$output" == "bt-load: ERROR: expected a 'obj' stream, got 'out'" ]]
 	run "$BT/bt-load" -B sometimes "$LT/ok.obj"
 	[ "$status" -eq 1 ]
+	# a version 1 object (no meta.target: its kernel reads were at fixed
+	# offsets) is refused before anything is loaded
+	python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); k = b"\xa7version\x02"; assert k in d; open(sys.argv[2], "wb").write(d.replace(k, b"\xa7version\x01", 1))' \
+		"$LT/ok.obj" "$LT/v1.obj"
+	run "$BT/bt-load" "$LT/v1.obj"
+	[ "$status" -eq 1 ]
+	[ "$output" = "bt-load: ERROR: unsupported obj stream version 1 (this tool reads version 2)" ]
 }
 
 # ---- BEGIN / END, probes, output ----
