@@ -44,9 +44,7 @@ void bt_error(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("ERROR: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	tool_vline("ERROR: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -56,9 +54,7 @@ void bt_warn(struct bt *bt, const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("WARNING: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	tool_vline("WARNING: ", fmt, ap);
 	va_end(ap);
 }
 

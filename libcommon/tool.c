@@ -1,10 +1,12 @@
 /* tool.c - the stage programs' shared main() chores; see tool.h. */
+#define _GNU_SOURCE /* vasprintf */
 #include "tool.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,13 +22,23 @@ const char *tool_name(void)
 	return g_name;
 }
 
+void tool_vline(const char *prefix, const char *fmt, va_list ap)
+{
+	char *msg = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	/* one fprintf on the unbuffered stderr is one write */
+	fprintf(stderr, "%s%s\n", prefix, msg ? msg : "(out of memory)");
+	free(msg);
+}
+
 int tool_fail(const char *fmt, ...)
 {
+	char prefix[64];
+	snprintf(prefix, sizeof prefix, "%s: ERROR: ", g_name);
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "%s: ERROR: ", g_name);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	tool_vline(prefix, fmt, ap);
 	va_end(ap);
 	return 1;
 }

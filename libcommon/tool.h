@@ -7,11 +7,17 @@
 #define BT_TOOL_H
 
 #include <stdbool.h>
+#include <stdarg.h>
 #include <stddef.h>
 
 /* The program's name in messages ("bt-check"); call first in main(). */
 void tool_init(const char *name);
 const char *tool_name(void);
+
+/* One message line on stderr, "<prefix><message>\n", written at once:
+ * the stages share the terminal and bt-fmt's output, and a line written in
+ * pieces can be split by another process's output. */
+void tool_vline(const char *prefix, const char *fmt, va_list ap);
 
 /* Print "NAME: ERROR: <message>" and a newline on stderr; returns 1 (the
  * exit status of a bad input or usage) so that `return tool_fail(...)`
