@@ -6,6 +6,8 @@
  *   obj_check.c   refuse malformed, lying or (without --unsafe) unsafe
  *                 objects before anything is loaded; btf_check.c: BTF
  *                 that would crash libbpf
+ *   target_check.c  can this kernel run it; core_local.c: no CO-RE
+ *                 relocation on the compile kernel's own build
  *   load.c        open the ELF with libbpf, size maps, set bt_cpid, load,
  *                 run BEGIN/END with BPF_PROG_TEST_RUN
  *   attach.c      attach every probe of meta.probes (order, counting,
@@ -87,7 +89,7 @@ struct bt {
 	struct opts o;
 	struct source src;
 	struct meta meta;
-	const void *elf;
+	void *elf;             /* our copy: core_local.c may edit it */
 	size_t elf_size;
 
 	struct bpf_object *obj;
@@ -139,6 +141,10 @@ bool obj_prog_declared(struct bt *bt, const char *name);
 /* Can this kernel run the object correctly (features, probe targets,
  * relocated fields, tracepoint formats)?  0, or -1 after one error. */
 int target_check(struct bt *bt);
+/* core_local.c: empty the object's CO-RE records (it was typed against
+ * this very kernel build, so none would change anything); true if it had
+ * some. */
+bool core_drop_relocations(void *elf, size_t size);
 
 /* ---- load.c ---- */
 int open_object(struct bt *bt);              /* open, configure (sizes, cpid...) */

@@ -35,6 +35,7 @@
 #include <bpf/btf.h>
 
 #include "arena.h"
+#include "kernel_id.h"
 #include "load.h"
 #include "tracefs.h"
 
@@ -405,6 +406,13 @@ static bool same_kernel(struct tc *c, const struct meta_target *t)
 	return strtoull(t->btf, NULL, 10) == (unsigned long long)st.st_size;
 }
 
+/* The very build the object's kernel types came from (kernel_id.h). */
+static bool same_build(const struct meta_target *t)
+{
+	const char *here = t->kernel_build_id ? kernel_build_id() : NULL;
+	return here && !strcmp(here, t->kernel_build_id);
+}
+
 int target_check(struct bt *bt)
 {
 	struct utsname u;
@@ -452,6 +460,10 @@ int target_check(struct bt *bt)
 				"relocated (CO-RE), tracepoint formats checked",
 				t->release, c.release);
 	}
+	if (ok && same && same_build(t) && core_drop_relocations(bt->elf, bt->elf_size) &&
+	    bt->o.verbose)
+		fprintf(stderr, "compiled against this kernel build (%s): no CO-RE relocation\n",
+			t->kernel_build_id);
 	btf__free(c.btf);
 	return ok ? 0 : -1;
 }

@@ -132,6 +132,9 @@ struct meta_target {
 	const char *release;   /* kernel release bt-check read; NULL: unknown */
 	const char *btf;       /* identity of the kernel BTF it read ("<bytes>:<fnv1a64>"); NULL: none */
 	const char *snapshot;  /* the --sysroot snapshot, NULL for the live system */
+	/* GNU build id of the running kernel whose BTF typed the program
+	 * (kernel_id.h), NULL unless all of its kernel types came from it */
+	const char *kernel_build_id;
 	VEC(struct meta_layout) tracepoints;
 	VEC(struct meta_layout) kfuncs;
 	VEC(struct meta_binary) binaries;   /* uprobe/usdt offsets and specs come from these */

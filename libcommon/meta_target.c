@@ -34,10 +34,11 @@ static void put_layouts(msgpack_packer *pk, const char *key, const void *list)
 void meta_target_encode(msgpack_packer *pk, const struct meta_target *t)
 {
 	mp_key(pk, "target");
-	msgpack_pack_map(pk, 8);
+	msgpack_pack_map(pk, 9);
 	mp_kv_str(pk, "release", t->release);
 	mp_kv_str(pk, "btf", t->btf);
 	mp_kv_str(pk, "snapshot", t->snapshot);
+	mp_kv_str(pk, "kernel_build_id", t->kernel_build_id);
 	put_layouts(pk, "tracepoints", &t->tracepoints);
 	put_layouts(pk, "kfuncs", &t->kfuncs);
 	mp_key(pk, "binaries");
@@ -112,6 +113,7 @@ void meta_target_decode(struct mp_err *err, const msgpack_object *o, struct meta
 	t->release = mp_get_str(err, o, "release");
 	t->btf = mp_get_str(err, o, "btf");
 	t->snapshot = mp_get_str(err, o, "snapshot");
+	t->kernel_build_id = mp_get_str(err, o, "kernel_build_id");
 	get_layouts(err, mp_get(o, "tracepoints"), "tracepoints", &t->tracepoints);
 	get_layouts(err, mp_get(o, "kfuncs"), "kfuncs", &t->kfuncs);
 	const msgpack_object *items, *v;

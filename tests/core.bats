@@ -141,6 +141,46 @@ EOF
 	[[ "$output" == *'"snapshot": null'* ]]
 }
 
+# /sys/kernel/notes' GNU build id, in hex (empty if the kernel has none)
+kernel_build_id_here() {
+	python3 -c '
+import struct
+d = open("/sys/kernel/notes", "rb").read(); o = 0
+while o + 12 <= len(d):
+    nn, dn, t = struct.unpack_from("<III", d, o); n = o + 12; v = n + (nn + 3) // 4 * 4
+    if t == 3 and d[n:n + nn] == b"GNU\0":
+        print(d[v:v + dn].hex()); break
+    o = v + (dn + 3) // 4 * 4'
+}
+
+@test "core: on the kernel build that typed it, an object loads without relocation" {
+	need_host
+	local id; id=$(kernel_build_id_here)
+	[ -n "$id" ] || skip "this kernel has no build id in /sys/kernel/notes"
+	printf '%s\n' "$PROG" > "$TMP/p.bt"
+	bt-parse "$TMP/p.bt" | bt-check --child | bt-codegen > "$TMP/live.obj"
+	run bt-fmt --dump "$TMP/live.obj"
+	[[ "$output" == *"\"kernel_build_id\": \"$id\""* ]]
+	bash -c 'bt-load -v -v -c /bin/true "$1/live.obj" > "$1/p.out" 2> "$1/p.err"' _ "$TMP"
+	grep -a -q "compiled against this kernel build ($id): no CO-RE relocation" "$TMP/p.err"
+	# libbpf did not read the kernel's BTF, and the values are still right
+	! grep -a -q "CO-RE relocating" "$TMP/p.err"
+	local off; off=$(host_offset task_struct pid)
+	run bash -c 'bt-fmt "$1" 2>/dev/null | grep -a "^pid="' _ "$TMP/p.out"
+	[[ "$output" =~ ^pid=0\ tgid=0\ comm=true\ ppid=[0-9]+\ execve=1\ weight=[0-9]+\ off=$off\ enum=[0-9]+$ ]]
+	# typed against another BTF than the running kernel's (a copy, a
+	# snapshot): no build id, the reads are relocated as usual
+	cp /sys/kernel/btf/vmlinux "$TMP/vmlinux.btf"
+	bt-parse "$TMP/p.bt" | BPFTRACE_BTF="$TMP/vmlinux.btf" bt-check --child | bt-codegen > "$TMP/copy.obj"
+	run bt-fmt --dump "$TMP/copy.obj"
+	[[ "$output" == *'"kernel_build_id": null'* ]]
+	bash -c 'bt-load -v -v -c /bin/true "$1/copy.obj" > "$1/p.out" 2> "$1/p.err"' _ "$TMP"
+	! grep -a -q "no CO-RE relocation" "$TMP/p.err"
+	grep -a -q "CO-RE relocating" "$TMP/p.err"
+	run bash -c 'bt-fmt "$1" 2>/dev/null | grep -a "^pid="' _ "$TMP/p.out"
+	[[ "$output" =~ ^pid=0\ tgid=0\ comm=true\ ppid=[0-9]+\ execve=1\ weight=[0-9]+\ off=$off\ enum=[0-9]+$ ]]
+}
+
 @test "core: a tracepoint format that differs from the target's is refused" {
 	need_host
 	[ -d /sys/kernel/tracing/events/syscalls/sys_enter_openat ] || skip "no syscall tracepoints"

@@ -29,7 +29,7 @@ struct btf *sys_btf(struct sys *s)
 		path = sys_snap_path(s, BTF_KEY);
 	} else {
 		const char *env = getenv("BPFTRACE_BTF");
-		path = env && *env ? env : "/sys/kernel/btf/vmlinux";
+		path = env && *env ? env : LIVE_BTF;
 	}
 	struct btf *b = btf__parse(path, NULL);
 	if (!b)
@@ -50,7 +50,7 @@ bool sys_has_btf(struct sys *s)
 	if (s->btf_tried || s->sysroot || s->snapdir)
 		return sys_btf(s) != NULL;
 	const char *env = getenv("BPFTRACE_BTF");
-	return access(env && *env ? env : "/sys/kernel/btf/vmlinux", R_OK) == 0;
+	return access(env && *env ? env : LIVE_BTF, R_OK) == 0;
 }
 
 /* ---- BTF -> struct type ---- */

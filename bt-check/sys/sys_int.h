@@ -19,6 +19,9 @@
 
 typedef VEC(const char *) strvec;
 
+/* The running kernel's BTF (BPFTRACE_BTF names another file). */
+#define LIVE_BTF "/sys/kernel/btf/vmlinux"
+
 /* The expansion of one provider's attach points (sys_expand, sys.h);
  * sys/core.c dispatches to one function of this type per provider. */
 typedef bool sys_expand_fn(struct sys *s, const struct attach_point *ap,

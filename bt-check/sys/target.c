@@ -11,14 +11,16 @@
 #include <bpf/btf.h>
 
 #include "arena.h"
+#include "kernel_id.h"
 #include "meta.h"
 #include "sys_int.h"
 
 #define RELEASE_KEY "release"
 
 /* 64-bit FNV-1a: a cheap identity of the BTF bytes, not a signature. */
-static uint64_t fnv1a64(const unsigned char *p, size_t n)
+static uint64_t fnv1a64(const void *data, size_t n)
 {
+	const unsigned char *p = data;
 	uint64_t h = 0xcbf29ce484222325ULL;
 	for (size_t i = 0; i < n; i++) {
 		h ^= p[i];
@@ -78,10 +80,16 @@ void sys_target(struct sys *s, struct meta *m)
 	t->release = release(s);
 	t->snapshot = s->sysroot ? s->sysroot : s->snapdir;
 	if (s->btf && s->btf_path) {
-		size_t n = 0;
-		char *data = sys_read_file(s->btf_path, &n);
+		/* the bytes libbpf parsed: reading the file again would hold a
+		 * second copy (5 MiB) to the end of the run */
+		uint32_t n = 0;
+		const void *data = btf__raw_data(s->btf, &n);
 		if (data)
-			t->btf = arena_printf("%zu:%016llx", n,
-					      (unsigned long long)fnv1a64((unsigned char *)data, n));
+			t->btf = arena_printf("%u:%016llx", n,
+					      (unsigned long long)fnv1a64(data, n));
+		/* this very build's BTF typed every kernel type: bt-load can
+		 * skip relocating them when it runs on the same build */
+		if (!s->sysroot && !strcmp(s->btf_path, LIVE_BTF) && !s->btf_mods.n)
+			t->kernel_build_id = kernel_build_id();
 	}
 }
