@@ -88,8 +88,11 @@ void sys_target(struct sys *s, struct meta *m)
 			t->btf = arena_printf("%u:%016llx", n,
 					      (unsigned long long)fnv1a64(data, n));
 		/* this very build's BTF typed every kernel type: bt-load can
-		 * skip relocating them when it runs on the same build */
-		if (!s->sysroot && !strcmp(s->btf_path, LIVE_BTF) && !s->btf_mods.n)
+		 * skip relocating them when it runs on the same build (not
+		 * when recording a snapshot: an object compiled from it later,
+		 * whose BTF may have been replaced, must be the same) */
+		if (!s->sysroot && !s->snapdir && !strcmp(s->btf_path, LIVE_BTF) &&
+		    !s->btf_mods.n)
 			t->kernel_build_id = kernel_build_id();
 	}
 }
