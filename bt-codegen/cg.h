@@ -75,12 +75,16 @@ struct cg_opts {
 	/* --share-from N: compile blocks of one shape once (shapes.c) when
 	 * the program has at least N probe blocks; 0 never */
 	uint32_t share_from;
+	/* --object-maps N: the most maps one object of a shared-mode program
+	 * holds before the program is split into several (link.c); default
+	 * and most OBJ_MAX_MAPS */
+	uint32_t object_maps;
 };
 
 /* The largest program record bt-codegen reads: decoded, a record takes
- * 3 to 4 times its bytes (64 MiB: ~45,000 one-line probe blocks, a
- * 230,000-line block), ir-spec/ir.md "Limits". */
-#define CG_MAX_IR_RECORD (64u << 20)
+ * 3 to 4 times its bytes (256 MiB: ~185,000 one-line probe blocks of
+ * 1.4 KiB of ir each, a 900,000-line block), ir-spec/ir.md "Limits". */
+#define CG_MAX_IR_RECORD (256u << 20)
 
 /* Default of --share-from: below it, every block is its own function
  * with its constants folded as before. */
@@ -103,9 +107,26 @@ struct val {
 };
 
 /* ---- maps ---- */
-/* The BTF of a BPF object holds at most 65,535 maps: these, ringbuf and
- * the other maps of bt-codegen. */
+/* One BPF object holds at most 65,535 maps (libbpf reads them from the
+ * VARs of one BTF DATASEC, whose count is 16 bits) and its section indexes
+ * stay below SHN_LORESERVE.  A program compiled in shared mode (shapes.c)
+ * beyond either is written as several objects (link.c, ir-spec/obj.md);
+ * without sharing, a program of more than CG_MAX_USER_MAPS user maps is
+ * refused (their BTF would take LLVM minutes anyway). */
+#define OBJ_MAX_MAPS 65535u
 #define CG_MAX_USER_MAPS 65519
+/* The parts of a split program: libbpf matches each relocation to its map
+ * and each program to its BTF.ext records by linear scans of the whole
+ * object, so loading an object costs the square of its size. */
+#define PART_MAX_MAPS 16384u
+#define PART_MAX_PROGS 16384u
+#define PART_MAX_SECTIONS 16384u
+
+/* One BPF ELF object of the output (arena bytes). */
+struct cg_elf {
+	const uint8_t *p;
+	size_t n;
+};
 struct cg_map {
 	const char *name;        /* ELF symbol: AT_x, ringbuf, ... */
 	LLVMValueRef g;          /* the .maps global */
@@ -263,9 +284,10 @@ bool cg_init(struct cg *cg, const struct cg_opts *o, struct meta *meta,
 	     const struct source *src, struct node *root);
 /* Lower every probe; false on error (cg->errmsg). */
 bool cg_lower(struct cg *cg);
-/* Optimise and emit; elf and len receive an arena copy of the object.
- * Dumps (--dump, --emit-llvm) happen here. */
-bool cg_emit(struct cg *cg, FILE *dump_out, const void **elf, size_t *len);
+/* Optimise and emit; elfs receives the object (arena), or in shared mode
+ * the objects of a program one object cannot hold (link.c), nelfs their
+ * number.  Dumps (--dump, --emit-llvm) happen here. */
+bool cg_emit(struct cg *cg, FILE *dump_out, struct cg_elf **elfs, uint32_t *nelfs);
 
 /* maps_section.c: the maps are emitted in MAPS_PLACEHOLDER (same length
  * as ".maps"), renamed in the object afterwards */
@@ -314,8 +336,8 @@ bool cg_shape_add(struct cg *cg, const char *name, const char *section);
 /* The object of a shared-mode module: LLVM's object (elf, len) with each
  * instance's program, the maps and their BTF.  Arena result; false with
  * a message in err. */
-bool cg_link(struct cg *cg, const uint8_t *elf, size_t len, uint8_t **out, size_t *outlen,
-	     char *err, size_t errlen);
+bool cg_link(struct cg *cg, const uint8_t *elf, size_t len, struct cg_elf **out,
+	     uint32_t *nout, char *err, size_t errlen);
 
 /* ---- probes.c ---- */
 bool cg_probe(struct cg *cg, struct node *probe);

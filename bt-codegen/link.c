@@ -52,6 +52,13 @@ struct ext_header {
 };
 enum { EXT_FUNC, EXT_LINE, EXT_CORE, EXT_KINDS };
 
+/* The instances and maps of one output object. */
+struct part {
+	VEC(uint32_t) insts;        /* instance indexes, in program order */
+	VEC(struct cg_map *) maps;  /* by cg_map.index */
+};
+typedef VEC(struct part *) partvec;
+
 /* A growable byte buffer (malloc'ed). */
 struct buf {
 	uint8_t *p;
@@ -80,6 +87,7 @@ struct link {
 	char *kind;              /* section -> 'k' keep, 'p' program, 'd' drop */
 	int32_t *out_sec;        /* section -> output index (kept ones) */
 	int32_t *out_sym;        /* symbol -> output index, -1 left out */
+	int32_t *map_sym;        /* cg_map.index -> output symbol, -1 not in the part */
 
 	/* shapes */
 	const Elf64_Sym **shape_sym;
@@ -401,12 +409,12 @@ static uint32_t map_def_size(const struct cg_map *m)
 /* The maps' BTF: struct { int (*type)[T]; int (*max_entries)[M];
  * int (*key_size)[K]; int (*value_size)[V]; } (ring buffers: the first
  * two), a VAR per map, the DATASEC `.maps`. */
-static bool add_map_btf(struct link *l, uint32_t maps_size)
+static bool add_map_btf(struct link *l, struct cg_map *const *maps, size_t nmaps,
+			uint32_t maps_size)
 {
-	struct cg *cg = l->cg;
-	if (cg->all_maps.n > 0xffff)
-		return fail(l, "the program has %zu maps; a BPF object holds at most 65535",
-			    cg->all_maps.n);
+	if (nmaps > OBJ_MAX_MAPS)
+		return fail(l, "an object would have %zu maps; a BPF object holds at most %u",
+			    nmaps, OBJ_MAX_MAPS);
 	uint32_t enc = BTF_INT_ENC(BTF_INT_SIGNED, 0, 32);
 	uint32_t int_id = add_type(l, add_str(l, "int"), BTF_KIND_INT, 0, 4, &enc, 4);
 	enc = BTF_INT_ENC(0, 0, 32);
@@ -416,9 +424,9 @@ static bool add_map_btf(struct link *l, uint32_t maps_size)
 	for (int i = 0; i < 4; i++)
 		name_off[i] = add_str(l, names[i]);
 	struct strindex arrays = { 0 }, structs = { 0 };
-	uint32_t *var_ids = ARENA_ARRAY(uint32_t, cg->all_maps.n + 1);
-	for (size_t i = 0; i < cg->all_maps.n; i++) {
-		struct cg_map *m = cg->all_maps.v[i];
+	uint32_t *var_ids = ARENA_ARRAY(uint32_t, nmaps + 1);
+	for (size_t i = 0; i < nmaps; i++) {
+		struct cg_map *m = maps[i];
 		uint32_t vals[4] = { m->type, m->max_entries, m->key_size, m->value_size };
 		uint32_t n = m->type == BPF_MAP_TYPE_RINGBUF ? 2 : 4;
 		char key[64];
@@ -439,13 +447,13 @@ static bool add_map_btf(struct link *l, uint32_t maps_size)
 		var_ids[i] = add_type(l, add_str(l, m->name), BTF_KIND_VAR, 0, (uint32_t)st, &v, sizeof v);
 	}
 	struct btf_type ds = { .name_off = add_str(l, ".maps"),
-			       .info = BTF_INFO_ENC(BTF_KIND_DATASEC, 0, cg->all_maps.n),
+			       .info = BTF_INFO_ENC(BTF_KIND_DATASEC, 0, nmaps),
 			       .size = maps_size };
 	buf_put(&l->types, &ds, sizeof ds);
 	l->next_id++;
 	uint32_t off = 0;
-	for (size_t i = 0; i < cg->all_maps.n; i++) {
-		uint32_t sz = map_def_size(cg->all_maps.v[i]);
+	for (size_t i = 0; i < nmaps; i++) {
+		uint32_t sz = map_def_size(maps[i]);
 		struct btf_var_secinfo vs = { .type = var_ids[i], .offset = off, .size = sz };
 		buf_put(&l->types, &vs, sizeof vs);
 		off += sz;
@@ -574,11 +582,13 @@ static uint32_t add_name(struct buf *strtab, const char *s)
 	return off;
 }
 
-/* Program sections of the output: one per section name of the instances. */
-static void place_instances(struct link *l)
+/* Program sections of the output: one per section name of the part's
+ * instances. */
+static void place_instances(struct link *l, const struct part *P)
 {
 	struct cg *cg = l->cg;
-	for (size_t i = 0; i < cg->insts.n; i++) {
+	for (size_t j = 0; j < P->insts.n; j++) {
+		uint32_t i = P->insts.v[j];
 		struct cg_inst *inst = &cg->insts.v[i];
 		uintptr_t k = (uintptr_t)strindex_get(&l->prog_index, inst->section);
 		if (!k) {
@@ -650,21 +660,126 @@ static bool copy_code(struct link *l, const int32_t *map_sym)
 	return true;
 }
 
-bool cg_link(struct cg *cg, const uint8_t *elf, size_t len, uint8_t **out, size_t *outlen,
-	     char *err, size_t errlen)
+/* ---- parts: several objects when one cannot hold the program ---- */
+
+
+static int map_index_cmp(const void *a, const void *b)
 {
-	struct link L = { .cg = cg, .elf = elf, .len = len, .err = err, .errlen = errlen };
-	struct link *l = &L;
-	err[0] = 0;
-	if (!read_elf(l) || !find_shapes(l) || !split_relocations(l) || !read_btf(l))
-		return false;
-	struct strindex sec_by_name = { 0 };
+	const struct cg_map *x = *(struct cg_map *const *)a, *y = *(struct cg_map *const *)b;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Sections an object needs besides two per program section name: the
+ * null one, .strtab, .maps, .BTF, .BTF.ext, .symtab, and LLVM's kept
+ * sections with their relocations. */
+static size_t fixed_sections(struct link *l)
+{
+	size_t n = 6;
 	for (size_t i = 1; i < l->nsh; i++)
-		if (l->kind[i] != 'd')
-			strindex_put(&sec_by_name, sec_name(l, i), (void *)(uintptr_t)i);
-	if (!read_ext(l, &sec_by_name))
-		return false;
-	place_instances(l);
+		if (l->kind[i] == 'k')
+			n += l->rel_of[i] ? 2 : 1;
+	return n;
+}
+
+/* One part when the program fits one object (the common case, the object
+ * as before); otherwise parts of at most PART_MAX_* maps, programs and
+ * program sections, filled in program order.  A user map is declared in
+ * every part with a program using it (bt-load creates it once); the other
+ * maps (ringbuf, ringbuf_loss, stack maps, scratch...) in every part. */
+static bool partition(struct link *l, partvec *parts)
+{
+	struct cg *cg = l->cg;
+	bool *is_user = ARENA_ARRAY(bool, cg->all_maps.n + 1);
+	memset(is_user, 0, cg->all_maps.n + 1);
+	for (size_t i = 0; i < cg->meta->maps.n; i++)
+		if (cg->user_maps[i])
+			is_user[cg->user_maps[i]->index] = true;
+	size_t ncommon = 0;
+	for (size_t i = 0; i < cg->all_maps.n; i++)
+		ncommon += !is_user[i];
+	struct strindex sec_mark = { 0 };
+	size_t nsecs = 0;
+	for (size_t i = 0; i < cg->insts.n; i++)
+		if (!strindex_get(&sec_mark, cg->insts.v[i].section)) {
+			strindex_put(&sec_mark, cg->insts.v[i].section, (void *)(uintptr_t)1);
+			nsecs++;
+		}
+	size_t fixed = fixed_sections(l);
+	size_t obj_maps = cg->o->object_maps ? cg->o->object_maps : OBJ_MAX_MAPS;
+	size_t part_maps = obj_maps < PART_MAX_MAPS ? obj_maps : PART_MAX_MAPS;
+	bool split = cg->all_maps.n > obj_maps || fixed + 2 * nsecs >= SHN_LORESERVE;
+	if (!split) {
+		struct part *p = ARENA_NEW(struct part);
+		for (size_t i = 0; i < cg->insts.n; i++)
+			VEC_PUSH(&p->insts, (uint32_t)i);
+		for (size_t i = 0; i < cg->all_maps.n; i++)
+			VEC_PUSH(&p->maps, cg->all_maps.v[i]);
+		VEC_PUSH(parts, p);
+		return true;
+	}
+	/* a program uses at most 64 maps (the kernel's limit) */
+	if (ncommon + 64 > part_maps || fixed + 2 >= PART_MAX_SECTIONS)
+		return fail(l, "objects of %zu maps cannot hold a program and bt-codegen's %zu "
+			    "maps", part_maps, ncommon);
+	/* map_mark / sec_mark: 1 + the last part that declared it */
+	uint32_t *map_mark = ARENA_ARRAY(uint32_t, cg->all_maps.n + 1);
+	memset(map_mark, 0, sizeof *map_mark * (cg->all_maps.n + 1));
+	sec_mark = (struct strindex){ 0 };
+	struct part *p = NULL;
+	size_t nmaps = 0, nsec = 0;
+	for (size_t i = 0; i < cg->insts.n; i++) {
+		struct cg_inst *inst = &cg->insts.v[i];
+		uint32_t mark = (uint32_t)parts->n;
+		size_t new_maps = 0;
+		for (uint32_t k = 0; k < inst->nparams; k++) {
+			struct cg_map *m = inst->params[k].map;
+			new_maps += m && is_user[m->index] && map_mark[m->index] != mark;
+		}
+		bool new_sec = (uintptr_t)strindex_get(&sec_mark, inst->section) != mark;
+		if (!p || nmaps + new_maps > part_maps || p->insts.n >= PART_MAX_PROGS ||
+		    fixed + 2 * (nsec + new_sec) >= PART_MAX_SECTIONS) {
+			p = ARENA_NEW(struct part);
+			VEC_PUSH(parts, p);
+			mark = (uint32_t)parts->n;
+			for (size_t m = 0; m < cg->all_maps.n; m++)
+				if (!is_user[m])
+					VEC_PUSH(&p->maps, cg->all_maps.v[m]);
+			nmaps = p->maps.n;
+			nsec = 0;
+		}
+		VEC_PUSH(&p->insts, (uint32_t)i);
+		for (uint32_t k = 0; k < inst->nparams; k++) {
+			struct cg_map *m = inst->params[k].map;
+			if (m && is_user[m->index] && map_mark[m->index] != mark) {
+				map_mark[m->index] = mark;
+				VEC_PUSH(&p->maps, m);
+				nmaps++;
+			}
+		}
+		if ((uintptr_t)strindex_get(&sec_mark, inst->section) != mark) {
+			strindex_put(&sec_mark, inst->section, (void *)(uintptr_t)mark);
+			nsec++;
+		}
+	}
+	for (size_t i = 0; i < parts->n; i++)
+		qsort(parts->v[i]->maps.v, parts->v[i]->maps.n, sizeof(struct cg_map *),
+		      map_index_cmp);
+	return true;
+}
+
+/* The object of part P: LLVM's kept sections, P's programs, P's maps. */
+static bool write_part(struct link *l, struct part *P, struct strindex *sec_by_name_,
+		       uint8_t **out, size_t *outlen)
+{
+	struct cg *cg = l->cg;
+	const uint8_t *elf = l->elf;
+	struct strindex sec_by_name = *sec_by_name_;
+	l->next_id = l->ntypes + 1;
+	l->prog_index = (struct strindex){ 0 };
+	l->progs.n = 0;
+	if (!l->map_sym)
+		l->map_sym = ARENA_ARRAY(int32_t, cg->all_maps.n + 1);
+	place_instances(l, P);
 
 	/* section indexes: .strtab, kept sections (+ rel), programs (+ rel),
 	 * .maps, .BTF, .BTF.ext, .symtab */
@@ -710,8 +825,8 @@ bool cg_link(struct cg *cg, const uint8_t *elf, size_t len, uint8_t **out, size_
 	}
 	size_t maps_idx = secs.n;
 	uint32_t maps_size = 0;
-	for (size_t i = 0; i < cg->all_maps.n; i++)
-		maps_size += map_def_size(cg->all_maps.v[i]);
+	for (size_t i = 0; i < P->maps.n; i++)
+		maps_size += map_def_size(P->maps.v[i]);
 	o.h = (Elf64_Shdr){ .sh_name = add_name(&strtab, ".maps"), .sh_type = SHT_PROGBITS,
 			    .sh_flags = SHF_ALLOC | SHF_WRITE, .sh_size = maps_size, .sh_addralign = 8 };
 	VEC_PUSH(&secs, o);
@@ -763,11 +878,13 @@ bool cg_link(struct cg *cg, const uint8_t *elf, size_t len, uint8_t **out, size_
 			secs.v[symtab_idx].h.sh_info = nsym;
 	}
 	uint32_t *func_ids = ARENA_ARRAY(uint32_t, cg->insts.n + 1);
-	int32_t *map_sym = ARENA_ARRAY(int32_t, cg->all_maps.n + 1);
+	int32_t *map_sym = l->map_sym;
+	for (size_t i = 0; i < cg->all_maps.n; i++)
+		map_sym[i] = -1;
 	uint32_t off = 0;
-	for (size_t i = 0; i < cg->all_maps.n; i++) {
-		struct cg_map *m = cg->all_maps.v[i];
-		map_sym[i] = (int32_t)nsym++;
+	for (size_t i = 0; i < P->maps.n; i++) {
+		struct cg_map *m = P->maps.v[i];
+		map_sym[m->index] = (int32_t)nsym++;
 		put_sym(&symtab, add_name(&strtab, m->name), ELF64_ST_INFO(STB_GLOBAL, STT_OBJECT),
 			(uint16_t)maps_idx, off, map_def_size(m));
 		off += map_def_size(m);
@@ -802,7 +919,7 @@ bool cg_link(struct cg *cg, const uint8_t *elf, size_t len, uint8_t **out, size_
 		fail(l, "the object would have %zu sections", secs.n);
 		goto out;
 	}
-	if (!add_map_btf(l, maps_size))
+	if (!add_map_btf(l, P->maps.v, P->maps.n, maps_size))
 		goto out;
 
 	/* .BTF.ext, then .BTF (the section names are BTF strings) */
@@ -908,7 +1025,38 @@ out:
 	}
 	free(symtab.p);
 	free(strtab.p);
-	free(l->types.p);
-	free(l->strs.p);
 	return !l->failed;
+}
+
+bool cg_link(struct cg *cg, const uint8_t *elf, size_t len, struct cg_elf **out,
+	     uint32_t *nout, char *err, size_t errlen)
+{
+	struct link L = { .cg = cg, .elf = elf, .len = len, .err = err, .errlen = errlen };
+	struct link *l = &L;
+	err[0] = 0;
+	if (!read_elf(l) || !find_shapes(l) || !split_relocations(l) || !read_btf(l))
+		return false;
+	struct strindex sec_by_name = { 0 };
+	for (size_t i = 1; i < l->nsh; i++)
+		if (l->kind[i] != 'd')
+			strindex_put(&sec_by_name, sec_name(l, i), (void *)(uintptr_t)i);
+	if (!read_ext(l, &sec_by_name))
+		return false;
+	partvec parts = { 0 };
+	if (!partition(l, &parts))
+		return false;
+	*out = ARENA_ARRAY(struct cg_elf, parts.n);
+	*nout = (uint32_t)parts.n;
+	for (size_t i = 0; i < parts.n; i++) {
+		uint8_t *img = NULL;
+		size_t n = 0;
+		bool ok = write_part(l, parts.v[i], &sec_by_name, &img, &n);
+		free(l->types.p);
+		free(l->strs.p);
+		l->types = l->strs = (struct buf){ 0 };
+		if (!ok)
+			return false;
+		(*out)[i] = (struct cg_elf){ img, n };
+	}
+	return true;
 }

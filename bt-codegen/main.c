@@ -28,14 +28,15 @@
 
 static const char usage[] =
 	"usage: bt-codegen [--emit-llvm FILE] [--emit-elf FILE] [--dump [--dump-unopt]]\n"
-	"                  [--share-from N] [-o FILE] [-h] [FILE|-]\n"
+	"                  [--share-from N] [--object-maps N] [-o FILE] [-h] [FILE|-]\n"
 	"\n"
 	"Compile an `ir` stream (from bt-check) into an `obj` stream: a BPF ELF\n"
 	"object built with LLVM plus the program metadata, for bt-load.\n"
 	"\n"
 	"  FILE|-            input ir stream (default: standard input)\n"
 	"  -o FILE           write the obj stream to FILE (default: standard output)\n"
-	"  --emit-elf FILE   also write the BPF ELF object alone to FILE\n"
+	"  --emit-elf FILE   also write the BPF ELF object alone to FILE (a program\n"
+	"                    written as several objects: the others to FILE.1, ...)\n"
 	"  --emit-llvm FILE  also write the LLVM IR to FILE.original.ll (before\n"
 	"                    optimisation) and FILE.optimized.ll (after)\n"
 	"  --dump            print the optimised LLVM IR to standard output (like\n"
@@ -45,6 +46,9 @@ static const char usage[] =
 	"  --share-from N    from N probe blocks on (default 32; 0: never), compile\n"
 	"                    the blocks of one shape (same code but for maps,\n"
 	"                    integers and attach points) once and copy the code\n"
+	"  --object-maps N   a shared program of more than N maps (default and most\n"
+	"                    65535, what one BPF object holds) is written as several\n"
+	"                    objects of at most N maps each\n"
 	"  -h, --help        show this help\n";
 
 /* One line, whatever the message holds (LLVM's are multi-line). */
@@ -120,7 +124,9 @@ static bool read_ir(int fd, struct input *in, char *err, size_t errlen)
 	return true;
 }
 
-static bool write_obj(int fd, struct input *in, const void *elf, size_t len)
+/* The object record holds the first object; a program split into several
+ * objects has a `part` record for each of the others (ir-spec/obj.md). */
+static bool write_obj(int fd, struct input *in, const struct cg_elf *elfs, uint32_t nelfs)
 {
 	struct mp_out *o = malloc(sizeof *o);
 	if (!o)
@@ -129,11 +135,18 @@ static bool write_obj(int fd, struct input *in, const void *elf, size_t len)
 	mp_write_header(o, "obj", &in->src, 0);
 	struct codec_enc *e = enc_new();
 	meta_register_types(e, &in->meta);
-	msgpack_pack_map(&o->pk, 5);
+	msgpack_pack_map(&o->pk, nelfs > 1 ? 6 : 5);
 	mp_kv_str(&o->pk, "t", "object");
-	mp_kv_bin(&o->pk, "elf", elf, len);
+	mp_kv_bin(&o->pk, "elf", elfs[0].p, elfs[0].n);
+	if (nelfs > 1)
+		mp_kv_uint(&o->pk, "parts", nelfs);
 	enc_write_tables(e, &o->pk); /* "types" (and an empty "nodes") */
 	meta_encode(e, &o->pk, &in->meta);
+	for (uint32_t i = 1; i < nelfs; i++) {
+		msgpack_pack_map(&o->pk, 2);
+		mp_kv_str(&o->pk, "t", "part");
+		mp_kv_bin(&o->pk, "elf", elfs[i].p, elfs[i].n);
+	}
 	mp_write_end(o);
 	bool ok = mp_out_flush(o) == 0 && !o->failed;
 	free(o);
@@ -154,8 +167,8 @@ static bool write_file(const char *path, const void *p, size_t n)
  * (its own spills on top of our buffers), compile again with fewer things
  * on the stack; the result is still a function of the input alone.  Dumps
  * come from the attempt that succeeds. */
-static bool compile(struct cg_opts *opts, struct input *in, const void **elf, size_t *len,
-		    char *err, size_t errlen)
+static bool compile(struct cg_opts *opts, struct input *in, struct cg_elf **elfs,
+		    uint32_t *nelfs, char *err, size_t errlen)
 {
 	size_t nerrors = in->meta.helper_errors.n;
 	size_t nskb = in->meta.skboutputs.n, nlocs = in->meta.helper_locs.n;
@@ -166,14 +179,14 @@ static bool compile(struct cg_opts *opts, struct input *in, const void **elf, si
 		in->meta.skboutputs.n = nskb;
 		in->meta.helper_locs.n = nlocs;
 		ok = cg_init(&cg, opts, &in->meta, &in->src, in->root) && cg_lower(&cg) &&
-		     cg_emit(&cg, NULL, elf, len);
+		     cg_emit(&cg, NULL, elfs, nelfs);
 		if (ok && opts->dump) {
 			cg_dispose(&cg);
 			in->meta.helper_errors.n = nerrors;
 			in->meta.skboutputs.n = nskb;
 			in->meta.helper_locs.n = nlocs;
 			ok = cg_init(&cg, opts, &in->meta, &in->src, in->root) && cg_lower(&cg) &&
-			     cg_emit(&cg, stdout, elf, len);
+			     cg_emit(&cg, stdout, elfs, nelfs);
 		}
 		if (!ok)
 			snprintf(err, errlen, "%s", cg.errmsg[0] ? cg.errmsg : "code generation failed");
@@ -194,7 +207,7 @@ static bool compile(struct cg_opts *opts, struct input *in, const void **elf, si
 int main(int argc, char **argv)
 {
 	tool_init("bt-codegen");
-	struct cg_opts opts = { .share_from = CG_SHARE_FROM };
+	struct cg_opts opts = { .share_from = CG_SHARE_FROM, .object_maps = OBJ_MAX_MAPS };
 	const char *out_path = NULL;
 	static const struct option longopts[] = {
 		{ "emit-llvm", required_argument, NULL, 'L' },
@@ -202,6 +215,7 @@ int main(int argc, char **argv)
 		{ "dump", no_argument, NULL, 'd' },
 		{ "dump-unopt", no_argument, NULL, 'D' },
 		{ "share-from", required_argument, NULL, 'S' },
+		{ "object-maps", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -219,6 +233,15 @@ int main(int argc, char **argv)
 			if (!*optarg || *end || n > UINT32_MAX)
 				return tool_fail("--share-from wants a number of probe blocks");
 			opts.share_from = (uint32_t)n;
+			break;
+		}
+		case 'M': {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || n < 1 || n > OBJ_MAX_MAPS)
+				return tool_fail("--object-maps wants a number of maps from 1 to %u",
+						 OBJ_MAX_MAPS);
+			opts.object_maps = (uint32_t)n;
 			break;
 		}
 		case 'o': out_path = optarg; break;
@@ -247,13 +270,17 @@ int main(int argc, char **argv)
 	if (fd)
 		close(fd);
 
-	const void *elf = NULL;
-	size_t len = 0;
-	if (!compile(&opts, &in, &elf, &len, err, sizeof err))
+	struct cg_elf *elfs = NULL;
+	uint32_t nelfs = 0;
+	if (!compile(&opts, &in, &elfs, &nelfs, err, sizeof err))
 		return die_msg(err);
 
-	if (opts.emit_elf && !write_file(opts.emit_elf, elf, len))
-		return tool_fail("cannot write %s", opts.emit_elf);
+	/* --emit-elf FILE: the first object; FILE.1, FILE.2...: the others */
+	for (uint32_t i = 0; opts.emit_elf && i < nelfs; i++) {
+		const char *path = i ? arena_printf("%s.%u", opts.emit_elf, i) : opts.emit_elf;
+		if (!write_file(path, elfs[i].p, elfs[i].n))
+			return tool_fail("cannot write %s", path);
+	}
 	if (opts.dump && fflush(stdout) != 0)
 		return tool_fail("cannot write the IR dump");
 	if (opts.dump && !out_path)
@@ -261,7 +288,7 @@ int main(int argc, char **argv)
 	int ofd = tool_open_output(out_path);
 	if (ofd < 0)
 		return 1;
-	if (!write_obj(ofd, &in, elf, len))
+	if (!write_obj(ofd, &in, elfs, nelfs))
 		return tool_fail("cannot write the obj stream");
 	return tool_close_output(ofd);
 }

@@ -100,8 +100,9 @@ void cg_maps_declare(struct cg *cg)
 {
 	struct meta *m = cg->meta;
 	cg->user_maps = ARENA_ARRAY(struct cg_map *, m->maps.n + 1);
-	/* a BPF object's maps are the VARs of one BTF DATASEC (16-bit count) */
-	if (m->maps.n > CG_MAX_USER_MAPS) {
+	/* a BPF object's maps are the VARs of one BTF DATASEC (16-bit count);
+	 * in shared mode link.c splits the program into several objects */
+	if (m->maps.n > CG_MAX_USER_MAPS && !cg->share) {
 		cg_fail(cg, "too many maps: %zu (a BPF object holds at most %u, bt-codegen's own "
 			"included)", m->maps.n, CG_MAX_USER_MAPS);
 		return;

@@ -200,7 +200,7 @@ static bool write_ir_file(struct cg *cg, const char *base, const char *suffix)
 	return true;
 }
 
-bool cg_emit(struct cg *cg, FILE *dump_out, const void **elf, size_t *len)
+bool cg_emit(struct cg *cg, FILE *dump_out, struct cg_elf **elfs, uint32_t *nelfs)
 {
 	char *msg = NULL;
 	if (LLVMVerifyModule(cg->mod, LLVMReturnStatusAction, &msg)) {
@@ -246,11 +246,10 @@ bool cg_emit(struct cg *cg, FILE *dump_out, const void **elf, size_t *len)
 		LLVMDisposeMemoryBuffer(buf);
 		return false;
 	}
-	*len = LLVMGetBufferSize(buf);
+	size_t len = LLVMGetBufferSize(buf);
 	if (cg->share) {
-		uint8_t *out;
 		char err[512];
-		bool ok = cg_link(cg, (const uint8_t *)LLVMGetBufferStart(buf), *len, &out, len,
+		bool ok = cg_link(cg, (const uint8_t *)LLVMGetBufferStart(buf), len, elfs, nelfs,
 				  err, sizeof err);
 		LLVMDisposeMemoryBuffer(buf);
 		if (!ok) {
@@ -258,16 +257,17 @@ bool cg_emit(struct cg *cg, FILE *dump_out, const void **elf, size_t *len)
 			cg_fail(cg, "%s", err);
 			return false;
 		}
-		*elf = out;
 		return true;
 	}
-	uint8_t *obj = arena_memdup(LLVMGetBufferStart(buf), *len);
+	uint8_t *obj = arena_memdup(LLVMGetBufferStart(buf), len);
 	LLVMDisposeMemoryBuffer(buf);
-	if (!cg_name_maps_section(obj, *len)) {
+	if (!cg_name_maps_section(obj, len)) {
 		cg_fail(cg, "BPF code emission failed: cannot name the maps section .maps");
 		return false;
 	}
-	*elf = obj;
+	*elfs = ARENA_NEW(struct cg_elf);
+	**elfs = (struct cg_elf){ obj, len };
+	*nelfs = 1;
 	return true;
 }
 

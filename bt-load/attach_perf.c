@@ -199,7 +199,7 @@ int attach_watchpoint(struct bt *bt, uint32_t p, uint32_t a)
 	/* func+argN: attach the setup uprobe; the breakpoint comes later */
 	char name[512];
 	snprintf(name, sizeof name, "%s_wp_setup", mp->prog);
-	struct bpf_program *setup = bpf_object__find_program_by_name(bt->obj, name);
+	struct bpf_program *setup = prog_by_name(bt, name);
 	char exe[64];
 	const char *bin = ap->target && *ap->target ? ap->target
 						   : target_binary(bt, exe, sizeof exe);

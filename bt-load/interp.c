@@ -54,7 +54,7 @@ static bool interpretable(enum probe_type t)
 static const char *refused_helper(struct bt *bt)
 {
 	elf_version(EV_CURRENT);
-	Elf *e = elf_memory((char *)bt->elf, bt->elf_size);
+	Elf *e = elf_memory((char *)bt->parts[0].elf, bt->parts[0].size);
 	const char *why = NULL;
 	Elf_Scn *scn = NULL;
 	while (e && !why && (scn = elf_nextscn(e, scn))) {
@@ -75,6 +75,11 @@ static const char *refused_helper(struct bt *bt)
 
 int interp_check(struct bt *bt)
 {
+	if (bt->nparts > 1) {
+		bt_error("a program written as %u BPF objects (more maps or sections than one "
+			 "object holds) cannot be interpreted", bt->nparts);
+		return -1;
+	}
 	for (size_t i = 0; i < bt->meta.probes.n; i++) {
 		const struct meta_probe *p = &bt->meta.probes.v[i];
 		if (!interpretable(p->type)) {
@@ -154,7 +159,7 @@ int interp_load(struct bt *bt)
 	vm->cgroup_id = own_cgroup_id();
 	vm->rng ^= (uint64_t)getpid() << 20 ^ (uint64_t)(uintptr_t)&vm;
 	struct bpf_map *m;
-	bpf_object__for_each_map(m, bt->obj) {
+	bpf_object__for_each_map(m, bt->parts[0].obj) {
 		if (bpf_map__is_internal(m))   /* data sections: interp/elf.c */
 			continue;
 		struct vm_map_def d = {
@@ -167,7 +172,7 @@ int interp_load(struct bt *bt)
 			return -1;
 		}
 	}
-	if (vm_load_elf(vm, bt->elf, bt->elf_size, map_index, vm) < 0) {
+	if (vm_load_elf(vm, bt->parts[0].elf, bt->parts[0].size, map_index, vm) < 0) {
 		bt_error("%s", vm->err);
 		return -1;
 	}

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -102,10 +103,19 @@ bool report_helper_refused(struct bt *bt, const char *log)
 	return true;
 }
 
+struct bpf_program *prog_by_name(struct bt *bt, const char *name)
+{
+	return name ? strindex_get(&bt->progs, name) : NULL;
+}
+
 struct bpf_program *prog_of(struct bt *bt, uint32_t probe)
 {
-	const char *name = bt->meta.probes.v[probe].prog;
-	return name ? bpf_object__find_program_by_name(bt->obj, name) : NULL;
+	return prog_by_name(bt, bt->meta.probes.v[probe].prog);
+}
+
+struct bpf_map *map_by_name(struct bt *bt, const char *name)
+{
+	return strindex_get(&bt->maps, name);
 }
 
 const char *prog_section(struct bt *bt, uint32_t probe)
@@ -129,14 +139,14 @@ static uint64_t round_pow2(uint64_t v)
 	return p;
 }
 
-/* Write bt_cpid into the .rodata initial value (before load). */
-static void set_cpid(struct bt *bt)
+/* Write bt_cpid into the .rodata initial value of obj (before load). */
+static void set_cpid(struct bt *bt, struct bpf_object *obj)
 {
-	struct btf *btf = bpf_object__btf(bt->obj);
+	struct btf *btf = bpf_object__btf(obj);
 	if (!btf)
 		return;
 	struct bpf_map *m;
-	bpf_object__for_each_map(m, bt->obj) {
+	bpf_object__for_each_map(m, obj) {
 		const char *name = bpf_map__name(m);
 		const char *dot = strrchr(name, '.');
 		if (!bpf_map__is_internal(m) || !dot || strcmp(dot, ".rodata") != 0)
@@ -163,11 +173,11 @@ static void set_cpid(struct bt *bt)
 
 /* Internal maps are read into fixed-size variables: a corrupt object must
  * not make the kernel write past them (fuzz: crashes/bt-load-1.bin). */
-static bool internal_maps_ok(struct bt *bt)
+static bool internal_maps_ok(struct bpf_object *obj)
 {
 	static const char *const names[] = { "ringbuf_loss", "elapsed", "cpid", "sw_tai" };
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		struct bpf_map *map = bpf_object__find_map_by_name(bt->obj, names[i]);
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, names[i]);
 		if (!map)
 			continue;
 		uint32_t ks = bpf_map__key_size(map), vs = bpf_map__value_size(map);
@@ -178,7 +188,7 @@ static bool internal_maps_ok(struct bt *bt)
 		}
 	}
 	struct bpf_map *map;
-	bpf_object__for_each_map(map, bt->obj) {
+	bpf_object__for_each_map(map, obj) {
 		const char *n = bpf_map__name(map);
 		if (strncmp(n, "stack_", 6) == 0 &&
 		    (bpf_map__key_size(map) != 4 || bpf_map__value_size(map) > 8 * 1024)) {
@@ -189,20 +199,60 @@ static bool internal_maps_ok(struct bt *bt)
 	return true;
 }
 
+/* The programs and maps of every object by name.  A map of the same name
+ * in several objects is one map: the first object's is created, the
+ * others reuse it (load_object); libbpf's internal maps (.rodata, .bss)
+ * stay each object's own. */
+static bool index_objects(struct bt *bt)
+{
+	for (uint32_t i = 0; i < bt->nparts; i++) {
+		struct bpf_object *obj = bt->parts[i].obj;
+		struct bpf_program *prog;
+		bpf_object__for_each_program(prog, obj) {
+			const char *name = bpf_program__name(prog);
+			if (strindex_get(&bt->progs, name)) {
+				bt_error("corrupt obj stream (program '%s' is in two objects)", name);
+				return false;
+			}
+			strindex_put(&bt->progs, name, prog);
+		}
+		struct bpf_map *map;
+		bpf_object__for_each_map(map, obj) {
+			if (bpf_map__is_internal(map))
+				continue;
+			const char *name = bpf_map__name(map);
+			struct bpf_map *first = strindex_get(&bt->maps, name);
+			if (!first) {
+				strindex_put(&bt->maps, name, map);
+			} else if (bpf_map__type(first) != bpf_map__type(map) ||
+				   bpf_map__key_size(first) != bpf_map__key_size(map) ||
+				   bpf_map__value_size(first) != bpf_map__value_size(map) ||
+				   bpf_map__max_entries(first) != bpf_map__max_entries(map) ||
+				   bpf_map__map_flags(first) != bpf_map__map_flags(map)) {
+				bt_error("corrupt obj stream (map '%s' differs between objects)", name);
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
 static int configure(struct bt *bt)
 {
 	struct meta *m = &bt->meta;
-	if (!internal_maps_ok(bt))
+	for (uint32_t i = 0; i < bt->nparts; i++)
+		if (!internal_maps_ok(bt->parts[i].obj))
+			return -1;
+	if (!index_objects(bt))
 		return -1;
 	bt->user_maps = arena_alloc(sizeof(struct bpf_map *) * (m->maps.n + 1));
 	for (size_t i = 0; i < m->maps.n; i++) {
 		char buf[512];
-		bt->user_maps[i] = bpf_object__find_map_by_name(
-			bt->obj, map_obj_name(m->maps.v[i].name, buf, sizeof buf));
+		bt->user_maps[i] = map_by_name(bt, map_obj_name(m->maps.v[i].name, buf, sizeof buf));
 	}
-	bt->ringbuf_map = bpf_object__find_map_by_name(bt->obj, "ringbuf");
-	bt->loss_map = bpf_object__find_map_by_name(bt->obj, "ringbuf_loss");
-	bt->elapsed_map = bpf_object__find_map_by_name(bt->obj, "elapsed");
+	bt->ringbuf_map = map_by_name(bt, "ringbuf");
+	bt->loss_map = map_by_name(bt, "ringbuf_loss");
+	bt->elapsed_map = map_by_name(bt, "elapsed");
 	if (bt->ringbuf_map) {
 		/* perf_rb_pages is "pages per CPU" (bpftrace -h): the one ring
 		 * buffer gets that many for every CPU */
@@ -214,20 +264,25 @@ static int configure(struct bt *bt)
 			size = 1u << 30;
 		bpf_map__set_max_entries(bt->ringbuf_map, (uint32_t)size);
 	}
-	set_cpid(bt);
+	for (uint32_t i = 0; i < bt->nparts; i++)
+		set_cpid(bt, bt->parts[i].obj);
 	uprobe_multi_prepare(bt);
 	/* what the metadata does not declare was not checked: never loaded */
-	struct bpf_program *prog;
-	bpf_object__for_each_program(prog, bt->obj)
-		if (!obj_prog_declared(bt, bpf_program__name(prog)))
-			bpf_program__set_autoload(prog, false);
+	for (uint32_t i = 0; i < bt->nparts; i++) {
+		struct bpf_program *prog;
+		bpf_object__for_each_program(prog, bt->parts[i].obj)
+			if (!obj_prog_declared(bt, bpf_program__name(prog)))
+				bpf_program__set_autoload(prog, false);
+	}
 	kprobe_multi_prepare(bt);
 	if (bt->o.verbose) {
 		size_t logsz = m->cfg.log_size ? m->cfg.log_size : 1000000;
-		struct bpf_program *p;
-		bpf_object__for_each_program(p, bt->obj) {
-			bpf_program__set_log_level(p, 1);
-			bpf_program__set_log_buf(p, arena_alloc(logsz), logsz);
+		for (uint32_t i = 0; i < bt->nparts; i++) {
+			struct bpf_program *p;
+			bpf_object__for_each_program(p, bt->parts[i].obj) {
+				bpf_program__set_log_level(p, 1);
+				bpf_program__set_log_buf(p, arena_alloc(logsz), logsz);
+			}
 		}
 	}
 	/* Programs of probes this kernel cannot run are loaded anyway: the
@@ -293,29 +348,92 @@ static void report_load_error(struct bt *bt, int err)
 
 /* -v: each program's id and verifier log, on stdout after "Attaching N
  * probes..." as bpftrace prints them (message records of the out stream). */
-static void print_verifier_logs(struct bt *bt)
+static void print_verifier_log(struct bt *bt, struct bpf_program *p)
 {
 	static const char head[] = "\nThe verifier log: \n";
-	struct bpf_program *p;
-	bpf_object__for_each_program(p, bt->obj) {
-		struct bpf_prog_info info = { 0 };
-		uint32_t len = sizeof info;
-		size_t n;
-		const char *log = bpf_program__log_buf(p, &n);
-		if (bpf_program__fd(p) < 0)
-			continue;
-		if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0) {
-			char id[40];
-			int k = snprintf(id, sizeof id, "\nProgram ID: %u\n", info.id);
-			out_text(bt, "message", id, (size_t)k);
-		}
-		size_t loglen = log ? strlen(log) : 0;
-		char *msg = arena_alloc(sizeof head + loglen + 1);
-		memcpy(msg, head, sizeof head - 1);
-		memcpy(msg + sizeof head - 1, log ? log : "", loglen);
-		msg[sizeof head - 1 + loglen] = '\n';
-		out_text(bt, "message", msg, sizeof head + loglen);
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof info;
+	size_t n;
+	const char *log = bpf_program__log_buf(p, &n);
+	if (bpf_program__fd(p) < 0)
+		return;
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0) {
+		char id[40];
+		int k = snprintf(id, sizeof id, "\nProgram ID: %u\n", info.id);
+		out_text(bt, "message", id, (size_t)k);
 	}
+	size_t loglen = log ? strlen(log) : 0;
+	char *msg = arena_alloc(sizeof head + loglen + 1);
+	memcpy(msg, head, sizeof head - 1);
+	memcpy(msg + sizeof head - 1, log ? log : "", loglen);
+	msg[sizeof head - 1 + loglen] = '\n';
+	out_text(bt, "message", msg, sizeof head + loglen);
+}
+
+static void print_verifier_logs(struct bt *bt)
+{
+	for (uint32_t i = 0; i < bt->nparts; i++) {
+		struct bpf_program *p;
+		bpf_object__for_each_program(p, bt->parts[i].obj)
+			print_verifier_log(bt, p);
+	}
+}
+
+/* A program split into several objects (ir-spec/obj.md) and made of many
+ * probes holds a descriptor per map, program and attachment: raise the
+ * open-file limit to what it needs (root may raise the hard limit too,
+ * up to fs.nr_open).  The -c child is started before (keeps its limit). */
+static void raise_nofile(struct bt *bt)
+{
+	uint64_t need = 64 + bt->nparts;
+	for (uint32_t i = 0; i < bt->nparts; i++) {
+		struct bpf_map *m;
+		struct bpf_program *p;
+		bpf_object__for_each_map(m, bt->parts[i].obj)
+			need++;
+		bpf_object__for_each_program(p, bt->parts[i].obj)
+			need++;
+	}
+	for (size_t i = 0; i < bt->meta.probes.n; i++)
+		need += 2 * (uint64_t)bt->meta.probes.v[i].nattach;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
+		return;
+	if (rl.rlim_max >= need) {
+		rl.rlim_cur = need;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		return;
+	}
+	struct rlimit more = { need, need };
+	FILE *f = fopen("/proc/sys/fs/nr_open", "re");
+	unsigned long long nr_open = 0;
+	if (f) {
+		if (fscanf(f, "%llu", &nr_open) == 1 && nr_open && nr_open < need)
+			more.rlim_cur = more.rlim_max = nr_open;
+		fclose(f);
+	}
+	if (setrlimit(RLIMIT_NOFILE, &more) != 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* Before obj is loaded: its maps that an earlier object declared (and
+ * created) are that map.  0 or -errno. */
+static int reuse_maps(struct bt *bt, struct bpf_object *obj)
+{
+	struct bpf_map *m;
+	bpf_object__for_each_map(m, obj) {
+		if (bpf_map__is_internal(m))
+			continue;
+		struct bpf_map *first = map_by_name(bt, bpf_map__name(m));
+		if (!first || first == m)
+			continue;
+		int err = bpf_map__reuse_fd(m, bpf_map__fd(first));
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 int open_object(struct bt *bt)
@@ -335,19 +453,25 @@ int open_object(struct bt *bt)
 		bt->ncpus = 1;   /* the interpreter is one CPU */
 	}
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "bpftrace");
-	char why[160];
-	if (!btf_check(bt->elf, bt->elf_size, why, sizeof why)) {
-		bt_error("corrupt obj stream (BTF: %s)", why);
-		return -1;
+	for (uint32_t i = 0; i < bt->nparts; i++) {
+		struct part *pt = &bt->parts[i];
+		char why[160];
+		if (!btf_check(pt->elf, pt->size, why, sizeof why)) {
+			bt_error("corrupt obj stream (BTF: %s)", why);
+			return -1;
+		}
+		pt->obj = bpf_object__open_mem(pt->elf, pt->size, &oo);
+		if (!pt->obj) {
+			int err = -errno;
+			bt_error("failed to open the BPF object: %s", strerror(-err));
+			return -1;
+		}
 	}
-	bt->obj = bpf_object__open_mem(bt->elf, bt->elf_size, &oo);
-	if (!bt->obj) {
-		int err = -errno;
-		bt_error("failed to open the BPF object: %s", strerror(-err));
-		bt->obj = NULL;
+	if (configure(bt) < 0)
 		return -1;
-	}
-	return configure(bt);
+	if (!bt->o.interpret)
+		raise_nofile(bt);
+	return 0;
 }
 
 /* debugf() writes to the kernel's trace buffer, read at
@@ -355,16 +479,18 @@ int open_object(struct bt *bt)
  * program calls bpf_trace_printk and it is not mounted (we are root). */
 static void debugfs_for_trace_printk(struct bt *bt)
 {
-	struct bpf_program *p;
-	bpf_object__for_each_program(p, bt->obj) {
-		const struct bpf_insn *in = bpf_program__insns(p);
-		size_t n = bpf_program__insn_cnt(p);
-		for (size_t i = 0; i < n; i++)
-			if (in[i].code == (BPF_JMP | BPF_CALL) && in[i].src_reg == 0 &&
-			    in[i].imm == BPF_FUNC_trace_printk) {
-				debugfs_ensure();
-				return;
-			}
+	for (uint32_t k = 0; k < bt->nparts; k++) {
+		struct bpf_program *p;
+		bpf_object__for_each_program(p, bt->parts[k].obj) {
+			const struct bpf_insn *in = bpf_program__insns(p);
+			size_t n = bpf_program__insn_cnt(p);
+			for (size_t i = 0; i < n; i++)
+				if (in[i].code == (BPF_JMP | BPF_CALL) && in[i].src_reg == 0 &&
+				    in[i].imm == BPF_FUNC_trace_printk) {
+					debugfs_ensure();
+					return;
+				}
+		}
 	}
 }
 
@@ -389,10 +515,14 @@ int load_object(struct bt *bt)
 	} else {
 		debugfs_for_trace_printk(bt);
 		tracefs_for_tracepoints(bt);
-		int err = bpf_object__load(bt->obj);
-		if (err) {
-			report_load_error(bt, err);
-			return -1;
+		for (uint32_t i = 0; i < bt->nparts; i++) {
+			int err = reuse_maps(bt, bt->parts[i].obj);
+			if (!err)
+				err = bpf_object__load(bt->parts[i].obj);
+			if (err) {
+				report_load_error(bt, err);
+				return -1;
+			}
 		}
 		if (bt->o.verbose)
 			print_verifier_logs(bt);
@@ -401,7 +531,7 @@ int load_object(struct bt *bt)
 		 * keeping them in the heap for the whole trace. */
 		malloc_trim(0);
 	}
-	struct bpf_map *cpid = bpf_object__find_map_by_name(bt->obj, "cpid");
+	struct bpf_map *cpid = map_by_name(bt, "cpid");
 	if (cpid && bt->child) {
 		uint32_t zero = 0;
 		uint64_t v = (uint64_t)bt->child;
@@ -447,7 +577,8 @@ void load_close(struct bt *bt)
 {
 	if (bt->vm)
 		interp_close(bt);
-	if (bt->obj)
-		bpf_object__close(bt->obj);
-	bt->obj = NULL;
+	for (uint32_t i = bt->nparts; i-- > 0;) {
+		bpf_object__close(bt->parts[i].obj);
+		bt->parts[i].obj = NULL;
+	}
 }

@@ -44,6 +44,7 @@
 
 #include "meta.h"
 #include "mp.h"
+#include "strindex.h"
 
 struct bpf_object;
 struct bpf_program;
@@ -85,14 +86,24 @@ struct wp_pending {
 	uint64_t addr;
 };
 
+/* One BPF ELF object of the stream: a program one object cannot hold is
+ * written as several (ir-spec/obj.md), loaded in order; a map declared
+ * in several is created by the first and reused by the others. */
+struct part {
+	void *elf;               /* our copy: core_local.c may edit it */
+	size_t size;
+	struct bpf_object *obj;
+};
+
 struct bt {
 	struct opts o;
 	struct source src;
 	struct meta meta;
-	void *elf;             /* our copy: core_local.c may edit it */
-	size_t elf_size;
+	struct part *parts;
+	uint32_t nparts;
 
-	struct bpf_object *obj;
+	struct strindex progs;            /* program name -> struct bpf_program */
+	struct strindex maps;             /* map name -> the struct bpf_map created */
 	struct bpf_map **user_maps;       /* by meta map id; NULL if absent */
 	struct bpf_map *ringbuf_map, *loss_map, *elapsed_map;
 	VEC(struct held) held;
@@ -155,6 +166,9 @@ bool report_helper_refused(struct bt *bt, const char *log);
 int run_special(struct bt *bt, enum probe_type which); /* BEGIN / END */
 void load_close(struct bt *bt);
 struct bpf_program *prog_of(struct bt *bt, uint32_t probe);
+struct bpf_program *prog_by_name(struct bt *bt, const char *name);   /* or NULL */
+/* A map of the objects by ELF name (the one created), or NULL. */
+struct bpf_map *map_by_name(struct bt *bt, const char *name);
 const char *prog_section(struct bt *bt, uint32_t probe);
 
 /* ---- insn_boundary.c ---- */

@@ -110,7 +110,29 @@ static int no_features(struct opts *o, const char *list)
 	return 0;
 }
 
-/* Read the obj stream: the object record, then the end record. */
+/* An ELF of an object or part record: 0, or -1 after one line. */
+static int take_elf(struct bt *bt, const msgpack_object *r, const char *what)
+{
+	const msgpack_object *elf = mp_get(r, "elf");
+	if (!elf || elf->type != MSGPACK_OBJECT_BIN || elf->via.bin.size < 64) {
+		tool_fail("obj stream: %s record has no ELF", what);
+		return -1;
+	}
+	if (bt->nparts % 16 == 0) {
+		struct part *np = arena_alloc(sizeof *np * (bt->nparts + 16));
+		if (bt->nparts)
+			memcpy(np, bt->parts, sizeof *np * bt->nparts);
+		bt->parts = np;
+	}
+	bt->parts[bt->nparts++] = (struct part){
+		.elf = arena_memdup(elf->via.bin.ptr, elf->via.bin.size),
+		.size = elf->via.bin.size,
+	};
+	return 0;
+}
+
+/* Read the obj stream: the object record, a part record for each further
+ * ELF object it announces, then the end record. */
 static int read_obj(struct bt *bt, int fd)
 {
 	struct mp_in in;
@@ -130,13 +152,16 @@ static int read_obj(struct bt *bt, int fd)
 		return -1;
 	}
 	struct mp_err err = { 0 };
-	const msgpack_object *elf = mp_get(r, "elf");
-	if (!elf || elf->type != MSGPACK_OBJECT_BIN || elf->via.bin.size < 64) {
-		tool_fail("obj stream: object record has no ELF");
+	if (take_elf(bt, r, "object") < 0)
+		return -1;
+	uint64_t nparts = 1;
+	const msgpack_object *np = mp_get(r, "parts");
+	if (np && (np->type != MSGPACK_OBJECT_POSITIVE_INTEGER || np->via.u64 < 1)) {
+		tool_fail("obj stream: the object's 'parts' is not a count of ELF objects");
 		return -1;
 	}
-	bt->elf = arena_memdup(elf->via.bin.ptr, elf->via.bin.size);
-	bt->elf_size = elf->via.bin.size;
+	if (np)
+		nparts = np->via.u64;
 
 	struct codec_dec d = { .err = &err };
 	if (!dec_tables(&d, r) || !meta_decode(&d, mp_get(r, "meta"), &bt->meta)) {
@@ -156,9 +181,23 @@ static int read_obj(struct bt *bt, int fd)
 	msgpack_packer_init(&pk, &g_hdr_meta, msgpack_sbuffer_write);
 	msgpack_pack_object(&pk, *mp_get(r, "meta"));
 
-	r = mp_in_next(&in);
+	while ((r = mp_in_next(&in)) && bt->nparts < nparts) {
+		t = mp_get(r, "t");
+		if (!t || !mp_key_is(t, "part")) {
+			tool_fail("obj stream: expected a 'part' record (%u of %llu ELF objects read)",
+				  bt->nparts, (unsigned long long)nparts);
+			return -1;
+		}
+		if (take_elf(bt, r, "part") < 0)
+			return -1;
+	}
 	if (r || in.errmsg[0]) {
 		tool_fail("%s", r ? "obj stream: unexpected record after the object" : in.errmsg);
+		return -1;
+	}
+	if (bt->nparts < nparts) {
+		tool_fail("obj stream: the object announces %llu ELF objects, the stream holds %u",
+			  (unsigned long long)nparts, bt->nparts);
 		return -1;
 	}
 	mp_in_close(&in);

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "load.h"
+#include "strindex.h"
 
 /* Helpers bt-codegen emits (bt-codegen/helpers.c says to keep this list
  * in step), plus read-only tracing helpers it may come to use. */
@@ -73,6 +74,7 @@ struct objc {
 	Elf *e;
 	size_t shstrndx;
 	const char *unsafe_use;   /* first unsafe capability found */
+	bool *seen;               /* by probe: its program was found */
 };
 
 static void bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -108,21 +110,50 @@ static bool has_suffix(const char *s, const char *suf)
 	return n >= k && strcmp(s + n - k, suf) == 0;
 }
 
+/* The probes by program name: index + 1 of the first probe of each name,
+ * then the next probe of the same name (a lookup costs the same for 10
+ * probes or 100,000). */
+static struct strindex g_by_prog;
+static uint32_t *g_next_same;
+static bool g_indexed;
+
+static void index_probes(struct meta *m)
+{
+	if (g_indexed)
+		return;
+	g_indexed = true;
+	g_next_same = arena_alloc(sizeof *g_next_same * (m->probes.n + 1));
+	for (size_t i = m->probes.n; i-- > 0;) {
+		const char *prog = m->probes.v[i].prog;
+		if (!prog)
+			continue;
+		g_next_same[i] = (uint32_t)(uintptr_t)strindex_get(&g_by_prog, prog);
+		strindex_put(&g_by_prog, prog, (void *)(uintptr_t)(i + 1));
+	}
+}
+
+/* The first probe whose program is named name, as index + 1 (0: none);
+ * the others follow through g_next_same. */
+static uint32_t first_probe_of(struct meta *m, const char *name)
+{
+	index_probes(m);
+	return (uint32_t)(uintptr_t)strindex_get(&g_by_prog, name);
+}
+
 /* The probe whose program is named name (or, with wp_setup, whose
  * watchpoint setup program is), or NULL. */
 static const struct meta_probe *probe_of_prog(struct meta *m, const char *name, bool *wp_setup)
 {
 	*wp_setup = false;
-	for (size_t i = 0; i < m->probes.n; i++)
-		if (!strcmp(m->probes.v[i].prog, name))
-			return &m->probes.v[i];
+	uint32_t k = first_probe_of(m, name);
+	if (k)
+		return &m->probes.v[k - 1];
 	if (!has_suffix(name, "_wp_setup"))
 		return NULL;
-	size_t n = strlen(name) - strlen("_wp_setup");
-	for (size_t i = 0; i < m->probes.n; i++) {
-		const struct meta_probe *p = &m->probes.v[i];
-		if (strlen(p->prog) == n && !strncmp(p->prog, name, n) &&
-		    (p->type == PT_WATCHPOINT || p->type == PT_ASYNCWATCHPOINT)) {
+	char *base = arena_strndup(name, strlen(name) - strlen("_wp_setup"));
+	for (k = first_probe_of(m, base); k; k = g_next_same[k - 1]) {
+		const struct meta_probe *p = &m->probes.v[k - 1];
+		if (p->type == PT_WATCHPOINT || p->type == PT_ASYNCWATCHPOINT) {
 			*wp_setup = true;
 			return p;
 		}
@@ -234,15 +265,26 @@ static bool scan_code(struct objc *c, const char *sec, const char *fn, const str
 	return true;
 }
 
-/* Every function symbol of every code section: a program of the metadata
- * (in a section of its kind) or a subprogram in .text; its instructions
- * scanned. */
+/* A code section of the object. */
+struct code_sec {
+	const char *name;
+	const struct bpf_insn *in;
+	size_t nin, covered;
+};
+
+/* Every function symbol of every code section of one object: a program
+ * of the metadata (in a section of its kind) or a subprogram in .text;
+ * its instructions scanned.  One pass over the symbols. */
 static bool check_code(struct objc *c)
 {
 	struct meta *m = &c->bt->meta;
-	bool *seen = arena_alloc(m->probes.n + 1);
 	Elf_Scn *symscn = NULL;
 	GElf_Shdr symsh;
+	size_t nsecs = 0;
+	if (elf_getshdrnum(c->e, &nsecs) != 0) {
+		bad("the BPF object has no section table");
+		return false;
+	}
 	for (Elf_Scn *s = NULL; (s = elf_nextscn(c->e, s));)
 		if (gelf_getshdr(s, &symsh) && symsh.sh_type == SHT_SYMTAB) {
 			symscn = s;
@@ -254,6 +296,7 @@ static bool check_code(struct objc *c)
 		return false;
 	}
 	size_t nsyms = symsh.sh_size / symsh.sh_entsize;
+	struct code_sec *code = arena_alloc(sizeof *code * (nsecs + 1));
 	for (Elf_Scn *s = NULL; (s = elf_nextscn(c->e, s));) {
 		GElf_Shdr sh;
 		if (!gelf_getshdr(s, &sh) || sh.sh_type != SHT_PROGBITS ||
@@ -266,50 +309,62 @@ static bool check_code(struct objc *c)
 			bad("code section '%s' is not made of whole instructions", sec ? sec : "?");
 			return false;
 		}
-		const struct bpf_insn *in = d->d_buf;
-		size_t nin = d->d_size / sizeof *in, covered = 0;
 		size_t idx = elf_ndxscn(s);
-		for (size_t k = 0; k < nsyms; k++) {
-			GElf_Sym sym;
-			if (!gelf_getsym(syms, (int)k, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
-			    sym.st_shndx != idx)
-				continue;
-			const char *fn = elf_strptr(c->e, symsh.sh_link, sym.st_name);
-			if (!fn || sym.st_value % 8 || sym.st_size % 8 ||
-			    sym.st_value > sh.sh_size || sym.st_size > sh.sh_size - sym.st_value) {
-				bad("function '%s' lies outside its section '%s'", fn ? fn : "?", sec);
-				return false;
-			}
-			bool wp_setup = false;
-			if (strcmp(sec, ".text") != 0) {
-				const struct meta_probe *p = probe_of_prog(m, fn, &wp_setup);
-				if (!p)
-					continue;   /* never loaded (load.c) */
-				for (size_t i = 0; i < m->probes.n; i++) {
-					const struct meta_probe *q = &m->probes.v[i];
-					if (wp_setup ? q != p : strcmp(q->prog, fn) != 0)
-						continue;
-					if (!section_fits(q->type, sec, wp_setup)) {
-						bad("program '%s' of a %s probe is in section '%s'",
-						    fn, probe_type_name(q->type), sec);
-						return false;
-					}
-					if (!wp_setup)
-						seen[i] = true;
-				}
-			}
-			if (!scan_code(c, sec, fn, in, sym.st_value / 8,
-				       (sym.st_value + sym.st_size) / 8, wp_setup))
-				return false;
-			covered += sym.st_size / 8;
-		}
-		/* code outside any function would still be loaded */
-		if (covered < nin && !strcmp(sec, ".text") &&
-		    !scan_code(c, sec, sec, in, 0, nin, false))
-			return false;
+		if (idx >= nsecs)
+			continue;
+		code[idx] = (struct code_sec){ sec, d->d_buf, d->d_size / sizeof(struct bpf_insn), 0 };
 	}
+	for (size_t k = 0; k < nsyms; k++) {
+		GElf_Sym sym;
+		if (!gelf_getsym(syms, (int)k, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+		    sym.st_shndx >= nsecs || !code[sym.st_shndx].name)
+			continue;
+		struct code_sec *cs = &code[sym.st_shndx];
+		const char *sec = cs->name;
+		uint64_t size = cs->nin * sizeof(struct bpf_insn);
+		const char *fn = elf_strptr(c->e, symsh.sh_link, sym.st_name);
+		if (!fn || sym.st_value % 8 || sym.st_size % 8 ||
+		    sym.st_value > size || sym.st_size > size - sym.st_value) {
+			bad("function '%s' lies outside its section '%s'", fn ? fn : "?", sec);
+			return false;
+		}
+		bool wp_setup = false;
+		if (strcmp(sec, ".text") != 0) {
+			const struct meta_probe *p = probe_of_prog(m, fn, &wp_setup);
+			if (!p)
+				continue;   /* never loaded (load.c) */
+			/* the probe, or every probe of this program name */
+			uint32_t i = (uint32_t)(p - m->probes.v) + 1;
+			for (; i; i = wp_setup ? 0 : g_next_same[i - 1]) {
+				const struct meta_probe *q = &m->probes.v[i - 1];
+				if (!section_fits(q->type, sec, wp_setup)) {
+					bad("program '%s' of a %s probe is in section '%s'",
+					    fn, probe_type_name(q->type), sec);
+					return false;
+				}
+				if (!wp_setup)
+					c->seen[i - 1] = true;
+			}
+		}
+		if (!scan_code(c, sec, fn, cs->in, sym.st_value / 8,
+			       (sym.st_value + sym.st_size) / 8, wp_setup))
+			return false;
+		cs->covered += sym.st_size / 8;
+	}
+	/* code outside any function would still be loaded */
+	for (size_t i = 0; i < nsecs; i++)
+		if (code[i].name && code[i].covered < code[i].nin && !strcmp(code[i].name, ".text") &&
+		    !scan_code(c, code[i].name, code[i].name, code[i].in, 0, code[i].nin, false))
+			return false;
+	return true;
+}
+
+/* Each probe of the metadata has its program in one of the objects. */
+static bool all_probes_seen(struct objc *c)
+{
+	struct meta *m = &c->bt->meta;
 	for (size_t i = 0; i < m->probes.n; i++)
-		if (!seen[i]) {
+		if (!c->seen[i]) {
 			bad("probe '%s': its program '%s' is not in the BPF object",
 			    m->probes.v[i].name, m->probes.v[i].prog);
 			return false;
@@ -374,19 +429,26 @@ int obj_check(struct bt *bt)
 {
 	struct objc c = { .bt = bt };
 	elf_version(EV_CURRENT);
-	c.e = elf_memory((char *)bt->elf, bt->elf_size);
-	GElf_Ehdr eh;
-	if (!c.e || elf_kind(c.e) != ELF_K_ELF || !gelf_getehdr(c.e, &eh) ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_BPF ||
-	    elf_getshdrstrndx(c.e, &c.shstrndx) != 0) {
-		bad("the object is not a 64-bit BPF ELF");
-		if (c.e)
-			elf_end(c.e);
+	c.seen = arena_alloc(bt->meta.probes.n + 1);
+	if (!check_meta(&c))
 		return -1;
+	for (uint32_t i = 0; i < bt->nparts; i++) {
+		c.e = elf_memory((char *)bt->parts[i].elf, bt->parts[i].size);
+		GElf_Ehdr eh;
+		if (!c.e || elf_kind(c.e) != ELF_K_ELF || !gelf_getehdr(c.e, &eh) ||
+		    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_BPF ||
+		    elf_getshdrstrndx(c.e, &c.shstrndx) != 0) {
+			bad("the object is not a 64-bit BPF ELF");
+			if (c.e)
+				elf_end(c.e);
+			return -1;
+		}
+		bool ok = check_code(&c);
+		elf_end(c.e);
+		if (!ok)
+			return -1;
 	}
-	bool ok = check_meta(&c) && check_code(&c);
-	elf_end(c.e);
-	if (!ok)
+	if (!all_probes_seen(&c))
 		return -1;
 	if (c.unsafe_use && !bt->o.unsafe) {
 		bt_error("%s is an unsafe function being used in safe mode", c.unsafe_use);

@@ -132,7 +132,7 @@ static void on_sample(void *ctx, int cpu, void *data, uint32_t size)
 
 int skb_open(struct bt *bt, int epfd)
 {
-	struct bpf_map *map = bpf_object__find_map_by_name(bt->obj, "skb_output");
+	struct bpf_map *map = map_by_name(bt, "skb_output");
 	if (!map)
 		return 0;
 	size_t n = bt->meta.skboutputs.n;

@@ -318,7 +318,7 @@ static int stack_map_fd(struct bt *bt, unsigned limit)
 	for (size_t i = 0; i < sizeof fmts / sizeof *fmts; i++) {
 		char name[64];
 		snprintf(name, sizeof name, fmts[i], limit);
-		struct bpf_map *m = bpf_object__find_map_by_name(bt->obj, name);
+		struct bpf_map *m = map_by_name(bt, name);
 		if (m) {
 			fds[limit] = bpf_map__fd(m);
 			break;

@@ -460,8 +460,10 @@ int target_check(struct bt *bt)
 				"relocated (CO-RE), tracepoint formats checked",
 				t->release, c.release);
 	}
-	if (ok && same && same_build(t) && core_drop_relocations(bt->elf, bt->elf_size) &&
-	    bt->o.verbose)
+	bool dropped = false;
+	for (uint32_t i = 0; ok && same && same_build(t) && i < bt->nparts; i++)
+		dropped |= core_drop_relocations(bt->parts[i].elf, bt->parts[i].size);
+	if (dropped && bt->o.verbose)
 		fprintf(stderr, "compiled against this kernel build (%s): no CO-RE relocation\n",
 			t->kernel_build_id);
 	btf__free(c.btf);
