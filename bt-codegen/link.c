@@ -682,10 +682,11 @@ static size_t fixed_sections(struct link *l)
 }
 
 /* One part when the program fits one object (the common case, the object
- * as before); otherwise parts of at most PART_MAX_* maps, programs and
- * program sections, filled in program order.  A user map is declared in
- * every part with a program using it (bt-load creates it once); the other
- * maps (ringbuf, ringbuf_loss, stack maps, scratch...) in every part. */
+ * as before); otherwise parts of at most --object-maps maps,
+ * CG_OBJECT_PROGS programs and CG_OBJECT_SECTIONS program sections, filled
+ * in program order.  A user map is declared in every part with a program
+ * using it (bt-load creates it once); the other maps (ringbuf,
+ * ringbuf_loss, stack maps, scratch...) in every part. */
 static bool partition(struct link *l, partvec *parts)
 {
 	struct cg *cg = l->cg;
@@ -705,9 +706,11 @@ static bool partition(struct link *l, partvec *parts)
 			nsecs++;
 		}
 	size_t fixed = fixed_sections(l);
-	size_t obj_maps = cg->o->object_maps ? cg->o->object_maps : OBJ_MAX_MAPS;
-	size_t part_maps = obj_maps < PART_MAX_MAPS ? obj_maps : PART_MAX_MAPS;
-	bool split = cg->all_maps.n > obj_maps || fixed + 2 * nsecs >= SHN_LORESERVE;
+	size_t part_maps = cg->o->object_maps ? cg->o->object_maps : CG_OBJECT_MAPS;
+	if (part_maps > OBJ_MAX_MAPS)
+		part_maps = OBJ_MAX_MAPS;
+	bool split = cg->all_maps.n > part_maps || cg->insts.n > CG_OBJECT_PROGS ||
+		     fixed + 2 * nsecs > CG_OBJECT_SECTIONS;
 	if (!split) {
 		struct part *p = ARENA_NEW(struct part);
 		for (size_t i = 0; i < cg->insts.n; i++)
@@ -718,7 +721,7 @@ static bool partition(struct link *l, partvec *parts)
 		return true;
 	}
 	/* a program uses at most 64 maps (the kernel's limit) */
-	if (ncommon + 64 > part_maps || fixed + 2 >= PART_MAX_SECTIONS)
+	if (ncommon + 64 > part_maps || fixed + 2 > CG_OBJECT_SECTIONS)
 		return fail(l, "objects of %zu maps cannot hold a program and bt-codegen's %zu "
 			    "maps", part_maps, ncommon);
 	/* map_mark / sec_mark: 1 + the last part that declared it */
@@ -736,8 +739,8 @@ static bool partition(struct link *l, partvec *parts)
 			new_maps += m && is_user[m->index] && map_mark[m->index] != mark;
 		}
 		bool new_sec = (uintptr_t)strindex_get(&sec_mark, inst->section) != mark;
-		if (!p || nmaps + new_maps > part_maps || p->insts.n >= PART_MAX_PROGS ||
-		    fixed + 2 * (nsec + new_sec) >= PART_MAX_SECTIONS) {
+		if (!p || nmaps + new_maps > part_maps || p->insts.n >= CG_OBJECT_PROGS ||
+		    fixed + 2 * (nsec + new_sec) > CG_OBJECT_SECTIONS) {
 			p = ARENA_NEW(struct part);
 			VEC_PUSH(parts, p);
 			mark = (uint32_t)parts->n;

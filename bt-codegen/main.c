@@ -46,9 +46,9 @@ static const char usage[] =
 	"  --share-from N    from N probe blocks on (default 32; 0: never), compile\n"
 	"                    the blocks of one shape (same code but for maps,\n"
 	"                    integers and attach points) once and copy the code\n"
-	"  --object-maps N   a shared program of more than N maps (default and most\n"
-	"                    65535, what one BPF object holds) is written as several\n"
-	"                    objects of at most N maps each\n"
+	"  --object-maps N   a shared program of more than N maps (default 4096, at\n"
+	"                    most 65535: what one BPF object holds) is written as\n"
+	"                    several BPF objects of at most N maps each\n"
 	"  -h, --help        show this help\n";
 
 /* One line, whatever the message holds (LLVM's are multi-line). */
@@ -207,7 +207,7 @@ static bool compile(struct cg_opts *opts, struct input *in, struct cg_elf **elfs
 int main(int argc, char **argv)
 {
 	tool_init("bt-codegen");
-	struct cg_opts opts = { .share_from = CG_SHARE_FROM, .object_maps = OBJ_MAX_MAPS };
+	struct cg_opts opts = { .share_from = CG_SHARE_FROM, .object_maps = CG_OBJECT_MAPS };
 	const char *out_path = NULL;
 	static const struct option longopts[] = {
 		{ "emit-llvm", required_argument, NULL, 'L' },

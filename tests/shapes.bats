@@ -149,8 +149,8 @@ compile() {
 	[ "$stderr" = "bt-codegen: ERROR: too many maps: 65600 (a BPF object holds at most 65519, bt-codegen's own included)" ]
 }
 
-@test "an ir record over 64 MiB is refused at once in one line" {
-	# a stream header, then a record that announces 80 MiB and holds 65
+@test "an ir record over 256 MiB is refused at once in one line" {
+	# a stream header, then a record that announces 300 MiB and holds 257
 	python3 - "$BATS_TEST_TMPDIR/big.ir" <<'EOF'
 import struct, sys
 def s(x):
@@ -158,10 +158,10 @@ def s(x):
 hdr = bytes([0x84]) + s("format") + s("ir") + s("version") + b"\x01" + \
       s("filename") + s("x") + s("source") + b"\xc4\x00"
 with open(sys.argv[1], "wb") as f:
-    f.write(hdr + bytes([0x81]) + s("t") + b"\xc6" + struct.pack(">I", 80 << 20))
-    f.write(bytes(65 << 20))
+    f.write(hdr + bytes([0x81]) + s("t") + b"\xc6" + struct.pack(">I", 300 << 20))
+    f.write(bytes(257 << 20))
 EOF
 	run --separate-stderr bt-codegen -o /dev/null "$BATS_TEST_TMPDIR/big.ir"
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "bt-codegen: ERROR: program too large: its ir stream holds a record of more than 64 MiB" ]
+	[ "$stderr" = "bt-codegen: ERROR: program too large: its ir stream holds a record of more than 256 MiB" ]
 }
