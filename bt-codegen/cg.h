@@ -78,6 +78,12 @@ struct cg_opts {
 	/* --object-maps N: the most maps one object of a shared-mode program
 	 * holds (link.c); default CG_OBJECT_MAPS, at most OBJ_MAX_MAPS */
 	uint32_t object_maps;
+	/* optional: link.c hands each object of a shared-mode program here as
+	 * soon as it is written (i of n, malloc'ed bytes freed after), instead
+	 * of returning them all: a program of many objects is never held
+	 * whole.  False stops the link. */
+	bool (*part_sink)(void *arg, uint32_t i, uint32_t n, const uint8_t *elf, size_t len);
+	void *part_sink_arg;
 };
 
 /* The largest program record bt-codegen reads: decoded, a record takes
@@ -286,9 +292,10 @@ bool cg_init(struct cg *cg, const struct cg_opts *o, struct meta *meta,
 	     const struct source *src, struct node *root);
 /* Lower every probe; false on error (cg->errmsg). */
 bool cg_lower(struct cg *cg);
-/* Optimise and emit; elfs receives the object (arena), or in shared mode
- * the objects of a program one object cannot hold (link.c), nelfs their
- * number.  Dumps (--dump, --emit-llvm) happen here. */
+/* Optimise and emit; elfs receives the object, or in shared mode the
+ * objects of a program one object cannot hold (link.c), nelfs their
+ * number (with cg_opts.part_sink: elfs is NULL, the sink had them).
+ * Dumps (--dump, --emit-llvm) happen here. */
 bool cg_emit(struct cg *cg, FILE *dump_out, struct cg_elf **elfs, uint32_t *nelfs);
 
 /* maps_section.c: the maps are emitted in MAPS_PLACEHOLDER (same length

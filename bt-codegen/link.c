@@ -1003,7 +1003,11 @@ static bool write_part(struct link *l, struct part *P, struct strindex *sec_by_n
 	}
 	pos = (pos + 7) & ~(size_t)7;
 	size_t total = pos + secs.n * sizeof(Elf64_Shdr);
-	uint8_t *img = arena_alloc(total);
+	uint8_t *img = calloc(1, total);
+	if (!img) {
+		fprintf(stderr, "bt-codegen: ERROR: out of memory\n");
+		exit(1);
+	}
 	Elf64_Ehdr eh = *(const Elf64_Ehdr *)elf;
 	eh.e_shoff = pos;
 	eh.e_shnum = (uint16_t)secs.n;
@@ -1048,7 +1052,8 @@ bool cg_link(struct cg *cg, const uint8_t *elf, size_t len, struct cg_elf **out,
 	partvec parts = { 0 };
 	if (!partition(l, &parts))
 		return false;
-	*out = ARENA_ARRAY(struct cg_elf, parts.n);
+	const struct cg_opts *o = cg->o;
+	*out = o->part_sink ? NULL : ARENA_ARRAY(struct cg_elf, parts.n);
 	*nout = (uint32_t)parts.n;
 	for (size_t i = 0; i < parts.n; i++) {
 		uint8_t *img = NULL;
@@ -1059,7 +1064,14 @@ bool cg_link(struct cg *cg, const uint8_t *elf, size_t len, struct cg_elf **out,
 		l->types = l->strs = (struct buf){ 0 };
 		if (!ok)
 			return false;
-		(*out)[i] = (struct cg_elf){ img, n };
+		if (!o->part_sink) {
+			(*out)[i] = (struct cg_elf){ img, n };   /* kept for the caller */
+			continue;
+		}
+		ok = o->part_sink(o->part_sink_arg, (uint32_t)i, (uint32_t)parts.n, img, n);
+		free(img);
+		if (!ok)
+			return fail(l, "cannot write the obj stream");
 	}
 	return true;
 }

@@ -124,34 +124,20 @@ static bool read_ir(int fd, struct input *in, char *err, size_t errlen)
 	return true;
 }
 
-/* The object record holds the first object; a program split into several
- * objects has a `part` record for each of the others (ir-spec/obj.md). */
-static bool write_obj(int fd, struct input *in, const struct cg_elf *elfs, uint32_t nelfs)
-{
-	struct mp_out *o = malloc(sizeof *o);
-	if (!o)
-		return false;
-	mp_out_init(o, fd);
-	mp_write_header(o, "obj", &in->src, 0);
-	struct codec_enc *e = enc_new();
-	meta_register_types(e, &in->meta);
-	msgpack_pack_map(&o->pk, nelfs > 1 ? 6 : 5);
-	mp_kv_str(&o->pk, "t", "object");
-	mp_kv_bin(&o->pk, "elf", elfs[0].p, elfs[0].n);
-	if (nelfs > 1)
-		mp_kv_uint(&o->pk, "parts", nelfs);
-	enc_write_tables(e, &o->pk); /* "types" (and an empty "nodes") */
-	meta_encode(e, &o->pk, &in->meta);
-	for (uint32_t i = 1; i < nelfs; i++) {
-		msgpack_pack_map(&o->pk, 2);
-		mp_kv_str(&o->pk, "t", "part");
-		mp_kv_bin(&o->pk, "elf", elfs[i].p, elfs[i].n);
-	}
-	mp_write_end(o);
-	bool ok = mp_out_flush(o) == 0 && !o->failed;
-	free(o);
-	return ok;
-}
+/* The obj stream, written as the objects come: the object record holds
+ * the first (and the metadata), a program split into several objects has
+ * a `part` record for each of the others (ir-spec/obj.md).  The output is
+ * opened with the first object, so a program that fails to compile
+ * leaves none. */
+struct writer {
+	struct input *in;
+	const char *out_path;    /* NULL: standard output */
+	const char *emit_elf;    /* --emit-elf FILE */
+	int fd;                  /* -1 until the first object */
+	struct mp_out *o;
+	bool dump_only;          /* --dump without -o: no obj stream */
+	bool failed;
+};
 
 static bool write_file(const char *path, const void *p, size_t n)
 {
@@ -160,6 +146,57 @@ static bool write_file(const char *path, const void *p, size_t n)
 		return false;
 	bool ok = fwrite(p, 1, n, f) == n;
 	return fclose(f) == 0 && ok;
+}
+
+static bool put_object(void *arg, uint32_t i, uint32_t n, const uint8_t *elf, size_t len)
+{
+	struct writer *w = arg;
+	if (w->emit_elf) {
+		const char *path = i ? arena_printf("%s.%u", w->emit_elf, i) : w->emit_elf;
+		if (!write_file(path, elf, len)) {
+			tool_fail("cannot write %s", path);
+			return !(w->failed = true);
+		}
+	}
+	if (w->out_path == NULL && w->dump_only)
+		return true;
+	if (i == 0) {
+		w->fd = tool_open_output(w->out_path);
+		w->o = malloc(sizeof *w->o);
+		if (w->fd < 0 || !w->o)
+			return !(w->failed = true);
+		mp_out_init(w->o, w->fd);
+		mp_write_header(w->o, "obj", &w->in->src, 0);
+		struct codec_enc *e = enc_new();
+		meta_register_types(e, &w->in->meta);
+		msgpack_pack_map(&w->o->pk, n > 1 ? 6 : 5);
+		mp_kv_str(&w->o->pk, "t", "object");
+		mp_kv_bin(&w->o->pk, "elf", elf, len);
+		if (n > 1)
+			mp_kv_uint(&w->o->pk, "parts", n);
+		enc_write_tables(e, &w->o->pk); /* "types" (and an empty "nodes") */
+		meta_encode(e, &w->o->pk, &w->in->meta);
+	} else {
+		msgpack_pack_map(&w->o->pk, 2);
+		mp_kv_str(&w->o->pk, "t", "part");
+		mp_kv_bin(&w->o->pk, "elf", elf, len);
+	}
+	if (w->o->failed) {
+		tool_fail("cannot write the obj stream");
+		return !(w->failed = true);
+	}
+	return true;
+}
+
+/* The end record, once every object is out: exit status. */
+static int finish_obj(struct writer *w)
+{
+	mp_write_end(w->o);
+	bool ok = mp_out_flush(w->o) == 0 && !w->o->failed;
+	free(w->o);
+	if (!ok)
+		return tool_fail("cannot write the obj stream");
+	return tool_close_output(w->fd);
 }
 
 /* Lower and emit in.  Should the shared-mode object not link (link.c),
@@ -192,6 +229,9 @@ static bool compile(struct cg_opts *opts, struct input *in, struct cg_elf **elfs
 			snprintf(err, errlen, "%s", cg.errmsg[0] ? cg.errmsg : "code generation failed");
 		bool link_failed = cg.link_failed;
 		cg_dispose(&cg);
+		struct writer *w = opts->part_sink_arg;
+		if (w && w->fd >= 0)
+			break;   /* objects written: nothing to try again */
 		if (link_failed) {
 			/* never expected: compile every block on its own instead */
 			opts->share_from = 0;
@@ -270,25 +310,25 @@ int main(int argc, char **argv)
 	if (fd)
 		close(fd);
 
+	/* --emit-elf FILE: the first object; FILE.1, FILE.2...: the others.
+	 * Without --dump the objects go out as link.c writes them. */
+	struct writer w = { .in = &in, .out_path = out_path, .emit_elf = opts.emit_elf, .fd = -1,
+			    .dump_only = opts.dump && !out_path };
+	if (!opts.dump) {
+		opts.part_sink = put_object;
+		opts.part_sink_arg = &w;
+	}
 	struct cg_elf *elfs = NULL;
 	uint32_t nelfs = 0;
 	if (!compile(&opts, &in, &elfs, &nelfs, err, sizeof err))
-		return die_msg(err);
-
-	/* --emit-elf FILE: the first object; FILE.1, FILE.2...: the others */
-	for (uint32_t i = 0; opts.emit_elf && i < nelfs; i++) {
-		const char *path = i ? arena_printf("%s.%u", opts.emit_elf, i) : opts.emit_elf;
-		if (!write_file(path, elfs[i].p, elfs[i].n))
-			return tool_fail("cannot write %s", path);
-	}
+		return w.failed ? 1 : die_msg(err);
 	if (opts.dump && fflush(stdout) != 0)
 		return tool_fail("cannot write the IR dump");
-	if (opts.dump && !out_path)
+	/* the objects not written yet (--dump, or one object without link.c) */
+	for (uint32_t i = 0; elfs && i < nelfs; i++)
+		if (!put_object(&w, i, nelfs, elfs[i].p, elfs[i].n))
+			return 1;
+	if (w.dump_only)
 		return 0;
-	int ofd = tool_open_output(out_path);
-	if (ofd < 0)
-		return 1;
-	if (!write_obj(ofd, &in, elfs, nelfs))
-		return tool_fail("cannot write the obj stream");
-	return tool_close_output(ofd);
+	return finish_obj(&w);
 }
