@@ -82,7 +82,7 @@ static bool read_ir(int fd, struct input *in, char *err, size_t errlen)
 	}
 	r.max_record = CG_MAX_IR_RECORD;
 	struct mp_err me = { 0 };
-	struct codec_dec d = { .err = &me };
+	struct codec_dec d = { .err = &me, .meta = &in->meta };
 	const msgpack_object *rec = dec_next_record(&r, &d);
 	if (!rec && !me.set) {
 		snprintf(err, errlen, "%s", r.errmsg[0] ? r.errmsg : "ir stream has no program record");
@@ -98,7 +98,8 @@ static bool read_ir(int fd, struct input *in, char *err, size_t errlen)
 	bool ok = rec != NULL;
 	if (ok) {
 		in->root = dec_node(&d, mp_get(rec, "root"));
-		ok = meta_decode(&d, mp_get(rec, "meta"), &in->meta);
+		if (!d.meta_seen)
+			mp_fail(&me, "missing program metadata");
 	}
 	if (!ok || me.set) {
 		snprintf(err, errlen, "corrupt ir stream (%s)", me.set ? me.msg : "bad tables");

@@ -1,5 +1,6 @@
 /* codec.c - flat-table msgpack encoding of nodes and types; see codec.h. */
 #include "codec.h"
+#include "meta.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -971,6 +972,12 @@ static void rd_done(struct rd *x)
 static int take_tables(void *arg, struct mpr *r, const char *key, uint32_t klen)
 {
 	struct rd *x = arg;
+	if (x->d->meta && klen == 4 && memcmp(key, "meta", 4) == 0) {
+		if (x->d->meta_seen)
+			return 0;   /* a repeated key: the first counts */
+		x->d->meta_seen = true;
+		return meta_decode_stream(x->d, r, x->d->meta) ? 1 : -1;
+	}
 	bool types = klen == 5 && memcmp(key, "types", 5) == 0;
 	bool nodes = klen == 5 && memcmp(key, "nodes", 5) == 0;
 	if (!types && !nodes)

@@ -25,12 +25,17 @@ uint32_t enc_node(struct codec_enc *e, struct node *n);
 uint32_t enc_type(struct codec_enc *e, struct type *t);  /* NULL -> none */
 void enc_write_tables(struct codec_enc *e, msgpack_packer *pk); /* 2 kv pairs */
 
+struct meta;
 struct codec_dec {
 	struct mp_err *err;
 	struct type **types;
 	uint32_t ntypes;
 	struct node **nodes;
 	uint32_t nnodes;
+	/* optional: dec_next_record decodes the record's "meta" straight
+	 * from the stream into it (meta_decode_stream) and sets meta_seen */
+	struct meta *meta;
+	bool meta_seen;
 };
 /* The next record of a stream (as mp_in_next) whose "types" and "nodes"
  * tables are decoded into d straight from the stream's bytes, "types"

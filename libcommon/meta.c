@@ -197,35 +197,92 @@ static void get_strings(struct mp_err *err, const msgpack_object *o, const char 
 	}
 }
 
+typedef VEC(struct meta_fmt) fmtvec;
+
+/* One entry of printfs/systems/cats. */
+static void get_fmt(struct codec_dec *d, const msgpack_object *item, fmtvec *v)
+{
+	struct meta_fmt f = { 0 };
+	f.fmt = mp_get_str(d->err, item, "fmt");
+	if (!f.fmt)
+		f.fmt = "";
+	f.size = (uint32_t)mp_get_uint(d->err, item, "size");
+	const msgpack_object *args;
+	f.nargs = mp_array(d->err, mp_get(item, "args"), "args", &args);
+	f.args = ARENA_ARRAY(struct meta_arg, f.nargs + 1);
+	for (uint32_t a = 0; a < f.nargs; a++) {
+		const msgpack_object *p;
+		if (mp_array(d->err, &args[a], "arg", &p) != 2) {
+			mp_fail(d->err, "bad format argument");
+			return;
+		}
+		f.args[a].type = dec_type(d, &p[0]);
+		f.args[a].offset = (uint32_t)mp_uint(d->err, &p[1], "offset");
+		if (!f.args[a].type || (uint64_t)f.args[a].offset + f.args[a].type->size > f.size)
+			mp_fail(d->err, "bad format argument layout");
+	}
+	VEC_PUSH(v, f);
+}
+
 static void get_fmts(struct codec_dec *d, const msgpack_object *o, const char *key,
 		     void *vecp)
 {
-	VEC(struct meta_fmt) *v = vecp;
 	const msgpack_object *items;
 	uint32_t n = mp_array(d->err, mp_get(o, key), key, &items);
-	for (uint32_t i = 0; i < n && !d->err->set; i++) {
-		struct meta_fmt f = { 0 };
-		f.fmt = mp_get_str(d->err, &items[i], "fmt");
-		if (!f.fmt)
-			f.fmt = "";
-		f.size = (uint32_t)mp_get_uint(d->err, &items[i], "size");
-		const msgpack_object *args;
-		f.nargs = mp_array(d->err, mp_get(&items[i], "args"), "args", &args);
-		f.args = ARENA_ARRAY(struct meta_arg, f.nargs + 1);
-		for (uint32_t a = 0; a < f.nargs; a++) {
-			const msgpack_object *p;
-			if (mp_array(d->err, &args[a], "arg", &p) != 2) {
-				mp_fail(d->err, "bad format argument");
-				return;
-			}
-			f.args[a].type = dec_type(d, &p[0]);
-			f.args[a].offset = (uint32_t)mp_uint(d->err, &p[1], "offset");
-			if (!f.args[a].type ||
-			    (uint64_t)f.args[a].offset + f.args[a].type->size > f.size)
-				mp_fail(d->err, "bad format argument layout");
-		}
-		VEC_PUSH(v, f);
+	for (uint32_t i = 0; i < n && !d->err->set; i++)
+		get_fmt(d, &items[i], vecp);
+}
+
+typedef VEC(struct meta_map) mapvec;
+typedef VEC(struct meta_probe) probevec;
+
+/* One entry of maps. */
+static void get_map(struct codec_dec *d, const msgpack_object *item, mapvec *v)
+{
+	struct mp_err *err = d->err;
+	struct meta_map mm = { 0 };
+	mm.name = mp_get_str(err, item, "name");
+	mm.id = (uint32_t)mp_get_uint(err, item, "id");
+	mm.value = dec_type(d, mp_get(item, "value"));
+	const msgpack_object *keys;
+	mm.nkeys = mp_array(err, mp_get(item, "keys"), "keys", &keys);
+	mm.keys = ARENA_ARRAY(struct type *, mm.nkeys + 1);
+	for (uint32_t k = 0; k < mm.nkeys; k++)
+		if (!(mm.keys[k] = dec_type(d, &keys[k])))
+			mp_fail(err, "map key without type");
+	mm.key_size = (uint32_t)mp_get_uint(err, item, "key_size");
+	mm.hist_bits = (int)mp_get_int(err, item, "hist_bits");
+	mm.lh_min = mp_get_int(err, item, "lh_min");
+	mm.lh_max = mp_get_int(err, item, "lh_max");
+	mm.lh_step = mp_get_int(err, item, "lh_step");
+	if (!mm.name || !mm.value)
+		mp_fail(err, "bad map metadata");
+	VEC_PUSH(v, mm);
+}
+
+/* One entry of probes. */
+static void get_probe(struct codec_dec *d, const msgpack_object *item, probevec *v)
+{
+	struct mp_err *err = d->err;
+	struct meta_probe p = { 0 };
+	p.index = (uint32_t)mp_get_uint(err, item, "index");
+	const char *t = mp_get_str(err, item, "type");
+	p.type = t ? probe_type_lookup(t) : PT_INVALID;
+	p.name = mp_get_str(err, item, "name");
+	p.prog = mp_get_str(err, item, "prog");
+	const msgpack_object *ex = mp_get(item, "expand");
+	p.expand = ex && ex->type == MSGPACK_OBJECT_BOOLEAN && ex->via.boolean;
+	const msgpack_object *at;
+	p.nattach = mp_array(err, mp_get(item, "attach"), "attach", &at);
+	p.attach = ARENA_ARRAY(struct meta_attach, p.nattach + 1);
+	for (uint32_t a = 0; a < p.nattach && !err->set; a++) {
+		p.attach[a].name = mp_get_str(err, &at[a], "name");
+		p.attach[a].cookie = mp_get_uint(err, &at[a], "cookie");
+		p.attach[a].ap = dec_attach_point(err, mp_get(&at[a], "ap"));
 	}
+	if (p.type == PT_INVALID || !p.name || !p.prog)
+		mp_fail(err, "bad probe metadata");
+	VEC_PUSH(v, p);
 }
 
 bool meta_decode(struct codec_dec *d, const msgpack_object *o, struct meta *m)
@@ -239,48 +296,11 @@ bool meta_decode(struct codec_dec *d, const msgpack_object *o, struct meta *m)
 	}
 	const msgpack_object *items;
 	uint32_t n = mp_array(err, mp_get(o, "maps"), "maps", &items);
-	for (uint32_t i = 0; i < n && !err->set; i++) {
-		struct meta_map mm = { 0 };
-		mm.name = mp_get_str(err, &items[i], "name");
-		mm.id = (uint32_t)mp_get_uint(err, &items[i], "id");
-		mm.value = dec_type(d, mp_get(&items[i], "value"));
-		const msgpack_object *keys;
-		mm.nkeys = mp_array(err, mp_get(&items[i], "keys"), "keys", &keys);
-		mm.keys = ARENA_ARRAY(struct type *, mm.nkeys + 1);
-		for (uint32_t k = 0; k < mm.nkeys; k++)
-			if (!(mm.keys[k] = dec_type(d, &keys[k])))
-				mp_fail(err, "map key without type");
-		mm.key_size = (uint32_t)mp_get_uint(err, &items[i], "key_size");
-		mm.hist_bits = (int)mp_get_int(err, &items[i], "hist_bits");
-		mm.lh_min = mp_get_int(err, &items[i], "lh_min");
-		mm.lh_max = mp_get_int(err, &items[i], "lh_max");
-		mm.lh_step = mp_get_int(err, &items[i], "lh_step");
-		if (!mm.name || !mm.value)
-			mp_fail(err, "bad map metadata");
-		VEC_PUSH(&m->maps, mm);
-	}
+	for (uint32_t i = 0; i < n && !err->set; i++)
+		get_map(d, &items[i], (mapvec *)&m->maps);
 	n = mp_array(err, mp_get(o, "probes"), "probes", &items);
-	for (uint32_t i = 0; i < n && !err->set; i++) {
-		struct meta_probe p = { 0 };
-		p.index = (uint32_t)mp_get_uint(err, &items[i], "index");
-		const char *t = mp_get_str(err, &items[i], "type");
-		p.type = t ? probe_type_lookup(t) : PT_INVALID;
-		p.name = mp_get_str(err, &items[i], "name");
-		p.prog = mp_get_str(err, &items[i], "prog");
-		const msgpack_object *ex = mp_get(&items[i], "expand");
-		p.expand = ex && ex->type == MSGPACK_OBJECT_BOOLEAN && ex->via.boolean;
-		const msgpack_object *at;
-		p.nattach = mp_array(err, mp_get(&items[i], "attach"), "attach", &at);
-		p.attach = ARENA_ARRAY(struct meta_attach, p.nattach + 1);
-		for (uint32_t a = 0; a < p.nattach && !err->set; a++) {
-			p.attach[a].name = mp_get_str(err, &at[a], "name");
-			p.attach[a].cookie = mp_get_uint(err, &at[a], "cookie");
-			p.attach[a].ap = dec_attach_point(err, mp_get(&at[a], "ap"));
-		}
-		if (p.type == PT_INVALID || !p.name || !p.prog)
-			mp_fail(err, "bad probe metadata");
-		VEC_PUSH(&m->probes, p);
-	}
+	for (uint32_t i = 0; i < n && !err->set; i++)
+		get_probe(d, &items[i], (probevec *)&m->probes);
 	get_fmts(d, o, "printfs", &m->printfs);
 	get_fmts(d, o, "systems", &m->systems);
 	get_fmts(d, o, "cats", &m->cats);
@@ -356,6 +376,103 @@ bool meta_decode(struct codec_dec *d, const msgpack_object *o, struct meta *m)
 	}
 	meta_target_decode(err, mp_get(o, "target"), &m->target);
 	return !err->set;
+}
+
+/* The big tables of the metadata, decoded an entry at a time. */
+enum { BIG_MAPS, BIG_PROBES, BIG_PRINTFS, BIG_SYSTEMS, BIG_CATS, BIG_N };
+static const char *const big_keys[BIG_N] = { "maps", "probes", "printfs", "systems", "cats" };
+
+static void put_str_key(struct mpbytes *b, const char *p, uint32_t n)
+{
+	uint8_t h[5] = { 0xdb, (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
+			 (uint8_t)n };
+	mpbytes_add(b, h, sizeof h);
+	mpbytes_add(b, p, n);
+}
+
+bool meta_decode_stream(struct codec_dec *d, struct mpr *r, struct meta *m)
+{
+	struct mp_err *err = d->err;
+	struct mpv v;
+	if (!mpr_next(r, &v))
+		return false;
+	if (v.type != MPV_MAP) {
+		mp_fail(err, "missing program metadata");
+		return false;
+	}
+	mapvec maps = { 0 };
+	probevec probes = { 0 };
+	fmtvec fmts[3] = { { 0 } };
+	struct mpbytes rest = { 0 };
+	uint32_t kept = 0;
+	bool seen[BIG_N] = { 0 };
+	for (uint32_t i = 0; i < v.count && !err->set && !r->failed; i++) {
+		struct mpv k;
+		if (!mpr_next(r, &k))
+			break;
+		int big = -1;
+		for (int b = 0; b < BIG_N && k.type == MPV_STR; b++)
+			if (k.s.n == strlen(big_keys[b]) && !memcmp(k.s.p, big_keys[b], k.s.n))
+				big = b;
+		if (big >= 0 && seen[big])
+			big = -2;   /* a repeated key: its first value counts (mp_get) */
+		if (big < 0) {
+			if (k.type != MPV_STR || big == -2) {
+				mpr_skip(r);
+				continue;
+			}
+			put_str_key(&rest, k.s.p, k.s.n);
+			if (!mpr_copy_value(r, &rest))
+				break;
+			kept++;
+			continue;
+		}
+		seen[big] = true;
+		struct mpv a;
+		if (!mpr_next(r, &a))
+			break;
+		if (a.type == MPV_NIL)
+			continue;
+		if (a.type != MPV_ARRAY) {
+			mp_fail(err, "field '%s' is not an array", big_keys[big]);
+			break;
+		}
+		for (uint32_t e = 0; e < a.count && !err->set; e++) {
+			const msgpack_object *item = mpr_object(r, false);
+			if (!item)
+				break;
+			if (big == BIG_MAPS)
+				get_map(d, item, &maps);
+			else if (big == BIG_PROBES)
+				get_probe(d, item, &probes);
+			else
+				get_fmt(d, item, &fmts[big - BIG_PRINTFS]);
+		}
+	}
+	bool ok = !err->set && !r->failed;
+	if (ok) {
+		/* the other keys, small: one map for meta_decode */
+		uint8_t h[5] = { 0xdf, (uint8_t)(kept >> 24), (uint8_t)(kept >> 16),
+				 (uint8_t)(kept >> 8), (uint8_t)kept };
+		struct mpbytes rec = { 0 };
+		mpbytes_add(&rec, h, sizeof h);
+		mpbytes_add(&rec, rest.p, rest.n);
+		const msgpack_object *o = mpr_object_from(r, rec.p, rec.n);
+		ok = o && meta_decode(d, o, m);
+		mpbytes_free(&rec);
+	}
+	mpbytes_free(&rest);
+	if (!ok) {
+		if (r->failed && !err->set)
+			mp_fail(err, "%s", r->errmsg);
+		return false;
+	}
+	m->maps.v = maps.v, m->maps.n = maps.n, m->maps.cap = maps.cap;
+	m->probes.v = probes.v, m->probes.n = probes.n, m->probes.cap = probes.cap;
+	m->printfs.v = fmts[0].v, m->printfs.n = fmts[0].n, m->printfs.cap = fmts[0].cap;
+	m->systems.v = fmts[1].v, m->systems.n = fmts[1].n, m->systems.cap = fmts[1].cap;
+	m->cats.v = fmts[2].v, m->cats.n = fmts[2].n, m->cats.cap = fmts[2].cap;
+	return true;
 }
 
 int ir_write(int fd, const struct source *src, struct node *root, const struct meta *m)

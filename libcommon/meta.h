@@ -198,6 +198,11 @@ void meta_encode(struct codec_enc *e, msgpack_packer *pk, const struct meta *m);
 void meta_register_types(struct codec_enc *e, const struct meta *m);
 /* Decode from the record's "meta" value (types from d). */
 bool meta_decode(struct codec_dec *d, const msgpack_object *o, struct meta *m);
+/* The same from the stream: the metadata value next in r, its maps,
+ * probes and formats tables decoded an entry at a time (a program of
+ * 100,000 probes is never a msgpack-c tree); d's types must be decoded
+ * already.  False with d->err set. */
+bool meta_decode_stream(struct codec_dec *d, struct mpr *r, struct meta *m);
 
 /* Write a whole ir stream (header, the program record with the tree and
  * the metadata, end) to fd.  0, -ENOMEM, or -EIO when a write failed. */
