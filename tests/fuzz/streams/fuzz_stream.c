@@ -1,8 +1,8 @@
 /* fuzz_stream.c - libFuzzer target for the stream reader (libcommon/mp.c,
  * mpread.c): any bytes as a stream, opened as "any format" (bt-fmt
  * --dump), as the format its header names (records read as bt-check and
- * bt-codegen do, their tables decoded straight from the stream:
- * dec_next_record) and as a wrong one; every record is dumped (mp_dump)
+ * bt-codegen do, their tables and an ir record's metadata decoded straight
+ * from the stream: dec_next_record) and as a wrong one; every record is dumped (mp_dump)
  * and read through the accessors.  Invariants: no crash, hang,
  * leak or sanitizer report; every refusal is one non-empty line; a stream
  * read to its end record had a header. */
@@ -24,7 +24,10 @@ static void read_all(const uint8_t *data, size_t size, const char *format, bool 
 	mp_dump(fuzz_null, h, 0);
 	for (int n = 0; n < FUZZ_MAX_RECORDS; n++) {
 		struct mp_err te = { 0 };
-		struct codec_dec d = { .err = &te };
+		struct meta m;
+		/* an ir record's metadata as bt-codegen reads it (meta_decode_stream) */
+		bool ir = tables && format && !strcmp(format, "ir");
+		struct codec_dec d = { .err = &te, .meta = ir ? &m : NULL };
 		const msgpack_object *o = tables ? dec_next_record(&in, &d) : mp_in_next(&in);
 		if (!o) {
 			if (in.errmsg[0])
