@@ -81,10 +81,11 @@ parts() {
 	require_root
 	{
 		for i in $(seq 0 39); do
-			echo "interval:ms:10 /@once[$i] == 0/ { @once[$i] = 1; @s = count(); @k$i[$i] = $i; @v$i = $i; }"
+			echo "interval:ms:10 /@once[$i] == 0/ { @once[$i] = 1; @s = count(); @k$i[$i] = $i; @v$i = $i + 100; }"
 		done
 		echo 'interval:ms:600 { print(@k0); print(@k39); delete(@k1[1]); clear(@k38); printf("n=%d\n", @v39); exit(); }'
-		echo 'END { printf("end %d\n", (uint64)@s); }'
+		# maps of the first object, read by a program of the last
+		echo 'END { printf("end %d %d\n", @v0, @v1); }'
 	} > "$BATS_TEST_TMPDIR/q.bt"
 	compile q --object-maps 80
 	[ "$(parts "$BATS_TEST_TMPDIR/q.obj")" -ge 2 ]
@@ -92,9 +93,10 @@ parts() {
 	[ "$status" -eq 0 ]
 	grep -qx '@k0\[0\]: 0' <<< "$output"
 	grep -qx '@k39\[39\]: 39' <<< "$output"
-	grep -qx 'n=39' <<< "$output"
-	grep -qx 'end 40' <<< "$output"
-	grep -qx '@v20: 20' <<< "$output"
+	grep -qx 'n=139' <<< "$output"
+	grep -qx 'end 100 101' <<< "$output"
+	grep -qx '@v20: 120' <<< "$output"
+	grep -qx '@s: 40' <<< "$output"
 	! grep -q '^@k1\[' <<< "$output"
 	! grep -q '^@k38\[' <<< "$output"
 	grep -qx '@k37\[37\]: 37' <<< "$output"
