@@ -1,15 +1,18 @@
-/* link.c - the object of a shared-mode module (shapes.c).
+/* link.c - the object(s) of a shared-mode module (shapes.c).
  *
  * LLVM's object holds one function per distinct block shape, whose maps
  * and per-block integers are ld_imm64 instructions relocated against the
  * undefined symbols __bt_pK, and no maps.  This file writes the BPF object
- * bt-load reads, in one pass over the instances (linear in the program):
+ * bt-load reads, in one pass over the instances (linear in the program);
+ * a program of more maps, programs or sections than CG_OBJECT_* is split
+ * into several such objects, each with the maps its programs use
+ * (partition(), ir-spec/obj.md "Several objects").  Per object:
  *
  *   - one code section per section name; each instance is a copy of its
  *     shape's code under its own FUNC symbol; a map parameter becomes a
  *     relocation against the map's symbol, an integer parameter is added
  *     into the ld_imm64's 64-bit immediate (which holds the addend);
- *   - `.maps`: every map (cg->all_maps), zero-filled, its symbol, and its
+ *   - `.maps`: every map of the object, zero-filled, its symbol, and its
  *     BTF (a struct of `int (*)[N]` members, a VAR, one DATASEC), as
  *     LLVM would have made them (maps.c);
  *   - .BTF: LLVM's types and strings, plus a FUNC per copied program;
@@ -21,7 +24,8 @@
  *
  * Anything unexpected in LLVM's object (a parameter used other than by an
  * ld_imm64, a relocation to a symbol left out) is an error: main then
- * compiles the program without sharing.
+ * compiles the program without sharing (unless an object was written
+ * already: cg_opts.part_sink gets each object as soon as it is made).
  */
 #include <elf.h>
 #include <linux/bpf.h>
@@ -660,8 +664,7 @@ static bool copy_code(struct link *l, const int32_t *map_sym)
 	return true;
 }
 
-/* ---- parts: several objects when one cannot hold the program ---- */
-
+/* ---- parts: several objects when one should not hold the program ---- */
 
 static int map_index_cmp(const void *a, const void *b)
 {
@@ -691,7 +694,6 @@ static bool partition(struct link *l, partvec *parts)
 {
 	struct cg *cg = l->cg;
 	bool *is_user = ARENA_ARRAY(bool, cg->all_maps.n + 1);
-	memset(is_user, 0, cg->all_maps.n + 1);
 	for (size_t i = 0; i < cg->meta->maps.n; i++)
 		if (cg->user_maps[i])
 			is_user[cg->user_maps[i]->index] = true;
@@ -726,7 +728,6 @@ static bool partition(struct link *l, partvec *parts)
 			    "maps", part_maps, ncommon);
 	/* map_mark / sec_mark: 1 + the last part that declared it */
 	uint32_t *map_mark = ARENA_ARRAY(uint32_t, cg->all_maps.n + 1);
-	memset(map_mark, 0, sizeof *map_mark * (cg->all_maps.n + 1));
 	sec_mark = (struct strindex){ 0 };
 	struct part *p = NULL;
 	size_t nmaps = 0, nsec = 0;
@@ -771,12 +772,10 @@ static bool partition(struct link *l, partvec *parts)
 }
 
 /* The object of part P: LLVM's kept sections, P's programs, P's maps. */
-static bool write_part(struct link *l, struct part *P, struct strindex *sec_by_name_,
+static bool write_part(struct link *l, struct part *P, struct strindex *sec_by_name,
 		       uint8_t **out, size_t *outlen)
 {
 	struct cg *cg = l->cg;
-	const uint8_t *elf = l->elf;
-	struct strindex sec_by_name = *sec_by_name_;
 	l->next_id = l->ntypes + 1;
 	l->prog_index = (struct strindex){ 0 };
 	l->progs.n = 0;
@@ -933,7 +932,7 @@ static bool write_part(struct link *l, struct part *P, struct strindex *sec_by_n
 		for (int k = 0; k < kinds; k++) {
 			size_t start = ext.n;
 			if (l->ext->off_len[k][1])
-				write_ext_kind(l, &ext, k, func_ids, &sec_by_name);
+				write_ext_kind(l, &ext, k, func_ids, sec_by_name);
 			h.off_len[k][0] = (uint32_t)(start - h.hdr_len);
 			h.off_len[k][1] = (uint32_t)(ext.n - start);
 		}
@@ -1008,7 +1007,7 @@ static bool write_part(struct link *l, struct part *P, struct strindex *sec_by_n
 		fprintf(stderr, "bt-codegen: ERROR: out of memory\n");
 		exit(1);
 	}
-	Elf64_Ehdr eh = *(const Elf64_Ehdr *)elf;
+	Elf64_Ehdr eh = *(const Elf64_Ehdr *)l->elf;
 	eh.e_shoff = pos;
 	eh.e_shnum = (uint16_t)secs.n;
 	eh.e_shstrndx = (uint16_t)strtab_idx;
