@@ -10,6 +10,13 @@
 load helpers
 bats_require_minimum_version 1.5.0
 
+setup_file() {
+	# the interpreter itself, not a version manager's shell shim, run many
+	# times below
+	PY=$(python3 -c 'import sys; print(sys.executable)')
+	export PY
+}
+
 setup() {
 	export BPFTRACE_MAX_BPF_PROGS=100000 BPFTRACE_MAX_PROBES=100000
 }
@@ -18,7 +25,7 @@ setup() {
 # shared map @once) into M maps of their own and into @s, shared by all;
 # then exit after 1.5 s.  Every @aI_J ends at 1, @s at N.
 gen_blocks() {
-	python3 - "$1" "$2" <<'EOF'
+	"$PY" - "$1" "$2" <<'EOF'
 import sys
 n, m = int(sys.argv[1]), int(sys.argv[2])
 for i in range(n):
@@ -147,7 +154,7 @@ parts() {
 	[ "$(parts "$BATS_TEST_TMPDIR/c.obj")" -eq 2 ]
 	local edit expect
 	while IFS='|' read -r edit expect; do
-		python3 "$ROOT/tests/load/objparts.py" "$BATS_TEST_TMPDIR/c.obj" "$BATS_TEST_TMPDIR/bad.obj" $edit
+		"$PY" "$ROOT/tests/load/objparts.py" "$BATS_TEST_TMPDIR/c.obj" "$BATS_TEST_TMPDIR/bad.obj" $edit
 		run --separate-stderr bt-load "$BATS_TEST_TMPDIR/bad.obj"
 		echo "$edit: $status $stderr"
 		[ "$status" -ne 0 ]
@@ -165,12 +172,12 @@ garbage-part|bt-load: ERROR: obj stream: the object is not a 64-bit BPF ELF
 kind=object|bt-load: ERROR: obj stream: expected a 'part' record (1 of 2 ELF objects read)
 EOF
 	# the same part twice: its programs are in two objects
-	python3 "$ROOT/tests/load/objparts.py" "$BATS_TEST_TMPDIR/c.obj" "$BATS_TEST_TMPDIR/bad.obj" dup-part
+	"$PY" "$ROOT/tests/load/objparts.py" "$BATS_TEST_TMPDIR/c.obj" "$BATS_TEST_TMPDIR/bad.obj" dup-part
 	run --separate-stderr bt-load "$BATS_TEST_TMPDIR/bad.obj"
 	[ "$status" -eq 255 ]
 	[[ "$stderr" =~ ^"ERROR: corrupt obj stream (program '".*"' is in two objects)"$ ]]
 	# a program in no object
-	python3 "$ROOT/tests/load/objparts.py" "$BATS_TEST_TMPDIR/c.obj" "$BATS_TEST_TMPDIR/bad.obj" drop-last parts=1
+	"$PY" "$ROOT/tests/load/objparts.py" "$BATS_TEST_TMPDIR/c.obj" "$BATS_TEST_TMPDIR/bad.obj" drop-last parts=1
 	run --separate-stderr bt-load "$BATS_TEST_TMPDIR/bad.obj"
 	[ "$status" -eq 1 ]
 	[[ "$stderr" =~ ^"bt-load: ERROR: obj stream: probe 'interval:ms:10': its program '".*"' is not in the BPF object"$ ]]
