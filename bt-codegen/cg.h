@@ -171,7 +171,7 @@ struct cg_inst {
 /* ---- variables ---- */
 enum var_mode {
 	VAR_UNSET,
-	VAR_INT,     /* own alloca of i64 (promoted to a register) */
+	VAR_INT,     /* own alloca of i64 (its value kept in SSA, stmt.c) */
 	VAR_BYTES,   /* bytes in a frame/scratch slot */
 	VAR_EXTREF,  /* i64 address of a record/array elsewhere */
 	VAR_MEMREF,  /* pointer to a record in readable memory (ctx) */
@@ -183,6 +183,11 @@ struct cg_var {
 	LLVMValueRef slot;
 	uint8_t as;              /* VAR_EXTREF */
 	bool ctx;                /* VAR_MEMREF */
+	/* VAR_INT/EXTREF/MEMREF: the value last read or written in block bb,
+	 * and whether it still has to be stored into slot (stmt.c) */
+	LLVMValueRef val;
+	LLVMBasicBlockRef bb;
+	bool dirty;
 };
 
 struct cg_loop {
@@ -366,6 +371,9 @@ void cg_stmts(struct cg *cg, nodevec *stmts);
 struct cg_var *cg_var(struct cg *cg, struct node *var);
 struct val cg_var_read(struct cg *cg, struct node *var);
 void cg_var_write(struct cg *cg, struct node *var, struct val v);
+/* Store every variable value still held in SSA (before the program's
+ * blocks are closed). */
+void cg_vars_flush(struct cg *cg);
 
 /* ---- expr.c ---- */
 struct val cg_expr(struct cg *cg, struct node *n);

@@ -385,6 +385,7 @@ static LLVMBasicBlockRef fn_begin(struct cg *cg, struct meta_probe *mp, const ch
 static void fn_end(struct cg *cg, LLVMBasicBlockRef early)
 {
 	struct cg_fn *fn = cg->fn;
+	cg_vars_flush(cg);
 	if (!cg_terminated(cg))
 		LLVMBuildBr(cg->b, fn->exit);
 	size_frame(cg);

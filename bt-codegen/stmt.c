@@ -3,7 +3,7 @@
  * unroll (the body repeated), return.
  *
  * Variables ($x, one slot per id and probe): integers and other scalars
- * in an i64 alloca (promoted to registers by LLVM); strings, tuples,
+ * in an i64 alloca, their value kept in SSA within a block; strings, tuples,
  * buffers and arrays as bytes in a permanent frame/scratch slot; records
  * by reference (the address, as bpftrace stores them), or as bytes when
  * they come from a map value.  Every slot starts zeroed so that a path
@@ -75,20 +75,89 @@ static void record_mode(struct cg *cg, struct cg_var *v, struct val x)
 	}
 }
 
+/* Scalar variables (VAR_INT, VAR_EXTREF, VAR_MEMREF) are in their slot
+ * between basic blocks only.  Within a block, a read after a read or a
+ * write gets the SSA value itself, and the last write is stored once, at
+ * the end of its block (before its terminator): the slot's address never
+ * escapes, so nothing else can tell.  A long body then costs LLVM no
+ * load and store per statement (mem2reg would remove them at O2, after
+ * holding them all), and constants fold as the code is built:
+ * `$x = 0; $x = $x + 3;` is one store of 3.  Not at stack level 2, whose
+ * integers are in scratch so that LLVM has fewer values to spill. */
+static bool in_ssa(struct cg *cg, const struct cg_var *v)
+{
+	return v->mode != VAR_INT || cg->o->stack_level < 2;
+}
+
+static void var_flush(struct cg *cg, struct cg_var *v)
+{
+	if (!v->dirty)
+		return;
+	v->dirty = false;
+	LLVMValueRef term = LLVMGetBasicBlockTerminator(v->bb);
+	if (!term && v->bb == LLVMGetInsertBlock(cg->b)) {
+		LLVMBuildStore(cg->b, v->val, v->slot);
+		return;
+	}
+	LLVMBuilderRef b = LLVMCreateBuilderInContext(cg->ctx);
+	if (term)
+		LLVMPositionBuilderBefore(b, term);
+	else
+		LLVMPositionBuilderAtEnd(b, v->bb);
+	LLVMBuildStore(b, v->val, v->slot);
+	LLVMDisposeBuilder(b);
+}
+
+static LLVMValueRef scalar_get(struct cg *cg, struct cg_var *v, LLVMTypeRef t)
+{
+	LLVMBasicBlockRef bb = LLVMGetInsertBlock(cg->b);
+	if (!in_ssa(cg, v))
+		return LLVMBuildLoad2(cg->b, t, v->slot, "");
+	if (v->val && v->bb == bb)
+		return v->val;
+	var_flush(cg, v);
+	v->val = LLVMBuildLoad2(cg->b, t, v->slot, "");
+	v->bb = bb;
+	return v->val;
+}
+
+static void scalar_set(struct cg *cg, struct cg_var *v, LLVMValueRef x, LLVMTypeRef t)
+{
+	LLVMBasicBlockRef bb = LLVMGetInsertBlock(cg->b);
+	if (v->bb != bb)
+		var_flush(cg, v);
+	if (!in_ssa(cg, v) || LLVMTypeOf(x) != t) {
+		/* not the slot's type: stored as it is, read back by loads */
+		v->dirty = false;
+		v->val = NULL;
+		LLVMBuildStore(cg->b, x, v->slot);
+		return;
+	}
+	v->val = x;
+	v->bb = bb;
+	v->dirty = true;
+}
+
+void cg_vars_flush(struct cg *cg)
+{
+	for (uint32_t i = 0; i < cg->fn->nvars; i++)
+		var_flush(cg, &cg->fn->vars[i]);
+}
+
 struct val cg_var_read(struct cg *cg, struct node *var)
 {
 	struct cg_var *v = cg_var(cg, var);
 	struct type *t = v->type ? v->type : var->type;
 	switch (v->mode) {
 	case VAR_INT:
-		return val_int(LLVMBuildLoad2(cg->b, cg->t_i64, v->slot, ""), var->type ? var->type : t);
+		return val_int(scalar_get(cg, v, cg->t_i64), var->type ? var->type : t);
 	case VAR_BYTES:
 		return val_mem(v->slot, t);
 	case VAR_EXTREF:
-		return (struct val){ .k = VK_EXT, .v = LLVMBuildLoad2(cg->b, cg->t_i64, v->slot, ""),
-				     .ty = t, .as = v->as };
+		return (struct val){ .k = VK_EXT, .v = scalar_get(cg, v, cg->t_i64), .ty = t,
+				     .as = v->as };
 	case VAR_MEMREF: {
-		struct val r = val_mem(LLVMBuildLoad2(cg->b, cg->t_ptr, v->slot, ""), t);
+		struct val r = val_mem(scalar_get(cg, v, cg->t_ptr), t);
 		r.ctx = v->ctx;
 		return r;
 	}
@@ -107,19 +176,19 @@ void cg_var_write(struct cg *cg, struct node *var, struct val x)
 	case VAR_INT:
 		if (x.k != VK_INT)
 			x = val_int(cg_load_at(cg, x, 0, v->type).v, v->type);
-		LLVMBuildStore(cg->b, x.v, v->slot);
+		scalar_set(cg, v, x.v, cg->t_i64);
 		break;
 	case VAR_BYTES:
 		cg_store_val(cg, v->slot, v->type, x);
 		break;
 	case VAR_EXTREF: {
 		LLVMValueRef a = x.k == VK_MEM ? LLVMBuildPtrToInt(cg->b, x.v, cg->t_i64, "") : x.v;
-		LLVMBuildStore(cg->b, a, v->slot);
+		scalar_set(cg, v, a, cg->t_i64);
 		break;
 	}
 	case VAR_MEMREF:
 		if (x.k == VK_MEM)
-			LLVMBuildStore(cg->b, x.v, v->slot);
+			scalar_set(cg, v, x.v, cg->t_ptr);
 		else
 			cg_fail(cg, "variable %s holds a context record", var->str ? var->str : "?");
 		break;

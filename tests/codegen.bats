@@ -343,6 +343,23 @@ compile() {
 	[[ "$output" != *"@w"* ]]
 }
 
+@test "variables: a block's reads and writes stay in SSA, one store at its end" {
+	bt-parse -e 'BEGIN { $x = 1; $x = $x + 2; $x = $x * 3; printf("%d\n", $x); }' |
+		bt-check > "$BATS_TEST_TMPDIR/v.ir"
+	bt-codegen --dump --dump-unopt "$BATS_TEST_TMPDIR/v.ir" |
+		sed '/^After optimization/q' > "$BATS_TEST_TMPDIR/v.ll"
+	! grep -q 'load i64, ptr %var' "$BATS_TEST_TMPDIR/v.ll"
+	[ "$(grep -c 'store i64 [0-9]*, ptr %var' "$BATS_TEST_TMPDIR/v.ll")" -eq 2 ] # 0 at entry, 9
+	grep -q 'store i64 9, ptr %var' "$BATS_TEST_TMPDIR/v.ll"
+}
+
+@test "runtime: variables written in one block and read in another" {
+	have_runtime
+	run_prog 'BEGIN { $x = 1; $y = 0; if ($x == 1) { $x = $x + 10; } else { $x = 5; $y = 1; } $z = $x; while ($z < 20) { $z = $z + 1; $x = $x + $z; } @m = 1; $w = $x; @m = @m + 1; printf("%d %d %d %d\n", $x, $y, $z, $w + @m); exit(); }'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"155 0 20 157"* ]]
+}
+
 @test "runtime: strings, strncmp, strcontains, tuples" {
 	have_runtime
 	run_prog 'BEGIN { $s = "hello world"; $t = (1, "abc", (int8)-2); printf("%d %d %d %d %d %d|%d %s %d\n", $s == "hello world", $s != "hello", strncmp($s, "help", 3), strncmp($s, "help", 4), strcontains($s, "lo w"), strcontains($s, "xyz"), $t.0, $t.1, $t.2); exit(); }'
