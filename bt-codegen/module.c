@@ -152,6 +152,56 @@ bool cg_init(struct cg *cg, const struct cg_opts *o, struct meta *meta,
 	return true;
 }
 
+/* The base object of a pointer: through GEPs (instructions or constant
+ * expressions). */
+static LLVMValueRef pointer_base(LLVMValueRef p)
+{
+	for (;;) {
+		if (LLVMIsAGetElementPtrInst(p))
+			p = LLVMGetOperand(p, 0);
+		else if (LLVMIsAConstantExpr(p) && LLVMGetConstOpcode(p) == LLVMGetElementPtr)
+			p = LLVMGetOperand(p, 0);
+		else
+			return p;
+	}
+}
+
+/* Tell LLVM which values can never be undef or poison: what a helper
+ * returns (a register) and what is loaded from memory outside the stack
+ * (map values, the context, the scratch buffers: a helper's result, the
+ * program's argument or a pointer read from memory): that memory holds
+ * bytes the program cannot leave undefined.  Without it, LLVM asks "may this
+ * be poison?" of such values again and again (a `freeze` per printf after
+ * jump threading), and each question walks up the dominator tree: in a
+ * body of n statements with branches that is n^2 (10,000 printf lines:
+ * ~100 s).  The stack (allocas, globals) keeps LLVM's own reasoning. */
+static void mark_defined(struct cg *cg)
+{
+	unsigned noundef_md = LLVMGetMDKindIDInContext(cg->ctx, "noundef", 7);
+	LLVMValueRef empty = LLVMMetadataAsValue(cg->ctx, LLVMMDNodeInContext2(cg->ctx, NULL, 0));
+	LLVMAttributeRef noundef =
+		LLVMCreateEnumAttribute(cg->ctx, LLVMGetEnumAttributeKindForName("noundef", 7), 0);
+	for (LLVMValueRef f = LLVMGetFirstFunction(cg->mod); f; f = LLVMGetNextFunction(f))
+		for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(f); bb;
+		     bb = LLVMGetNextBasicBlock(bb))
+			for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i;
+			     i = LLVMGetNextInstruction(i)) {
+				if (LLVMIsACallInst(i)) {
+					if (!LLVMIsAFunction(LLVMGetCalledValue(i)) &&
+					    LLVMGetTypeKind(LLVMTypeOf(i)) != LLVMVoidTypeKind)
+						LLVMAddCallSiteAttribute(i, LLVMAttributeReturnIndex,
+									 noundef);
+					continue;
+				}
+				if (!LLVMIsALoadInst(i))
+					continue;
+				LLVMValueRef base = pointer_base(LLVMGetOperand(i, 0));
+				if (LLVMIsACallInst(base) || LLVMIsAArgument(base) ||
+				    LLVMIsALoadInst(base))
+					LLVMSetMetadata(i, noundef_md, empty);
+			}
+}
+
 bool cg_lower(struct cg *cg)
 {
 	struct node *root = cg->root;
@@ -171,6 +221,7 @@ bool cg_lower(struct cg *cg)
 		}
 	cg_maps_finish(cg);
 	cg_core_finish(cg);
+	mark_defined(cg);
 	LLVMDIBuilderFinalize(cg->di);
 	return !cg->failed;
 }
