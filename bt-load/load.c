@@ -396,6 +396,7 @@ static void raise_nofile(struct bt *bt)
 	}
 	for (size_t i = 0; i < bt->meta.probes.n; i++)
 		need += 2 * (uint64_t)bt->meta.probes.v[i].nattach;
+	bt->nofile_need = need;
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
 		return;
@@ -519,6 +520,16 @@ int load_object(struct bt *bt)
 			int err = reuse_maps(bt, bt->parts[i].obj);
 			if (!err)
 				err = bpf_object__load(bt->parts[i].obj);
+			if (err == -EMFILE) {
+				struct rlimit rl = { 0 };
+				getrlimit(RLIMIT_NOFILE, &rl);
+				bt_error("Error loading program: too many open files: it needs about "
+					 "%llu, the limit is %llu (RLIMIT_NOFILE; raising it past the "
+					 "hard limit needs CAP_SYS_RESOURCE)",
+					 (unsigned long long)bt->nofile_need,
+					 (unsigned long long)rl.rlim_cur);
+				return -1;
+			}
 			if (err) {
 				report_load_error(bt, err);
 				return -1;

@@ -121,6 +121,7 @@ struct bt {
 	bool uses_usyms;                  /* printed values hold user symbols */
 	int ncpus;                        /* possible CPUs (per-CPU values) */
 	uint64_t lost_seen;
+	uint64_t nofile_need;             /* descriptors the objects need (load.c) */
 	uint32_t batch;                   /* records handled in this poll round */
 	bool finalize;                    /* exit() event or signal */
 	bool out_broken;                  /* stdout write failed (EPIPE) */

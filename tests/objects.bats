@@ -195,3 +195,17 @@ EOF
 	[ "$status" -ne 0 ]
 	[ "$stderr" = "ERROR: a program written as 2 BPF objects (more maps or sections than one object holds) cannot be interpreted" ]
 }
+
+@test "bt-load raises its open-file limit to what the objects need, or says what they need" {
+	require_root
+	gen_blocks 90 50 > "$BATS_TEST_TMPDIR/f.bt"
+	compile f
+	# a soft limit below the need: raised up to the hard one
+	run --separate-stderr bash -c "ulimit -Sn 300 && timeout 60 bt-load '$BATS_TEST_TMPDIR/f.obj' | bt-fmt"
+	[ "$status" -eq 0 ]
+	grep -qx '@s: 90' <<< "$output"
+	# a hard limit below it: one line with the need and the limit
+	run --separate-stderr bash -c "ulimit -n 300 && bt-load '$BATS_TEST_TMPDIR/f.obj'"
+	[ "$status" -eq 255 ]
+	[[ "$stderr" =~ ^"ERROR: Error loading program: too many open files: it needs about "[0-9]+", the limit is 300 (RLIMIT_NOFILE; raising it past the hard limit needs CAP_SYS_RESOURCE)"$ ]]
+}
