@@ -68,7 +68,14 @@ LLVMValueRef cg_alloc(struct cg *cg, uint32_t size)
 	uint32_t n = round8(size ? size : 1);
 	uint32_t budget = cg->o->stack_level ? 0 : CG_FRAME_BUDGET;
 	if (fn->frame_used + n <= budget) {
-		LLVMValueRef p = cg_gep(cg, frame_base(cg), fn->frame_used);
+		/* inbounds, as InstCombine would make it: it rewrote every
+		 * piece's address, and went through all the frame's users
+		 * again each time (quadratic in a long body) */
+		LLVMValueRef p = frame_base(cg);
+		if (fn->frame_used) {
+			LLVMValueRef idx = cg_const(cg, fn->frame_used);
+			p = LLVMBuildInBoundsGEP2(cg->b, cg->t_i8, p, &idx, 1, "");
+		}
 		fn->frame_used += n;
 		if (fn->frame_used > fn->frame_max)
 			fn->frame_max = fn->frame_used;

@@ -366,6 +366,12 @@ compile() {
 	! grep -q freeze "$BATS_TEST_TMPDIR/f.ll"
 }
 
+@test "the frame's pieces are addressed inbounds already (InstCombine rewrote each, rescanning the frame)" {
+	bt-parse -e 'BEGIN { printf("%d %s\n", 1, "a"); @[1, 2] = count(); }' | bt-check > "$BATS_TEST_TMPDIR/g.ir"
+	bt-codegen --dump --dump-unopt "$BATS_TEST_TMPDIR/g.ir" | sed '/^After optimization/q' > "$BATS_TEST_TMPDIR/g.ll"
+	grep -q 'getelementptr inbounds i8, ptr %frame[0-9]*, i64 [1-9]' "$BATS_TEST_TMPDIR/g.ll"
+}
+
 @test "runtime: variables written in one block and read in another" {
 	have_runtime
 	run_prog 'BEGIN { $x = 1; $y = 0; if ($x == 1) { $x = $x + 10; } else { $x = 5; $y = 1; } $z = $x; while ($z < 20) { $z = $z + 1; $x = $x + $z; } @m = 1; $w = $x; @m = @m + 1; printf("%d %d %d %d\n", $x, $y, $z, $w + @m); exit(); }'
