@@ -104,13 +104,11 @@ static void collect_idents(struct node *n, strvec *out)
 		return;
 	if (n->kind == N_IDENT && n->str && !strvec_has(out, n->str))
 		VEC_PUSH(out, n->str);
-	collect_idents(n->a, out);
-	collect_idents(n->b, out);
-	collect_idents(n->c, out);
-	nodevec *lists[] = { &n->args, &n->body, &n->orelse };
-	for (size_t l = 0; l < 3; l++)
-		for (size_t i = 0; i < lists[l]->n; i++)
-			collect_idents(lists[l]->v[i], out);
+	for (int k = 0; k < 3; k++)
+		collect_idents(node_kid(n, k), out);
+	for (int l = 0; l < 3; l++)
+		for (size_t i = 0; i < node_list(n, l)->n; i++)
+			collect_idents(node_list(n, l)->v[i], out);
 }
 
 /* ---- the generated header: BTF's definitions of what clang missed ---- */

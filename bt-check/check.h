@@ -139,11 +139,11 @@ void fold_record(struct check *c, struct node *n);
 
 /* Node flag private to bt-check: a literal produced by folding keeps the
  * type folding gave it.  Cleared before the ir is written. */
-#define NF_CHECK_FOLDED (1u << 30)
+#define NF_CHECK_FOLDED (1u << 15)
 
 /* Node flag private to bt-check: a conversion bpftrace's tree does not
  * have (bpftrace's NodeCounter does not count it).  Cleared likewise. */
-#define NF_CHECK_IMPLICIT (1u << 29)
+#define NF_CHECK_IMPLICIT (1u << 14)
 
 /* The probe's attach points as written (bpftrace checks builtins and
  * functions against these, not against the expanded ones). */

@@ -44,9 +44,7 @@ bool param_value(struct check *c, int idx, const char **s)
 
 static void strip_children(struct node *n)
 {
-	n->a = n->b = n->c = NULL;
-	n->args.n = 0;
-	n->ty_arg = NULL;
+	node_clear_slots(n);
 	n->op = OP_NONE;
 }
 
@@ -57,9 +55,8 @@ void fold_int(struct check *c, struct node *n, int64_t v, struct type *t)
 	strip_children(n);
 	n->kind = N_INT;
 	n->num = v;
-	n->str = NULL;
 	n->len = 0;
-	n->id = n->id2 = 0;
+	n->id = 0;
 	n->flags = NF_CHECK_FOLDED;
 }
 
@@ -72,8 +69,7 @@ void fold_str(struct check *c, struct node *n, const char *s, uint32_t len)
 	n->kind = N_STR;
 	n->str = arena_strndup(s, len);
 	n->len = len;
-	n->num = 0;
-	n->id = n->id2 = 0;
+	n->id = 0;
 	n->flags = NF_CHECK_FOLDED;
 }
 

@@ -62,7 +62,7 @@ struct vstate {
 
 static bool walk(struct vstate *v, struct node *n, int depth);
 
-static bool list_of(struct vstate *v, nodevec *l, bool (*pred)(const struct node *),
+static bool list_of(struct vstate *v, const nodevec *l, bool (*pred)(const struct node *),
 		    int depth, const char *what)
 {
 	for (size_t i = 0; i < l->n; i++) {
@@ -86,10 +86,12 @@ static bool walk(struct vstate *v, struct node *n, int depth)
 {
 	NEED(depth < MAX_DEPTH, "tree nested too deeply");
 	NEED(seen_add(&v->seen, n), "a node is referenced twice");
-	NEED(type_ok(n->ty_arg, 0), "malformed type operand");
+	NEED(!(node_slots[n->kind] & S_TYARG) || type_ok(n->ty_arg, 0), "malformed type operand");
 	/* no pre-set types or ids in an ast */
 	n->type = NULL;
-	n->id = n->id2 = 0;
+	n->id = 0;
+	if (node_slots[n->kind] & S_ID2)
+		n->id2 = 0;
 	const char *shape = node_shape_error(n);
 	NEED(!shape, shape);
 	switch (n->kind) {
@@ -154,22 +156,12 @@ static bool walk(struct vstate *v, struct node *n, int depth)
 		NEED(false, "unknown node kind");
 	}
 	/* generic children: expressions in a/b/c and args; statements in bodies */
-	if (n->kind == N_IF || n->kind == N_WHILE || n->kind == N_UNROLL) {
-		if (n->c && !walk(v, n->c, depth + 1))
+	for (int i = 0; i < 3; i++)
+		if (node_kid(n, i) && !walk(v, node_kid(n, i), depth + 1))
 			return false;
-		if (n->a && !walk(v, n->a, depth + 1))
-			return false;
-		return list_of(v, &n->body, is_stmt, depth, "malformed statement") &&
-		       list_of(v, &n->orelse, is_stmt, depth, "malformed statement");
-	}
-	NEED(n->body.n == 0 && n->orelse.n == 0, "unexpected statements in an expression");
-	if (n->a && !walk(v, n->a, depth + 1))
-		return false;
-	if (n->b && !walk(v, n->b, depth + 1))
-		return false;
-	if (n->c && !walk(v, n->c, depth + 1))
-		return false;
-	return list_of(v, &n->args, is_expr, depth, "malformed argument");
+	return list_of(v, node_list(n, 0), is_expr, depth, "malformed argument") &&
+	       list_of(v, node_list(n, 1), is_stmt, depth, "malformed statement") &&
+	       list_of(v, node_list(n, 2), is_stmt, depth, "malformed statement");
 }
 
 const char *validate_tree(struct node *root, const struct codec_dec *d)

@@ -77,17 +77,13 @@ static bool uses_builtin(struct node *n, enum builtin b)
 		return false;
 	if (n->kind == N_BUILTIN && n->id == (int32_t)b)
 		return true;
-	if (uses_builtin(n->a, b) || uses_builtin(n->b, b) || uses_builtin(n->c, b))
-		return true;
-	for (size_t i = 0; i < n->args.n; i++)
-		if (uses_builtin(n->args.v[i], b))
+	for (int k = 0; k < 3; k++)
+		if (uses_builtin(node_kid(n, k), b))
 			return true;
-	for (size_t i = 0; i < n->body.n; i++)
-		if (uses_builtin(n->body.v[i], b))
-			return true;
-	for (size_t i = 0; i < n->orelse.n; i++)
-		if (uses_builtin(n->orelse.v[i], b))
-			return true;
+	for (int l = 0; l < 3; l++)
+		for (size_t i = 0; i < node_list(n, l)->n; i++)
+			if (uses_builtin(node_list(n, l)->v[i], b))
+				return true;
 	return false;
 }
 
@@ -208,15 +204,11 @@ static void collect_vars(struct node *n, struct cg_var *vars, uint32_t nvars)
 		if (!v->type || n->type->size > v->type->size)
 			v->type = n->type;
 	}
-	collect_vars(n->a, vars, nvars);
-	collect_vars(n->b, vars, nvars);
-	collect_vars(n->c, vars, nvars);
-	for (size_t i = 0; i < n->args.n; i++)
-		collect_vars(n->args.v[i], vars, nvars);
-	for (size_t i = 0; i < n->body.n; i++)
-		collect_vars(n->body.v[i], vars, nvars);
-	for (size_t i = 0; i < n->orelse.n; i++)
-		collect_vars(n->orelse.v[i], vars, nvars);
+	for (int k = 0; k < 3; k++)
+		collect_vars(node_kid(n, k), vars, nvars);
+	for (int l = 0; l < 3; l++)
+		for (size_t i = 0; i < node_list(n, l)->n; i++)
+			collect_vars(node_list(n, l)->v[i], vars, nvars);
 }
 
 static int max_var_id(struct node *n)
@@ -225,15 +217,11 @@ static int max_var_id(struct node *n)
 		return -1;
 	int m = n->kind == N_VAR ? n->id : -1, x;
 #define MAXOF(e) do { x = (e); if (x > m) m = x; } while (0)
-	MAXOF(max_var_id(n->a));
-	MAXOF(max_var_id(n->b));
-	MAXOF(max_var_id(n->c));
-	for (size_t i = 0; i < n->args.n; i++)
-		MAXOF(max_var_id(n->args.v[i]));
-	for (size_t i = 0; i < n->body.n; i++)
-		MAXOF(max_var_id(n->body.v[i]));
-	for (size_t i = 0; i < n->orelse.n; i++)
-		MAXOF(max_var_id(n->orelse.v[i]));
+	for (int k = 0; k < 3; k++)
+		MAXOF(max_var_id(node_kid(n, k)));
+	for (int l = 0; l < 3; l++)
+		for (size_t i = 0; i < node_list(n, l)->n; i++)
+			MAXOF(max_var_id(node_list(n, l)->v[i]));
 #undef MAXOF
 	return m;
 }

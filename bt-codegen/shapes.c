@@ -165,20 +165,22 @@ static uint64_t outline(uint64_t h, const struct node *n)
 		return mix(h, 0x5a);
 	h = mix(h, (uint64_t)n->kind << 32 | (uint32_t)n->op);
 	h = mix(h, n->flags);
-	h = mix(h, n->kind == N_INT ? n->num != 0 : (uint64_t)n->num);
+	unsigned slots = node_slots[n->kind];
+	int64_t num = slots & S_NUM ? n->num : 0;
+	h = mix(h, n->kind == N_INT ? num != 0 : (uint64_t)num);
 	if (n->kind != N_MAP)
 		h = mix(h, (uint64_t)(uint32_t)n->id);
 	if (n->type)
 		h = mix(h, (uint64_t)n->type->kind << 32 | n->type->size);
-	if (n->ty_arg)
+	if ((slots & S_TYARG) && n->ty_arg)
 		h = mix(h, (uint64_t)n->ty_arg->kind << 32 | n->ty_arg->size);
-	if (n->str && n->kind != N_MAP && n->kind != N_INT) {
+	if ((slots & S_STR) && n->str && n->kind != N_MAP && n->kind != N_INT) {
 		h = mix(h, n->len);
 		for (uint32_t i = 0; i < n->len; i++)
 			h = mix(h, (uint8_t)n->str[i]);
 	}
-	h = outline(outline(outline(h, n->a), n->b), n->c);
-	const nodevec *lists[3] = { &n->args, &n->body, &n->orelse };
+	h = outline(outline(outline(h, node_kid(n, 0)), node_kid(n, 1)), node_kid(n, 2));
+	const nodevec *lists[3] = { node_list(n, 0), node_list(n, 1), node_list(n, 2) };
 	for (int l = 0; l < 3; l++) {
 		h = mix(h, lists[l]->n);
 		for (size_t i = 0; i < lists[l]->n; i++)

@@ -203,10 +203,11 @@ static bool refs_var(struct node *n, int id)
 		return false;
 	if (n->kind == N_VAR && n->id == id)
 		return true;
-	if (refs_var(n->a, id) || refs_var(n->b, id) || refs_var(n->c, id))
-		return true;
-	for (size_t i = 0; i < n->args.n; i++)
-		if (refs_var(n->args.v[i], id))
+	for (int k = 0; k < 3; k++)
+		if (refs_var(node_kid(n, k), id))
+			return true;
+	for (size_t i = 0; i < node_list(n, 0)->n; i++)
+		if (refs_var(node_list(n, 0)->v[i], id))
 			return true;
 	return false;
 }

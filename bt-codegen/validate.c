@@ -159,11 +159,10 @@ bool cg_validate(const struct codec_dec *d, const struct meta *m, struct node *r
 	for (uint32_t i = 0; i < d->nnodes && !v.failed; i++) {
 		struct node *n = d->nodes[i];
 		unsigned dp = 0;
-		struct node *kids[3] = { n->a, n->b, n->c };
 		for (int k = 0; k < 3; k++)
-			if (kids[k] && depth[kids[k]->enc_index] > dp)
-				dp = depth[kids[k]->enc_index];
-		nodevec *lists[3] = { &n->args, &n->body, &n->orelse };
+			if (node_kid(n, k) && depth[node_kid(n, k)->enc_index] > dp)
+				dp = depth[node_kid(n, k)->enc_index];
+		const nodevec *lists[3] = { node_list(n, 0), node_list(n, 1), node_list(n, 2) };
 		for (int l = 0; l < 3; l++)
 			for (size_t k = 0; k < lists[l]->n; k++)
 				if (depth[lists[l]->v[k]->enc_index] > dp)

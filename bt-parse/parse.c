@@ -49,14 +49,12 @@ static bool check_depth(struct node *root, struct diags *d)
 			ok = false;
 			break;
 		}
-		struct node *kids[3] = { it.n->a, it.n->b, it.n->c };
 		for (int k = 0; k < 3; k++)
-			if (kids[k])
-				PUSH(kids[k], it.depth + 1);
-		const nodevec *vs[3] = { &it.n->args, &it.n->body, &it.n->orelse };
+			if (node_kid(it.n, k))
+				PUSH(node_kid(it.n, k), it.depth + 1);
 		for (int k = 0; k < 3; k++)
-			for (size_t i = 0; i < vs[k]->n; i++)
-				PUSH(vs[k]->v[i], it.depth + 1);
+			for (size_t i = 0; i < node_list(it.n, k)->n; i++)
+				PUSH(node_list(it.n, k)->v[i], it.depth + 1);
 	}
 #undef PUSH
 	free(stack);

@@ -121,7 +121,7 @@ uint32_t enc_type(struct codec_enc *e, struct type *t)
 	return enc_type_inner(e, t, false);
 }
 
-static void enc_children(struct codec_enc *e, nodevec *v)
+static void enc_children(struct codec_enc *e, const nodevec *v)
 {
 	for (size_t i = 0; i < v->n; i++)
 		enc_node(e, v->v[i]);
@@ -147,14 +147,13 @@ uint32_t enc_node(struct codec_enc *e, struct node *n)
 		return idx;
 	/* Children first (post-order).  Iterative for long statement lists
 	 * is unnecessary: depth is bounded by the parser's nesting limit. */
-	if (n->a) enc_node(e, n->a);
-	if (n->b) enc_node(e, n->b);
-	if (n->c) enc_node(e, n->c);
-	enc_children(e, &n->args);
-	enc_children(e, &n->body);
-	enc_children(e, &n->orelse);
+	for (int i = 0; i < 3; i++)
+		if (node_kid(n, i))
+			enc_node(e, node_kid(n, i));
+	for (int i = 0; i < 3; i++)
+		enc_children(e, node_list(n, i));
 	if (n->type) enc_type(e, n->type);
-	if (n->ty_arg) enc_type(e, n->ty_arg);
+	if ((node_slots[n->kind] & S_TYARG) && n->ty_arg) enc_type(e, n->ty_arg);
 	idx = (uint32_t)e->nodes.n;
 	if (e->nodes.n == e->nodes.cap) {
 		/* malloc'd (the arena keeps every outgrown copy), freed once
@@ -260,7 +259,7 @@ void enc_attach_point(msgpack_packer *pk, const struct attach_point *ap)
 }
 
 static void write_refs(struct codec_enc *e, msgpack_packer *pk, const char *key,
-		       nodevec *v)
+		       const nodevec *v)
 {
 	mp_key(pk, key);
 	msgpack_pack_array(pk, v->n);
@@ -270,15 +269,23 @@ static void write_refs(struct codec_enc *e, msgpack_packer *pk, const char *key,
 
 static void write_node(struct codec_enc *e, msgpack_packer *pk, struct node *n)
 {
+	unsigned slots = node_slots[n->kind];
+	int64_t num = slots & S_NUM ? n->num : 0;
+	const char *str = slots & S_STR ? n->str : NULL;
+	struct node *a = node_kid(n, 0), *b = node_kid(n, 1), *c = node_kid(n, 2);
+	const nodevec *args = node_list(n, 0), *body = node_list(n, 1), *orelse = node_list(n, 2);
+	struct type *ty_arg = slots & S_TYARG ? n->ty_arg : NULL;
+	struct attach_point *ap = slots & S_AP ? n->ap : NULL;
+	int32_t id2 = slots & S_ID2 ? n->id2 : 0;
 	int cnt = 2;
 	cnt += n->op != OP_NONE;
 	cnt += n->flags != 0;
-	cnt += n->num != 0;
-	cnt += n->str != NULL;
-	cnt += (n->a != NULL) + (n->b != NULL) + (n->c != NULL);
-	cnt += (n->args.n != 0) + (n->body.n != 0) + (n->orelse.n != 0);
-	cnt += (n->type != NULL) + (n->ty_arg != NULL) + (n->ap != NULL);
-	cnt += (n->id != 0) + (n->id2 != 0);
+	cnt += num != 0;
+	cnt += str != NULL;
+	cnt += (a != NULL) + (b != NULL) + (c != NULL);
+	cnt += (args->n != 0) + (body->n != 0) + (orelse->n != 0);
+	cnt += (n->type != NULL) + (ty_arg != NULL) + (ap != NULL);
+	cnt += (n->id != 0) + (id2 != 0);
 	msgpack_pack_map(pk, (size_t)cnt);
 	mp_kv_str(pk, "k", node_kind_name(n->kind));
 	mp_key(pk, "loc");
@@ -289,22 +296,22 @@ static void write_node(struct codec_enc *e, msgpack_packer *pk, struct node *n)
 	msgpack_pack_int(pk, n->loc.end_col);
 	if (n->op != OP_NONE) mp_kv_str(pk, "op", op_str(n->op));
 	if (n->flags) mp_kv_uint(pk, "flags", n->flags);
-	if (n->num) mp_kv_int(pk, "num", n->num);
-	if (n->str) mp_kv_bin(pk, "str", n->str, n->kind == N_STR ? n->len : strlen(n->str));
-	if (n->a) mp_kv_uint(pk, "a", enc_node(e, n->a));
-	if (n->b) mp_kv_uint(pk, "b", enc_node(e, n->b));
-	if (n->c) mp_kv_uint(pk, "c", enc_node(e, n->c));
-	if (n->args.n) write_refs(e, pk, "args", &n->args);
-	if (n->body.n) write_refs(e, pk, "body", &n->body);
-	if (n->orelse.n) write_refs(e, pk, "else", &n->orelse);
+	if (num) mp_kv_int(pk, "num", num);
+	if (str) mp_kv_bin(pk, "str", str, n->kind == N_STR ? n->len : strlen(str));
+	if (a) mp_kv_uint(pk, "a", enc_node(e, a));
+	if (b) mp_kv_uint(pk, "b", enc_node(e, b));
+	if (c) mp_kv_uint(pk, "c", enc_node(e, c));
+	if (args->n) write_refs(e, pk, "args", args);
+	if (body->n) write_refs(e, pk, "body", body);
+	if (orelse->n) write_refs(e, pk, "else", orelse);
 	if (n->type) mp_kv_uint(pk, "type", enc_type(e, n->type));
-	if (n->ty_arg) mp_kv_uint(pk, "ty_arg", enc_type(e, n->ty_arg));
-	if (n->ap) {
+	if (ty_arg) mp_kv_uint(pk, "ty_arg", enc_type(e, ty_arg));
+	if (ap) {
 		mp_key(pk, "ap");
-		enc_attach_point(pk, n->ap);
+		enc_attach_point(pk, ap);
 	}
 	if (n->id) mp_kv_int(pk, "id", n->id);
-	if (n->id2) mp_kv_int(pk, "id2", n->id2);
+	if (id2) mp_kv_int(pk, "id2", id2);
 }
 
 void enc_write_tables(struct codec_enc *e, msgpack_packer *pk)
@@ -774,8 +781,8 @@ static bool shape_ok(const struct node *n)
 		return all_of(&n->args, is_ap) && all_of(&n->body, is_stmt) &&
 		       (!n->c || n->c->kind == N_PREDICATE);
 	case N_IF: case N_WHILE: case N_UNROLL: case N_CONFIG:
-		return all_of(&n->body, is_stmt) && all_of(&n->orelse, is_stmt) &&
-		       (!n->c || is_expr(n->c)) && (!n->a || is_expr(n->a));
+		return all_of(node_list(n, 1), is_stmt) && all_of(node_list(n, 2), is_stmt) &&
+		       (!node_kid(n, 2) || is_expr(n->c)) && (!node_kid(n, 0) || is_expr(n->a));
 	case N_ASSIGN_MAP:
 		return n->a->kind == N_MAP && is_expr(n->b);
 	case N_ASSIGN_VAR:
@@ -785,9 +792,9 @@ static bool shape_ok(const struct node *n)
 	case N_CALL: case N_MAP: case N_TUPLE:
 		return all_of(&n->args, is_expr);
 	default:
-		if (is_expr(n))
-			return (!n->a || is_expr(n->a)) && (!n->b || is_expr(n->b)) &&
-			       (!n->c || is_expr(n->c));
+		for (int i = 0; i < 3 && is_expr(n); i++)
+			if (node_kid(n, i) && !is_expr(node_kid(n, i)))
+				return false;
 		return true;
 	}
 }
@@ -848,9 +855,36 @@ static void rd_loc(struct rd *x, struct loc *loc)
 		*loc = (struct loc){ v[0], v[1], v[2], v[3] };
 }
 
+/* A node entry as read: every slot apart, since the kind that says which
+ * slots the node has may come last. */
+struct entry {
+	int64_t flags, num, id, id2;
+	const char *str;
+	uint32_t len;
+	struct loc loc;
+	struct node *kid[3];
+	nodevec list[3];
+	struct type *type, *ty_arg;
+	struct attach_point *ap;
+};
+
+static unsigned entry_slots(const struct entry *w)
+{
+	static const uint16_t kid[3] = { S_A, S_B, S_C }, list[3] = { S_ARGS, S_BODY, S_ELSE };
+	unsigned s = 0;
+	for (int i = 0; i < 3; i++)
+		s |= (w->kid[i] ? kid[i] : 0) | (w->list[i].n ? list[i] : 0);
+	s |= w->str ? S_STR : 0;
+	s |= w->num ? S_NUM : 0;
+	s |= w->ty_arg ? S_TYARG : 0;
+	s |= w->ap ? S_AP : 0;
+	s |= w->id2 ? S_ID2 : 0;
+	return s;
+}
+
 static bool rd_node_entry(struct rd *x, uint32_t idx)
 {
-	struct node *n = node_alloc();
+	struct entry w = { 0 };
 	struct extent ext = { 1, 1 };
 	struct mpv v;
 	int kind = -1, op = -2;
@@ -861,37 +895,38 @@ static bool rd_node_entry(struct rd *x, uint32_t idx)
 		skip_inside(x->r, &v);
 	uint32_t ntypes = x->d->ntypes;
 	for (uint32_t i = 0; i < npairs && rd_ok(x); i++) {
-		switch (rd_key(x, node_keys, NK__N)) {
+		int key = rd_key(x, node_keys, NK__N);
+		switch (key) {
 		case NK_K: kind = rd_name(x, nk_name, N__COUNT); break;
-		case NK_LOC: rd_loc(x, &n->loc); break;
+		case NK_LOC: rd_loc(x, &w.loc); break;
 		case NK_OP: op = rd_name(x, op_name, OP__COUNT); break;
-		case NK_FLAGS: n->flags = (uint32_t)rd_int(x, "flags"); break;
-		case NK_NUM: n->num = rd_int(x, "num"); break;
-		case NK_STR: n->str = rd_str(x, "str", &n->len); break;
-		case NK_A: n->a = node_ref_at(x, rd_ref(x, idx, "node"), &ext); break;
-		case NK_B: n->b = node_ref_at(x, rd_ref(x, idx, "node"), &ext); break;
-		case NK_C: n->c = node_ref_at(x, rd_ref(x, idx, "node"), &ext); break;
-		case NK_ARGS: rd_refs(x, &n->args, idx, &ext); break;
-		case NK_BODY: rd_refs(x, &n->body, idx, &ext); break;
-		case NK_ELSE: rd_refs(x, &n->orelse, idx, &ext); break;
+		case NK_FLAGS: w.flags = rd_int(x, "flags"); break;
+		case NK_NUM: w.num = rd_int(x, "num"); break;
+		case NK_STR: w.str = rd_str(x, "str", &w.len); break;
+		case NK_A: case NK_B: case NK_C:
+			w.kid[key - NK_A] = node_ref_at(x, rd_ref(x, idx, "node"), &ext);
+			break;
+		case NK_ARGS: case NK_BODY: case NK_ELSE:
+			rd_refs(x, &w.list[key - NK_ARGS], idx, &ext);
+			break;
 		case NK_TYPE: {
 			int64_t t = rd_ref(x, ntypes, "type");
-			n->type = t < 0 ? NULL : x->types.v[t];
+			w.type = t < 0 ? NULL : x->types.v[t];
 			break;
 		}
 		case NK_TYARG: {
 			int64_t t = rd_ref(x, ntypes, "type");
-			n->ty_arg = t < 0 ? NULL : x->types.v[t];
+			w.ty_arg = t < 0 ? NULL : x->types.v[t];
 			break;
 		}
 		case NK_AP: {
 			const msgpack_object *o = mpr_object(x->r, false);
 			if (o)
-				n->ap = dec_attach_point(x->err, o);
+				w.ap = dec_attach_point(x->err, o);
 			break;
 		}
-		case NK_ID: n->id = (int32_t)rd_int(x, "id"); break;
-		case NK_ID2: n->id2 = (int32_t)rd_int(x, "id2"); break;
+		case NK_ID: w.id = (int32_t)rd_int(x, "id"); break;
+		case NK_ID2: w.id2 = (int32_t)rd_int(x, "id2"); break;
 		default: mpr_skip(x->r); break;
 		}
 	}
@@ -901,16 +936,41 @@ static bool rd_node_entry(struct rd *x, uint32_t idx)
 		mp_fail(x->err, "unknown node kind in node %u", idx);
 		return false;
 	}
-	n->kind = (enum node_kind)kind;
 	/* "-" is both OP_SUB and OP_NEG: the node kind decides */
-	if (op == OP_SUB && n->kind == N_UNOP)
+	if (op == OP_SUB && kind == N_UNOP)
 		op = OP_NEG;
 	if (op == -1) {
 		mp_fail(x->err, "unknown operator in node %u", idx);
 		return false;
 	}
+	/* a slot its kind has not, or a flag no stream carries: the node
+	 * could not hold it */
+	if ((entry_slots(&w) & ~node_slots[kind]) || (w.flags & ~(int64_t)NF__STREAM)) {
+		mp_fail(x->err, "malformed %s node (index %u)", node_kind_name((enum node_kind)kind),
+			idx);
+		return false;
+	}
+	struct node *n = node_alloc();
+	n->kind = (uint8_t)kind;
 	if (op >= 0)
-		n->op = (enum op)op;
+		n->op = (uint8_t)op;
+	n->flags = (uint16_t)w.flags;
+	n->id = (int32_t)w.id;
+	n->loc = w.loc;
+	n->type = w.type;
+	n->len = w.len;
+	unsigned slots = node_slots[kind];
+	if (slots & S_A) n->a = w.kid[0];
+	if (slots & S_B) n->b = w.kid[1];
+	if (slots & S_C) n->c = w.kid[2];
+	if (slots & S_ARGS) n->args = w.list[0];
+	if (slots & S_BODY) n->body = w.list[1];
+	if (slots & S_ELSE) n->orelse = w.list[2];
+	if (slots & S_STR) n->str = w.str;
+	if (slots & S_NUM) n->num = w.num;
+	if (slots & S_TYARG) n->ty_arg = w.ty_arg;
+	if (slots & S_AP) n->ap = w.ap;
+	if (slots & S_ID2) n->id2 = (int32_t)w.id2;
 	if (!shape_ok(n)) {
 		mp_fail(x->err, "malformed %s node (index %u)", node_kind_name(n->kind), idx);
 		return false;

@@ -29,6 +29,74 @@ static const char *op_names[OP__COUNT] = {
 	[JUMP_BREAK] = "break", [JUMP_CONTINUE] = "continue",
 };
 
+/* The slots each kind has (node.h): the union of struct node relies on
+ * no kind having two slots that share storage. */
+const uint16_t node_slots[N__COUNT] = {
+	[N_INT] = S_NUM | S_TYARG | S_STR,
+	[N_STR] = S_STR,
+	[N_STACK_MODE] = S_STR,
+	[N_IDENT] = S_STR,
+	[N_BUILTIN] = S_STR | S_NUM,
+	[N_PARAM] = S_NUM,
+	[N_PARAMCOUNT] = 0,
+	[N_CALL] = S_STR | S_ARGS | S_NUM | S_ID2,
+	[N_SIZEOF] = S_TYARG | S_A,
+	[N_OFFSETOF] = S_TYARG | S_A | S_STR,
+	[N_MAP] = S_STR | S_ARGS,
+	[N_VAR] = S_STR,
+	[N_BINOP] = S_A | S_B,
+	[N_UNOP] = S_A,
+	[N_TERNARY] = S_A | S_B | S_C,
+	[N_FIELD] = S_A | S_STR | S_NUM | S_ID2,
+	[N_INDEX] = S_A | S_B,
+	[N_CAST] = S_A | S_TYARG,
+	[N_TUPLE] = S_ARGS,
+	[N_EXPR_STMT] = S_A,
+	[N_ASSIGN_MAP] = S_A | S_B,
+	[N_ASSIGN_VAR] = S_A | S_B,
+	[N_ASSIGN_CONFIG] = S_STR | S_B,
+	[N_IF] = S_C | S_BODY | S_ELSE,
+	[N_UNROLL] = S_A | S_BODY | S_NUM,
+	[N_WHILE] = S_C | S_BODY,
+	[N_JUMP] = 0,
+	[N_PREDICATE] = S_A,
+	[N_ATTACH_POINT] = S_AP | S_STR,
+	[N_PROBE] = S_ARGS | S_C | S_BODY | S_NUM,
+	[N_CONFIG] = S_BODY,
+	[N_PROGRAM] = S_STR | S_C | S_ARGS,
+};
+
+struct node *node_kid(const struct node *n, int i)
+{
+	static const uint16_t slot[3] = { S_A, S_B, S_C };
+	if (!(node_slots[n->kind] & slot[i]))
+		return NULL;
+	return i == 0 ? n->a : i == 1 ? n->b : n->c;
+}
+
+const nodevec *node_list(const struct node *n, int i)
+{
+	static const nodevec none;
+	static const uint16_t slot[3] = { S_ARGS, S_BODY, S_ELSE };
+	if (!(node_slots[n->kind] & slot[i]))
+		return &none;
+	return i == 0 ? &n->args : i == 1 ? &n->body : &n->orelse;
+}
+
+void node_clear_slots(struct node *n)
+{
+	struct node keep = *n;
+	memset(n, 0, sizeof *n);
+	n->kind = keep.kind;
+	n->op = keep.op;
+	n->flags = keep.flags;
+	n->id = keep.id;
+	n->loc = keep.loc;
+	n->type = keep.type;
+	n->len = keep.len;
+	n->enc_index = keep.enc_index;
+}
+
 const char *node_kind_name(enum node_kind k)
 {
 	return (unsigned)k < N__COUNT ? kind_names[k] : "?";
@@ -115,12 +183,19 @@ struct node *node_clone(const struct node *n)
 		return NULL;
 	struct node *c = node_alloc();
 	*c = *n;
-	c->a = node_clone(n->a);
-	c->b = node_clone(n->b);
-	c->c = node_clone(n->c);
-	clone_list(&c->args, &n->args);
-	clone_list(&c->body, &n->body);
-	clone_list(&c->orelse, &n->orelse);
+	unsigned s = node_slots[n->kind];
+	if (s & S_A)
+		c->a = node_clone(n->a);
+	if (s & S_B)
+		c->b = node_clone(n->b);
+	if (s & S_C)
+		c->c = node_clone(n->c);
+	if (s & S_ARGS)
+		clone_list(&c->args, &n->args);
+	if (s & S_BODY)
+		clone_list(&c->body, &n->body);
+	if (s & S_ELSE)
+		clone_list(&c->orelse, &n->orelse);
 	return c;
 }
 
@@ -142,23 +217,18 @@ const char *probe_name(const struct node *probe)
 	return s;
 }
 
-static void walk_list(nodevec *v, node_fn fn, void *arg)
-{
-	for (size_t i = 0; i < v->n; i++)
-		node_walk(v->v[i], fn, arg);
-}
-
 void node_walk(struct node *n, node_fn fn, void *arg)
 {
 	if (!n)
 		return;
 	fn(n, arg);
-	node_walk(n->a, fn, arg);
-	node_walk(n->b, fn, arg);
-	node_walk(n->c, fn, arg);
-	walk_list(&n->args, fn, arg);
-	walk_list(&n->body, fn, arg);
-	walk_list(&n->orelse, fn, arg);
+	for (int i = 0; i < 3; i++)
+		node_walk(node_kid(n, i), fn, arg);
+	for (int i = 0; i < 3; i++) {
+		const nodevec *l = node_list(n, i);
+		for (size_t j = 0; j < l->n; j++)
+			node_walk(l->v[j], fn, arg);
+	}
 }
 
 static bool is_expr(const struct node *n)

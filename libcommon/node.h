@@ -1,20 +1,22 @@
 /* node.h - the AST (bt-parse output) and the typed IR tree (bt-check output).
  *
- * One tagged node type.  Slot meaning per kind is listed below; a slot not
- * listed is unused (zero).  bt-check fills `type` on every expression, `id`
- * on resolved names, and may rewrite subtrees (e.g. insert casts).
+ * One tagged node type.  Slot meaning per kind is listed below (node.c's
+ * node_slots is the same table as data); a kind has no other slots, and
+ * their storage may be another slot's (struct node).  bt-check fills
+ * `type` on every expression, `id` on resolved names, and may rewrite
+ * subtrees (e.g. insert casts).
  * Serialised by codec.c as a flat table (ir-spec/ast.md).
  *
  * kind            syntax              slots
  * ----            ------              -----
- * N_INT           42                  num
+ * N_INT           42                  num; folded sizeof/offsetof/enum: ty_arg, str (check)
  * N_STR           "abc"               str,len (bytes, may contain NUL)
  * N_STACK_MODE    perf                str
  * N_IDENT         foo                 str
- * N_BUILTIN       pid                 str; id = enum builtin (check)
+ * N_BUILTIN       pid                 str; id = enum builtin, num (check)
  * N_PARAM         $3                  num (index)
  * N_PARAMCOUNT    $#
- * N_CALL          f(a, b)             str (name), args; id = enum func (check)
+ * N_CALL          f(a, b)             str (name), args; id = enum func, id2, num (check)
  * N_SIZEOF        sizeof(T|e)         ty_arg or a
  * N_OFFSETOF      offsetof(T|e, f)    ty_arg or a, str (field)
  * N_MAP           @m[k1, k2]          str (name incl @), args (keys); id = map id
@@ -22,7 +24,7 @@
  * N_BINOP         a op b              op, a, b
  * N_UNOP          op a / a op         op, a, flags NF_POSTFIX
  * N_TERNARY       c ? a : b           c, a, b
- * N_FIELD         a.f / a->f / a.N    a, str (field) or num (tuple index, NF_TUPLE_INDEX); num = offset after check
+ * N_FIELD         a.f / a->f / a.N    a, str (field) or num (tuple index, NF_TUPLE_INDEX); num = offset, id2 after check
  * N_INDEX         a[b]                a, b
  * N_CAST          (T)a                ty_arg, a
  * N_TUPLE         (a, b, ...)         args
@@ -80,34 +82,72 @@ enum node_flags {
 	NF_TUPLE_INDEX = 1 << 2, /* $t.1 */
 	NF_ARROW = 1 << 3,       /* a->f (a is the N_UNOP deref) */
 	NF_IN_STR = 1 << 4,      /* positional param used inside str() */
+	NF__STREAM = (1 << 5) - 1, /* the flags a stream may carry */
 };
 
 struct node;
-/* A list of children (VEC's layout with 32-bit counts: a node has three). */
+/* A list of children (VEC's layout with 32-bit counts). */
 typedef struct {
 	struct node **v;
 	uint32_t n, cap;
 } nodevec;
 
-/* Programs of 100,000 lines are ~700,000 nodes held whole in each stage:
- * the fields are ordered and sized to keep a node at 152 bytes. */
+/* The slots of struct node.  node_slots[kind] says which ones a kind has
+ * (see the table in node.c); a slot a kind lacks may share its storage
+ * with one the kind has, so code that handles any kind of node (walks,
+ * the codec, copies) looks at node_slots first: node_kid, node_list. */
+enum node_slot {
+	S_A = 1 << 0, S_B = 1 << 1, S_C = 1 << 2, S_ARGS = 1 << 3, S_BODY = 1 << 4,
+	S_ELSE = 1 << 5, S_STR = 1 << 6, S_NUM = 1 << 7, S_TYARG = 1 << 8,
+	S_AP = 1 << 9, S_ID2 = 1 << 10,
+};
+extern const uint16_t node_slots[N__COUNT];
+
+/* Programs of 100,000 lines are ~700,000 nodes held whole in each stage,
+ * so a node is 88 bytes: slots no kind uses together share storage
+ * (anonymous unions: the code names every slot as before).  kind, op,
+ * flags, id, loc, type, len and enc_index are every kind's. */
 struct node {
 	uint8_t kind;            /* enum node_kind */
 	uint8_t op;              /* enum op */
-	uint32_t flags;
-	struct loc loc;
-	int64_t num;
-	const char *str;
-	uint32_t len;            /* byte length of str (N_STR may hold NULs) */
+	uint16_t flags;          /* enum node_flags (+ bt-check's own) */
 	int32_t id;              /* resolved id (builtin/func/map/var/async id) */
-	struct node *a, *b, *c;
-	nodevec args, body, orelse;
+	struct loc loc;
 	struct type *type;       /* expression type (bt-check) */
-	struct type *ty_arg;     /* type operand of casts / sizeof / offsetof */
-	struct attach_point *ap; /* N_ATTACH_POINT */
-	int32_t id2;             /* second resolved id where needed */
+	uint32_t len;            /* byte length of str (N_STR may hold NULs) */
 	uint32_t enc_index;      /* codec scratch */
+	union {
+		struct {
+			struct node *a;
+			union {
+				struct node *b;
+				struct type *ty_arg;      /* casts, sizeof, offsetof, int */
+				struct attach_point *ap;  /* N_ATTACH_POINT */
+			};
+		};
+		nodevec args;        /* call, map, tuple, probe, program */
+		nodevec orelse;      /* if */
+	};
+	struct node *c;
+	union {
+		struct {
+			const char *str;
+			int32_t id2;     /* second resolved id (call, field) */
+		};
+		nodevec body;        /* if, unroll, while, probe, config */
+	};
+	int64_t num;
 };
+_Static_assert(sizeof(struct node) == 88, "struct node grew: see node_slots");
+
+/* Node-valued slots and lists for code that handles any kind: slot i of
+ * (a, b, c) or list i of (args, body, orelse); NULL / an empty list when
+ * n's kind has no such slot. */
+struct node *node_kid(const struct node *n, int i);
+const nodevec *node_list(const struct node *n, int i);
+/* Zero every slot but the common ones (kind, op, flags, id, loc, type,
+ * len, enc_index): before a node changes kind in place. */
+void node_clear_slots(struct node *n);
 
 struct node *node_alloc(void);  /* zeroed, from the arena */
 struct node *node_new(enum node_kind kind, struct loc loc);

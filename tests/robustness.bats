@@ -351,6 +351,27 @@ bounded() {   # bounded TRANSFORM N MESSAGE
 	# (ir-spec/ast.md): a node's type must already have been read
 	bounded nodes-first 0 "bad type reference"
 }
+# A node holds only its kind's slots (libcommon/node.h: slots no kind uses
+# together share storage), so a stream naming another kind's slot, or a
+# flag no stream carries, cannot be represented: it is refused, where the
+# slot was kept (and bt-check's private flag bits honoured) before.
+foreign() {   # foreign STAGE INPUT FROM TO MESSAGE: replace bytes FROM by TO once
+	python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); f = bytes.fromhex(sys.argv[2]); assert f in d; open(sys.argv[3], "wb").write(d.replace(f, bytes.fromhex(sys.argv[4]), 1))' \
+		"$2" "$3" "$RB/in" "$4"
+	check strict "$2 with $3 as $4" "$RB/in" "$1" -o /dev/null
+	grep -q "$5" "$RB/err" || FAILS+=("$1: no '$5' in: $(cat "$RB/err")")
+}
+@test "decoder: a node with a slot of another kind, or a flag no stream has, is refused with one line" {
+	"$BT/bt-parse" -e 'BEGIN { $x = 1; $x++; }' > "$RB/slots.ast"
+	"$BT/bt-check" < "$RB/slots.ast" > "$RB/slots.ir"
+	# "num" of the first int becomes "id2" (an int has no id2)
+	foreign bt-check "$RB/slots.ast" a36e756d a3696432 "malformed int node"
+	foreign bt-codegen "$RB/slots.ir" a36e756d a3696432 "malformed int node"
+	# the postfix flag 1 becomes 1 << 30
+	foreign bt-check "$RB/slots.ast" a5666c61677301 a5666c616773ce40000000 "malformed unop node"
+	foreign bt-codegen "$RB/slots.ir" a5666c61677301 a5666c616773ce40000000 "malformed unop node"
+	report_fails
+}
 @test "decoder: legitimate sharing and depth still decode" {
 	"$BT/tests/stream_helper" dag-nodes 3 < "$RB/add.ir" > "$RB/in"
 	run "$BT/bt-codegen" -o /dev/null < "$RB/in"

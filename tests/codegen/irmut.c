@@ -24,24 +24,46 @@ static unsigned rnd(unsigned n)
 	return n ? (unsigned)((rng >> 33) % n) : 0;
 }
 
+/* n becomes a node of another kind, keeping the slots both kinds have
+ * (a slot the new kind lacks may share storage with one it has). */
+static void swap_kind(struct node *n, enum node_kind kind)
+{
+	struct node old = *n;
+	unsigned both = node_slots[old.kind] & node_slots[kind];
+	node_clear_slots(n);
+	n->kind = (uint8_t)kind;
+	if (both & S_A) n->a = old.a;
+	if (both & S_B) n->b = old.b;
+	if (both & S_C) n->c = old.c;
+	if (both & S_ARGS) n->args = old.args;
+	if (both & S_BODY) n->body = old.body;
+	if (both & S_ELSE) n->orelse = old.orelse;
+	if (both & S_STR) n->str = old.str;
+	if (both & S_NUM) n->num = old.num;
+	if (both & S_TYARG) n->ty_arg = old.ty_arg;
+	if (both & S_AP) n->ap = old.ap;
+	if (both & S_ID2) n->id2 = old.id2;
+}
+
 static void mutate(struct codec_dec *d, struct meta *m)
 {
 	if (!d->nnodes)
 		return;
 	struct node *n = d->nodes[rnd(d->nnodes)];
+	unsigned slots = node_slots[n->kind];
 	struct type *t = d->ntypes ? d->types[rnd(d->ntypes)] : NULL;
 	switch (rnd(14)) {
 	case 0: n->type = t; break;
 	case 1: n->type = NULL; break;
 	case 2: n->id = (int32_t)rnd(8) - 2; break;
-	case 3: n->id2 = (int32_t)rnd(8) - 2; break;
-	case 4: n->num = (int64_t)rnd(40) - 5; break;
-	case 5: n->a = n->b; break;
-	case 6: if (n->args.n) n->args.n--; break;
+	case 3: if (slots & S_ID2) n->id2 = (int32_t)rnd(8) - 2; break;
+	case 4: if (slots & S_NUM) n->num = (int64_t)rnd(40) - 5; break;
+	case 5: if ((slots & S_A) && (slots & S_B)) n->a = n->b; break;
+	case 6: if ((slots & S_ARGS) && n->args.n) n->args.n--; break;
 	case 7: n->op = (enum op)rnd(OP__COUNT); break;
 	case 8: if (t) { t->size = rnd(600); } break;
 	case 9: if (t) { t->kind = (enum type_kind)rnd(TY__COUNT); } break;
-	case 10: n->ty_arg = t; break;
+	case 10: if (slots & S_TYARG) n->ty_arg = t; break;
 	case 11:
 		if (m->maps.n) {
 			struct meta_map *mm = &m->maps.v[rnd((unsigned)m->maps.n)];
@@ -59,7 +81,7 @@ static void mutate(struct codec_dec *d, struct meta *m)
 		break;
 	default:
 		if (n->kind != N_PROGRAM && n->kind != N_PROBE)
-			n->kind = (enum node_kind)rnd(N_PROBE);
+			swap_kind(n, (enum node_kind)rnd(N_PROBE));
 	}
 }
 

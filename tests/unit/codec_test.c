@@ -37,9 +37,11 @@ static struct node *build_tree(int depth)
 	struct node *s = node_str("a\0b", 3, l);
 	s->type = type_string(4);
 	struct type *elems[2] = { type_int(8, true), type_int(64, false) };
-	s->ty_arg = type_tuple(elems, 2);
+	struct node *cast = node_new(N_CAST, l);
+	cast->ty_arg = type_tuple(elems, 2);
+	cast->a = s;
 	struct node *st = node_new(N_EXPR_STMT, l);
-	st->a = s;
+	st->a = cast;
 	VEC_PUSH(&probe->body, st);
 	struct node *prog = node_new(N_PROGRAM, l);
 	VEC_PUSH(&prog->args, probe);
@@ -120,10 +122,10 @@ static int read_stream(int fd)
 		depth++;
 	}
 	CHECK(depth == 200 && e->num == -7);
-	struct node *s = probe->body.v[1]->a;
+	struct node *cast = probe->body.v[1]->a, *s = cast->a;
 	CHECK(s->len == 3 && memcmp(s->str, "a\0b", 3) == 0);
-	CHECK(strcmp(type_str(s->ty_arg), "(int8,unsigned int64)") == 0);
-	CHECK(s->ty_arg->size == 16 && s->ty_arg->fields[1].offset == 8);
+	CHECK(strcmp(type_str(cast->ty_arg), "(int8,unsigned int64)") == 0);
+	CHECK(cast->ty_arg->size == 16 && cast->ty_arg->fields[1].offset == 8);
 	CHECK(m.maps.n == 1 && strcmp(m.maps.v[0].name, "@x") == 0);
 	struct type *rec = m.printfs.v[0].args[0].type;
 	CHECK(strcmp(rec->name, "struct foo") == 0 && rec->nfields == 2);

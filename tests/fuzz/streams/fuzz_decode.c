@@ -22,7 +22,7 @@ static void touch_tables(const struct codec_dec *d)
 		fputs(node_kind_name(n->kind), fuzz_null);
 		if (n->op != OP_NONE)
 			fputs(op_str(n->op), fuzz_null);
-		if (n->ap)
+		if (n->kind == N_ATTACH_POINT && n->ap)
 			fputs(attach_point_name(n->ap, true), fuzz_null);
 		if (n->kind == N_PROBE)
 			fputs(probe_name(n), fuzz_null);

@@ -173,14 +173,16 @@ static struct node **find_binop(struct node **slot)
 	if (n->kind == N_BINOP)
 		return slot;
 	struct node **kids[3] = { &n->a, &n->b, &n->c };
+	static const uint16_t kid_slot[3] = { S_A, S_B, S_C };
 	for (int k = 0; k < 3; k++) {
-		struct node **s = find_binop(kids[k]);
+		struct node **s = node_slots[n->kind] & kid_slot[k] ? find_binop(kids[k]) : NULL;
 		if (s)
 			return s;
 	}
 	nodevec *lists[3] = { &n->args, &n->body, &n->orelse };
+	static const uint16_t list_slot[3] = { S_ARGS, S_BODY, S_ELSE };
 	for (int l = 0; l < 3; l++)
-		for (size_t i = 0; i < lists[l]->n; i++) {
+		for (size_t i = 0; (node_slots[n->kind] & list_slot[l]) && i < lists[l]->n; i++) {
 			struct node **s = find_binop(&lists[l]->v[i]);
 			if (s)
 				return s;
