@@ -76,7 +76,7 @@ static struct node *read_ast(int fd, struct source *src, const char ***params,
 	*params = NULL;
 	*nparams = 0;
 	const msgpack_object *rec;
-	struct codec_dec d = { .err = &e }, prog = d;
+	struct codec_dec d = { .err = &e, .drops_node_list = true }, prog = d;
 	while ((rec = dec_next_record(&in, &d))) {
 		const msgpack_object *t = mp_get(rec, "t");
 		if (!t || !mp_key_is(t, "program"))
@@ -106,6 +106,7 @@ static struct node *read_ast(int fd, struct source *src, const char ***params,
 		return NULL;
 	}
 	const char *why = validate_tree(root, &prog);
+	dec_free_node_list(&prog);   /* the tree is all we keep */
 	if (why) {
 		tool_fail("bad ast stream: %s", why);
 		return NULL;

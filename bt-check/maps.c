@@ -313,6 +313,7 @@ void maps_build_meta(struct check *c)
 		if (c->maps.v[i]->value && c->maps.v[i]->nodes.n)
 			v[n++] = c->maps.v[i];
 	qsort(v, n, sizeof *v, cmp_map);
+	VEC_RESERVE(&c->meta->maps, c->meta->maps.n + n);
 	for (size_t i = 0; i < n; i++) {
 		struct mapinfo *m = v[i];
 		m->id = (int)i;

@@ -418,9 +418,7 @@ bool probes_expand(struct check *c, struct node *program)
 			if (ap->provider == PT_BEGIN || ap->provider == PT_END ||
 			    ((ap->provider == PT_INTERVAL || ap->provider == PT_PROFILE) &&
 			     !ap->need_expansion)) {
-				struct attach_point *cp = ARENA_NEW(struct attach_point);
-				*cp = *ap;
-				VEC_PUSH(&all, cp);
+				VEC_PUSH(&all, ap);   /* nothing changes it from here on */
 				continue;
 			}
 			struct sys *s = check_sys(c);
@@ -518,6 +516,8 @@ void probes_build_meta(struct check *c)
 	nodevec kept = { 0 };
 	struct name_index ix = { 0 };
 	uint32_t index = 0;
+	VEC_RESERVE(&kept, c->progs.n);
+	VEC_RESERVE(&c->meta->probes, c->meta->probes.n + c->progs.n);
 	for (size_t i = 0; i < c->progs.n; i++) {
 		struct prog *p = c->progs.v[i];
 		if (p->index < 0)

@@ -12,7 +12,8 @@
 #define MAX_TYPE_DEPTH 64
 
 /* Nodes already reached, one bit per entry of the decoded table (a node
- * knows its entry: n->enc_index - 1, see dec_next_record). */
+ * knows its entry: n->enc_index - 1, see dec_next_record; every node of
+ * the tree was decoded from the table). */
 struct seen {
 	const struct codec_dec *d;
 	uint8_t *bits;
@@ -21,7 +22,7 @@ struct seen {
 static bool seen_add(struct seen *s, const struct node *n)
 {
 	uint32_t i = n->enc_index - 1;
-	if (!n->enc_index || i >= s->d->nnodes || s->d->nodes[i] != n)
+	if (!n->enc_index || i >= s->d->nnodes)
 		return false;   /* not from the table: cannot happen */
 	if (s->bits[i / 8] & (1u << (i % 8)))
 		return false;

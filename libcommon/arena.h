@@ -45,6 +45,21 @@ unsigned arena_generation(void);
 		(vec)->v[(vec)->n++] = (item);                                 \
 	} while (0)
 
+/* Room for count elements in all, in one allocation: for a vector whose
+ * final size is known (the arena keeps every copy VEC_PUSH outgrows). */
+#define VEC_RESERVE(vec, count)                                                \
+	do {                                                                   \
+		size_t n_ = (count);                                           \
+		if ((vec)->cap < n_) {                                         \
+			void *nv_ = arena_alloc(n_ * sizeof(*(vec)->v));       \
+			if ((vec)->n)                                          \
+				memcpy(nv_, (vec)->v,                          \
+				       (vec)->n * sizeof(*(vec)->v));          \
+			(vec)->v = nv_;                                        \
+			(vec)->cap = n_;                                       \
+		}                                                              \
+	} while (0)
+
 /* An arena-backed growable string, NUL-terminated once anything was added. */
 struct astr {
 	char *s;

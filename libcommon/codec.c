@@ -1001,9 +1001,17 @@ static bool rd_table(struct rd *x, bool nodes)
 	for (uint32_t i = 0; i < n; i++)
 		if (!(nodes ? rd_node_entry(x, i) : rd_type_entry(x, i)))
 			return false;
-	void **v = ARENA_ARRAY(void *, t->n + 1);
-	if (t->n)
-		memcpy(v, t->v, t->n * sizeof *v);
+	void **v;
+	if (nodes && x->d->drops_node_list) {
+		v = realloc(t->v, (t->n + 1) * sizeof *v);   /* ours now */
+		if (!v)
+			v = t->v;
+		t->v = NULL;
+	} else {
+		v = ARENA_ARRAY(void *, t->n + 1);
+		if (t->n)
+			memcpy(v, t->v, t->n * sizeof *v);
+	}
 	if (nodes) {
 		x->d->nodes = (struct node **)v;
 		x->d->nnodes = t->n;
@@ -1018,7 +1026,7 @@ static void rd_init(struct rd *x, struct codec_dec *d, struct mpr *r)
 {
 	*x = (struct rd){ .d = d, .r = r, .err = d->err };
 	d->types = ARENA_ARRAY(struct type *, 1);
-	d->nodes = ARENA_ARRAY(struct node *, 1);
+	d->nodes = d->drops_node_list ? NULL : ARENA_ARRAY(struct node *, 1);
 	d->ntypes = d->nnodes = 0;
 }
 
@@ -1080,6 +1088,13 @@ bool dec_tables(struct codec_dec *d, const msgpack_object *record)
 	mpr_close(&r);
 	msgpack_sbuffer_destroy(&sb);
 	return !d->err->set;
+}
+
+void dec_free_node_list(struct codec_dec *d)
+{
+	if (d->drops_node_list)
+		free(d->nodes);
+	d->nodes = NULL;
 }
 
 struct type *dec_type(struct codec_dec *d, const msgpack_object *o)

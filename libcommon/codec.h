@@ -36,7 +36,12 @@ struct codec_dec {
 	 * from the stream into it (meta_decode_stream) and sets meta_seen */
 	struct meta *meta;
 	bool meta_seen;
+	/* set by a reader that drops the node list once it has the tree
+	 * (dec_free_node_list): the list is malloc'd instead of kept in
+	 * the arena for good (8 bytes a node) */
+	bool drops_node_list;
 };
+void dec_free_node_list(struct codec_dec *d);
 /* The next record of a stream (as mp_in_next) whose "types" and "nodes"
  * tables are decoded into d straight from the stream's bytes, "types"
  * first (ir-spec/ast.md); the returned map holds the record's other keys.
