@@ -183,7 +183,8 @@ void visit_assign_map(struct check *c, struct node *n);
 void maps_build_meta(struct check *c);
 
 /* ---- layout.c ---- */
-/* Validate a printf-like call; fills a meta_fmt (args from index first). */
+/* Validate a printf-like call; fills a meta_fmt (args from index first;
+ * before the final pass without the args array: NULL). */
 bool check_format(struct check *c, struct node *call, const char *func,
 		  int first_arg, struct meta_fmt *out);
 

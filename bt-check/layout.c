@@ -153,7 +153,8 @@ bool check_format(struct check *c, struct node *call, const char *func,
 	uint32_t nargs = (uint32_t)(call->args.n - (size_t)first_arg);
 	out->fmt = f->str;
 	out->nargs = nargs;
-	out->args = ARENA_ARRAY(struct meta_arg, nargs + 1);
+	/* the tables are rebuilt on every pass; only the final one's stay */
+	out->args = c->final ? ARENA_ARRAY(struct meta_arg, nargs + 1) : NULL;
 	uint32_t off = 8, maxalign = 8;
 	for (uint32_t i = 0; i < nargs; i++) {
 		struct type *t = printf_arg_type(call->args.v[first_arg + i]->type);
@@ -161,8 +162,10 @@ bool check_format(struct check *c, struct node *call, const char *func,
 		if (a > maxalign)
 			maxalign = a;
 		off = (off + a - 1) / a * a;
-		out->args[i].type = t;
-		out->args[i].offset = off;
+		if (out->args) {
+			out->args[i].type = t;
+			out->args[i].offset = off;
+		}
 		off += t->size;
 	}
 	out->size = (off + maxalign - 1) / maxalign * maxalign;
