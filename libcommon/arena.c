@@ -65,7 +65,8 @@ char *arena_strndup(const char *s, size_t n)
 }
 
 /* Interned short strings: an open-addressing table of arena copies,
- * doubled when half full, dropped with the arena. */
+ * doubled when half full (malloc'd: the arena would keep every outgrown
+ * table), dropped with the arena. */
 static struct {
 	const char **slots;
 	size_t nslots, n;
@@ -93,17 +94,21 @@ const char *arena_intern(const char *p, size_t n)
 	if (n > 64 || memchr(p, 0, n))
 		return arena_strndup(p, n);
 	if (interned.gen != generation || !interned.nslots) {
+		free(interned.slots);
 		interned.slots = NULL;
 		interned.nslots = interned.n = 0;
 		interned.gen = generation;
 	}
 	if ((interned.n + 1) * 2 > interned.nslots) {
 		size_t nslots = interned.nslots ? interned.nslots * 2 : 256;
-		const char **slots = arena_alloc(nslots * sizeof *slots);
+		const char **slots = calloc(nslots, sizeof *slots);
+		if (!slots)
+			out_of_memory(nslots * sizeof *slots);
 		for (size_t i = 0; i < interned.nslots; i++)
 			if (interned.slots[i])
 				*intern_slot(slots, nslots, interned.slots[i],
 					     strlen(interned.slots[i])) = interned.slots[i];
+		free(interned.slots);
 		interned.slots = slots;
 		interned.nslots = nslots;
 	}
