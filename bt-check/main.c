@@ -292,6 +292,9 @@ int main(int argc, char **argv)
 	if (ofd < 0)
 		return 1;
 	rc = ir_write(ofd, &src, root, &meta);
+	if (rc == -EFBIG)   /* the words of bt-codegen's refusal */
+		return tool_fail("program too large: its ir stream holds a record of more "
+				 "than %u MiB", IR_MAX_PROGRAM_RECORD >> 20);
 	if (rc < 0)
 		return tool_fail("cannot write the ir stream: %s", strerror(-rc));
 	return tool_close_output(ofd);

@@ -86,11 +86,6 @@ struct cg_opts {
 	void *part_sink_arg;
 };
 
-/* The largest program record bt-codegen reads: decoded, a record takes
- * 3 to 4 times its bytes (256 MiB: ~185,000 one-line probe blocks of
- * 1.4 KiB of ir each, a 900,000-line block), ir-spec/ir.md "Limits". */
-#define CG_MAX_IR_RECORD (256u << 20)
-
 /* Default of --share-from: below it, every block is its own function
  * with its constants folded as before. */
 #ifndef CG_SHARE_FROM

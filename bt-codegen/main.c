@@ -80,7 +80,7 @@ static bool read_ir(int fd, struct input *in, char *err, size_t errlen)
 		mp_in_close(&r);
 		return false;
 	}
-	r.max_record = CG_MAX_IR_RECORD;
+	r.max_record = IR_MAX_PROGRAM_RECORD;
 	struct mp_err me = { 0 };
 	struct codec_dec d = { .err = &me, .meta = &in->meta };
 	const msgpack_object *rec = dec_next_record(&r, &d);

@@ -482,6 +482,8 @@ int ir_write(int fd, const struct source *src, struct node *root, const struct m
 		return -ENOMEM;
 	mp_out_init(o, fd);
 	mp_write_header(o, "ir", src, 0);
+	o->record_from = o->packed;
+	o->max_record = IR_MAX_PROGRAM_RECORD;
 	struct codec_enc *e = enc_new();
 	uint32_t r = enc_node(e, root);
 	meta_register_types(e, m);
@@ -494,6 +496,8 @@ int ir_write(int fd, const struct source *src, struct node *root, const struct m
 	int rc = mp_out_flush(o);
 	if (!rc && o->failed)
 		rc = -EIO;
+	if (o->too_large)
+		rc = -EFBIG;
 	free(o);
 	return rc;
 }

@@ -207,6 +207,15 @@ bool meta_decode_stream(struct codec_dec *d, struct mpr *r, struct meta *m);
 /* Write a whole ir stream (header, the program record with the tree and
  * the metadata, end) to fd.  0, -ENOMEM, or -EIO when a write failed. */
 struct source;
+/* The largest program record of an ir stream: decoded, a record takes 3
+ * to 4 times its bytes (256 MiB: ~185,000 one-line probe blocks of 1.4 KiB
+ * of ir each, a 900,000-line block), ir-spec/ir.md "Limits".  bt-check
+ * refuses to write a bigger one (ir_write), bt-codegen to read one. */
+#define IR_MAX_PROGRAM_RECORD (256u << 20)
+
+/* Write the ir stream of a checked program: 0, -errno, or -EFBIG when its
+ * program record would pass IR_MAX_PROGRAM_RECORD (the stream then ends
+ * there, without its end record). */
 int ir_write(int fd, const struct source *src, struct node *root, const struct meta *m);
 
 #endif

@@ -37,6 +37,11 @@ int mp_out_flush(struct mp_out *o)
 static int out_cb(void *data, const char *p, size_t n)
 {
 	struct mp_out *o = data;
+	o->packed += n;
+	if (o->max_record && o->packed - o->record_from > o->max_record)
+		o->too_large = o->failed = true;
+	if (o->failed)
+		return -1;
 	if (o->len + n > sizeof o->buf) {
 		if (mp_out_flush(o) < 0)
 			return -1;
@@ -52,6 +57,9 @@ void mp_out_init(struct mp_out *o, int fd)
 {
 	o->fd = fd;
 	o->failed = false;
+	o->max_record = 0;
+	o->packed = o->record_from = 0;
+	o->too_large = false;
 	o->len = 0;
 	msgpack_packer_init(&o->pk, o, out_cb);
 }

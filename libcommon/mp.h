@@ -26,6 +26,12 @@
 struct mp_out {
 	int fd;
 	bool failed;          /* a write failed (EPIPE, ENOSPC...) */
+	/* optional: once more than max_record bytes were packed since
+	 * packed was record_from, too_large and failed are set and nothing
+	 * more is written */
+	size_t max_record;
+	uint64_t packed, record_from;
+	bool too_large;
 	size_t len;
 	char buf[1 << 16];
 	msgpack_packer pk;

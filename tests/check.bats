@@ -1193,3 +1193,21 @@ print('BEGIN,interval:s:1 { @m7[pid] = count(); }')" > "$TMP/many.bt"
 	[ "$(grep -c '^ interval:' "$TMP/sem")" -eq 3001 ]
 	[ "$(tail -8 "$TMP/sem" | head -2)" = "$(printf ' BEGIN\n interval:s:1')" ]
 }
+
+@test "check: a program whose ir record would pass 256 MiB is refused in one line, as bt-codegen refuses it" {
+	# an ast whose printf format is 130 MiB: the ir holds it twice (the
+	# string node and the printf metadata)
+	bt-parse -e 'BEGIN { printf("X"); }' > "$TMP/small.ast"
+	python3 - "$TMP/small.ast" "$TMP/big.ast" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+old = b"\xa3str\xc4\x01X"
+assert d.count(old) == 1
+n = 130 << 20
+open(sys.argv[2], "wb").write(d.replace(old, b"\xa3str\xc6" + struct.pack(">I", n) + b"x" * n))
+PY
+	rm "$TMP/small.ast"
+	run --separate-stderr bt-check -o /dev/null "$TMP/big.ast"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "bt-check: ERROR: program too large: its ir stream holds a record of more than 256 MiB" ]
+}
