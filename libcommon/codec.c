@@ -744,6 +744,16 @@ static bool rd_type_entry(struct rd *x, uint32_t idx)
 	return table_push(&x->types, shared_type(x, &t), ext);
 }
 
+/* An attach point's string: shared when short (arena_intern), as the
+ * same names and the node's raw text come back in every block. */
+static const char *ap_str(struct mp_err *err, const msgpack_object *map, const char *key)
+{
+	const msgpack_object *o = mp_get(map, key);
+	if (o && o->type == MSGPACK_OBJECT_STR)
+		return arena_intern(o->via.str.ptr, o->via.str.size);
+	return mp_str(err, o, key, NULL);
+}
+
 struct attach_point *dec_attach_point(struct mp_err *err, const msgpack_object *o)
 {
 	if (!o || o->type != MSGPACK_OBJECT_MAP) {
@@ -753,13 +763,13 @@ struct attach_point *dec_attach_point(struct mp_err *err, const msgpack_object *
 	struct attach_point *ap = ARENA_NEW(struct attach_point);
 	int p = lookup_name(mp_get(o, "provider"), pt_name, PT__COUNT);
 	ap->provider = p < 0 ? PT_INVALID : (enum probe_type)p;
-	ap->raw = mp_get_str(err, o, "raw");
-	ap->target = mp_get_str(err, o, "target");
-	ap->lang = mp_get_str(err, o, "lang");
-	ap->ns = mp_get_str(err, o, "ns");
-	ap->func = mp_get_str(err, o, "func");
-	ap->pin = mp_get_str(err, o, "pin");
-	ap->mode = mp_get_str(err, o, "mode");
+	ap->raw = ap_str(err, o, "raw");
+	ap->target = ap_str(err, o, "target");
+	ap->lang = ap_str(err, o, "lang");
+	ap->ns = ap_str(err, o, "ns");
+	ap->func = ap_str(err, o, "func");
+	ap->pin = ap_str(err, o, "pin");
+	ap->mode = ap_str(err, o, "mode");
 	ap->freq = mp_get_uint(err, o, "freq");
 	ap->len = mp_get_uint(err, o, "len");
 	ap->address = mp_get_uint(err, o, "address");
@@ -770,7 +780,7 @@ struct attach_point *dec_attach_point(struct mp_err *err, const msgpack_object *
 	ap->async = mp_get_bool(err, o, "async");
 	ap->usdt_offset = mp_get_uint(err, o, "usdt_offset");
 	ap->usdt_sema = mp_get_uint(err, o, "usdt_sema");
-	ap->usdt_args = mp_get_str(err, o, "usdt_args");
+	ap->usdt_args = ap_str(err, o, "usdt_args");
 	ap->usdt_loc = (int)mp_get_int(err, o, "usdt_loc");
 	return ap;
 }
