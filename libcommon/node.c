@@ -201,6 +201,10 @@ struct node *node_clone(const struct node *n)
 
 const char *probe_name(const struct node *probe)
 {
+	if (probe->args.n == 1) {
+		const struct node *ap = probe->args.v[0];
+		return ap->ap ? attach_point_name(ap->ap, false) : ap->str;
+	}
 	size_t total = 1;
 	const char **names = ARENA_ARRAY(const char *, probe->args.n + 1);
 	for (size_t i = 0; i < probe->args.n; i++) {

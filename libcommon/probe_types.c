@@ -89,5 +89,5 @@ const char *attach_point_name(const struct attach_point *ap, bool with_extra)
 #undef ADD
 	if (n >= sizeof buf)
 		n = sizeof buf - 1;
-	return arena_strndup(buf, n);
+	return arena_intern(buf, n);   /* the same names are asked for again */
 }

@@ -65,6 +65,6 @@ struct attach_point {
 /* bpftrace's display name ("Attach points"):
  * provider[:target][:lang][:ns][:func[+off]] [:address][:freq][:len][:mode];
  * with_extra=false omits lang/len/mode. */
-const char *attach_point_name(const struct attach_point *ap, bool with_extra);
+const char *attach_point_name(const struct attach_point *ap, bool with_extra);  /* shared: never changed */
 
 #endif
