@@ -156,34 +156,39 @@ static void check_ap(struct check *c, struct node *apn, struct attach_point *ap)
 	}
 }
 
-/* Does the subtree use builtin b? */
+/* Does the subtree use a builtin of b..last? */
 struct uses {
-	enum builtin b;
+	enum builtin b, last;
 	bool found;
 };
 
 static void find_builtin(struct node *n, void *arg)
 {
 	struct uses *u = arg;
-	if (n->kind == N_BUILTIN && builtin_lookup(n->str) == u->b)
-		u->found = true;
+	if (n->kind == N_BUILTIN) {
+		enum builtin b = builtin_lookup(n->str);
+		u->found |= b >= u->b && b <= u->last;
+	}
 }
 
-static bool uses_builtin(struct node *probe, enum builtin b)
+/* Whether the probe's predicate or statements name a builtin of b..last. */
+static bool uses_builtins(struct node *probe, enum builtin b, enum builtin last)
 {
-	struct uses u = { b, false };
+	struct uses u = { b, last, false };
 	node_walk(probe->c, find_builtin, &u);
 	for (size_t i = 0; i < probe->body.n; i++)
 		node_walk(probe->body.v[i], find_builtin, &u);
 	return u.found;
 }
 
+static bool uses_builtin(struct node *probe, enum builtin b)
+{
+	return uses_builtins(probe, b, b);
+}
+
 static bool uses_argn(struct node *probe)
 {
-	for (int b = B_ARG0; b <= B_ARG9; b++)
-		if (uses_builtin(probe, (enum builtin)b))
-			return true;
-	return false;
+	return uses_builtins(probe, B_ARG0, B_ARG9);
 }
 
 /* Types that differ per attach point: the block is cloned per attach point. */

@@ -66,22 +66,7 @@ const uint16_t node_slots[N__COUNT] = {
 	[N_PROGRAM] = S_STR | S_C | S_ARGS,
 };
 
-struct node *node_kid(const struct node *n, int i)
-{
-	static const uint16_t slot[3] = { S_A, S_B, S_C };
-	if (!(node_slots[n->kind] & slot[i]))
-		return NULL;
-	return i == 0 ? n->a : i == 1 ? n->b : n->c;
-}
-
-const nodevec *node_list(const struct node *n, int i)
-{
-	static const nodevec none;
-	static const uint16_t slot[3] = { S_ARGS, S_BODY, S_ELSE };
-	if (!(node_slots[n->kind] & slot[i]))
-		return &none;
-	return i == 0 ? &n->args : i == 1 ? &n->body : &n->orelse;
-}
+const nodevec node_no_list;
 
 void node_clear_slots(struct node *n)
 {

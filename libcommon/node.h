@@ -102,6 +102,8 @@ enum node_slot {
 	S_AP = 1 << 9, S_ID2 = 1 << 10,
 };
 extern const uint16_t node_slots[N__COUNT];
+_Static_assert(S_B == S_A << 1 && S_C == S_A << 2 && S_BODY == S_ARGS << 1 &&
+	       S_ELSE == S_ARGS << 2, "node_kid and node_list shift the slot bits");
 
 /* Programs of 100,000 lines are ~700,000 nodes held whole in each stage,
  * so a node is 88 bytes: slots no kind uses together share storage
@@ -143,8 +145,20 @@ _Static_assert(sizeof(struct node) == 88, "struct node grew: see node_slots");
 /* Node-valued slots and lists for code that handles any kind: slot i of
  * (a, b, c) or list i of (args, body, orelse); NULL / an empty list when
  * n's kind has no such slot. */
-struct node *node_kid(const struct node *n, int i);
-const nodevec *node_list(const struct node *n, int i);
+static inline struct node *node_kid(const struct node *n, int i)
+{
+	if (!(node_slots[n->kind] & (S_A << i)))
+		return NULL;
+	return i == 0 ? n->a : i == 1 ? n->b : n->c;
+}
+
+extern const nodevec node_no_list;
+static inline const nodevec *node_list(const struct node *n, int i)
+{
+	if (!(node_slots[n->kind] & (S_ARGS << i)))
+		return &node_no_list;
+	return i == 0 ? &n->args : i == 1 ? &n->body : &n->orelse;
+}
 /* Zero every slot but the common ones (kind, op, flags, id, loc, type,
  * len, enc_index): before a node changes kind in place. */
 void node_clear_slots(struct node *n);
