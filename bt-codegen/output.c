@@ -78,6 +78,8 @@ static LLVMValueRef wakeup_flags(struct cg *cg, bool bulk)
 			       cg_const(cg, BPF_RB_NO_WAKEUP), "rb_flags");
 }
 
+static void output_sized(struct cg *cg, LLVMValueRef p, LLVMValueRef size, bool bulk);
+
 void cg_output(struct cg *cg, LLVMValueRef p, uint32_t size)
 {
 	cg_output_ex(cg, p, size, true);
@@ -85,8 +87,14 @@ void cg_output(struct cg *cg, LLVMValueRef p, uint32_t size)
 
 void cg_output_ex(struct cg *cg, LLVMValueRef p, uint32_t size, bool bulk)
 {
+	output_sized(cg, p, cg_const(cg, size), bulk);
+}
+
+/* size: an i64 the verifier can bound (a constant on each path). */
+static void output_sized(struct cg *cg, LLVMValueRef p, LLVMValueRef size, bool bulk)
+{
 	LLVMValueRef flags = wakeup_flags(cg, bulk);
-	LLVMValueRef args[4] = { cg_map_ref(cg, cg->ringbuf), p, cg_const(cg, size), flags };
+	LLVMValueRef args[4] = { cg_map_ref(cg, cg->ringbuf), p, size, flags };
 	LLVMValueRef r = cg_helper(cg, BPF_FUNC_ringbuf_output, cg->t_i64, args, 4);
 	LLVMBasicBlockRef lost = cg_block(cg, "rb_lost"), lost2 = cg_block(cg, "rb_lost_cnt"),
 			  done = cg_block(cg, "rb_done");
@@ -202,7 +210,11 @@ static void time_event(struct cg *cg, struct node *call)
 }
 
 /* join(char **arr [, delim]): 16 strings of up to 1024 bytes read through
- * the pointer array; an empty slot ends the list. */
+ * the pointer array, one slot each.  The first null pointer ends the list:
+ * nothing after it is read, and the record ends before its slot (bt-fmt
+ * stops at the end of the record as at an empty slot), so an execve of 3
+ * arguments sends 3 KiB instead of 16 and no string of whatever follows
+ * the array's terminator is read. */
 static void join_event(struct cg *cg, struct node *call)
 {
 	if (!call->args.n) {
@@ -217,21 +229,29 @@ static void join_event(struct cg *cg, struct node *call)
 	cg_store_int(cg, rec, cg_const(cg, ASYNC_JOIN), 8);
 	cg_store_int(cg, cg_gep(cg, rec, 8), cg_iconst(cg, (uint64_t)call->id2), 8);
 	LLVMValueRef ptr = cg_alloc(cg, 8);
+	LLVMBasicBlockRef out = cg_block(cg, "join_out");
+	LLVMValueRef sizes[JOIN_SLOTS + 1];
+	LLVMBasicBlockRef from[JOIN_SLOTS + 1];
 	for (int i = 0; i < JOIN_SLOTS; i++) {
 		LLVMValueRef slot = cg_gep(cg, rec, 16 + (uint64_t)i * JOIN_SLOT_SIZE);
-		cg_store_int(cg, slot, cg_const(cg, 0), 1);
 		cg_store_int(cg, ptr, cg_const(cg, 0), 8);
 		LLVMValueRef addr = LLVMBuildAdd(cg->b, base, cg_const(cg, 8ULL * (uint64_t)i), "");
 		cg_probe_read(cg, ptr, cg_const32(cg, 8), addr, as);
 		LLVMValueRef p = LLVMBuildLoad2(cg->b, cg->t_i64, ptr, "");
-		LLVMBasicBlockRef rd = cg_block(cg, "join_read"), next = cg_block(cg, "join_next");
-		LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, p, cg_const(cg, 0), ""), next, rd);
+		LLVMBasicBlockRef rd = cg_block(cg, "join_read");
+		sizes[i] = cg_const(cg, 16 + (uint64_t)i * JOIN_SLOT_SIZE);
+		from[i] = LLVMGetInsertBlock(cg->b);
+		LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, p, cg_const(cg, 0), ""), out, rd);
 		LLVMPositionBuilderAtEnd(cg->b, rd);
 		cg_probe_read_str(cg, slot, cg_const32(cg, JOIN_SLOT_SIZE), p, as);
-		LLVMBuildBr(cg->b, next);
-		LLVMPositionBuilderAtEnd(cg->b, next);
 	}
-	cg_output(cg, rec, size);
+	sizes[JOIN_SLOTS] = cg_const(cg, size);
+	from[JOIN_SLOTS] = LLVMGetInsertBlock(cg->b);
+	LLVMBuildBr(cg->b, out);
+	LLVMPositionBuilderAtEnd(cg->b, out);
+	LLVMValueRef n = LLVMBuildPhi(cg->b, cg->t_i64, "join_size");
+	LLVMAddIncoming(n, sizes, from, JOIN_SLOTS + 1);
+	output_sized(cg, rec, n, true);
 }
 
 static void unwatch_event(struct cg *cg, struct node *call)

@@ -783,3 +783,23 @@ chain() {
 	[ "$(stat -c %s "$LT/target")" = 24 ]
 	no_leak
 }
+
+@test "chain: join() reads the array up to its null pointer and sends only those slots" {
+	chain join 'tracepoint:syscalls:sys_enter_execve /comm == "lt_joiner"/ { join(args.argv); exit(); }'
+	cp /bin/sh "$LT/lt_joiner"
+	timeout 20 "$BT/bt-load" "$LT/join.obj" > "$LT/join.out" &
+	local pid=$! i
+	for i in $(seq 100); do
+		grep -qa attached "$LT/join.out" 2>/dev/null && break
+		sleep 0.1
+	done
+	"$LT/lt_joiner" -c 'exec /bin/true a bb ccc'
+	wait "$pid"
+	run fmt "$LT/join.out"
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "/bin/true a bb ccc" ]
+	# {id, join id} + 4 slots of 1024 bytes (16 slots: 16400)
+	run fmt --dump "$LT/join.out"
+	[[ "$output" == *"data: 4112 bytes, id 30005 (join)"* ]]
+	no_leak
+}
