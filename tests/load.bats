@@ -803,3 +803,16 @@ chain() {
 	[[ "$output" == *"data: 4112 bytes, id 30005 (join)"* ]]
 	no_leak
 }
+
+@test "chain: after a poll round that handled records the next wait is 1 ms, idle waits 20 ms" {
+	command -v strace >/dev/null || skip "no strace"
+	chain poll 'interval:ms:30 { printf("tick\n"); } interval:ms:300 { exit(); }'
+	run bash -c "strace -qq -e trace=epoll_wait -o $LT/poll.strace $BT/bt-load $LT/poll.obj | $BT/bt-fmt"
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "tick" ]
+	# the tail of a burst does not wait for the 20 ms timer (bulk records
+	# do not wake bt-load: bt-codegen/output.c)
+	grep -qE '^epoll_wait\(.*, 16, 1\) ' "$LT/poll.strace"
+	grep -qE '^epoll_wait\(.*, 16, 20\) ' "$LT/poll.strace"
+	no_leak
+}
