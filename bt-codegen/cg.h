@@ -254,7 +254,7 @@ struct cg {
 	LLVMTypeRef t_i1, t_i8, t_i16, t_i32, t_i64, t_ptr, t_void;
 
 	struct cg_map **user_maps;   /* by meta map id */
-	struct cg_map *ringbuf, *ringbuf_loss, *elapsed, *cpid, *sw_tai;
+	struct cg_map *ringbuf, *ringbuf_loss, *ringbuf_sent, *elapsed, *cpid, *sw_tai;
 	struct cg_map *scratch, *scratch_depth, *skb_output;
 	VEC(struct cg_map *) stack_maps;
 	VEC(struct cg_map *) all_maps;  /* in creation order */

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """printf.py - printf events delivered per second, measured to the last line.
 
-usage: printf.py [--reps N] [--events N] TRACER [TRACER...]
+usage: printf.py [--reps N] [--events N] [--bpf-stats] TRACER [TRACER...]
 
 A TRACER is a command line that runs a bpftrace program given with -e
 (our build/bpftrace, or "env LD_LIBRARY_PATH=... .../bpftrace" for a
@@ -23,10 +23,17 @@ unless said).  The figures, medians of the reps taken turn about:
                  a call costs when other processes share the CPUs
   tracer_cpu_s   user + system CPU of the tracer's processes from the
                  loop's start to the last line (bt-load and bt-fmt here)
+  bpf_ns         with --bpf-stats: the average run time of the tracer's
+                 BPF programs during the loop (the kernel's statistics,
+                 which make every run ~40 ns slower, so the other figures
+                 are not comparable with those of a run without them)
 
 The last tracer is the reference: the others get ratio lines.
 """
 import os, shlex, signal, statistics, subprocess, sys, tempfile, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tools import enable_bpf_stats, prog_stats   # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROG = 'tracepoint:syscalls:sys_enter_getppid { printf("%d %s %d\\n", tid, comm, nsecs); }'
@@ -57,19 +64,21 @@ def cpu_s(pids):
     return total / TICK
 
 
-def holds_bpf_prog(pids):
+def prog_ids(pids):
+    ids = set()
     for pid in pids:
         try:
             for fd in os.listdir(f"/proc/{pid}/fdinfo"):
                 with open(f"/proc/{pid}/fdinfo/{fd}") as f:
-                    if "prog_id:" in f.read():
-                        return True
-        except OSError:
+                    for line in f:
+                        if line.startswith("prog_id:"):
+                            ids.add(int(line.split()[1]))
+        except (OSError, ValueError):
             pass
-    return False
+    return ids
 
 
-def one_run(tracer, loop, n, tmp):
+def one_run(tracer, loop, n, tmp, bpf_stats=False):
     path = os.path.join(tmp, "printf.out")
     out = open(path, "wb")
     p = subprocess.Popen(["/usr/bin/env"] + tracer + ["-e", PROG], stdout=out,
@@ -77,17 +86,26 @@ def one_run(tracer, loop, n, tmp):
                          start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and p.poll() is None:
-        if holds_bpf_prog(session_pids(p.pid)):
+        if prog_ids(session_pids(p.pid)):
             break
         time.sleep(0.01)
     time.sleep(0.5)   # attached: let the start-up settle
     pids = session_pids(p.pid) + [p.pid]
     cpu0 = cpu_s(pids)
+    if bpf_stats:
+        ids = prog_ids(pids)
+        stats_fd = enable_bpf_stats()
+        ns0, runs0 = prog_stats(ids)
     start_ns = time.time_ns()
     lp = subprocess.Popen([loop, "syscall", str(n)], stdout=subprocess.PIPE, text=True)
     loop_out = lp.stdout.read()
     _, _, ru = os.wait4(lp.pid, 0)
     lp.stdout.close()
+    res = {}
+    if bpf_stats:
+        ns1, runs1 = prog_stats(ids)
+        os.close(stats_fd)
+        res["bpf_ns"] = (ns1 - ns0) / (runs1 - runs0) if runs1 > runs0 else float("nan")
     # wait until every line is out, or the output stops growing for 2 s
     last_size, last_change = -1, time.monotonic()
     got = 0
@@ -114,7 +132,7 @@ def one_run(tracer, loop, n, tmp):
         loop_ns = float(loop_out.split()[0])
     except (ValueError, IndexError):
         loop_ns = float("nan")
-    return {"events_per_s": got / wall if wall > 0 else float("nan"),
+    return res | {"events_per_s": got / wall if wall > 0 else float("nan"),
             "delivered_pct": 100.0 * got / n, "last_line_s": wall,
             "loop_ns": loop_ns, "loop_cpu_ns": (ru.ru_utime + ru.ru_stime) * 1e9 / n,
             "tracer_cpu_s": cpu1 - cpu0}
@@ -122,7 +140,7 @@ def one_run(tracer, loop, n, tmp):
 
 def main():
     args = sys.argv[1:]
-    reps, n = 3, 500000
+    reps, n, stats = 3, 500000, False
     tracers = []
     while args:
         a = args.pop(0)
@@ -130,6 +148,8 @@ def main():
             reps = int(args.pop(0))
         elif a == "--events":
             n = int(args.pop(0))
+        elif a == "--bpf-stats":
+            stats = True
         else:
             tracers.append(shlex.split(a))
     if not tracers:
@@ -144,7 +164,7 @@ def main():
         res = [{} for _ in tracers]
         for _ in range(reps):
             for i, t in enumerate(tracers):
-                for k, v in one_run(t, loop, n, tmp).items():
+                for k, v in one_run(t, loop, n, tmp, stats).items():
                     res[i].setdefault(k, []).append(v)
         ref = res[-1]
         for i, t in enumerate(tracers):
