@@ -113,6 +113,18 @@ compile() {
 	[[ "$output" == *"<prog_0>:"* ]]
 }
 
+@test "printf: the ring is asked how much is pending only when the CPU's countdown (ringbuf_sent) runs out" {
+	compile 'BEGIN { $i = 0; while ($i < 600) { printf("%d\n", $i); $i++; } exit(); }'
+	run bpftool btf dump file "$BATS_TEST_TMPDIR/p.o"
+	[[ "$output" == *"VAR 'ringbuf_sent'"* ]]
+	require_root
+	# 600 records in one run cross the 4 KiB countdown: none is lost
+	run bash -c "timeout 20 bt-load '$BATS_TEST_TMPDIR/p.obj' | bt-fmt"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 601 ]
+	[ "${lines[600]}" = "599" ]
+}
+
 @test "map kinds follow obj.md: per-CPU hash for aggregations, bucket suffix" {
 	require_root
 	mk maps > "$BATS_TEST_TMPDIR/m.ir"
