@@ -6,6 +6,7 @@
  * sizes, the tree is not absurdly deep.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cg.h"
@@ -149,8 +150,15 @@ bool cg_validate(const struct codec_dec *d, const struct meta *m, struct node *r
 			snprintf(err, errlen, "corrupt ir stream (type %u)", i);
 			return false;
 		}
-	uint16_t *depth = ARENA_ARRAY(uint16_t, d->nnodes + 1);
-	bool *format = ARENA_ARRAY(bool, d->nnodes + 1);
+	/* malloc'ed: freed for LLVM to use (3 bytes a node) */
+	uint16_t *depth = calloc(d->nnodes + 1, sizeof *depth);
+	bool *format = calloc(d->nnodes + 1, sizeof *format);
+	if (!depth || !format) {
+		free(depth);
+		free(format);
+		snprintf(err, errlen, "out of memory");
+		return false;
+	}
 	for (uint32_t i = 0; i < d->nnodes; i++)
 		d->nodes[i]->enc_index = i;
 	for (uint32_t i = 0; i < d->nnodes; i++)
@@ -176,6 +184,8 @@ bool cg_validate(const struct codec_dec *d, const struct meta *m, struct node *r
 		if (!v.failed && !format[i] && big_string(n->type, 0))
 			bad(&v, n, "string value over the size limit");
 	}
+	free(depth);
+	free(format);
 	for (size_t i = 0; i < m->maps.n && !v.failed; i++) {
 		const struct meta_map *mm = &m->maps.v[i];
 		uint64_t ks = 0;
