@@ -386,13 +386,21 @@ static const char *nk_name(int i) { return node_kind_name((enum node_kind)i); }
 static const char *op_name(int i) { return i == OP_NONE ? "\x01" : op_str((enum op)i); }
 static const char *pt_name(int i) { return probe_type_name((enum probe_type)i); }
 
+/* Whether the NUL-terminated s is the n bytes at p: the first byte first
+ * (most names differ there; strlen of every candidate of every key and
+ * kind was a tenth of decoding). */
+static bool name_is(const char *s, const char *p, uint32_t n)
+{
+	if (!n)
+		return !s[0];
+	return s[0] == p[0] && strlen(s) == n && memcmp(s, p, n) == 0;
+}
+
 static int name_index(const char *p, uint32_t n, const char *(*name)(int), int count)
 {
-	for (int i = 0; i < count; i++) {
-		const char *s = name(i);
-		if (strlen(s) == n && memcmp(s, p, n) == 0)
+	for (int i = 0; i < count; i++)
+		if (name_is(name(i), p, n))
 			return i;
-	}
 	return -1;
 }
 
@@ -601,7 +609,7 @@ static int rd_key(struct rd *x, const char *const *keys, int nkeys)
 		return -1;
 	if (v.type == MPV_STR)
 		for (int i = 0; i < nkeys; i++)
-			if (strlen(keys[i]) == v.s.n && memcmp(keys[i], v.s.p, v.s.n) == 0)
+			if (name_is(keys[i], v.s.p, v.s.n))
 				return i;
 	skip_inside(x->r, &v);
 	return -1;
