@@ -308,7 +308,8 @@ static uint32_t *repetitions(apvec *grp, uint32_t *nrep)
 /* One program per provider (a program has one type and section; BEGIN
  * and END run separately), per attach point where types differ, and per
  * repetition of an attach point (repetitions above). */
-static void split_programs(struct check *c, struct node *probe, apvec *all)
+/* grp: scratch, reused from block to block */
+static void split_programs(struct check *c, struct node *probe, apvec *all, apvec *grp_scratch)
 {
 	enum probe_type seen[PT__COUNT];
 	size_t nseen = 0;
@@ -322,23 +323,24 @@ static void split_programs(struct check *c, struct node *probe, apvec *all)
 	}
 	for (size_t g = 0; g < nseen; g++) {
 		enum probe_type t = seen[g];
-		apvec grp = { 0 };
+		apvec *grp = grp_scratch;
+		grp->n = 0;
 		for (size_t k = 0; k < all->n; k++)
 			if (all->v[k]->provider == t)
-				VEC_PUSH(&grp, all->v[k]);
-		if (needs_clone(probe, t, grp.n)) {
-			for (size_t k = 0; k < grp.n; k++) {
+				VEC_PUSH(grp, all->v[k]);
+		if (needs_clone(probe, t, grp->n)) {
+			for (size_t k = 0; k < grp->n; k++) {
 				struct node *copy = node_clone(probe);
 				copy->args = (nodevec){ 0 };
-				VEC_PUSH(&copy->args, ap_node(probe, grp.v[k]));
+				VEC_PUSH(&copy->args, ap_node(probe, grp->v[k]));
 				struct prog *p = new_prog(c, copy, probe);
-				VEC_PUSH(&p->aps, grp.v[k]);
+				VEC_PUSH(&p->aps, grp->v[k]);
 			}
 			continue;
 		}
 		uint32_t nrep = 1, *rep = NULL;
 		if (probe->args.n > 1)   /* one attach point as written cannot repeat */
-			rep = repetitions(&grp, &nrep);
+			rep = repetitions(grp, &nrep);
 		for (uint32_t r = 0; r < nrep; r++) {
 			struct node *body = probe;
 			if (nseen > 1 || r > 0) {
@@ -348,12 +350,12 @@ static void split_programs(struct check *c, struct node *probe, apvec *all)
 					if (probe->args.v[j]->ap->provider == t)
 						VEC_PUSH(&body->args, probe->args.v[j]);
 				if (!body->args.n)
-					VEC_PUSH(&body->args, ap_node(probe, grp.v[0]));
+					VEC_PUSH(&body->args, ap_node(probe, grp->v[0]));
 			}
 			struct prog *p = new_prog(c, body, probe);
-			for (size_t k = 0; k < grp.n; k++)
+			for (size_t k = 0; k < grp->n; k++)
 				if (!rep || rep[k] == r)
-					VEC_PUSH(&p->aps, grp.v[k]);
+					VEC_PUSH(&p->aps, grp->v[k]);
 		}
 	}
 }
@@ -412,10 +414,11 @@ bool probes_expand(struct check *c, struct node *program)
 
 	c->orig_probes = program->args;
 
-	/* 2. expansion */
+	/* 2. expansion (all, grp: scratch reused from block to block) */
+	apvec all = { 0 }, grp = { 0 };
 	for (size_t i = 0; i < program->args.n; i++) {
 		struct node *probe = program->args.v[i];
-		apvec all = { 0 };
+		all.n = 0;
 		unsigned flags = probe->args.n > 1 ? SYS_X_MULTI : 0;
 		for (size_t j = 0; j < probe->args.n; j++) {
 			struct node *apn = probe->args.v[j];
@@ -440,7 +443,7 @@ bool probes_expand(struct check *c, struct node *program)
 			p->index = -1;
 			continue;
 		}
-		split_programs(c, probe, &all);
+		split_programs(c, probe, &all, &grp);
 	}
 	if (!check_prog_limit(c, program))
 		return false;
