@@ -46,7 +46,8 @@ static bool stoull_(const char *s, int base, uint64_t *v, const char **end,
 bool ap_to_uint(const char *s, uint64_t *out, const char **err)
 {
 	size_t n = strlen(s);
-	char *buf = arena_alloc(n + 1), *p = buf;
+	char small[64];
+	char *buf = n < sizeof small ? small : arena_alloc(n + 1), *p = buf;
 	for (const char *q = s; *q; q++)
 		if (*q != '_')
 			*p++ = *q;
