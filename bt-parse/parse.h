@@ -60,6 +60,7 @@ struct pstate {
 	struct diags *diags;
 	bool listing;            /* -l: probes are attach points only */
 	struct node *root;       /* N_PROGRAM once parsed */
+	struct astr ap_text;     /* the attach point being read (parser.y) */
 
 	/* lexer */
 	void *scanner;

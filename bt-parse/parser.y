@@ -342,7 +342,11 @@ attach_point_def:
 			astr_addc($$, '"');
 		}
 	|	attach_point_def PATH     { $$ = $1; astr_adds($$, $2); }
-	|	attach_point_def INT      { $$ = $1; astr_adds($$, arena_printf("%" PRId64, $2)); }
+	|	attach_point_def INT      {
+			char num[24];
+			$$ = $1;
+			astr_add($$, num, (size_t)snprintf(num, sizeof num, "%" PRId64, $2));
+		}
 	|	attach_point_def COLON    { $$ = $1; astr_addc($$, ':'); }
 	|	attach_point_def DOT      { $$ = $1; astr_addc($$, '.'); }
 	|	attach_point_def PLUS     { $$ = $1; astr_addc($$, '+'); }
@@ -357,7 +361,14 @@ attach_point_def:
 			$$ = $1;
 			astr_adds($$, arena_printf("$%" PRId64, $2->num));
 		}
-	|	%empty                    { $$ = ARENA_NEW(struct astr); }
+	|	%empty {
+			/* one buffer for every attach point: each is copied
+			 * out (attach_point) before the next one starts */
+			$$ = &ps->ap_text;
+			$$->len = 0;
+			if ($$->s)
+				$$->s[0] = 0;
+		}
 		;
 
 pred:
