@@ -71,6 +71,7 @@ static void parse_attach_points(struct node *root, const struct parse_opts *o,
 	for (size_t p = 0; p < root->args.n; p++) {
 		struct node *probe = root->args.v[p];
 		nodevec aps = { 0 };
+		VEC_RESERVE(&aps, probe->args.n);
 		for (size_t i = 0; i < probe->args.n; i++) {
 			struct node *apn = probe->args.v[i];
 			ap_list list = { 0 };
@@ -87,7 +88,8 @@ static void parse_attach_points(struct node *root, const struct parse_opts *o,
 				continue;
 			}
 			for (size_t k = 0; k < list.n; k++) {
-				struct node *n = node_new(N_ATTACH_POINT, apn->loc);
+				/* one attach point (no wildcard provider): its node */
+				struct node *n = list.n == 1 ? apn : node_new(N_ATTACH_POINT, apn->loc);
 				n->str = list.v[k]->raw;
 				n->ap = list.v[k];
 				VEC_PUSH(&aps, n);

@@ -66,6 +66,10 @@ static struct nlist *cons(struct node *n, struct nlist *next)
 static nodevec to_vec(struct nlist *l)
 {
 	nodevec v = { 0 };
+	size_t n = 0;
+	for (struct nlist *c = l; c; c = c->next)
+		n++;
+	VEC_RESERVE(&v, n);   /* a block's statements: often one or two */
 	for (; l; l = l->next)
 		VEC_PUSH(&v, l->n);
 	return v;
