@@ -82,16 +82,20 @@ static bool read_ir(int fd, struct input *in, char *err, size_t errlen)
 	}
 	r.max_record = IR_MAX_PROGRAM_RECORD;
 	struct mp_err me = { 0 };
-	struct codec_dec d = { .err = &me, .meta = &in->meta };
+	/* the node list (8 bytes a node) is dropped once validated: the tree
+	 * is all we keep */
+	struct codec_dec d = { .err = &me, .meta = &in->meta, .drops_node_list = true };
 	const msgpack_object *rec = dec_next_record(&r, &d);
 	if (!rec && !me.set) {
 		snprintf(err, errlen, "%s", r.errmsg[0] ? r.errmsg : "ir stream has no program record");
+		dec_free_node_list(&d);
 		mp_in_close(&r);
 		return false;
 	}
 	const msgpack_object *t = rec ? mp_get(rec, "t") : NULL;
 	if (rec && (!t || !mp_key_is(t, "program"))) {
 		snprintf(err, errlen, "corrupt ir stream (expected a program record)");
+		dec_free_node_list(&d);
 		mp_in_close(&r);
 		return false;
 	}
@@ -103,15 +107,19 @@ static bool read_ir(int fd, struct input *in, char *err, size_t errlen)
 	}
 	if (!ok || me.set) {
 		snprintf(err, errlen, "corrupt ir stream (%s)", me.set ? me.msg : "bad tables");
+		dec_free_node_list(&d);
 		mp_in_close(&r);
 		return false;
 	}
 	if (!in->root || in->root->kind != N_PROGRAM) {
 		snprintf(err, errlen, "corrupt ir stream (root is not a program)");
+		dec_free_node_list(&d);
 		mp_in_close(&r);
 		return false;
 	}
-	if (!cg_validate(&d, &in->meta, in->root, err, errlen)) {
+	bool valid = cg_validate(&d, &in->meta, in->root, err, errlen);
+	dec_free_node_list(&d);
+	if (!valid) {
 		mp_in_close(&r);
 		return false;
 	}
