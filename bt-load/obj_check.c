@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "load.h"
+#include "tool.h"
 #include "strindex.h"
 
 /* Helpers bt-codegen emits (bt-codegen/helpers.c says to keep this list
@@ -82,9 +83,7 @@ static void bad(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("bt-load: ERROR: obj stream: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	tool_vline("bt-load: ERROR: obj stream: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -394,6 +393,12 @@ static bool fmts_ok(const char *what, const struct meta_fmt *fmts, size_t n)
 static bool check_meta(struct objc *c)
 {
 	struct meta *m = &c->bt->meta;
+	/* every program has a probe (the grammar asks for one): none
+	 * declared is a damaged object, not a program to run */
+	if (!m->probes.n) {
+		bad("the object declares no probes");
+		return false;
+	}
 	for (size_t i = 0; i < m->maps.n; i++)
 		if (m->maps.v[i].id != i) {
 			bad("map '%s' has id %u at index %zu", m->maps.v[i].name, m->maps.v[i].id, i);
