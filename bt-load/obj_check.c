@@ -393,12 +393,6 @@ static bool fmts_ok(const char *what, const struct meta_fmt *fmts, size_t n)
 static bool check_meta(struct objc *c)
 {
 	struct meta *m = &c->bt->meta;
-	/* every program has a probe (the grammar asks for one): none
-	 * declared is a damaged object, not a program to run */
-	if (!m->probes.n) {
-		bad("the object declares no probes");
-		return false;
-	}
 	for (size_t i = 0; i < m->maps.n; i++)
 		if (m->maps.v[i].id != i) {
 			bad("map '%s' has id %u at index %zu", m->maps.v[i].name, m->maps.v[i].id, i);

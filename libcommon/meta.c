@@ -285,7 +285,23 @@ static void get_probe(struct codec_dec *d, const msgpack_object *item, probevec 
 	VEC_PUSH(v, p);
 }
 
+/* Every writer writes "probes" (an empty list when no probe is left, as
+ * with -p and a USDT probe absent from the process): without it the
+ * metadata is damaged, not a program with no probe. */
+#define PROBES_MISSING "program metadata without 'probes'"
+
+static bool decode(struct codec_dec *d, const msgpack_object *o, struct meta *m);
+
 bool meta_decode(struct codec_dec *d, const msgpack_object *o, struct meta *m)
+{
+	if (o && o->type == MSGPACK_OBJECT_MAP && !mp_get(o, "probes")) {
+		mp_fail(d->err, PROBES_MISSING);
+		return false;
+	}
+	return decode(d, o, m);
+}
+
+static bool decode(struct codec_dec *d, const msgpack_object *o, struct meta *m)
 {
 	struct mp_err *err = d->err;
 	memset(m, 0, sizeof *m);
@@ -450,6 +466,10 @@ bool meta_decode_stream(struct codec_dec *d, struct mpr *r, struct meta *m)
 		}
 	}
 	bool ok = !err->set && !r->failed;
+	if (ok && !seen[BIG_PROBES]) {
+		mp_fail(err, PROBES_MISSING);
+		ok = false;
+	}
 	if (ok) {
 		/* the other keys, small: one map for meta_decode */
 		uint8_t h[5] = { 0xdf, (uint8_t)(kept >> 24), (uint8_t)(kept >> 16),
@@ -458,7 +478,7 @@ bool meta_decode_stream(struct codec_dec *d, struct mpr *r, struct meta *m)
 		mpbytes_add(&rec, h, sizeof h);
 		mpbytes_add(&rec, rest.p, rest.n);
 		const msgpack_object *o = mpr_object_from(r, rec.p, rec.n);
-		ok = o && meta_decode(d, o, m);
+		ok = o && decode(d, o, m);
 		mpbytes_free(&rec);
 	}
 	mpbytes_free(&rest);

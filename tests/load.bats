@@ -163,6 +163,25 @@ fmt() { "$BT/bt-fmt" "$@"; }
 	[ "$output" = "No probes to attach" ]
 }
 
+@test "metadata without its 'probes' key is refused, not run as a program with none" {
+	bt-parse -e 'BEGIN { exit(); }' | bt-check | bt-codegen > "$LT/keyed.obj"
+	python3 -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+assert d.count(b"\xa6probes") == 1
+open(sys.argv[2], "wb").write(d.replace(b"\xa6probes", b"\xa6probez"))' "$LT/keyed.obj" "$LT/unkeyed.obj"
+	run bt-load "$LT/unkeyed.obj"
+	[ "$status" -eq 1 ]
+	[ "$output" = "bt-load: ERROR: obj stream: program metadata without 'probes'" ]
+	run bt-codegen -o /dev/null <(bt-parse -e 'BEGIN { exit(); }' | bt-check |
+		python3 -c '
+import sys
+d = sys.stdin.buffer.read()
+sys.stdout.buffer.write(d.replace(b"\xa6probes", b"\xa6probez"))')
+	[ "$status" -eq 1 ]
+	[ "$output" = "bt-codegen: ERROR: corrupt ir stream (program metadata without 'probes')" ]
+}
+
 @test "too many probes is refused before attaching" {
 	mk toomany <<-'EOF'
 	config max_probes=1

@@ -189,12 +189,6 @@ let_through() {
 	map_id 7
 	EOF
 	refused mapid "bt-load: ERROR: obj stream: map '@a' has id 7 at index 0"
-	# no probe at all: a damaged object (a program has one), not a run
-	# that prints 'No probes to attach' with no error
-	mk noprobe "$BT/tests/evil.bpf.o" <<-'EOF'
-	map @a int64
-	EOF
-	refused noprobe "bt-load: ERROR: obj stream: the object declares no probes"
 	mk big "$BT/tests/evil.bpf.o" <<-'EOF'
 	probe BEGIN evil_none BEGIN
 	printf 4294967295 %d int64@8
