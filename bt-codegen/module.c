@@ -5,12 +5,15 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <llvm-c/Analysis.h>
+#include <llvm-c/ErrorHandling.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 
 #include "cg.h"
+#include "tool.h"
 
 #define BPF_TRIPLE "bpf-pc-linux"
 #define BPF_DATALAYOUT "e-m:e-p:64:64-i64:64-i128:128-n32:64-S128"
@@ -34,10 +37,25 @@ void cg_fail(struct cg *cg, const char *fmt, ...)
 		snprintf(cg->errmsg, sizeof cg->errmsg, "%s", msg);
 }
 
+/* Errors LLVM cannot report through the context end the process (the
+ * BPF backend's "Branch target out of insn range" when a jump spans more
+ * than 32,767 instructions, in a body of ~1,000 printf): one line and
+ * status 1 instead of LLVM's abort.  Nothing is written yet: the output
+ * is opened once an object is ready. */
+static void fatal_error(const char *reason)
+{
+	fprintf(stderr, "%s: ERROR: LLVM: ", tool_name());
+	for (const char *p = reason; *p; p++)
+		fputc(*p == '\n' ? ' ' : *p, stderr);
+	fputc('\n', stderr);
+	exit(1);
+}
+
 static bool target_init(struct cg *cg)
 {
 	static bool done;
 	if (!done) {
+		LLVMInstallFatalErrorHandler(fatal_error);
 		LLVMInitializeBPFTargetInfo();
 		LLVMInitializeBPFTarget();
 		LLVMInitializeBPFTargetMC();

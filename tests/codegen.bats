@@ -384,6 +384,17 @@ compile() {
 	grep -q 'getelementptr inbounds i8, ptr %frame[0-9]*, i64 [1-9]' "$BATS_TEST_TMPDIR/g.ll"
 }
 
+@test "a jump longer than BPF can encode is one error line and status 1, not LLVM's abort" {
+	local p='BEGIN { $x = 1; if (nsecs > 0) {' i
+	for i in $(seq 1 1200); do p="$p printf(\"%d\\n\", \$x);"; done
+	bt-parse -e "$p } }" | bt-check > "$BATS_TEST_TMPDIR/j.ir"
+	run bt-codegen -o "$BATS_TEST_TMPDIR/j.obj" "$BATS_TEST_TMPDIR/j.ir"
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[ "$output" = "bt-codegen: ERROR: LLVM: Branch target out of insn range" ]
+	[ ! -e "$BATS_TEST_TMPDIR/j.obj" ]
+}
+
 @test "runtime: variables written in one block and read in another" {
 	have_runtime
 	run_prog 'BEGIN { $x = 1; $y = 0; if ($x == 1) { $x = $x + 10; } else { $x = 5; $y = 1; } $z = $x; while ($z < 20) { $z = $z + 1; $x = $x + $z; } @m = 1; $w = $x; @m = @m + 1; printf("%d %d %d %d\n", $x, $y, $z, $w + @m); exit(); }'
