@@ -10,6 +10,7 @@
 
 #include <llvm-c/Analysis.h>
 #include <llvm-c/ErrorHandling.h>
+#include <llvm-c/Support.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 
 #include "cg.h"
@@ -269,6 +270,35 @@ static bool write_ir_file(struct cg *cg, const char *base, const char *suffix)
 	return true;
 }
 
+/* A BPF jump spans at most 32,767 instructions and the backend cannot
+ * relax a longer one.  Block placement moves cold blocks (a printf's
+ * "ring behind" path) to the end of the function, so in a body of ~700
+ * printf or more their jumps no longer reach: for such functions the
+ * blocks stay in the order we built them, each next to its statement.
+ * A process-wide LLVM option, set once; decided by the program alone. */
+#define CG_PLACEMENT_MAX_INSNS 8000
+
+static void keep_block_order_if_huge(struct cg *cg)
+{
+	static bool set;
+	if (set)
+		return;
+	for (LLVMValueRef f = LLVMGetFirstFunction(cg->mod); f; f = LLVMGetNextFunction(f)) {
+		size_t n = 0;
+		for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(f); bb;
+		     bb = LLVMGetNextBasicBlock(bb))
+			for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i;
+			     i = LLVMGetNextInstruction(i))
+				n++;
+		if (n > CG_PLACEMENT_MAX_INSNS) {
+			const char *argv[] = { "bt-codegen", "-disable-block-placement" };
+			LLVMParseCommandLineOptions(2, argv, NULL);
+			set = true;
+			return;
+		}
+	}
+}
+
 bool cg_emit(struct cg *cg, FILE *dump_out, struct cg_elf **elfs, uint32_t *nelfs)
 {
 	char *msg = NULL;
@@ -305,6 +335,7 @@ bool cg_emit(struct cg *cg, FILE *dump_out, struct cg_elf **elfs, uint32_t *nelf
 	if (cg->o->emit_llvm && !write_ir_file(cg, cg->o->emit_llvm, ".optimized.ll"))
 		return false;
 
+	keep_block_order_if_huge(cg);
 	LLVMMemoryBufferRef buf = NULL;
 	if (LLVMTargetMachineEmitToMemoryBuffer(cg->tm, cg->mod, LLVMObjectFile, &msg, &buf)) {
 		cg_fail(cg, "BPF code emission failed: %s", msg ? msg : "?");

@@ -384,6 +384,18 @@ compile() {
 	grep -q 'getelementptr inbounds i8, ptr %frame[0-9]*, i64 [1-9]' "$BATS_TEST_TMPDIR/g.ll"
 }
 
+@test "a body of 1,000 printf compiles and loads: its cold blocks stay next to their statements" {
+	local p='BEGIN { $x = 1;' i
+	for i in $(seq 1 1000); do p="$p printf(\"%d\\n\", \$x);"; done
+	bt-parse -e "$p }" | bt-check > "$BATS_TEST_TMPDIR/b.ir"
+	run bt-codegen --emit-elf "$BATS_TEST_TMPDIR/b.o" -o "$BATS_TEST_TMPDIR/b.obj" "$BATS_TEST_TMPDIR/b.ir"
+	[ "$status" -eq 0 ]
+	if [ "$(id -u)" = 0 ]; then
+		run verify "$BATS_TEST_TMPDIR/b.o"
+		[ "$status" -eq 0 ]
+	fi
+}
+
 @test "a jump longer than BPF can encode is one error line and status 1, not LLVM's abort" {
 	local p='BEGIN { $x = 1; if (nsecs > 0) {' i
 	for i in $(seq 1 1200); do p="$p printf(\"%d\\n\", \$x);"; done
