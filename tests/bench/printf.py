@@ -33,7 +33,7 @@ The last tracer is the reference: the others get ratio lines.
 import os, shlex, signal, statistics, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tools import enable_bpf_stats, prog_stats   # noqa: E402
+from tools import enable_bpf_stats, prog_ids_of, prog_stats   # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROG = 'tracepoint:syscalls:sys_enter_getppid { printf("%d %s %d\\n", tid, comm, nsecs); }'
@@ -64,20 +64,6 @@ def cpu_s(pids):
     return total / TICK
 
 
-def prog_ids(pids):
-    ids = set()
-    for pid in pids:
-        try:
-            for fd in os.listdir(f"/proc/{pid}/fdinfo"):
-                with open(f"/proc/{pid}/fdinfo/{fd}") as f:
-                    for line in f:
-                        if line.startswith("prog_id:"):
-                            ids.add(int(line.split()[1]))
-        except (OSError, ValueError):
-            pass
-    return ids
-
-
 def one_run(tracer, loop, n, tmp, bpf_stats=False):
     path = os.path.join(tmp, "printf.out")
     out = open(path, "wb")
@@ -86,14 +72,14 @@ def one_run(tracer, loop, n, tmp, bpf_stats=False):
                          start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and p.poll() is None:
-        if prog_ids(session_pids(p.pid)):
+        if prog_ids_of(session_pids(p.pid)):
             break
         time.sleep(0.01)
     time.sleep(0.5)   # attached: let the start-up settle
     pids = session_pids(p.pid) + [p.pid]
     cpu0 = cpu_s(pids)
     if bpf_stats:
-        ids = prog_ids(pids)
+        ids = prog_ids_of(pids)
         stats_fd = enable_bpf_stats()
         ns0, runs0 = prog_stats(ids)
     start_ns = time.time_ns()

@@ -129,21 +129,7 @@ class Run:
 
     def prog_ids(self):
         """Ids of the BPF programs the run holds (through links or prog fds)."""
-        ids = set()
-        for pid in self.pids():
-            try:
-                fds = os.listdir(f"/proc/{pid}/fdinfo")
-            except OSError:
-                continue
-            for fd in fds:
-                try:
-                    with open(f"/proc/{pid}/fdinfo/{fd}") as f:
-                        for line in f:
-                            if line.startswith("prog_id:"):
-                                ids.add(int(line.split()[1]))
-                except (OSError, ValueError):
-                    pass
-        return ids
+        return prog_ids_of(self.pids())
 
     def running(self):
         """Whether the tracer has not exited, without reaping it (finish()
@@ -247,9 +233,30 @@ def one_second_run(cmd, tmp):
         r.interrupt()
     wall, peak = r.finish()
     if r.p.returncode != 0:   # a failed run is no figure (a refused program exits at once)
-        print(f"{' '.join(cmd)[:60]}: exit status {r.p.returncode}", file=sys.stderr)
+        with open(r.out_path, errors="replace") as f:
+            tail = f.read()[-300:]
+        print(f"{' '.join(cmd)[:60]}: exit status {r.p.returncode}: {tail!r}", file=sys.stderr)
         return float("nan"), float("nan")
     return wall, peak
+
+
+def prog_ids_of(pids):
+    """Ids of the BPF programs processes PIDS hold (through links or prog fds)."""
+    ids = set()
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fdinfo")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                    for line in f:
+                        if line.startswith("prog_id:"):
+                            ids.add(int(line.split()[1]))
+            except (OSError, ValueError):
+                pass
+    return ids
 
 
 def enable_bpf_stats():
