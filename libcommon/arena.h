@@ -33,15 +33,8 @@ unsigned arena_generation(void);
 #define VEC(T) struct { T *v; size_t n, cap; }
 #define VEC_PUSH(vec, item)                                                    \
 	do {                                                                   \
-		if ((vec)->n == (vec)->cap) {                                  \
-			size_t c_ = (vec)->cap ? (vec)->cap * 2 : 4;           \
-			void *nv_ = arena_alloc(c_ * sizeof(*(vec)->v));       \
-			if ((vec)->n)                                          \
-				memcpy(nv_, (vec)->v,                          \
-				       (vec)->n * sizeof(*(vec)->v));          \
-			(vec)->v = nv_;                                        \
-			(vec)->cap = c_;                                       \
-		}                                                              \
+		if ((vec)->n == (vec)->cap)                                    \
+			VEC_RESERVE(vec, (vec)->cap ? (vec)->cap * 2 : 4);     \
 		(vec)->v[(vec)->n++] = (item);                                 \
 	} while (0)
 

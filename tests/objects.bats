@@ -35,6 +35,14 @@ print("interval:ms:1500 { exit(); }")
 EOF
 }
 
+# 40 blocks of two maps each and an exit: two objects at --object-maps 80
+forty_two_map_blocks() {
+	for i in $(seq 0 39); do
+		echo "interval:ms:10 { @a$i = count(); @b$i = count(); }"
+	done
+	echo 'interval:ms:100 { exit(); }'
+}
+
 # compile NAME [bt-codegen option...]: NAME.obj and NAME.elf (+ .1, .2...)
 # from $BATS_TEST_TMPDIR/NAME.bt
 compile() {
@@ -144,12 +152,7 @@ parts() {
 
 @test "corrupt streams of several objects are refused in one line" {
 	require_root
-	{
-		for i in $(seq 0 39); do
-			echo "interval:ms:10 { @a$i = count(); @b$i = count(); }"
-		done
-		echo 'interval:ms:100 { exit(); }'
-	} > "$BATS_TEST_TMPDIR/c.bt"
+	forty_two_map_blocks > "$BATS_TEST_TMPDIR/c.bt"
 	compile c --object-maps 80
 	[ "$(parts "$BATS_TEST_TMPDIR/c.obj")" -eq 2 ]
 	local edit expect
@@ -184,12 +187,7 @@ EOF
 }
 
 @test "the interpreter refuses a program of several objects in one line" {
-	{
-		for i in $(seq 0 39); do
-			echo "interval:ms:10 { @a$i = count(); @b$i = count(); }"
-		done
-		echo 'interval:ms:100 { exit(); }'
-	} > "$BATS_TEST_TMPDIR/i.bt"
+	forty_two_map_blocks > "$BATS_TEST_TMPDIR/i.bt"
 	compile i --object-maps 80
 	run --separate-stderr bt-load --interpret "$BATS_TEST_TMPDIR/i.obj"
 	[ "$status" -ne 0 ]
