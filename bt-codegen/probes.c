@@ -410,11 +410,13 @@ static void watchpoint_setup(struct cg *cg, struct meta_probe *mp, int line)
 	cg_store_int(cg, cg_gep(cg, rec, 8),
 		     cg_helper(cg, BPF_FUNC_get_attach_cookie, cg->t_i64, args, 1), 8);
 	cg_store_int(cg, cg_gep(cg, rec, 16), cg_arg(cg, ap->arg_num, NULL), 8);
-	cg_output_ex(cg, rec, 24, false);
+	/* Stop first, report second: bt-load answers the report with SIGCONT,
+	 * and a SIGSTOP sent after that answer would stop the task for good. */
 	if (!ap->async && mp->type != PT_ASYNCWATCHPOINT) {
 		LLVMValueRef sig[1] = { cg_const32(cg, 19 /* SIGSTOP */) };
 		cg_helper(cg, BPF_FUNC_send_signal, cg->t_i64, sig, 1);
 	}
+	cg_output_ex(cg, rec, 24, false);
 	fn_end(cg, early);
 }
 

@@ -224,8 +224,10 @@ SEC("perf_event") int wtick(void *ctx) { say(3); return 0; }
 SEC("uprobe") int wtick_wp_setup(struct pt_regs *ctx)
 {
 	struct { u64 id, idx, addr; } e = { 30009, bpf_get_attach_cookie(ctx), ctx->rsi };
+	/* SIGSTOP until bt-load has set the breakpoint; sent before the report,
+	 * whose answer (SIGCONT) must come after it */
+	bpf_send_signal(19);
 	emit(&e, sizeof e);
-	bpf_send_signal(19);   /* SIGSTOP until bt-load has set the breakpoint */
 	return 0;
 }
 
