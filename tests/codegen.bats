@@ -538,3 +538,35 @@ comm_buffers_zeroed() {
 		[[ "$output" == *"WARNING: Can't delete map element because it does not exist."* ]]
 	fi
 }
+
+# Makefile: lld lays out the functions of bt-codegen/hot_functions.txt
+# first and together, so a compile maps a few MiB of LLVM's code, not all
+# of it.  A list gone stale (LLVM or bt-codegen changed) fails here:
+# `make hot-functions` makes it again.
+@test "bt-codegen's hot functions are laid out together at the start of its code" {
+	command -v ld.lld >/dev/null || skip "no ld.lld: bt-codegen is linked without the ordering"
+	run python3 - "$ROOT/bt-codegen/hot_functions.txt" "$BT/bt-codegen" <<-'PY'
+	import subprocess, sys
+	listed = [l.strip() for l in open(sys.argv[1]) if l.strip() and not l.startswith("#")]
+	syms, text = {}, None
+	for line in subprocess.run(["nm", "-S", "--defined-only", sys.argv[2]],
+	                           capture_output=True, text=True, check=True).stdout.splitlines():
+	    p = line.split()
+	    if len(p) == 4 and p[2] in "tTwW":
+	        syms[p[3]] = (int(p[0], 16), int(p[1], 16))
+	for line in subprocess.run(["readelf", "-SW", sys.argv[2]], capture_output=True,
+	                           text=True, check=True).stdout.splitlines():
+	    p = line.replace("[ ", "[").split()
+	    if len(p) > 4 and p[1] == ".text":
+	        text = int(p[3], 16)
+	found = [syms[n] for n in listed if n in syms]
+	size = sum(s for _, s in found)
+	end = max(a + s for a, s in found)
+	print(f"{len(found)} of {len(listed)} listed defined, {size >> 10} KiB, "
+	      f"they end {(end - text) >> 10} KiB into .text")
+	assert len(found) >= 0.95 * len(listed), "the list names functions bt-codegen lacks"
+	assert end - text <= 1.25 * size + (256 << 10), "the listed functions are not together"
+	PY
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
