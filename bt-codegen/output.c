@@ -11,7 +11,7 @@
  * Wakeups: waking the consumer for every record costs more than the rest
  * of a printf (an irq_work and a context switch per event once bt-load
  * keeps up).  Bulk records (printf and other output) are written with
- * BPF_RB_NO_WAKEUP until an eighth of the ring is pending, then with
+ * BPF_RB_NO_WAKEUP until "an eighth" is pending, then with
  * BPF_RB_FORCE_WAKEUP; bt-load also polls on a short timer, so a lone
  * event is still printed promptly.  Control records (exit, watchpoint
  * attach) wake the consumer while no more than an eighth is pending (the
@@ -21,6 +21,12 @@
  * a printf): while the consumer keeps up, a bulk record asks only once its
  * CPU has written an eighth of the eighth since the last look (ringbuf_sent,
  * a per-CPU countdown whose lookup the kernel inlines from Linux 6.10).
+ *
+ * "An eighth" is of the ring as compiled: perf_rb_pages pages, one CPU's
+ * share.  bt-load sizes the ring for every CPU (perf_rb_pages per CPU), so
+ * on N CPUs the wakeup comes at 1/(8N) of the ring, and the N countdowns
+ * together let at most 1/64 of it go unlooked at: earlier, never later,
+ * than on one CPU.
  */
 #include <linux/bpf.h>
 #include <string.h>

@@ -6,8 +6,6 @@
  * BTF type record once and check that it fits the section and that every
  * type id it names exists.  Linear in the size of the section.
  */
-#include <gelf.h>
-#include <libelf.h>
 #include <linux/btf.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -90,48 +88,40 @@ static bool walk(const uint8_t *p, uint32_t len, uint32_t *ntypes, bool check, c
 	return true;
 }
 
-bool btf_check(const void *elf, size_t size, char *why, size_t whylen)
+struct btf_verdict {
+	char *why;
+	size_t whylen;
+	bool ok;
+};
+
+static bool check_section(uint8_t *data, size_t len, void *arg)
 {
-	elf_version(EV_CURRENT);
-	Elf *e = elf_memory((char *)elf, size);
-	if (!e) {
-		snprintf(why, whylen, "not an ELF object");
+	struct btf_verdict *v = arg;
+	struct btf_header h;
+	if (len < sizeof h) {
+		snprintf(v->why, v->whylen, "truncated .BTF section");
+		return v->ok = false;
+	}
+	memcpy(&h, data, sizeof h);
+	uint64_t tend = (uint64_t)h.hdr_len + h.type_off + h.type_len;
+	uint64_t send = (uint64_t)h.hdr_len + h.str_off + h.str_len;
+	if (h.magic != BTF_MAGIC || h.hdr_len < sizeof h || tend > len || send > len) {
+		snprintf(v->why, v->whylen, "bad .BTF header");
+		return v->ok = false;
+	}
+	const uint8_t *types = data + h.hdr_len + h.type_off;
+	uint32_t n = 0;
+	v->ok = walk(types, h.type_len, &n, false, v->why, v->whylen) &&
+		walk(types, h.type_len, &n, true, v->why, v->whylen);
+	return v->ok;
+}
+
+bool btf_check(void *elf, size_t size, char *why, size_t whylen)
+{
+	struct btf_verdict v = { why, whylen, true };
+	if (elf_image_sections(elf, size, ".BTF", check_section, &v) < 0) {
+		snprintf(why, whylen, "bad ELF section table");
 		return false;
 	}
-	size_t shstrndx;
-	bool ok = true;
-	if (elf_getshdrstrndx(e, &shstrndx) != 0) {
-		snprintf(why, whylen, "bad ELF section table");
-		ok = false;
-	}
-	for (Elf_Scn *scn = NULL; ok && (scn = elf_nextscn(e, scn));) {
-		GElf_Shdr sh;
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		const char *name = elf_strptr(e, shstrndx, sh.sh_name);
-		if (!name || strcmp(name, ".BTF") != 0)
-			continue;
-		Elf_Data *d = elf_getdata(scn, NULL);
-		if (!d || !d->d_buf || d->d_size < sizeof(struct btf_header)) {
-			snprintf(why, whylen, "truncated .BTF section");
-			ok = false;
-			break;
-		}
-		struct btf_header h;
-		memcpy(&h, d->d_buf, sizeof h);
-		uint64_t tend = (uint64_t)h.hdr_len + h.type_off + h.type_len;
-		uint64_t send = (uint64_t)h.hdr_len + h.str_off + h.str_len;
-		if (h.magic != BTF_MAGIC || h.hdr_len < sizeof h || tend > d->d_size ||
-		    send > d->d_size) {
-			snprintf(why, whylen, "bad .BTF header");
-			ok = false;
-			break;
-		}
-		const uint8_t *types = (const uint8_t *)d->d_buf + h.hdr_len + h.type_off;
-		uint32_t n = 0;
-		ok = walk(types, h.type_len, &n, false, why, whylen) &&
-		     walk(types, h.type_len, &n, true, why, whylen);
-	}
-	elf_end(e);
-	return ok;
+	return v.ok;
 }

@@ -11,8 +11,6 @@
  * the section header) before libbpf opens the object, and libbpf leaves
  * the kernel BTF alone.  Line and function info are kept.
  */
-#include <gelf.h>
-#include <libelf.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -26,47 +24,26 @@
 #define EXT_CORE_LEN_AT 28
 #define EXT_HDR_WITH_CORE 32
 
-/* The file offset and size of the section named NAME, false if absent. */
-static bool find_section(void *elf, size_t size, const char *name, uint64_t *off,
-			 uint64_t *len)
+static bool drop_in(uint8_t *h, size_t len, void *dropped)
 {
-	elf_version(EV_CURRENT);
-	Elf *e = elf_memory(elf, size);
-	size_t shstrndx;
-	bool found = false;
-	if (!e || elf_getshdrstrndx(e, &shstrndx) != 0) {
-		elf_end(e);
-		return false;
-	}
-	for (Elf_Scn *scn = NULL; !found && (scn = elf_nextscn(e, scn));) {
-		GElf_Shdr sh;
-		const char *n;
-		if (gelf_getshdr(scn, &sh) && (n = elf_strptr(e, shstrndx, sh.sh_name)) &&
-		    !strcmp(n, name) && sh.sh_type != SHT_NOBITS) {
-			*off = sh.sh_offset;
-			*len = sh.sh_size;
-			found = true;
-		}
-	}
-	elf_end(e);
-	return found;
-}
-
-bool core_drop_relocations(void *elf, size_t size)
-{
-	uint64_t off, len;
-	if (!find_section(elf, size, ".BTF.ext", &off, &len) || off > size ||
-	    len > size - off || len < EXT_HDR_WITH_CORE)
-		return false;
-	unsigned char *h = (unsigned char *)elf + off;
 	uint16_t magic;
 	uint32_t hdr_len, core_len;
+	if (len < EXT_HDR_WITH_CORE)
+		return true;
 	memcpy(&magic, h, sizeof magic);
 	memcpy(&hdr_len, h + EXT_HDR_LEN_AT, sizeof hdr_len);
 	memcpy(&core_len, h + EXT_CORE_LEN_AT, sizeof core_len);
 	if (magic != BTF_EXT_MAGIC || hdr_len < EXT_HDR_WITH_CORE || core_len == 0)
-		return false;
+		return true;
 	core_len = 0;
 	memcpy(h + EXT_CORE_LEN_AT, &core_len, sizeof core_len);
-	return true;
+	*(bool *)dropped = true;
+	return true;   /* every one: libbpf reads the last of several */
+}
+
+bool core_drop_relocations(void *elf, size_t size)
+{
+	bool dropped = false;
+	elf_image_sections(elf, size, ".BTF.ext", drop_in, &dropped);
+	return dropped;
 }
