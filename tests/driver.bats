@@ -845,11 +845,21 @@ i:s:1 { print(1, 2); }
 
 @test "real: -p PID ends the trace when the process exits" {
 	require_root
-	sleep 1 &
+	# the process ends once the trace has begun, however long that took
+	sleep 60 &
 	p=$!
-	run --separate-stderr timeout 20 "$DRV" -p $p -e 'interval:ms:100 { @n = count(); }'
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"@n: "* ]]
+	timeout 20 "$DRV" -p $p -e 'interval:ms:100 { @n = count(); }' > "$BATS_TEST_TMPDIR/p.out" &
+	local drv=$! i
+	for i in $(seq 100); do
+		grep -q "^Attaching" "$BATS_TEST_TMPDIR/p.out" && break
+		sleep 0.1
+	done
+	sleep 0.3
+	kill $p
+	local st=0
+	wait $drv || st=$?
+	[ "$st" -eq 0 ]
+	[[ "$(cat "$BATS_TEST_TMPDIR/p.out")" == *"@n: "* ]]
 }
 
 @test "real: --unsafe is required for system()" {

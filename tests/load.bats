@@ -523,17 +523,26 @@ usdt_site() {
 }
 
 @test "-p: the run ends when the process exits" {
-	sleep 0.5 &
+	sleep 60 &
 	local pid=$!
 	mk pid <<-'EOF'
 	probe profile count_pe profile:hz:99 target=hz freq=99
 	map @c count
 	EOF
+	# the process ends once the run has attached, however long that took
+	timeout 20 bash -c "$BT/bt-load -p $pid $LT/pid.obj | $BT/bt-fmt" > "$LT/pid.out" &
+	local run=$! i st=0
+	for i in $(seq 100); do
+		grep -q "^Attaching" "$LT/pid.out" && break
+		sleep 0.1
+	done
+	sleep 0.3
 	local t0=$SECONDS
-	run bash -c "$BT/bt-load -p $pid $LT/pid.obj | $BT/bt-fmt"
-	[ "$status" -eq 0 ]
+	kill $pid
+	wait $run || st=$?
+	[ "$st" -eq 0 ]
 	[ $((SECONDS - t0)) -lt 5 ]
-	[[ "$output" == *"@c: "* ]]
+	[[ "$(cat "$LT/pid.out")" == *"@c: "* ]]
 	no_leak
 }
 
