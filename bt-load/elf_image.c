@@ -21,10 +21,12 @@ int elf_image_sections(void *elf, size_t size, const char *name,
 	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
 		GElf_Shdr sh;
 		const char *s;
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS ||
-		    !(s = elf_strptr(e, shstrndx, sh.sh_name)) || strcmp(s, name) != 0)
+		if (!gelf_getshdr(scn, &sh) || !(s = elf_strptr(e, shstrndx, sh.sh_name)) ||
+		    strcmp(s, name) != 0)
 			continue;
-		if (sh.sh_offset > size || sh.sh_size > size - sh.sh_offset) {
+		/* no bytes in the image (NOBITS) or past its end: malformed */
+		if (sh.sh_type == SHT_NOBITS || sh.sh_offset > size ||
+		    sh.sh_size > size - sh.sh_offset) {
 			n = -1;
 			break;
 		}

@@ -141,7 +141,8 @@ void bt_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool btf_check(void *elf, size_t size, char *why, size_t whylen);
 /* elf_image.c: call fn on the bytes of each section named NAME of the ELF
  * object ELF (stopping when fn returns false); the number of sections
- * visited, -1 for a malformed object or a section past its end. */
+ * visited, -1 for a malformed object or such a section without bytes in
+ * the image. */
 int elf_image_sections(void *elf, size_t size, const char *name,
 		       bool (*fn)(uint8_t *data, size_t len, void *arg), void *arg);
 void bt_warn(struct bt *bt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
