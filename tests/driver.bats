@@ -848,10 +848,11 @@ i:s:1 { print(1, 2); }
 	# the process ends once the trace has begun, however long that took
 	sleep 60 &
 	p=$!
-	timeout 20 "$DRV" -p $p -e 'interval:ms:100 { @n = count(); }' > "$BATS_TEST_TMPDIR/p.out" &
+	__BPFTRACE_NOTIFY_PROBES_ATTACHED=1 timeout 20 "$DRV" -p $p -e 'interval:ms:100 { @n = count(); }' \
+		> "$BATS_TEST_TMPDIR/p.out" 2> "$BATS_TEST_TMPDIR/p.err" &
 	local drv=$! i
 	for i in $(seq 100); do
-		grep -q "^Attaching" "$BATS_TEST_TMPDIR/p.out" && break
+		grep -q __BPFTRACE_NOTIFY_PROBES_ATTACHED "$BATS_TEST_TMPDIR/p.err" && break
 		sleep 0.1
 	done
 	sleep 0.3

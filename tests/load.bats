@@ -530,10 +530,11 @@ usdt_site() {
 	map @c count
 	EOF
 	# the process ends once the run has attached, however long that took
-	timeout 20 bash -c "$BT/bt-load -p $pid $LT/pid.obj | $BT/bt-fmt" > "$LT/pid.out" &
+	__BPFTRACE_NOTIFY_PROBES_ATTACHED=1 timeout 20 bash -c \
+		"$BT/bt-load -p $pid $LT/pid.obj | $BT/bt-fmt" > "$LT/pid.out" 2> "$LT/pid.err" &
 	local run=$! i st=0
 	for i in $(seq 100); do
-		grep -q "^Attaching" "$LT/pid.out" && break
+		grep -q __BPFTRACE_NOTIFY_PROBES_ATTACHED "$LT/pid.err" && break
 		sleep 0.1
 	done
 	sleep 0.3
@@ -815,10 +816,13 @@ chain() {
 @test "chain: join() reads the array up to its null pointer and sends only those slots" {
 	chain join 'tracepoint:syscalls:sys_enter_execve /comm == "lt_joiner"/ { join(args.argv); exit(); }'
 	cp /bin/sh "$LT/lt_joiner"
-	timeout 20 "$BT/bt-load" "$LT/join.obj" > "$LT/join.out" &
+	# the "attached" record means "Attaching N probes...": it comes before
+	# the attach; the notification on stderr comes after it
+	__BPFTRACE_NOTIFY_PROBES_ATTACHED=1 timeout 20 "$BT/bt-load" "$LT/join.obj" \
+		> "$LT/join.out" 2> "$LT/join.err" &
 	local pid=$! i
 	for i in $(seq 100); do
-		grep -qa attached "$LT/join.out" 2>/dev/null && break
+		grep -q __BPFTRACE_NOTIFY_PROBES_ATTACHED "$LT/join.err" 2>/dev/null && break
 		sleep 0.1
 	done
 	"$LT/lt_joiner" -c 'exec /bin/true a bb ccc'
