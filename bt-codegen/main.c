@@ -72,65 +72,53 @@ struct input {
 	struct meta meta;
 };
 
+/* The program record at r, decoded into in and validated.  The node list
+ * (8 bytes a node) is dropped once validated: the tree is all we keep. */
+static bool read_program(struct mp_in *r, struct input *in, char *err, size_t errlen)
+{
+	struct mp_err me = { 0 };
+	struct codec_dec d = { .err = &me, .meta = &in->meta, .drops_node_list = true };
+	const msgpack_object *rec = dec_next_record(r, &d);
+	const msgpack_object *t = rec ? mp_get(rec, "t") : NULL;
+	bool ok = false;
+	if (!rec && !me.set) {
+		snprintf(err, errlen, "%s", r->errmsg[0] ? r->errmsg : "ir stream has no program record");
+	} else if (rec && (!t || !mp_key_is(t, "program"))) {
+		snprintf(err, errlen, "corrupt ir stream (expected a program record)");
+	} else {
+		if (rec) {
+			in->root = dec_node(&d, mp_get(rec, "root"));
+			if (!d.meta_seen)
+				mp_fail(&me, "missing program metadata");
+		}
+		if (!rec || me.set)
+			snprintf(err, errlen, "corrupt ir stream (%s)", me.set ? me.msg : "bad tables");
+		else if (!in->root || in->root->kind != N_PROGRAM)
+			snprintf(err, errlen, "corrupt ir stream (root is not a program)");
+		else
+			ok = cg_validate(&d, &in->meta, in->root, err, errlen);
+	}
+	dec_free_node_list(&d);
+	return ok;
+}
+
 static bool read_ir(int fd, struct input *in, char *err, size_t errlen)
 {
 	struct mp_in r;
-	if (!mp_in_open(&r, fd, "ir", &in->src)) {
+	bool ok = mp_in_open(&r, fd, "ir", &in->src);
+	if (!ok) {
 		snprintf(err, errlen, "%s", r.errmsg);
-		mp_in_close(&r);
-		return false;
-	}
-	r.max_record = IR_MAX_PROGRAM_RECORD;
-	struct mp_err me = { 0 };
-	/* the node list (8 bytes a node) is dropped once validated: the tree
-	 * is all we keep */
-	struct codec_dec d = { .err = &me, .meta = &in->meta, .drops_node_list = true };
-	const msgpack_object *rec = dec_next_record(&r, &d);
-	if (!rec && !me.set) {
-		snprintf(err, errlen, "%s", r.errmsg[0] ? r.errmsg : "ir stream has no program record");
-		dec_free_node_list(&d);
-		mp_in_close(&r);
-		return false;
-	}
-	const msgpack_object *t = rec ? mp_get(rec, "t") : NULL;
-	if (rec && (!t || !mp_key_is(t, "program"))) {
-		snprintf(err, errlen, "corrupt ir stream (expected a program record)");
-		dec_free_node_list(&d);
-		mp_in_close(&r);
-		return false;
-	}
-	bool ok = rec != NULL;
-	if (ok) {
-		in->root = dec_node(&d, mp_get(rec, "root"));
-		if (!d.meta_seen)
-			mp_fail(&me, "missing program metadata");
-	}
-	if (!ok || me.set) {
-		snprintf(err, errlen, "corrupt ir stream (%s)", me.set ? me.msg : "bad tables");
-		dec_free_node_list(&d);
-		mp_in_close(&r);
-		return false;
-	}
-	if (!in->root || in->root->kind != N_PROGRAM) {
-		snprintf(err, errlen, "corrupt ir stream (root is not a program)");
-		dec_free_node_list(&d);
-		mp_in_close(&r);
-		return false;
-	}
-	bool valid = cg_validate(&d, &in->meta, in->root, err, errlen);
-	dec_free_node_list(&d);
-	if (!valid) {
-		mp_in_close(&r);
-		return false;
-	}
-	if (mp_in_next(&r) || r.errmsg[0]) {
-		snprintf(err, errlen, "%s",
-			 r.errmsg[0] ? r.errmsg : "corrupt ir stream (more than one program record)");
-		mp_in_close(&r);
-		return false;
+	} else {
+		r.max_record = IR_MAX_PROGRAM_RECORD;
+		ok = read_program(&r, in, err, errlen);
+		if (ok && (mp_in_next(&r) || r.errmsg[0])) {
+			snprintf(err, errlen, "%s",
+				 r.errmsg[0] ? r.errmsg : "corrupt ir stream (more than one program record)");
+			ok = false;
+		}
 	}
 	mp_in_close(&r);
-	return true;
+	return ok;
 }
 
 /* The obj stream, written as the objects come: the object record holds

@@ -850,11 +850,8 @@ i:s:1 { print(1, 2); }
 	p=$!
 	__BPFTRACE_NOTIFY_PROBES_ATTACHED=1 timeout 20 "$DRV" -p $p -e 'interval:ms:100 { @n = count(); }' \
 		> "$BATS_TEST_TMPDIR/p.out" 2> "$BATS_TEST_TMPDIR/p.err" &
-	local drv=$! i
-	for i in $(seq 100); do
-		grep -q __BPFTRACE_NOTIFY_PROBES_ATTACHED "$BATS_TEST_TMPDIR/p.err" && break
-		sleep 0.1
-	done
+	local drv=$!
+	wait_attached "$BATS_TEST_TMPDIR/p.err" $drv
 	sleep 0.3
 	kill $p
 	local st=0

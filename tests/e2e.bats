@@ -30,12 +30,7 @@ teardown() {
 start_trace() {
 	__BPFTRACE_NOTIFY_PROBES_ATTACHED=1 "$DRV" "$@" > "$W/out" 2> "$W/err" &
 	PID=$!
-	local i
-	for i in $(seq 150); do
-		grep -q '^__BPFTRACE_NOTIFY_PROBES_ATTACHED$' "$W/err" && return 0
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_attached "$W/err" "$PID" && return 0
 	echo "probes never attached; stderr:" >&2
 	cat "$W/err" >&2
 	return 1

@@ -19,6 +19,20 @@ ensure_tracefs() {
 	[ -d /sys/kernel/tracing/events ] || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
 }
 
+# Wait (up to 15 s) until FILE, the stderr of a run started with
+# __BPFTRACE_NOTIFY_PROBES_ATTACHED=1, says its probes are attached (bt-load
+# writes it after attaching; "Attaching N probes..." comes before); fails
+# sooner if PID, when given, ends first.
+wait_attached() {
+	local i
+	for i in $(seq 150); do
+		grep -q '^__BPFTRACE_NOTIFY_PROBES_ATTACHED$' "$1" 2>/dev/null && return 0
+		[ -z "${2:-}" ] || kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
 # Count BPF programs currently loaded (for leak checks).
 bpf_prog_count() {
 	bpftool prog list 2>/dev/null | grep -c '^[0-9]*:' || true

@@ -532,11 +532,8 @@ usdt_site() {
 	# the process ends once the run has attached, however long that took
 	__BPFTRACE_NOTIFY_PROBES_ATTACHED=1 timeout 20 bash -c \
 		"$BT/bt-load -p $pid $LT/pid.obj | $BT/bt-fmt" > "$LT/pid.out" 2> "$LT/pid.err" &
-	local run=$! i st=0
-	for i in $(seq 100); do
-		grep -q __BPFTRACE_NOTIFY_PROBES_ATTACHED "$LT/pid.err" && break
-		sleep 0.1
-	done
+	local run=$! st=0
+	wait_attached "$LT/pid.err" $run
 	sleep 0.3
 	local t0=$SECONDS
 	kill $pid
@@ -820,11 +817,8 @@ chain() {
 	# the attach; the notification on stderr comes after it
 	__BPFTRACE_NOTIFY_PROBES_ATTACHED=1 timeout 20 "$BT/bt-load" "$LT/join.obj" \
 		> "$LT/join.out" 2> "$LT/join.err" &
-	local pid=$! i
-	for i in $(seq 100); do
-		grep -q __BPFTRACE_NOTIFY_PROBES_ATTACHED "$LT/join.err" 2>/dev/null && break
-		sleep 0.1
-	done
+	local pid=$!
+	wait_attached "$LT/join.err" $pid
 	"$LT/lt_joiner" -c 'exec /bin/true a bb ccc'
 	wait "$pid"
 	run fmt "$LT/join.out"
