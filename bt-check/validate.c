@@ -137,8 +137,11 @@ static bool walk(struct vstate *v, struct node *n, int depth)
 		break;
 	case N_ATTACH_POINT:
 		NEED(n->ap || n->str, "attach point without text");
-		if (n->ap && !n->ap->raw)
-			n->ap->raw = n->str ? n->str : "";
+		if (n->ap && !n->ap->raw) {   /* decoded ones are shared: a copy */
+			struct attach_point *ap = arena_memdup(n->ap, sizeof *n->ap);
+			ap->raw = n->str ? n->str : "";
+			n->ap = ap;
+		}
 		break;
 	case N_PROBE:
 		NEED(n->args.n >= 1, "probe without attach points");

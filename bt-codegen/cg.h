@@ -84,6 +84,11 @@ struct cg_opts {
 	 * whole.  False stops the link. */
 	bool (*part_sink)(void *arg, uint32_t i, uint32_t n, const uint8_t *elf, size_t len);
 	void *part_sink_arg;
+	/* free the tree (node_free_all) once LLVM has emitted a shared-mode
+	 * program's shapes: linking needs only the shapes, instances and maps,
+	 * and the tree is most of what a program of many blocks holds (main:
+	 * unless --dump lowers the program again) */
+	bool drop_tree;
 };
 
 /* Default of --share-from: below it, every block is its own function
@@ -265,11 +270,10 @@ struct cg {
 	LLVMTypeRef t_param;
 	VEC(LLVMValueRef) param_syms;
 	VEC(struct cg_shape) shapes;
-	VEC(struct cg_inst) insts;
+	VEC(struct cg_inst) insts;    /* malloc'ed (MVEC_PUSH) */
 	struct strindex shape_index;  /* IR text -> shape index + 1 */
 	struct strindex outlines;     /* block outline -> its first block */
 	bool *lowered;                /* by meta probe index */
-	bool link_failed;             /* link.c refused LLVM's object */
 
 	struct cg_fn *fn;            /* program being lowered */
 	struct node *cur;            /* node being lowered (error locations) */
@@ -338,7 +342,8 @@ LLVMValueRef cg_iconst(struct cg *cg, uint64_t v);
 /* The map's address in the current program (a parameter in shared mode). */
 LLVMValueRef cg_map_ref(struct cg *cg, struct cg_map *m);
 /* Shared mode, after lowering cg->fn: a new shape (true: keep the
- * function) or an instance of an earlier one (the function is deleted). */
+ * function) or an instance of an earlier one (the function is deleted).
+ * name and section stay valid (arena strings or literals). */
 bool cg_shape_add(struct cg *cg, const char *name, const char *section);
 
 /* ---- link.c ---- */

@@ -23,9 +23,9 @@
  *     wrote it; DWARF is left out (libbpf does not read it).
  *
  * Anything unexpected in LLVM's object (a parameter used other than by an
- * ld_imm64, a relocation to a symbol left out) is an error: main then
- * compiles the program without sharing (unless an object was written
- * already: cg_opts.part_sink gets each object as soon as it is made).
+ * ld_imm64, a relocation to a symbol left out) is an internal error,
+ * reported as such: the tree is gone by then (cg_opts.drop_tree) and the
+ * first objects may be out already (cg_opts.part_sink).
  */
 #include <elf.h>
 #include <linux/bpf.h>

@@ -196,8 +196,7 @@ static int finish_obj(struct writer *w)
 	return tool_close_output(w->fd);
 }
 
-/* Lower and emit in.  Should the shared-mode object not link (link.c),
- * the program is compiled again without sharing.  When LLVM finds a program over the 512-byte stack
+/* Lower and emit in.  When LLVM finds a program over the 512-byte stack
  * (its own spills on top of our buffers), compile again with fewer things
  * on the stack; the result is still a function of the input alone.  Dumps
  * come from the attempt that succeeds. */
@@ -224,18 +223,10 @@ static bool compile(struct cg_opts *opts, struct input *in, struct cg_elf **elfs
 		}
 		if (!ok)
 			snprintf(err, errlen, "%s", cg.errmsg[0] ? cg.errmsg : "code generation failed");
-		bool link_failed = cg.link_failed;
+		if (!cg.root)
+			in->root = NULL;   /* dropped (cg_opts.drop_tree) */
 		cg_dispose(&cg);
-		struct writer *w = opts->part_sink_arg;
-		if (w && w->fd >= 0)
-			break;   /* objects written: nothing to try again */
-		if (link_failed) {
-			/* never expected: compile every block on its own instead */
-			opts->share_from = 0;
-			opts->stack_level--;
-			continue;
-		}
-		if (!ok && !strstr(err, "stack limit"))
+		if (!ok && (!in->root || !strstr(err, "stack limit")))
 			break;
 	}
 	return ok;
@@ -312,6 +303,7 @@ int main(int argc, char **argv)
 	struct writer w = { .in = &in, .out_path = out_path, .emit_elf = opts.emit_elf, .fd = -1,
 			    .dump_only = opts.dump && !out_path };
 	if (!opts.dump) {
+		opts.drop_tree = true;
 		opts.part_sink = put_object;
 		opts.part_sink_arg = &w;
 	}

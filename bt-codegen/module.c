@@ -348,13 +348,17 @@ bool cg_emit(struct cg *cg, FILE *dump_out, struct cg_elf **elfs, uint32_t *nelf
 	}
 	size_t len = LLVMGetBufferSize(buf);
 	if (cg->share) {
+		if (cg->o->drop_tree) {
+			node_free_all();
+			cg->root = NULL;
+			cg->cur = NULL;
+		}
 		char err[512];
 		bool ok = cg_link(cg, (const uint8_t *)LLVMGetBufferStart(buf), len, elfs, nelfs,
 				  err, sizeof err);
 		LLVMDisposeMemoryBuffer(buf);
 		if (!ok) {
-			cg->link_failed = true;
-			cg_fail(cg, "%s", err);
+			cg_fail(cg, "internal error: %s", err);
 			return false;
 		}
 		return true;
@@ -373,6 +377,7 @@ bool cg_emit(struct cg *cg, FILE *dump_out, struct cg_elf **elfs, uint32_t *nelf
 
 void cg_dispose(struct cg *cg)
 {
+	free(cg->insts.v);
 	if (cg->di)
 		LLVMDisposeDIBuilder(cg->di);
 	if (cg->b)

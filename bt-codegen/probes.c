@@ -333,12 +333,11 @@ static void close_blocks(struct cg *cg)
 static LLVMBasicBlockRef fn_begin(struct cg *cg, struct meta_probe *mp, const char *name,
 				  const char *section, int line)
 {
-	/* malloc'ed, freed by fn_end: 100,000 blocks would keep 45 MB of them */
+	/* malloc'ed, freed by fn_end (its variables and parameters too):
+	 * 100,000 blocks would keep 45 MB of them */
 	struct cg_fn *fn = calloc(1, sizeof *fn);
-	if (!fn) {
-		fprintf(stderr, "bt-codegen: ERROR: out of memory\n");
-		exit(1);
-	}
+	if (!fn)
+		arena_out_of_memory(sizeof *fn);
 	cg->fn = fn;
 	fn->probe = mp;
 	fn->retval = 0;
@@ -392,6 +391,8 @@ static void fn_end(struct cg *cg, LLVMBasicBlockRef early)
 	if (fn->di_sp)
 		LLVMDIBuilderFinalizeSubprogram(cg->di, fn->di_sp);
 	cg->fn = NULL;
+	free(fn->vars);
+	free(fn->params.v);
 	free(fn);
 }
 
@@ -442,7 +443,9 @@ bool cg_probe(struct cg *cg, struct node *probe)
 
 	int maxid = max_var_id(probe);
 	fn->nvars = (uint32_t)(maxid + 1);
-	fn->vars = ARENA_ARRAY(struct cg_var, fn->nvars + 1);
+	fn->vars = calloc(fn->nvars + 1, sizeof *fn->vars);   /* freed by fn_end */
+	if (!fn->vars)
+		arena_out_of_memory((fn->nvars + 1) * sizeof *fn->vars);
 	for (size_t i = 0; i < probe->body.n; i++)
 		collect_vars(probe->body.v[i], fn->vars, fn->nvars);
 	if (probe->c)

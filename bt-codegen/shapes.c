@@ -55,7 +55,7 @@ static uint32_t add_param(struct cg *cg, struct cg_map *map, uint64_t value)
 {
 	struct cg_fn *fn = cg->fn;
 	struct cg_param p = { .map = map, .value = value };
-	VEC_PUSH(&fn->params, p);
+	MVEC_PUSH(&fn->params, p);
 	return (uint32_t)(fn->params.n - 1);
 }
 
@@ -204,10 +204,10 @@ bool cg_shape_add(struct cg *cg, const char *name, const char *section)
 {
 	struct cg_fn *fn = cg->fn;
 	struct cg_inst inst = {
-		.name = arena_strdup(name),
-		.section = arena_strdup(section),
+		.name = name,
+		.section = section,
 		.line = (uint32_t)fn->line,
-		.params = fn->params.v,
+		.params = arena_memdup(fn->params.v, fn->params.n * sizeof *fn->params.v),
 		.nparams = (uint32_t)fn->params.n,
 	};
 	/* a probe's predicate and statements (not its attach points, its
@@ -250,6 +250,6 @@ bool cg_shape_add(struct cg *cg, const char *name, const char *section)
 		inst.shape = (uint32_t)(cg->shapes.n - 1);
 		index_key(cg, key, inst.shape);
 	}
-	VEC_PUSH(&cg->insts, inst);
+	MVEC_PUSH(&cg->insts, inst);
 	return kept;
 }

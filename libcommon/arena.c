@@ -20,7 +20,7 @@ unsigned arena_generation(void)
 	return generation;
 }
 
-static void out_of_memory(size_t size)
+void arena_out_of_memory(size_t size)
 {
 	fprintf(stderr, "ERROR: out of memory (allocating %zu bytes)\n", size);
 	exit(1);
@@ -33,7 +33,7 @@ void *arena_alloc(size_t size)
 		size_t csize = size > (1u << 20) ? size : (1u << 20);
 		struct chunk *c = malloc(sizeof(*c) + csize);
 		if (!c)
-			out_of_memory(size);
+			arena_out_of_memory(size);
 		c->size = csize;
 		c->used = 0;
 		/* keep a partly used chunk at the head if the new one is a
@@ -103,7 +103,7 @@ const char *arena_intern(const char *p, size_t n)
 		size_t nslots = interned.nslots ? interned.nslots * 2 : 256;
 		const char **slots = calloc(nslots, sizeof *slots);
 		if (!slots)
-			out_of_memory(nslots * sizeof *slots);
+			arena_out_of_memory(nslots * sizeof *slots);
 		for (size_t i = 0; i < interned.nslots; i++)
 			if (interned.slots[i])
 				*intern_slot(slots, nslots, interned.slots[i],
@@ -151,6 +151,16 @@ char *arena_printf(const char *fmt, ...)
 	char *p = arena_vprintf(fmt, ap);
 	va_end(ap);
 	return p;
+}
+
+void *mvec_grow(void *v, size_t *cap, size_t elem)
+{
+	size_t n = *cap ? *cap * 2 : 4;
+	void *nv = realloc(v, n * elem);
+	if (!nv)
+		arena_out_of_memory(n * elem);
+	*cap = n;
+	return nv;
 }
 
 void arena_free_all(void)

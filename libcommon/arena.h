@@ -23,6 +23,9 @@ const char *arena_intern(const char *p, size_t n);
 char *arena_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *arena_vprintf(const char *fmt, va_list ap);
 void arena_free_all(void);
+/* The one-line message and exit 1 of a failed allocation (for memory
+ * kept outside the arena). */
+_Noreturn void arena_out_of_memory(size_t size);
 /* Changes with every arena_free_all: caches of arena memory check it. */
 unsigned arena_generation(void);
 
@@ -52,6 +55,17 @@ unsigned arena_generation(void);
 			(vec)->cap = n_;                                       \
 		}                                                              \
 	} while (0)
+
+/* The same growth over malloc, for a vector dropped before exit or
+ * outgrown often (the arena keeps every outgrown copy): free(vec.v). */
+#define MVEC_PUSH(vec, item)                                                   \
+	do {                                                                   \
+		if ((vec)->n == (vec)->cap)                                    \
+			(vec)->v = mvec_grow((vec)->v, &(vec)->cap,            \
+					     sizeof(*(vec)->v));               \
+		(vec)->v[(vec)->n++] = (item);                                 \
+	} while (0)
+void *mvec_grow(void *v, size_t *cap, size_t elem);   /* doubles *cap */
 
 /* An arena-backed growable string, NUL-terminated once anything was added. */
 struct astr {

@@ -762,13 +762,99 @@ static const char *ap_str(struct mp_err *err, const msgpack_object *map, const c
 	return mp_str(err, o, key, NULL);
 }
 
+/* Decoded attach points are shared by content: a program names each of
+ * its attach points twice (the probe's metadata and the attach_point
+ * node), 144 bytes each.  An open-addressing table of arena copies,
+ * doubled when half full, dropped with the arena. */
+static struct {
+	struct attach_point **slots;
+	size_t nslots, n;
+	unsigned gen;
+} shared_aps;
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	for (; s && *s; s++)
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
+	return (h ^ (s ? 0xff : 0)) * 0x100000001b3ULL;
+}
+
+static uint64_t ap_hash(const struct attach_point *a)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)a->provider;
+	const char *strs[] = { a->raw, a->target, a->lang, a->ns, a->func, a->pin, a->mode,
+			       a->usdt_args };
+	for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
+		h = hash_str(h, strs[i]);
+	uint64_t nums[] = { a->freq, a->len, a->address, a->func_offset, a->usdt_offset,
+			    a->usdt_sema, (uint64_t)a->arg_num, (uint64_t)a->usdt_loc };
+	for (size_t i = 0; i < sizeof nums / sizeof *nums; i++)
+		h = (h ^ nums[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static bool str_same(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool ap_same(const struct attach_point *a, const struct attach_point *b)
+{
+	return a->provider == b->provider && str_same(a->raw, b->raw) &&
+	       str_same(a->target, b->target) && str_same(a->lang, b->lang) &&
+	       str_same(a->ns, b->ns) && str_same(a->func, b->func) && str_same(a->pin, b->pin) &&
+	       str_same(a->mode, b->mode) && str_same(a->usdt_args, b->usdt_args) &&
+	       a->freq == b->freq && a->len == b->len && a->address == b->address &&
+	       a->func_offset == b->func_offset && a->arg_num == b->arg_num &&
+	       a->usdt_offset == b->usdt_offset && a->usdt_sema == b->usdt_sema &&
+	       a->usdt_loc == b->usdt_loc && a->need_expansion == b->need_expansion &&
+	       a->ignore_invalid == b->ignore_invalid && a->async == b->async;
+}
+
+static struct attach_point **ap_slot(struct attach_point **slots, size_t nslots,
+				     const struct attach_point *ap)
+{
+	size_t i = (size_t)ap_hash(ap) & (nslots - 1);
+	while (slots[i] && !ap_same(slots[i], ap))
+		i = (i + 1) & (nslots - 1);
+	return &slots[i];
+}
+
+static struct attach_point *ap_share(const struct attach_point *ap)
+{
+	if (shared_aps.gen != arena_generation() || !shared_aps.nslots) {
+		free(shared_aps.slots);
+		shared_aps.slots = NULL;
+		shared_aps.nslots = shared_aps.n = 0;
+		shared_aps.gen = arena_generation();
+	}
+	if ((shared_aps.n + 1) * 2 > shared_aps.nslots) {
+		size_t nslots = shared_aps.nslots ? shared_aps.nslots * 2 : 64;
+		struct attach_point **slots = calloc(nslots, sizeof *slots);
+		if (!slots)
+			arena_out_of_memory(nslots * sizeof *slots);
+		for (size_t i = 0; i < shared_aps.nslots; i++)
+			if (shared_aps.slots[i])
+				*ap_slot(slots, nslots, shared_aps.slots[i]) = shared_aps.slots[i];
+		free(shared_aps.slots);
+		shared_aps.slots = slots;
+		shared_aps.nslots = nslots;
+	}
+	struct attach_point **slot = ap_slot(shared_aps.slots, shared_aps.nslots, ap);
+	if (!*slot) {
+		*slot = arena_memdup(ap, sizeof *ap);
+		shared_aps.n++;
+	}
+	return *slot;
+}
+
 struct attach_point *dec_attach_point(struct mp_err *err, const msgpack_object *o)
 {
 	if (!o || o->type != MSGPACK_OBJECT_MAP) {
 		mp_fail(err, "bad attach point");
 		return NULL;
 	}
-	struct attach_point *ap = ARENA_NEW(struct attach_point);
+	struct attach_point decoded = { 0 }, *ap = &decoded;
 	int p = lookup_name(mp_get(o, "provider"), pt_name, PT__COUNT);
 	ap->provider = p < 0 ? PT_INVALID : (enum probe_type)p;
 	ap->raw = ap_str(err, o, "raw");
@@ -790,7 +876,7 @@ struct attach_point *dec_attach_point(struct mp_err *err, const msgpack_object *
 	ap->usdt_sema = mp_get_uint(err, o, "usdt_sema");
 	ap->usdt_args = ap_str(err, o, "usdt_args");
 	ap->usdt_loc = (int)mp_get_int(err, o, "usdt_loc");
-	return ap;
+	return ap_share(ap);
 }
 
 /* Shape rules, so that every consumer can trust a decoded tree: which

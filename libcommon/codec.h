@@ -54,7 +54,9 @@ bool dec_tables(struct codec_dec *d, const msgpack_object *record);
 struct type *dec_type(struct codec_dec *d, const msgpack_object *o);
 struct node *dec_node(struct codec_dec *d, const msgpack_object *o);
 
-/* Attach points are also used standalone in metadata. */
+/* Attach points are also used standalone in metadata.  Decoded ones are
+ * shared by content (the same one in a probe's metadata and its node):
+ * never change one in place. */
 void enc_attach_point(msgpack_packer *pk, const struct attach_point *ap);
 struct attach_point *dec_attach_point(struct mp_err *err, const msgpack_object *o);
 

@@ -61,6 +61,21 @@ static bool corrupt(struct mpr *r)
 	return false;
 }
 
+/* Once a big item is read, the buffer it needed is halved at each refill
+ * while a quarter of it holds what is left and what is wanted (a stream
+ * header that carries the source would otherwise keep its size for the
+ * whole read). */
+static void shrink(struct mpr *r, size_t n)
+{
+	while (r->cap > FIRST_BUF && (r->end + n) <= r->cap / 4) {
+		uint8_t *nb = realloc(r->buf, r->cap / 2);
+		if (!nb)
+			return;
+		r->buf = nb;
+		r->cap /= 2;
+	}
+}
+
 /* Make n bytes from r->pos available; false at the end of the input
  * (nothing is set) or on a read error (errmsg set).  The buffer grows
  * by doubling as bytes arrive, never to a size taken from the data. */
@@ -75,6 +90,7 @@ static bool fill(struct mpr *r, size_t n)
 				r->end -= r->pos;
 				r->base += r->pos;
 				r->pos = 0;
+				shrink(r, n);
 			}
 			if (r->end == r->cap) {
 				size_t cap = r->cap ? r->cap * 2 : FIRST_BUF;

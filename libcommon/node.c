@@ -2,6 +2,7 @@
 #include "node.h"
 
 #include <string.h>
+#include <sys/mman.h>
 
 static const char *kind_names[N__COUNT] = {
 	[N_INT] = "int", [N_STR] = "string", [N_STACK_MODE] = "stack_mode",
@@ -97,19 +98,49 @@ bool op_is_comparison(enum op op)
 	return op >= OP_EQ && op <= OP_GT;
 }
 
+/* Nodes are carved from blocks mapped for them alone, not from the
+ * arena, so that a tool done with its tree gives the memory back to the
+ * system (node_free_all): a tree is most of what a huge program holds.
+ * Fresh pages are zero and only the ones used become resident. */
+#define NODES_PER_BLOCK ((size_t)(2u << 20) / sizeof(struct node))
+
+struct node_block {
+	struct node_block *next;
+	struct node nodes[NODES_PER_BLOCK - 1];
+};
+
+static struct {
+	struct node_block *head;
+	size_t left;
+	unsigned gen;
+} blocks;
+
+void node_free_all(void)
+{
+	while (blocks.head) {
+		struct node_block *next = blocks.head->next;
+		munmap(blocks.head, sizeof *blocks.head);
+		blocks.head = next;
+	}
+	blocks.left = 0;
+	blocks.gen = arena_generation();
+}
+
 struct node *node_alloc(void)
 {
-	/* carved from blocks: the arena rounds every allocation to 16 bytes */
-	enum { PER_BLOCK = 512 };
-	static struct node *next;
-	static unsigned left, gen;
-	if (!left || gen != arena_generation()) {
-		next = ARENA_ARRAY(struct node, PER_BLOCK);
-		left = PER_BLOCK;
-		gen = arena_generation();
+	/* arena_free_all drops every tree (the types nodes point to go) */
+	if (blocks.gen != arena_generation())
+		node_free_all();
+	if (!blocks.left) {
+		struct node_block *b = mmap(NULL, sizeof *b, PROT_READ | PROT_WRITE,
+					    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (b == MAP_FAILED)
+			arena_out_of_memory(sizeof *b);
+		b->next = blocks.head;
+		blocks.head = b;
+		blocks.left = NODES_PER_BLOCK - 1;
 	}
-	left--;
-	return next++;
+	return &blocks.head->nodes[NODES_PER_BLOCK - 1 - blocks.left--];
 }
 
 struct node *node_new(enum node_kind kind, struct loc loc)

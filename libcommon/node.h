@@ -163,7 +163,9 @@ static inline const nodevec *node_list(const struct node *n, int i)
  * len, enc_index): before a node changes kind in place. */
 void node_clear_slots(struct node *n);
 
-struct node *node_alloc(void);  /* zeroed, from the arena */
+struct node *node_alloc(void);  /* zeroed */
+/* Every node made so far is gone (bt-codegen, done with a huge tree). */
+void node_free_all(void);
 struct node *node_new(enum node_kind kind, struct loc loc);
 struct node *node_int(int64_t v, struct loc loc);
 struct node *node_str(const char *s, uint32_t len, struct loc loc);

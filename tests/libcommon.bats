@@ -17,6 +17,12 @@ teardown() {
 	[ "$output" = "ok" ]
 }
 
+@test "codec: decoded attach points are shared by content, freed nodes come back zeroed" {
+	run "$BT/unit/codec_test" sharing
+	[ "$status" -eq 0 ]
+	[ "$output" = "ok" ]
+}
+
 @test "stream: every truncation is refused with one error line" {
 	size=$(stat -c %s "$TMP/s.ir")
 	for n in $(seq 0 97 $((size - 1))) $((size - 1)); do

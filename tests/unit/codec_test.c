@@ -1,7 +1,7 @@
 /* codec_test.c - round-trips nodes, types and metadata through the msgpack
  * codec and checks the stream reader's refusals (run by tests/libcommon.bats).
  * Usage: codec_test write > f; codec_test read < f;
- * codec_test write-types > f; codec_test read-types < f */
+ * codec_test write-types > f; codec_test read-types < f; codec_test sharing */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,8 +216,66 @@ static int read_types(int fd)
 	return 0;
 }
 
+/* An attach point map as the encoder writes it, decoded. */
+static struct attach_point *decode_ap(const struct attach_point *ap)
+{
+	msgpack_sbuffer sb;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	enc_attach_point(&pk, ap);
+	msgpack_unpacked u;
+	msgpack_unpacked_init(&u);
+	CHECK(msgpack_unpack_next(&u, sb.data, sb.size, NULL) == MSGPACK_UNPACK_SUCCESS);
+	struct mp_err e = { 0 };
+	struct attach_point *d = dec_attach_point(&e, &u.data);
+	CHECK(!e.set && d);
+	msgpack_unpacked_destroy(&u);
+	msgpack_sbuffer_destroy(&sb);
+	return d;
+}
+
+/* Decoded attach points are shared by content; nodes and malloc'ed
+ * vectors outlive nothing they should not. */
+static int check_sharing(void)
+{
+	struct attach_point a = { .provider = PT_INTERVAL, .raw = "interval:ms:1", .target = "ms",
+				  .freq = 1, .arg_num = -1 };
+	struct attach_point b = a, c = a, d = a;
+	b.freq = 2;
+	c.func = "";   /* "" is not absent */
+	d.raw = "interval:ms:01";
+	struct attach_point *da = decode_ap(&a);
+	CHECK(decode_ap(&a) == da && da->freq == 1 && strcmp(da->raw, a.raw) == 0);
+	CHECK(decode_ap(&b) != da && decode_ap(&b)->freq == 2);
+	CHECK(decode_ap(&c) != da && decode_ap(&c)->func && !da->func);
+	CHECK(decode_ap(&d) != da);
+	for (int i = 0; i < 1000; i++) {   /* the table grows and keeps them */
+		struct attach_point x = a;
+		x.freq = 100 + (uint64_t)i;
+		CHECK(decode_ap(&x)->freq == x.freq);
+	}
+	CHECK(decode_ap(&a) == da);
+
+	for (int i = 0; i < 100000; i++)   /* several blocks of nodes */
+		CHECK(node_int(i, (struct loc){ 0 })->num == i);
+	node_free_all();
+	struct node *n = node_alloc();
+	CHECK(n->kind == 0 && n->a == NULL && n->num == 0);
+
+	VEC(int) v = { 0 };
+	for (int i = 0; i < 1000; i++)
+		MVEC_PUSH(&v, i);
+	CHECK(v.n == 1000 && v.cap >= 1000 && v.v[0] == 0 && v.v[999] == 999);
+	free(v.v);
+	printf("ok\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "sharing") == 0)
+		return check_sharing();
 	if (argc > 1 && strcmp(argv[1], "write-types") == 0) {
 		write_types(1);
 		return 0;
@@ -230,6 +288,6 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1 && strcmp(argv[1], "read") == 0)
 		return read_stream(0);
-	fprintf(stderr, "usage: codec_test write|read|write-types|read-types\n");
+	fprintf(stderr, "usage: codec_test write|read|write-types|read-types|sharing\n");
 	return 2;
 }
