@@ -64,14 +64,43 @@ char *arena_strndup(const char *s, size_t n)
 	return p;
 }
 
-/* Interned short strings: an open-addressing table of arena copies,
- * doubled when half full (malloc'd: the arena would keep every outgrown
- * table), dropped with the arena. */
-static struct {
-	const char **slots;
-	size_t nslots, n;
-	unsigned gen;
-} interned;
+void **arena_set_find(struct arena_set *set, size_t hash, const void *key,
+		      bool (*same)(const void *item, const void *key))
+{
+	if (set->gen != generation || !set->nslots) {
+		free(set->slots);
+		set->slots = NULL;
+		set->nslots = set->n = 0;
+		set->gen = generation;
+	}
+	if ((set->n + 1) * 2 > set->nslots) {
+		size_t nslots = set->nslots ? set->nslots * 2 : 256;
+		void **slots = calloc(nslots, sizeof *slots);
+		if (!slots)
+			arena_out_of_memory(nslots * sizeof *slots);
+		for (size_t i = 0; i < set->nslots; i++) {
+			if (!set->slots[i])
+				continue;
+			size_t j = set->hash(set->slots[i]) & (nslots - 1);
+			while (slots[j])
+				j = (j + 1) & (nslots - 1);
+			slots[j] = set->slots[i];
+		}
+		free(set->slots);
+		set->slots = slots;
+		set->nslots = nslots;
+	}
+	size_t i = hash & (set->nslots - 1);
+	while (set->slots[i] && !same(set->slots[i], key))
+		i = (i + 1) & (set->nslots - 1);
+	return &set->slots[i];
+}
+
+/* Interned short strings. */
+struct counted {
+	const char *p;
+	size_t n;
+};
 
 static size_t intern_hash(const char *p, size_t n)
 {
@@ -81,38 +110,24 @@ static size_t intern_hash(const char *p, size_t n)
 	return (size_t)h;
 }
 
-static const char **intern_slot(const char **slots, size_t nslots, const char *p, size_t n)
+static size_t interned_hash(const void *item)
 {
-	size_t i = intern_hash(p, n) & (nslots - 1);
-	while (slots[i] && !(strncmp(slots[i], p, n) == 0 && slots[i][n] == 0))
-		i = (i + 1) & (nslots - 1);
-	return &slots[i];
+	return intern_hash(item, strlen(item));
+}
+
+static bool interned_same(const void *item, const void *key)
+{
+	const struct counted *k = key;
+	return strncmp(item, k->p, k->n) == 0 && ((const char *)item)[k->n] == 0;
 }
 
 const char *arena_intern(const char *p, size_t n)
 {
+	static struct arena_set interned = { .hash = interned_hash };
 	if (n > 64 || memchr(p, 0, n))
 		return arena_strndup(p, n);
-	if (interned.gen != generation || !interned.nslots) {
-		free(interned.slots);
-		interned.slots = NULL;
-		interned.nslots = interned.n = 0;
-		interned.gen = generation;
-	}
-	if ((interned.n + 1) * 2 > interned.nslots) {
-		size_t nslots = interned.nslots ? interned.nslots * 2 : 256;
-		const char **slots = calloc(nslots, sizeof *slots);
-		if (!slots)
-			arena_out_of_memory(nslots * sizeof *slots);
-		for (size_t i = 0; i < interned.nslots; i++)
-			if (interned.slots[i])
-				*intern_slot(slots, nslots, interned.slots[i],
-					     strlen(interned.slots[i])) = interned.slots[i];
-		free(interned.slots);
-		interned.slots = slots;
-		interned.nslots = nslots;
-	}
-	const char **s = intern_slot(interned.slots, interned.nslots, p, n);
+	struct counted key = { p, n };
+	void **s = arena_set_find(&interned, intern_hash(p, n), &key, interned_same);
 	if (!*s) {
 		*s = arena_strndup(p, n);
 		interned.n++;

@@ -10,6 +10,7 @@
 #define BT_ARENA_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -20,6 +21,18 @@ void *arena_memdup(const void *p, size_t n);
 /* One shared copy of each short string (names repeat across a program):
  * never to be changed.  Longer strings or ones holding NULs are copied. */
 const char *arena_intern(const char *p, size_t n);
+/* An open-addressing set of arena objects (interned strings, shared
+ * attach points): doubled when half full, emptied with the arena.
+ * arena_set_find gives the slot of the item same() as key, or the empty
+ * slot where it goes (store it there and count it in n). */
+struct arena_set {
+	void **slots;
+	size_t nslots, n;
+	unsigned gen;
+	size_t (*hash)(const void *item);   /* of a stored item, as of its key */
+};
+void **arena_set_find(struct arena_set *set, size_t hash, const void *key,
+		      bool (*same)(const void *item, const void *key));
 char *arena_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *arena_vprintf(const char *fmt, va_list ap);
 void arena_free_all(void);

@@ -764,14 +764,7 @@ static const char *ap_str(struct mp_err *err, const msgpack_object *map, const c
 
 /* Decoded attach points are shared by content: a program names each of
  * its attach points twice (the probe's metadata and the attach_point
- * node), 144 bytes each.  An open-addressing table of arena copies,
- * doubled when half full, dropped with the arena. */
-static struct {
-	struct attach_point **slots;
-	size_t nslots, n;
-	unsigned gen;
-} shared_aps;
-
+ * node), 144 bytes each. */
 static uint64_t hash_str(uint64_t h, const char *s)
 {
 	for (; s && *s; s++)
@@ -779,8 +772,9 @@ static uint64_t hash_str(uint64_t h, const char *s)
 	return (h ^ (s ? 0xff : 0)) * 0x100000001b3ULL;
 }
 
-static uint64_t ap_hash(const struct attach_point *a)
+static size_t ap_hash(const void *item)
 {
+	const struct attach_point *a = item;
 	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)a->provider;
 	const char *strs[] = { a->raw, a->target, a->lang, a->ns, a->func, a->pin, a->mode,
 			       a->usdt_args };
@@ -790,7 +784,7 @@ static uint64_t ap_hash(const struct attach_point *a)
 			    a->usdt_sema, (uint64_t)a->arg_num, (uint64_t)a->usdt_loc };
 	for (size_t i = 0; i < sizeof nums / sizeof *nums; i++)
 		h = (h ^ nums[i]) * 0x100000001b3ULL;
-	return h;
+	return (size_t)h;
 }
 
 static bool str_same(const char *a, const char *b)
@@ -798,8 +792,9 @@ static bool str_same(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-static bool ap_same(const struct attach_point *a, const struct attach_point *b)
+static bool ap_same(const void *item, const void *key)
 {
+	const struct attach_point *a = item, *b = key;
 	return a->provider == b->provider && str_same(a->raw, b->raw) &&
 	       str_same(a->target, b->target) && str_same(a->lang, b->lang) &&
 	       str_same(a->ns, b->ns) && str_same(a->func, b->func) && str_same(a->pin, b->pin) &&
@@ -811,39 +806,13 @@ static bool ap_same(const struct attach_point *a, const struct attach_point *b)
 	       a->ignore_invalid == b->ignore_invalid && a->async == b->async;
 }
 
-static struct attach_point **ap_slot(struct attach_point **slots, size_t nslots,
-				     const struct attach_point *ap)
-{
-	size_t i = (size_t)ap_hash(ap) & (nslots - 1);
-	while (slots[i] && !ap_same(slots[i], ap))
-		i = (i + 1) & (nslots - 1);
-	return &slots[i];
-}
-
 static struct attach_point *ap_share(const struct attach_point *ap)
 {
-	if (shared_aps.gen != arena_generation() || !shared_aps.nslots) {
-		free(shared_aps.slots);
-		shared_aps.slots = NULL;
-		shared_aps.nslots = shared_aps.n = 0;
-		shared_aps.gen = arena_generation();
-	}
-	if ((shared_aps.n + 1) * 2 > shared_aps.nslots) {
-		size_t nslots = shared_aps.nslots ? shared_aps.nslots * 2 : 64;
-		struct attach_point **slots = calloc(nslots, sizeof *slots);
-		if (!slots)
-			arena_out_of_memory(nslots * sizeof *slots);
-		for (size_t i = 0; i < shared_aps.nslots; i++)
-			if (shared_aps.slots[i])
-				*ap_slot(slots, nslots, shared_aps.slots[i]) = shared_aps.slots[i];
-		free(shared_aps.slots);
-		shared_aps.slots = slots;
-		shared_aps.nslots = nslots;
-	}
-	struct attach_point **slot = ap_slot(shared_aps.slots, shared_aps.nslots, ap);
+	static struct arena_set shared = { .hash = ap_hash };
+	void **slot = arena_set_find(&shared, ap_hash(ap), ap, ap_same);
 	if (!*slot) {
 		*slot = arena_memdup(ap, sizeof *ap);
-		shared_aps.n++;
+		shared.n++;
 	}
 	return *slot;
 }
