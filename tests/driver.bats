@@ -1164,6 +1164,7 @@ ERROR: Error attaching probe: '"'kprobe:do_nanosleep'" ]
 	BPFTRACE_CAT_BYTES_MAX=3 run --separate-stderr "$DRV" -e 'BEGIN { exit(); }'
 	[[ "$stderr" == *"BPFTRACE_CAT_BYTES_MAX is deprecated. Use BPFTRACE_MAX_CAT_BYTES instead."* ]]
 	BPFTRACE_MAP_KEYS_MAX=3 run --separate-stderr "$DRV" -e 'BEGIN { exit(); }'
+	echo "status $status, stderr: $stderr"   # shown if the next line fails (seen once)
 	[[ "$stderr" == *"BPFTRACE_MAP_KEYS_MAX is deprecated. Use BPFTRACE_MAX_MAP_KEYS instead."* ]]
 }
 
