@@ -1,10 +1,12 @@
 /* arena.h - the process-wide allocator.
  *
- * Every tool allocates its long-lived data (AST nodes, types, strings,
- * metadata) from one arena that is released once, at exit.  Allocation
- * never fails from the caller's point of view: on out-of-memory the process
- * prints one line and exits 1 (the single exception to "only main exits").
- * Growable arrays use VEC below, also arena-backed.
+ * Every tool allocates its long-lived data (types, strings, metadata)
+ * from one arena that is released once, at exit; AST nodes come from
+ * blocks of their own (node.c), which a tool done with its tree can free.
+ * Allocation never fails from the caller's point of view: on out-of-memory
+ * the process prints one line and exits 1 (the single exception to "only
+ * main exits").  Growable arrays use VEC below, also arena-backed, or
+ * MVEC_PUSH over malloc.
  */
 #ifndef BT_ARENA_H
 #define BT_ARENA_H

@@ -570,3 +570,11 @@ comm_buffers_zeroed() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 }
+
+@test "a stream ends at its end record: what follows it is not read (ir-spec/README.md)" {
+	bt-parse -e 'BEGIN { @a = 1; }' | bt-check > "$BATS_TEST_TMPDIR/a.ir"
+	bt-parse -e 'BEGIN { @b = 2; } END { @c = 3; }' | bt-check > "$BATS_TEST_TMPDIR/b.ir"
+	bt-codegen "$BATS_TEST_TMPDIR/a.ir" > "$BATS_TEST_TMPDIR/a.obj"
+	cat "$BATS_TEST_TMPDIR/a.ir" "$BATS_TEST_TMPDIR/b.ir" | bt-codegen > "$BATS_TEST_TMPDIR/ab.obj"
+	cmp "$BATS_TEST_TMPDIR/a.obj" "$BATS_TEST_TMPDIR/ab.obj"
+}
