@@ -1089,24 +1089,6 @@ ERROR: Error attaching probe: '"'kprobe:do_nanosleep'" ]
 	[ "$(grep -c '^@a: 42' out)" -eq 2 ]
 }
 
-@test "real: SIGTERM while the program compiles ends the run and leaves no stage behind" {
-	require_root
-	# 30,000 blocks: seconds of compiling; the run gets its own session,
-	# so what is left of it can be found after the driver is gone
-	for i in $(seq 30000); do
-		echo "interval:ms:$i { @c$i[pid] = count(); if (pid > $i) { printf(\"%d %s\\n\", tid, comm); } }"
-	done > big.bt
-	BPFTRACE_CACHE_OBJECTS=0 BPFTRACE_MAX_BPF_PROGS=100000 setsid "$DRV" big.bt > out 2> err &
-	d=$!
-	for i in $(seq 100); do pgrep -s "$d" -x bt-codegen > /dev/null && break; sleep 0.05; done
-	pgrep -s "$d" -x bt-codegen > /dev/null
-	kill -TERM "$d"
-	wait "$d" || [ $? -eq 143 ]
-	sleep 0.2
-	# zombies may wait for init a moment; nothing of the session may run
-	[ -z "$(ps -eo sid=,stat=,comm= | awk -v s="$d" '$1 == s && $2 !~ /^Z/')" ]
-}
-
 @test "real: environment variables are validated with bpftrace's messages" {
 	require_root
 	BPFTRACE_MAX_STRLEN=300 run --separate-stderr "$DRV" -e 'BEGIN { exit(); }'
