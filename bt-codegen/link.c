@@ -142,10 +142,8 @@ static void buf_put(struct buf *b, const void *p, size_t n)
 		while (cap < b->n + n)
 			cap *= 2;
 		uint8_t *np = realloc(b->p, cap);
-		if (!np) {
-			fprintf(stderr, "bt-codegen: ERROR: out of memory\n");
-			exit(1);
-		}
+		if (!np)
+			arena_out_of_memory(cap);
 		b->p = np;
 		b->cap = cap;
 	}
@@ -1003,10 +1001,8 @@ static bool write_part(struct link *l, struct part *P, struct strindex *sec_by_n
 	pos = (pos + 7) & ~(size_t)7;
 	size_t total = pos + secs.n * sizeof(Elf64_Shdr);
 	uint8_t *img = calloc(1, total);
-	if (!img) {
-		fprintf(stderr, "bt-codegen: ERROR: out of memory\n");
-		exit(1);
-	}
+	if (!img)
+		arena_out_of_memory(total);
 	Elf64_Ehdr eh = *(const Elf64_Ehdr *)l->elf;
 	eh.e_shoff = pos;
 	eh.e_shnum = (uint16_t)secs.n;

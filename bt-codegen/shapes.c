@@ -102,10 +102,8 @@ static char *shape_key(LLVMValueRef f, const struct cg_param *params, uint32_t n
 	char *text = LLVMPrintValueToString(f);
 	size_t len = strlen(text);
 	char *key = malloc(len + nparams + 2);
-	if (!key) {
-		fprintf(stderr, "bt-codegen: ERROR: out of memory\n");
-		exit(1);
-	}
+	if (!key)
+		arena_out_of_memory(len + nparams + 2);
 	char *o = key;
 	const char *p = text;
 	const char *def = strstr(text, "define ");
