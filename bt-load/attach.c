@@ -10,8 +10,10 @@
  * (ir-spec/obj.md).  A failing attach point of a probe that expanded from a
  * wildcard is skipped with a warning; any other failure aborts the run.
  *
- * Detaching perf-event tracepoints costs tens of milliseconds each in the
- * kernel (docs/llvm-bpf.md), so detach_all() spreads the links over threads.
+ * Detaching a perf-event tracepoint costs ~75 ms in the kernel, about half
+ * of which overlaps when several threads detach (docs/llvm-bpf.md), so
+ * detach_all() gives each perf event a thread of its own (up to 64), and
+ * spreads many cheap links over a few.
  */
 #include <linux/perf_event.h>
 #include <pthread.h>
@@ -29,6 +31,14 @@
 void hold_link(struct bt *bt, uint32_t probe, struct bpf_link *l)
 {
 	struct held h = { .link = l, .fd = -1, .pfd = -1, .probe = probe };
+	VEC_PUSH(&bt->held, h);
+}
+
+/* A link whose program runs from a perf event of libbpf's (tracepoint,
+ * kprobe, uprobe): closing it waits for the kernel. */
+void hold_perf_link(struct bt *bt, uint32_t probe, struct bpf_link *l)
+{
+	struct held h = { .link = l, .fd = -1, .pfd = -1, .perf_event = true, .probe = probe };
 	VEC_PUSH(&bt->held, h);
 }
 
@@ -231,6 +241,19 @@ static void *detach_thread(void *arg)
 	return NULL;
 }
 
+/* One thread per perf event (their kernel waits overlap in part), one per
+ * four other links when there are many; at most 64. */
+static size_t detach_threads(const struct bt *bt)
+{
+	size_t n = bt->held.n, perf = 0;
+	for (size_t i = 0; i < n; i++)
+		perf += bt->held.v[i].perf_event || bt->held.v[i].pfd >= 0;
+	size_t nthreads = n < 8 ? 1 : n / 4;
+	if (perf > nthreads)
+		nthreads = perf;
+	return nthreads < 64 ? nthreads : 64;
+}
+
 void detach_all(struct bt *bt)
 {
 	if (bt->vm)
@@ -238,10 +261,7 @@ void detach_all(struct bt *bt)
 	size_t n = bt->held.n;
 	if (n == 0)
 		return;
-	/* cheap ones need no threads; many need many (kernel waits overlap) */
-	size_t nthreads = n < 8 ? 1 : n / 4;
-	if (nthreads > 64)
-		nthreads = 64;
+	size_t nthreads = detach_threads(bt);
 	if (nthreads <= 1) {
 		for (size_t i = 0; i < n; i++)
 			held_release(&bt->held.v[i]);

@@ -74,7 +74,7 @@ int attach_kprobe(struct bt *bt, uint32_t p, uint32_t a)
 		bt_error("Error attaching probe: '%s'", m->name);
 		return -2;
 	}
-	hold_link(bt, p, l);
+	hold_perf_link(bt, p, l);
 	return 0;
 }
 

@@ -24,7 +24,7 @@ int attach_tracepoint(struct bt *bt, uint32_t p, uint32_t a)
 								 ap->func, &o);
 	if (!l)
 		return -1;
-	hold_link(bt, p, l);
+	hold_perf_link(bt, p, l);
 	return 0;
 }
 

@@ -120,7 +120,7 @@ static int attach_uprobe_link(struct bt *bt, uint32_t p, const struct meta_attac
 							     (size_t)off, &o);
 	if (!l)
 		return -1;
-	hold_link(bt, p, l);
+	hold_perf_link(bt, p, l);
 	return 0;
 }
 

@@ -76,6 +76,7 @@ struct held {
 	struct bpf_link *link;
 	int fd;                   /* a raw fd to close instead (perf event), or -1 */
 	int pfd;                  /* our perf event under link (to disable), or -1 */
+	bool perf_event;          /* link attached through a perf event (slow detach) */
 	uint64_t wp_addr;         /* watchpoint address (unwatch), 0 otherwise */
 	uint32_t probe;           /* index into meta.probes */
 };
@@ -192,6 +193,7 @@ void detach_all(struct bt *bt);
  * the slower detach is still to come). */
 void quiesce(struct bt *bt);
 void hold_link(struct bt *bt, uint32_t probe, struct bpf_link *l);
+void hold_perf_link(struct bt *bt, uint32_t probe, struct bpf_link *l);
 /* Detach and close what h holds (link, or perf event / raw fd). */
 void held_release(struct held *h);
 /* Attach point a of p is one match of a wildcard (its failure is skipped). */

@@ -126,7 +126,7 @@ fmt() { "$BT/bt-fmt" "$@"; }
 	EOF
 	run bash -c "$BT/bt-load $LT/order.obj | $BT/bt-fmt"
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "Attaching 4 probes..." ]
+	[ "${lines[0]}" = "Attaching 5 probes..." ]
 	[ "${lines[1]}" = "begin" ]
 	[ "${lines[2]}" = "tick" ]
 	# END output follows every tick, and the map dump follows END
@@ -676,6 +676,25 @@ chain() {
 	[[ "${lines[0]}" =~ ^Attaching\ [0-9]{3}\ probes\.\.\.$ ]]
 	[[ "$output" == *"@[tracepoint:syscalls:sys_enter_"* ]]
 	echo "# chain attach-many: $(( (t1 - t0) / 1000000 )) ms (make bench measures it)" >&3
+}
+
+@test "chain: a few perf-event tracepoints, detached from threads of their own, leave nothing" {
+	chain sched 'tracepoint:sched:sched_switch, tracepoint:sched:sched_wakeup { @n[probe] = count(); }
+		tracepoint:sched:sched_wakeup_new { @n[probe] = count(); }
+		interval:ms:200 { exit(); }
+		END { printf("end\n"); }'
+	leak_mark
+	(for i in $(seq 50); do sleep 0.01; done) &
+	local bg=$!
+	run bash -c "$BT/bt-load $LT/sched.obj | $BT/bt-fmt"
+	wait "$bg" || true
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "Attaching 5 probes..." ]
+	[ "${lines[1]}" = "end" ]
+	[[ "$output" =~ @n\[tracepoint:sched:sched_switch\]:\ [1-9] ]]
+	[[ "$output" =~ @n\[tracepoint:sched:sched_wakeup\]:\ [1-9] ]]
+	no_leak
 }
 
 @test "chain: BEGIN printf exit, output and exit status" {
