@@ -38,8 +38,8 @@ void hold_link(struct bt *bt, uint32_t probe, struct bpf_link *l)
  * kprobe, uprobe): closing it waits for the kernel. */
 void hold_perf_link(struct bt *bt, uint32_t probe, struct bpf_link *l)
 {
-	struct held h = { .link = l, .fd = -1, .pfd = -1, .perf_event = true, .probe = probe };
-	VEC_PUSH(&bt->held, h);
+	hold_link(bt, probe, l);
+	bt->held.v[bt->held.n - 1].perf_event = true;
 }
 
 void hold_fd(struct bt *bt, uint32_t probe, int fd, uint64_t wp_addr)

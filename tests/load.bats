@@ -126,7 +126,7 @@ fmt() { "$BT/bt-fmt" "$@"; }
 	EOF
 	run bash -c "$BT/bt-load $LT/order.obj | $BT/bt-fmt"
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "Attaching 5 probes..." ]
+	[ "${lines[0]}" = "Attaching 4 probes..." ]
 	[ "${lines[1]}" = "begin" ]
 	[ "${lines[2]}" = "tick" ]
 	# END output follows every tick, and the map dump follows END
