@@ -224,5 +224,9 @@ bool param_value(struct check *c, int idx, const char **s);
 void fold_param(struct check *c, struct node *n);
 void fold_int(struct check *c, struct node *n, int64_t v, struct type *t);
 void fold_str(struct check *c, struct node *n, const char *s, uint32_t len);
+/* After every check, dump and count (they see the program as written):
+ * integer + - * of two 64-bit literals become one literal, so bt-codegen
+ * decodes and LLVM holds one constant where there were three. */
+void fold_arith(struct node *root);
 
 #endif

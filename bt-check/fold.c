@@ -104,3 +104,46 @@ void fold_param(struct check *c, struct node *n)
 	err_final(c, n->loc, "$%lld used numerically but given \"%s\". Try using str($%lld).",
 		  (long long)n->num, s, (long long)n->num);
 }
+
+/* ---- integer arithmetic on literals, after everything else ---- */
+
+static bool int64_literal(const struct node *n)
+{
+	return n && n->kind == N_INT && n->type && n->type->kind == TY_INT && n->type->bits == 64;
+}
+
+/* + - * of two 64-bit literals become one literal: what bt-codegen would
+ * compute (two's complement wraps alike for both signednesses). */
+static void fold_literal_arith(struct node *n)
+{
+	if (n->kind != N_BINOP || !int64_literal(n->a) || !int64_literal(n->b) || !n->type ||
+	    n->type->kind != TY_INT || n->type->bits != 64)
+		return;
+	uint64_t a = (uint64_t)n->a->num, b = (uint64_t)n->b->num, v;
+	switch (n->op) {
+	case OP_ADD: v = a + b; break;
+	case OP_SUB: v = a - b; break;
+	case OP_MUL: v = a * b; break;
+	default: return;
+	}
+	strip_children(n);
+	n->kind = N_INT;
+	n->num = (int64_t)v;
+	n->len = 0;
+	n->id = 0;
+	n->flags = 0;   /* bt-check's own flags are cleared already */
+}
+
+void fold_arith(struct node *n)
+{
+	if (!n)
+		return;
+	for (int i = 0; i < 3; i++)
+		fold_arith(node_kid(n, i));
+	for (int i = 0; i < 3; i++) {
+		const nodevec *l = node_list(n, i);
+		for (uint32_t j = 0; j < l->n; j++)
+			fold_arith(l->v[j]);
+	}
+	fold_literal_arith(n);
+}

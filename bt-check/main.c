@@ -288,6 +288,7 @@ int main(int argc, char **argv)
 			return 0;
 	}
 
+	fold_arith(root);
 	int ofd = tool_open_output(out_file);
 	if (ofd < 0)
 		return 1;

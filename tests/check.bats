@@ -787,9 +787,35 @@ BEGIN { @x = 1; \$i = 0; while (\$i < 2) { print(@x); \$i++; } }
 	[[ "$output" == *'param: $1 :: type[int64, ctx: 0]'* ]]
 	bt-check "$TMP/in.ast" > "$TMP/out.ir"
 	run -0 bt-fmt --dump "$TMP/out.ir"
-	[[ "$output" == *'"k": "int", "loc": [1, 14, 1, 16], "num": 16'* ]]
+	# 16 + 2 parameters: then folded as literal arithmetic, at the `+`
+	[[ "$output" == *'"k": "int", "loc": [1, 17, 1, 18], "num": 18'* ]]
 	[[ "$output" == *'"str": b"hello"'* ]]
 	[[ "$output" == *'"str": b"llo"'* ]]
+}
+
+@test "types: + - * of 64-bit literals reach the ir as one literal; checks and -d see them as written" {
+	local prog='BEGIN { @a = 2 * 3 + 1; @b = 9223372036854775807 + 1; @c = 5 - 7 * 2; @d = 8 / 2; @e = (int32)2 * 3; }'
+	chk "$prog"
+	run -0 irdump
+	echo "$output"
+	# @a, @b, @c fold (wrapping as the generated code would); / is left
+	# to bt-codegen, and so is an int32 operand
+	[[ "$output" == *'"k": "int", "loc": [1, 20, 1, 21], "num": 7,'* ]]
+	[[ "$output" == *'"num": -9223372036854775808,'* ]]
+	[[ "$output" == *'"num": -9,'* ]]
+	[ "$(grep -c '"k": "binop"' <<< "$output")" -eq 2 ]
+	[[ "$output" == *'"op": "/"'* ]]
+	# bpftrace -d's dump is the program as written
+	run -0 typed 'BEGIN { @a = 2 * 3 + 1; }'
+	[[ "$output" == *'   + :: type[int64, ctx: 0]
+    * :: type[int64, ctx: 0]
+     int: 2 :: type[int64, ctx: 0]
+     int: 3 :: type[int64, ctx: 0]
+    int: 1 :: type[int64, ctx: 0]'* ]]
+	# a literal argument must be written as one
+	err_is 'BEGIN { @ = hist(1, 2 * 3); }' 'stdin:1:13-27: ERROR: hist() expects a integer literal (integer provided)
+BEGIN { @ = hist(1, 2 * 3); }
+            ~~~~~~~~~~~~~~'
 }
 
 # ---- metadata (ir.md "Metadata") ----

@@ -61,6 +61,16 @@ Hello, World!" ]
 	[ -z "$stderr" ]
 }
 
+@test "arithmetic on literals (folded by bt-check) prints what the same arithmetic on variables prints" {
+	run --separate-stderr "$DRV" -e 'BEGIN { $a = 9223372036854775807; $b = 7; $m = 3;
+		printf("%lld %lld %lld %lld\n", 9223372036854775807 + 1, 5 - 7 * 2, 0 - 3 * 4, 0x7fffffffffffffff * 2);
+		printf("%lld %lld %lld %lld\n", $a + 1, 5 - $b * 2, 0 - $m * 4, $a * 2); exit(); }'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "-9223372036854775808 -9 -12 -2" ]
+	[ "${lines[2]}" = "${lines[1]}" ]
+}
+
 @test "a tracepoint with a filter on comm counts the opens of cat" {
 	start_trace -e 'tracepoint:syscalls:sys_enter_openat /comm == "cat"/ { @[comm] = count(); } interval:s:1 { exit(); }'
 	for i in 1 2 3 4 5; do cat /etc/hostname /etc/passwd > /dev/null; done
