@@ -107,9 +107,13 @@ void fold_param(struct check *c, struct node *n)
 
 /* ---- integer arithmetic on literals, after everything else ---- */
 
+/* A 64-bit int literal whose value is known now: not one bt-codegen
+ * relocates for the kernel it loads on (sizeof, offsetof of a kernel
+ * record, a kernel enum constant: ty_arg / str set). */
 static bool int64_literal(const struct node *n)
 {
-	return n && n->kind == N_INT && n->type && n->type->kind == TY_INT && n->type->bits == 64;
+	return n && n->kind == N_INT && !n->ty_arg && !n->str && n->type &&
+	       n->type->kind == TY_INT && n->type->bits == 64;
 }
 
 /* + - * of two 64-bit literals become one literal: what bt-codegen would

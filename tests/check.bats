@@ -812,6 +812,14 @@ BEGIN { @x = 1; \$i = 0; while (\$i < 2) { print(@x); \$i++; } }
      int: 2 :: type[int64, ctx: 0]
      int: 3 :: type[int64, ctx: 0]
     int: 1 :: type[int64, ctx: 0]'* ]]
+	# sizeof and offsetof of kernel records stay relocatable
+	if [ -r /sys/kernel/btf/vmlinux ]; then
+		chk 'BEGIN { @s = sizeof(struct task_struct) * 2; @o = offsetof(struct task_struct, pid) + 1; }'
+		run -0 irdump
+		[ "$(grep -c '"k": "binop"' <<< "$output")" -eq 2 ]
+	else
+		echo "# no kernel BTF here: the relocatable-literal case is not run" >&3
+	fi
 	# a literal argument must be written as one
 	err_is 'BEGIN { @ = hist(1, 2 * 3); }' 'stdin:1:13-27: ERROR: hist() expects a integer literal (integer provided)
 BEGIN { @ = hist(1, 2 * 3); }
