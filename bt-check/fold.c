@@ -48,15 +48,21 @@ static void strip_children(struct node *n)
 	n->op = OP_NONE;
 }
 
-void fold_int(struct check *c, struct node *n, int64_t v, struct type *t)
+/* n becomes the int literal v (of the type n has). */
+static void make_int(struct node *n, int64_t v)
 {
-	n->type = t;
-	fold_record(c, n);
 	strip_children(n);
 	n->kind = N_INT;
 	n->num = v;
 	n->len = 0;
 	n->id = 0;
+}
+
+void fold_int(struct check *c, struct node *n, int64_t v, struct type *t)
+{
+	n->type = t;
+	fold_record(c, n);
+	make_int(n, v);
 	n->flags = NF_CHECK_FOLDED;
 }
 
@@ -107,21 +113,26 @@ void fold_param(struct check *c, struct node *n)
 
 /* ---- integer arithmetic on literals, after everything else ---- */
 
+static bool is_int64(const struct type *t)
+{
+	return t && t->kind == TY_INT && t->bits == 64;
+}
+
 /* A 64-bit int literal whose value is known now: not one bt-codegen
  * relocates for the kernel it loads on (sizeof, offsetof of a kernel
  * record, a kernel enum constant: ty_arg / str set). */
 static bool int64_literal(const struct node *n)
 {
-	return n && n->kind == N_INT && !n->ty_arg && !n->str && n->type &&
-	       n->type->kind == TY_INT && n->type->bits == 64;
+	return n && n->kind == N_INT && !n->ty_arg && !n->str && is_int64(n->type);
 }
 
 /* + - * of two 64-bit literals become one literal: what bt-codegen would
  * compute (two's complement wraps alike for both signednesses). */
-static void fold_literal_arith(struct node *n)
+static void fold_literal_arith(struct node *n, void *arg)
 {
-	if (n->kind != N_BINOP || !int64_literal(n->a) || !int64_literal(n->b) || !n->type ||
-	    n->type->kind != TY_INT || n->type->bits != 64)
+	(void)arg;
+	if (n->kind != N_BINOP || !int64_literal(n->a) || !int64_literal(n->b) ||
+	    !is_int64(n->type))
 		return;
 	uint64_t a = (uint64_t)n->a->num, b = (uint64_t)n->b->num, v;
 	switch (n->op) {
@@ -130,24 +141,11 @@ static void fold_literal_arith(struct node *n)
 	case OP_MUL: v = a * b; break;
 	default: return;
 	}
-	strip_children(n);
-	n->kind = N_INT;
-	n->num = (int64_t)v;
-	n->len = 0;
-	n->id = 0;
+	make_int(n, (int64_t)v);
 	n->flags = 0;   /* bt-check's own flags are cleared already */
 }
 
-void fold_arith(struct node *n)
+void fold_arith(struct node *root)
 {
-	if (!n)
-		return;
-	for (int i = 0; i < 3; i++)
-		fold_arith(node_kid(n, i));
-	for (int i = 0; i < 3; i++) {
-		const nodevec *l = node_list(n, i);
-		for (uint32_t j = 0; j < l->n; j++)
-			fold_arith(l->v[j]);
-	}
-	fold_literal_arith(n);
+	node_walk_post(root, fold_literal_arith, NULL);
 }

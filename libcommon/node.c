@@ -237,18 +237,31 @@ const char *probe_name(const struct node *probe)
 	return s;
 }
 
-void node_walk(struct node *n, node_fn fn, void *arg)
+static void walk(struct node *n, node_fn fn, void *arg, bool post)
 {
 	if (!n)
 		return;
-	fn(n, arg);
+	if (!post)
+		fn(n, arg);
 	for (int i = 0; i < 3; i++)
-		node_walk(node_kid(n, i), fn, arg);
+		walk(node_kid(n, i), fn, arg, post);
 	for (int i = 0; i < 3; i++) {
 		const nodevec *l = node_list(n, i);
 		for (size_t j = 0; j < l->n; j++)
-			node_walk(l->v[j], fn, arg);
+			walk(l->v[j], fn, arg, post);
 	}
+	if (post)
+		fn(n, arg);
+}
+
+void node_walk(struct node *n, node_fn fn, void *arg)
+{
+	walk(n, fn, arg, false);
+}
+
+void node_walk_post(struct node *n, node_fn fn, void *arg)
+{
+	walk(n, fn, arg, true);
 }
 
 static bool is_expr(const struct node *n)

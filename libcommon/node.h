@@ -178,9 +178,11 @@ struct node *node_clone(const struct node *n);
 
 const char *node_kind_name(enum node_kind k);
 
-/* Pre-order visit of every node of a subtree. */
+/* Pre-order visit of every node of a subtree; post-order (children
+ * first) with node_walk_post. */
 typedef void (*node_fn)(struct node *n, void *arg);
 void node_walk(struct node *n, node_fn fn, void *arg);
+void node_walk_post(struct node *n, node_fn fn, void *arg);
 
 /* The children a node of its kind must have (what bt-check's ast check
  * and bt-codegen's ir check both rely on): NULL if n has them, else what
